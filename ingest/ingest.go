@@ -1,0 +1,185 @@
+// Package ingest defines the small interface every phone provider connector
+// implements (ingest/aircall, ingest/ringcentral) and the pieces they share:
+// sync windows, checkpoints for resumable backfills, progress reporting and
+// the Kafka sink raw calls are published to.
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/phonesignals/phonesignals/internal/model"
+)
+
+// Window is a half-open range [From, To) of call start (creation) times.
+type Window struct {
+	From time.Time
+	To   time.Time
+}
+
+// String formats the window for logs and checkpoint keys.
+func (w Window) String() string {
+	return w.From.UTC().Format(time.RFC3339) + "/" + w.To.UTC().Format(time.RFC3339)
+}
+
+// Duration is To-From.
+func (w Window) Duration() time.Duration { return w.To.Sub(w.From) }
+
+// Sink receives raw provider calls. Publish returns only once every call is
+// durable (acknowledged by Kafka), so a connector may checkpoint after it.
+type Sink interface {
+	Publish(ctx context.Context, calls []model.RawCall) error
+}
+
+// Checkpoints records the windows a backfill has finished, so a backfill
+// killed at any point resumes from its last finished window.
+type Checkpoints interface {
+	// Done reports whether window w of job was finished already.
+	Done(ctx context.Context, job string, w Window) (bool, error)
+	// MarkDone records w of job as finished after n calls were published.
+	MarkDone(ctx context.Context, job string, w Window, n int) error
+}
+
+// Status is a snapshot of a running sync, for progress displays.
+type Status struct {
+	Calls        int
+	Requests     int
+	WindowsDone  int
+	WindowsTotal int
+	// Window is the window being fetched now.
+	Window Window
+	// Waiting is non-zero while the connector waits for a rate limit.
+	Waiting time.Duration
+}
+
+// Progress receives status updates; implementations must be cheap.
+type Progress interface {
+	Update(Status)
+}
+
+// ProgressFunc adapts a function to Progress.
+type ProgressFunc func(Status)
+
+// Update calls f.
+func (f ProgressFunc) Update(s Status) { f(s) }
+
+// NoProgress discards updates.
+var NoProgress Progress = ProgressFunc(func(Status) {})
+
+// SyncRequest says what to extract.
+type SyncRequest struct {
+	// Org is the phonesignals org; it is stamped on every RawCall.
+	Org string
+	// Window is the range of call start times to fetch.
+	Window Window
+	// UserIDs are the mapped provider user ids (Aircall user ids or
+	// RingCentral extension ids), used by per-user listing modes.
+	UserIDs []string
+	// Job names the checkpoint series; a rerun with the same Job resumes.
+	// Empty disables checkpoints.
+	Job string
+}
+
+// SyncResult says what a sync did.
+type SyncResult struct {
+	Calls          int
+	Requests       int
+	Windows        int
+	SkippedWindows int
+	// PerUser counts published calls per provider user id ("" for calls
+	// with no user), so unmapped users can be shown to an admin.
+	PerUser map[string]int
+}
+
+// Source is one provider connector bound to one org's credentials.
+type Source interface {
+	// Sync extracts every call started in req.Window and publishes it to
+	// sink, checkpointing finished windows in cp (nil: no checkpoints).
+	Sync(ctx context.Context, req SyncRequest, sink Sink, cp Checkpoints, p Progress) (SyncResult, error)
+	// Follow polls for new and updated calls until ctx ends, starting
+	// from req.Window.From.
+	Follow(ctx context.Context, req SyncRequest, sink Sink, every time.Duration) error
+}
+
+// AuthError is returned when the provider rejects the org's credentials.
+// Hint tells the operator what to check.
+type AuthError struct {
+	Org      string
+	Provider string
+	Status   int
+	Hint     string
+	Err      error
+}
+
+func (e *AuthError) Error() string {
+	return fmt.Sprintf("%s rejected the credentials of org %q (HTTP %d): %s", e.Provider, e.Org, e.Status, e.Hint)
+}
+
+func (e *AuthError) Unwrap() error { return e.Err }
+
+// IsAuth reports whether err is an AuthError.
+func IsAuth(err error) bool {
+	var a *AuthError
+	return errors.As(err, &a)
+}
+
+// MemCheckpoints is an in-memory Checkpoints for tests and one-shot runs.
+type MemCheckpoints struct {
+	mu   sync.Mutex
+	done map[string]int
+}
+
+// Done implements Checkpoints.
+func (m *MemCheckpoints) Done(_ context.Context, job string, w Window) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, ok := m.done[job+"|"+w.String()]
+	return ok, nil
+}
+
+// MarkDone implements Checkpoints.
+func (m *MemCheckpoints) MarkDone(_ context.Context, job string, w Window, n int) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.done == nil {
+		m.done = map[string]int{}
+	}
+	m.done[job+"|"+w.String()] = n
+	return nil
+}
+
+// Len is the number of finished windows recorded.
+func (m *MemCheckpoints) Len() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.done)
+}
+
+// MemSink is an in-memory Sink for tests: it keeps every call published.
+type MemSink struct {
+	mu    sync.Mutex
+	Calls []model.RawCall
+	// Fail, when set, is returned by Publish instead of storing.
+	Fail error
+}
+
+// Publish implements Sink.
+func (s *MemSink) Publish(_ context.Context, calls []model.RawCall) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Fail != nil {
+		return s.Fail
+	}
+	s.Calls = append(s.Calls, calls...)
+	return nil
+}
+
+// Snapshot returns a copy of the calls published so far.
+func (s *MemSink) Snapshot() []model.RawCall {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]model.RawCall(nil), s.Calls...)
+}

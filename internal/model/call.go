@@ -1,0 +1,81 @@
+// Package model holds the provider-neutral shapes that pass between the
+// pipeline stages: a raw provider record as published to Kafka, and the
+// decoded call the transform rules run over.
+package model
+
+import (
+	"time"
+)
+
+// Provider names as stored in ClickHouse, Kafka headers and the CLI.
+const (
+	ProviderAircall     = "aircall"
+	ProviderRingCentral = "ringcentral"
+)
+
+// Sources of a raw record, recorded in the Kafka header "source".
+const (
+	SourcePoll    = "poll"
+	SourceWebhook = "webhook"
+)
+
+// RawCall is one provider call exactly as the provider sent it, plus the
+// routing facts the transform needs. Body is the provider's JSON call object
+// untouched (it carries notes and tags, so it is encrypted on the topic).
+type RawCall struct {
+	// Org is the phonesignals org the call belongs to.
+	Org string
+	// Provider is ProviderAircall or ProviderRingCentral.
+	Provider string
+	// CallID is the provider's call id as a string; it is the Kafka key
+	// suffix, so every version of one call lands in one partition.
+	CallID string
+	// Source is SourcePoll or SourceWebhook.
+	Source string
+	// Event is the webhook event name ("call.ended"), empty for polls.
+	Event string
+	// ObservedAt is when the body was true: the poll's fetch time or the
+	// webhook envelope's timestamp. It orders versions of one call.
+	ObservedAt time.Time
+	// Body is the provider's call object as JSON.
+	Body []byte
+}
+
+// Call is a decoded provider call. Notes and Tags are transient: the
+// transform reads them to compute flags and never writes them anywhere.
+type Call struct {
+	Org      string
+	Provider string
+	CallID   string
+	// UserID is the Aircall user id or RingCentral extension id; empty when
+	// nobody took the call (unanswered inbound calls).
+	UserID     string
+	StartedAt  time.Time
+	AnsweredAt *time.Time
+	EndedAt    *time.Time
+	// Direction is "inbound" or "outbound".
+	Direction   string
+	DurationSec uint32
+	// Status is the seed's status: Aircall "done", "missed", "voicemail",
+	// "answered", "initial"; RingCentral's result ("Call connected", ...).
+	Status string
+	// ProviderStatus is the provider's own status field, untouched
+	// (Aircall: initial/answered/done; RingCentral: result).
+	ProviderStatus string
+	// MissedReason is Aircall's missed_call_reason, if any.
+	MissedReason string
+	Notes        []string
+	Tags         []string
+	// EscalationAvailable is false where the provider exposes no notes or
+	// tags (RingCentral), so a zero is not read as a real zero.
+	EscalationAvailable bool
+	// Deleted marks a call the provider reported as deleted.
+	Deleted bool
+	// Version orders versions of one call: the highest wins in ClickHouse.
+	Version uint64
+	// Source and Event are copied from the RawCall for lineage.
+	Source string
+	Event  string
+	// ObservedAt is copied from the RawCall.
+	ObservedAt time.Time
+}
