@@ -37,6 +37,10 @@ type RawCall struct {
 	// ObservedAt is when the body was true: the poll's fetch time or the
 	// webhook envelope's timestamp. It orders versions of one call.
 	ObservedAt time.Time
+	// UserHint is the provider user the record was listed under, for
+	// records whose body does not name it (RingCentral per-extension call
+	// logs). Empty when the body is authoritative.
+	UserHint string
 	// Body is the provider's call object as JSON.
 	Body []byte
 }
