@@ -83,3 +83,15 @@ type Call struct {
 	// ObservedAt is copied from the RawCall.
 	ObservedAt time.Time
 }
+
+// DeadLetter is a raw record the transform could not use: where it sits on
+// the dead-letter topic (its body stays sealed there) and why.
+type DeadLetter struct {
+	Org       string
+	Provider  string
+	CallID    string
+	Topic     string
+	Partition int32
+	Offset    int64
+	Reason    string
+}

@@ -1,0 +1,86 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/phonesignals/phonesignals/queries"
+)
+
+// Cycle is a review cycle [Start, End) in UTC.
+type Cycle struct {
+	ID    string
+	Start time.Time
+	End   time.Time
+}
+
+// ParseCycleDates parses YYYY-MM-DD start (inclusive) and end (exclusive).
+func ParseCycleDates(start, end string) (time.Time, time.Time, error) {
+	var errs []error
+	s, err := time.Parse("2006-01-02", start)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("--start %q: want YYYY-MM-DD", start))
+	}
+	e, err := time.Parse("2006-01-02", end)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("--end %q: want YYYY-MM-DD", end))
+	}
+	if len(errs) == 0 && !e.After(s) {
+		errs = append(errs, fmt.Errorf("--end %s must be after --start %s (end is exclusive)", end, start))
+	}
+	return s.UTC(), e.UTC(), errors.Join(errs...)
+}
+
+// AddCycle creates or updates a cycle.
+func (s *Store) AddCycle(ctx context.Context, org string, c Cycle) error {
+	if c.ID == "" {
+		return errors.New("cycle id is empty: pass --cycle ID")
+	}
+	if !c.End.After(c.Start) {
+		return fmt.Errorf("cycle %s: end %s is not after start %s", c.ID, c.End.Format(time.DateOnly), c.Start.Format(time.DateOnly))
+	}
+	if err := s.insert(ctx, "INSERT INTO cycles (org, cycle_id, period_start, period_end, version)",
+		[]any{org, c.ID, c.Start.UTC(), c.End.UTC(), version()}); err != nil {
+		return fmt.Errorf("saving cycle %s of org %s: %w", c.ID, org, err)
+	}
+	return nil
+}
+
+// GetCycle reads a cycle; ErrNotFound (wrapped, naming the fix) if missing.
+func (s *Store) GetCycle(ctx context.Context, org, id string) (Cycle, error) {
+	rows, err := s.conn.Query(ctx, queries.CycleGet, org, id)
+	if err != nil {
+		return Cycle{}, fmt.Errorf("reading cycle %s of org %s: %w", id, org, err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		return Cycle{}, fmt.Errorf("cycle %q of org %s: %w (add it with `phonesignals cycles add --org %s --cycle %s --start YYYY-MM-DD --end YYYY-MM-DD`)", id, org, ErrNotFound, org, id)
+	}
+	c := Cycle{ID: id}
+	if err := rows.Scan(&c.Start, &c.End); err != nil {
+		return Cycle{}, err
+	}
+	c.Start, c.End = c.Start.UTC(), c.End.UTC()
+	return c, nil
+}
+
+// Cycles lists the cycles of org by start.
+func (s *Store) Cycles(ctx context.Context, org string) ([]Cycle, error) {
+	rows, err := s.conn.Query(ctx, queries.CyclesList, org)
+	if err != nil {
+		return nil, fmt.Errorf("listing cycles of org %s: %w", org, err)
+	}
+	defer rows.Close()
+	var out []Cycle
+	for rows.Next() {
+		var c Cycle
+		if err := rows.Scan(&c.ID, &c.Start, &c.End); err != nil {
+			return nil, err
+		}
+		c.Start, c.End = c.Start.UTC(), c.End.UTC()
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}

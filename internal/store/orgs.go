@@ -1,0 +1,120 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/phonesignals/phonesignals/internal/model"
+	"github.com/phonesignals/phonesignals/queries"
+)
+
+// Org is an org's connection settings. Credentials and WebhookToken are
+// sealed (internal/secret) before they reach this struct.
+type Org struct {
+	Name     string
+	Provider string
+	// APIURL overrides the provider's base URL; empty means the default.
+	APIURL string
+	// Credentials is the sealed JSON of the provider's credentials.
+	Credentials string
+	// AccountID is RingCentral's account id ("~" when empty).
+	AccountID string
+	// WebhookToken is the sealed Aircall webhook token.
+	WebhookToken string
+	// Transcripts says the org opted in to Aircall transcripts.
+	Transcripts bool
+	// Settings are provider options (rate limits, listing mode).
+	Settings map[string]string
+}
+
+// ValidProvider reports whether p is a supported provider.
+func ValidProvider(p string) bool {
+	return p == model.ProviderAircall || p == model.ProviderRingCentral
+}
+
+// AddOrg creates org with provider. Adding it again with the same provider
+// is a no-op; with another provider it is refused, since an org has one.
+func (s *Store) AddOrg(ctx context.Context, name, provider string) (created bool, err error) {
+	if !identRe.MatchString(name) && !orgRe.MatchString(name) {
+		return false, fmt.Errorf("org %q: use letters, digits, '-', '_' and '.' only", name)
+	}
+	if !ValidProvider(provider) {
+		return false, fmt.Errorf("provider %q: must be aircall or ringcentral", provider)
+	}
+	cur, err := s.GetOrg(ctx, name)
+	switch {
+	case err == nil && cur.Provider == provider:
+		return false, nil
+	case err == nil:
+		return false, fmt.Errorf("org %q already uses %s: an org has exactly one phone provider; create another org for %s", name, cur.Provider, provider)
+	case !errors.Is(err, ErrNotFound):
+		return false, err
+	}
+	return true, s.SaveOrg(ctx, Org{Name: name, Provider: provider})
+}
+
+// SaveOrg writes the org's current settings (a new version of its row).
+func (s *Store) SaveOrg(ctx context.Context, o Org) error {
+	settings, err := json.Marshal(o.Settings)
+	if err != nil {
+		return fmt.Errorf("encoding settings of org %s: %w", o.Name, err)
+	}
+	var tr uint8
+	if o.Transcripts {
+		tr = 1
+	}
+	err = s.insert(ctx, "INSERT INTO orgs (org, provider, api_url, credentials, account_id, webhook_token, transcripts, settings, version)",
+		[]any{o.Name, o.Provider, o.APIURL, o.Credentials, o.AccountID, o.WebhookToken, tr, string(settings), version()})
+	if err != nil {
+		return fmt.Errorf("saving org %s: %w", o.Name, err)
+	}
+	return nil
+}
+
+// GetOrg reads an org; ErrNotFound (wrapped, naming the fix) when missing.
+func (s *Store) GetOrg(ctx context.Context, name string) (Org, error) {
+	rows, err := s.conn.Query(ctx, queries.OrgGet, name)
+	if err != nil {
+		return Org{}, fmt.Errorf("reading org %s: %w", name, err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return Org{}, fmt.Errorf("reading org %s: %w", name, err)
+		}
+		return Org{}, fmt.Errorf("org %q: %w (create it with `phonesignals org add --org %s --provider aircall|ringcentral`)", name, ErrNotFound, name)
+	}
+	var o Org
+	var tr uint8
+	var settings string
+	if err := rows.Scan(&o.Name, &o.Provider, &o.APIURL, &o.Credentials, &o.AccountID, &o.WebhookToken, &tr, &settings); err != nil {
+		return Org{}, fmt.Errorf("reading org %s: %w", name, err)
+	}
+	o.Transcripts = tr == 1
+	if settings != "" && settings != "null" {
+		if err := json.Unmarshal([]byte(settings), &o.Settings); err != nil {
+			return Org{}, fmt.Errorf("decoding settings of org %s: %w", name, err)
+		}
+	}
+	return o, nil
+}
+
+// ListOrgs returns every org name.
+func (s *Store) ListOrgs(ctx context.Context) ([]string, error) {
+	rows, err := s.conn.Query(ctx, queries.OrgList)
+	if err != nil {
+		return nil, fmt.Errorf("listing orgs: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}

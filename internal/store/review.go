@@ -1,0 +1,199 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/phonesignals/phonesignals/queries"
+)
+
+// Metrics are one employee's review numbers in one cycle.
+type Metrics struct {
+	EmployeeID      string
+	Name            string
+	Cohort          string
+	TotalCalls      uint64
+	InboundCalls    uint64
+	OutboundCalls   uint64
+	AvgDurationSec  uint64
+	AfterHoursCalls uint64
+	EscalatedCalls  uint64
+	ResolvedCalls   uint64
+	// EscalationAvailable is false for RingCentral orgs: escalated_calls
+	// is then not a real zero and must be shown as not available.
+	EscalationAvailable bool
+}
+
+// Baseline is a cohort's size and exact median total_calls in a cycle.
+type Baseline struct {
+	Cohort           string
+	Size             uint64
+	MedianTotalCalls float64
+}
+
+// Review reads one employee's metrics in a cycle.
+func (s *Store) Review(ctx context.Context, org, cycle, employee string) (Metrics, error) {
+	rows, err := s.conn.Query(ctx, queries.Review, org, cycle, employee)
+	if err != nil {
+		return Metrics{}, fmt.Errorf("reading review of employee %s in cycle %s of org %s: %w", employee, cycle, org, err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return Metrics{}, err
+		}
+		return Metrics{}, fmt.Errorf("employee %q in cycle %q of org %s: %w (check `phonesignals employees import` and `phonesignals cycles add`)", employee, cycle, org, ErrNotFound)
+	}
+	m := Metrics{EmployeeID: employee}
+	var esc uint8
+	if err := rows.Scan(&m.Name, &m.Cohort, &m.TotalCalls, &m.InboundCalls, &m.OutboundCalls, &m.AvgDurationSec,
+		&m.AfterHoursCalls, &m.EscalatedCalls, &m.ResolvedCalls, &esc); err != nil {
+		return Metrics{}, fmt.Errorf("reading review of employee %s: %w", employee, err)
+	}
+	m.EscalationAvailable = esc == 1
+	return m, nil
+}
+
+// CycleMetrics reads every employee's metrics in a cycle.
+func (s *Store) CycleMetrics(ctx context.Context, org, cycle string) ([]Metrics, error) {
+	rows, err := s.conn.Query(ctx, queries.CycleMetrics, org, cycle)
+	if err != nil {
+		return nil, fmt.Errorf("reading metrics of cycle %s of org %s: %w", cycle, org, err)
+	}
+	defer rows.Close()
+	var out []Metrics
+	for rows.Next() {
+		var m Metrics
+		var esc uint8
+		if err := rows.Scan(&m.EmployeeID, &m.Name, &m.Cohort, &m.TotalCalls, &m.InboundCalls, &m.OutboundCalls, &m.AvgDurationSec,
+			&m.AfterHoursCalls, &m.EscalatedCalls, &m.ResolvedCalls, &esc); err != nil {
+			return nil, err
+		}
+		m.EscalationAvailable = esc == 1
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// Baseline reads a cohort's baseline in a cycle.
+func (s *Store) Baseline(ctx context.Context, org, cycle, cohort string) (Baseline, error) {
+	b := Baseline{Cohort: cohort}
+	rows, err := s.conn.Query(ctx, queries.Baseline, org, cycle, cohort)
+	if err != nil {
+		return b, fmt.Errorf("reading baseline of cohort %s in cycle %s of org %s: %w", cohort, cycle, org, err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		return b, fmt.Errorf("cohort %q in cycle %q of org %s: %w", cohort, cycle, org, ErrNotFound)
+	}
+	if err := rows.Scan(&b.Size, &b.MedianTotalCalls); err != nil {
+		return b, err
+	}
+	return b, nil
+}
+
+// CycleBaselines reads every cohort's baseline in a cycle.
+func (s *Store) CycleBaselines(ctx context.Context, org, cycle string) ([]Baseline, error) {
+	rows, err := s.conn.Query(ctx, queries.CycleBaselines, org, cycle)
+	if err != nil {
+		return nil, fmt.Errorf("reading baselines of cycle %s of org %s: %w", cycle, org, err)
+	}
+	defer rows.Close()
+	var out []Baseline
+	for rows.Next() {
+		var b Baseline
+		if err := rows.Scan(&b.Cohort, &b.Size, &b.MedianTotalCalls); err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}
+
+// UserCalls is a provider user's call count.
+type UserCalls struct {
+	UserID string
+	Calls  uint64
+}
+
+// UnmappedUsers lists provider users with calls in [from, to) and no
+// employee mapping, busiest first ("" is calls with no user).
+func (s *Store) UnmappedUsers(ctx context.Context, org string, from, to time.Time) ([]UserCalls, error) {
+	rows, err := s.conn.Query(ctx, queries.UnmappedUsers, org, from.UTC(), to.UTC(), org)
+	if err != nil {
+		return nil, fmt.Errorf("listing unmapped users of org %s: %w", org, err)
+	}
+	defer rows.Close()
+	var out []UserCalls
+	for rows.Next() {
+		var u UserCalls
+		if err := rows.Scan(&u.UserID, &u.Calls); err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// CallCounts summarises an org's current calls in a range.
+type CallCounts struct {
+	Calls    uint64
+	WithUser uint64
+	Versions uint64
+}
+
+// OrgCalls counts an org's current calls started in [from, to).
+func (s *Store) OrgCalls(ctx context.Context, org string, from, to time.Time) (CallCounts, error) {
+	var c CallCounts
+	if err := s.conn.QueryRow(ctx, queries.OrgCalls, org, from.UTC(), to.UTC()).Scan(&c.Calls, &c.WithUser, &c.Versions); err != nil {
+		return c, fmt.Errorf("counting calls of org %s: %w", org, err)
+	}
+	return c, nil
+}
+
+// Count is a labelled count for doctor output.
+type Count struct {
+	Label string
+	N     uint64
+	Last  time.Time
+	Note  string
+}
+
+// WebhookStats counts webhook deliveries of org by HTTP status.
+func (s *Store) WebhookStats(ctx context.Context, org string) ([]Count, error) {
+	rows, err := s.conn.Query(ctx, queries.WebhookStats, org)
+	if err != nil {
+		return nil, fmt.Errorf("reading webhook deliveries of org %s: %w", org, err)
+	}
+	defer rows.Close()
+	var out []Count
+	for rows.Next() {
+		var st uint16
+		var c Count
+		if err := rows.Scan(&st, &c.N, &c.Last, &c.Note); err != nil {
+			return nil, err
+		}
+		c.Label = fmt.Sprintf("HTTP %d", st)
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// DeadLetterStats counts dead letters of org by reason.
+func (s *Store) DeadLetterStats(ctx context.Context, org string) ([]Count, error) {
+	rows, err := s.conn.Query(ctx, queries.DeadLetterStats, org)
+	if err != nil {
+		return nil, fmt.Errorf("reading dead letters of org %s: %w", org, err)
+	}
+	defer rows.Close()
+	var out []Count
+	for rows.Next() {
+		var c Count
+		if err := rows.Scan(&c.Label, &c.N); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}

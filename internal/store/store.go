@@ -1,0 +1,199 @@
+// Package store is phonesignals' access to ClickHouse for everything but
+// the bulk call load (load/): the migration runner, orgs and their sealed
+// credentials, employees, review cycles, sync checkpoints and run records,
+// and the read queries behind `review` and `doctor`. Every SQL statement
+// comes from the queries package.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/phonesignals/phonesignals/queries"
+)
+
+// ErrNotFound is returned when an org, cycle or employee does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Config says where ClickHouse is.
+type Config struct {
+	// Addr is HOST:PORT of ClickHouse's native protocol. Required.
+	Addr string
+	// Database is created when missing. Default "phonesignals".
+	Database string
+	// Username defaults to "default"; Password to empty.
+	Username string
+	Password string
+	// DialTimeout defaults to 10s.
+	DialTimeout time.Duration
+}
+
+var identRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// Validate reports every problem with the config, each naming its field.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Addr == "" {
+		errs = append(errs, errors.New("clickhouse address: empty; pass --clickhouse HOST:PORT or set PHONESIGNALS_CLICKHOUSE"))
+	} else if !strings.Contains(c.Addr, ":") {
+		errs = append(errs, fmt.Errorf("clickhouse address %q: want HOST:PORT (native protocol, usually 9000)", c.Addr))
+	}
+	if c.Database != "" && !identRe.MatchString(c.Database) {
+		errs = append(errs, fmt.Errorf("database %q: use letters, digits and _ only", c.Database))
+	}
+	return errors.Join(errs...)
+}
+
+func (c *Config) defaults() {
+	if c.Database == "" {
+		c.Database = "phonesignals"
+	}
+	if c.Username == "" {
+		c.Username = "default"
+	}
+	if c.DialTimeout == 0 {
+		c.DialTimeout = 10 * time.Second
+	}
+}
+
+// Store is a connection to the phonesignals database.
+type Store struct {
+	conn driver.Conn
+	cfg  Config
+}
+
+// Open connects to ClickHouse, creating the database when missing.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg.defaults()
+	boot, err := dial(ctx, cfg, "default")
+	if err != nil {
+		return nil, err
+	}
+	err = boot.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+cfg.Database)
+	boot.Close()
+	if err != nil {
+		return nil, fmt.Errorf("creating database %s on %s: %w", cfg.Database, cfg.Addr, err)
+	}
+	conn, err := dial(ctx, cfg, cfg.Database)
+	if err != nil {
+		return nil, err
+	}
+	return &Store{conn: conn, cfg: cfg}, nil
+}
+
+func dial(ctx context.Context, cfg Config, db string) (driver.Conn, error) {
+	conn, err := clickhouse.Open(&clickhouse.Options{
+		Addr:        []string{cfg.Addr},
+		Auth:        clickhouse.Auth{Database: db, Username: cfg.Username, Password: cfg.Password},
+		DialTimeout: cfg.DialTimeout,
+		Compression: &clickhouse.Compression{Method: clickhouse.CompressionLZ4},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("connecting to clickhouse at %s: %w", cfg.Addr, err)
+	}
+	if err := conn.Ping(ctx); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("connecting to clickhouse at %s (is the server running? `make demo` starts a local one): %w", cfg.Addr, err)
+	}
+	return conn, nil
+}
+
+// Conn is the underlying connection, for the loader.
+func (s *Store) Conn() driver.Conn { return s.conn }
+
+// Config is the resolved configuration.
+func (s *Store) Config() Config { return s.cfg }
+
+// Close closes the connection.
+func (s *Store) Close() error { return s.conn.Close() }
+
+// Migrate applies every migration not yet recorded in schema_migrations, in
+// order, and returns the versions it applied. Every statement is idempotent
+// (IF NOT EXISTS), so a migration interrupted halfway is simply run again.
+func (s *Store) Migrate(ctx context.Context) ([]int, error) {
+	if err := s.conn.Exec(ctx, queries.SchemaMigrations); err != nil {
+		return nil, fmt.Errorf("creating schema_migrations: %w", err)
+	}
+	applied := map[int]bool{}
+	rows, err := s.conn.Query(ctx, queries.MigrationsApplied)
+	if err != nil {
+		return nil, fmt.Errorf("reading schema_migrations: %w", err)
+	}
+	for rows.Next() {
+		var v uint32
+		if err := rows.Scan(&v); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("reading schema_migrations: %w", err)
+		}
+		applied[int(v)] = true
+	}
+	rows.Close()
+	migs, err := queries.Migrations()
+	if err != nil {
+		return nil, err
+	}
+	var done []int
+	for _, m := range migs {
+		if applied[m.Version] {
+			continue
+		}
+		for i, stmt := range m.Statements {
+			if err := s.conn.Exec(ctx, stmt); err != nil {
+				return done, fmt.Errorf("applying migration %03d_%s statement %d: %w", m.Version, m.Name, i+1, err)
+			}
+		}
+		if err := s.insert(ctx, "INSERT INTO schema_migrations (version, name, applied_at)",
+			[]any{uint32(m.Version), m.Name, time.Now().UTC()}); err != nil {
+			return done, fmt.Errorf("recording migration %03d_%s: %w", m.Version, m.Name, err)
+		}
+		done = append(done, m.Version)
+	}
+	return done, nil
+}
+
+// SchemaVersion is the highest applied migration, 0 when none.
+func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
+	rows, err := s.conn.Query(ctx, queries.MigrationsApplied)
+	if err != nil {
+		return 0, fmt.Errorf("reading schema_migrations (run `phonesignals migrate`): %w", err)
+	}
+	defer rows.Close()
+	v := 0
+	for rows.Next() {
+		var x uint32
+		if err := rows.Scan(&x); err != nil {
+			return 0, err
+		}
+		v = int(x)
+	}
+	return v, rows.Err()
+}
+
+// insert appends rows (each a slice of column values) in one block, which
+// ClickHouse writes atomically: all rows land or none do.
+func (s *Store) insert(ctx context.Context, stmt string, rows ...[]any) error {
+	batch, err := s.conn.PrepareBatch(ctx, stmt)
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if err := batch.Append(r...); err != nil {
+			_ = batch.Abort()
+			return err
+		}
+	}
+	return batch.Send()
+}
+
+// version returns a monotonically increasing row version for upserts.
+func version() uint64 { return uint64(time.Now().UnixNano()) }

@@ -1,0 +1,103 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/phonesignals/phonesignals/ingest"
+	"github.com/phonesignals/phonesignals/internal/model"
+	"github.com/phonesignals/phonesignals/queries"
+)
+
+// Checkpoints returns the durable ingest.Checkpoints of org.
+func (s *Store) Checkpoints(org string) ingest.Checkpoints { return &checkpoints{s: s, org: org} }
+
+type checkpoints struct {
+	s   *Store
+	org string
+}
+
+func (c *checkpoints) Done(ctx context.Context, job string, w ingest.Window) (bool, error) {
+	var n uint64
+	if err := c.s.conn.QueryRow(ctx, queries.SyncWindowDone, c.org, job, w.From.UTC(), w.To.UTC()).Scan(&n); err != nil {
+		return false, fmt.Errorf("reading checkpoint %s of org %s: %w", w, c.org, err)
+	}
+	return n > 0, nil
+}
+
+func (c *checkpoints) MarkDone(ctx context.Context, job string, w ingest.Window, n int) error {
+	if err := c.s.insert(ctx, "INSERT INTO sync_windows (org, job, window_from, window_to, calls, done_at)",
+		[]any{c.org, job, w.From.UTC(), w.To.UTC(), uint32(n), time.Now().UTC()}); err != nil {
+		return fmt.Errorf("recording checkpoint %s of org %s: %w", w, c.org, err)
+	}
+	return nil
+}
+
+// Run is one sync run, for `doctor` and the sync status.
+type Run struct {
+	ID       string
+	Org      string
+	Provider string
+	Started  time.Time
+	Finished time.Time
+	Window   ingest.Window
+	Status   string // "running", "ok", "auth_error", "error"
+	Error    string
+	Calls    int
+	Requests int
+}
+
+// RecordRun writes a run record; call it at start and at the end.
+func (s *Store) RecordRun(ctx context.Context, r Run) error {
+	err := s.insert(ctx, "INSERT INTO sync_runs (org, run_id, provider, started_at, finished_at, window_from, window_to, status, error, calls, requests)",
+		[]any{r.Org, r.ID, r.Provider, r.Started.UTC(), r.Finished.UTC(), r.Window.From.UTC(), r.Window.To.UTC(), r.Status, r.Error, uint32(r.Calls), uint32(r.Requests)})
+	if err != nil {
+		return fmt.Errorf("recording sync run of org %s: %w", r.Org, err)
+	}
+	return nil
+}
+
+// LastRun is the latest sync run of org; ok is false if it never synced.
+func (s *Store) LastRun(ctx context.Context, org string) (r Run, ok bool, err error) {
+	rows, err := s.conn.Query(ctx, queries.SyncLastRun, org)
+	if err != nil {
+		return Run{}, false, fmt.Errorf("reading last sync of org %s: %w", org, err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		return Run{}, false, rows.Err()
+	}
+	var calls, reqs uint32
+	r.Org = org
+	if err := rows.Scan(&r.ID, &r.Started, &r.Finished, &r.Window.From, &r.Window.To, &r.Status, &r.Error, &calls, &reqs); err != nil {
+		return Run{}, false, err
+	}
+	r.Calls, r.Requests = int(calls), int(reqs)
+	return r, true, nil
+}
+
+// RecordDelivery notes one webhook delivery (never its body).
+func (s *Store) RecordDelivery(ctx context.Context, org, event string, status int, reason string) error {
+	if err := s.insert(ctx, "INSERT INTO webhook_deliveries (org, event, status, reason, at)",
+		[]any{org, event, uint16(status), reason, time.Now().UTC()}); err != nil {
+		return fmt.Errorf("recording webhook delivery of org %s: %w", org, err)
+	}
+	return nil
+}
+
+// RecordDeadLetters writes dead-letter records in one insert.
+func (s *Store) RecordDeadLetters(ctx context.Context, dls []model.DeadLetter) error {
+	if len(dls) == 0 {
+		return nil
+	}
+	now := time.Now().UTC()
+	rows := make([][]any, len(dls))
+	for i, d := range dls {
+		rows[i] = []any{d.Org, d.Provider, d.CallID, d.Topic, uint32(d.Partition), uint64(d.Offset), d.Reason, now}
+	}
+	if err := s.insert(ctx, "INSERT INTO dead_letters (org, provider, call_id, topic, partition, offset, reason, at)", rows...); err != nil {
+		return fmt.Errorf("recording %d dead letters: %w", len(dls), err)
+	}
+	return nil
+}

@@ -1,0 +1,3 @@
+SELECT period_start, period_end
+FROM cycles_current
+WHERE org = ? AND cycle_id = ?

@@ -1,0 +1,6 @@
+SELECT reason, count() AS records
+FROM dead_letters
+WHERE org = ?
+GROUP BY reason
+ORDER BY records DESC
+LIMIT 10

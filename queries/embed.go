@@ -1,0 +1,118 @@
+// Package queries holds every DDL statement and query phonesignals runs, as
+// .sql files embedded at build time. migrations/NNN_name.sql are applied in
+// order by the migration runner (internal/store); the other files are the
+// read queries, bound with clickhouse-go's client-side `?` placeholders
+// (ClickHouse 18.16 has no server-side parameters).
+package queries
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// Read queries, one file each.
+var (
+	//go:embed review.sql
+	Review string
+	//go:embed baseline.sql
+	Baseline string
+	//go:embed cycle_metrics.sql
+	CycleMetrics string
+	//go:embed cycle_baselines.sql
+	CycleBaselines string
+	//go:embed unmapped_users.sql
+	UnmappedUsers string
+	//go:embed org_calls.sql
+	OrgCalls string
+	//go:embed org_get.sql
+	OrgGet string
+	//go:embed org_list.sql
+	OrgList string
+	//go:embed employees_list.sql
+	EmployeesList string
+	//go:embed cycle_get.sql
+	CycleGet string
+	//go:embed cycles_list.sql
+	CyclesList string
+	//go:embed sync_window_done.sql
+	SyncWindowDone string
+	//go:embed sync_last_run.sql
+	SyncLastRun string
+	//go:embed webhook_stats.sql
+	WebhookStats string
+	//go:embed dead_letter_stats.sql
+	DeadLetterStats string
+	//go:embed migrations_applied.sql
+	MigrationsApplied string
+	//go:embed schema_migrations.sql
+	SchemaMigrations string
+)
+
+// Migration is one numbered schema change.
+type Migration struct {
+	Version    int
+	Name       string
+	Statements []string
+}
+
+// Migrations returns every migration in version order.
+func Migrations() ([]Migration, error) {
+	entries, err := fs.ReadDir(migrationFS, "migrations")
+	if err != nil {
+		return nil, fmt.Errorf("reading embedded migrations: %w", err)
+	}
+	var out []Migration
+	for _, e := range entries {
+		name := e.Name()
+		num, rest, ok := strings.Cut(strings.TrimSuffix(name, ".sql"), "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil {
+			return nil, fmt.Errorf("migration file %s: name must be NNN_name.sql", name)
+		}
+		body, err := migrationFS.ReadFile(path.Join("migrations", name))
+		if err != nil {
+			return nil, fmt.Errorf("reading migration %s: %w", name, err)
+		}
+		out = append(out, Migration{Version: v, Name: rest, Statements: SplitStatements(string(body))})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Version < out[j].Version })
+	for i := 1; i < len(out); i++ {
+		if out[i].Version == out[i-1].Version {
+			return nil, fmt.Errorf("two migrations have version %d", out[i].Version)
+		}
+	}
+	return out, nil
+}
+
+// SplitStatements splits a SQL file into statements at semicolons that end
+// a line, dropping comment-only lines. Our files never put a semicolon at
+// the end of a line inside a string literal.
+func SplitStatements(sql string) []string {
+	var out []string
+	var cur strings.Builder
+	for _, line := range strings.Split(sql, "\n") {
+		trimmed := strings.TrimSpace(line)
+		if strings.HasPrefix(trimmed, "--") || trimmed == "" {
+			continue
+		}
+		cur.WriteString(line)
+		cur.WriteByte('\n')
+		if strings.HasSuffix(trimmed, ";") {
+			stmt := strings.TrimSuffix(strings.TrimSpace(cur.String()), ";")
+			out = append(out, stmt)
+			cur.Reset()
+		}
+	}
+	if s := strings.TrimSpace(cur.String()); s != "" {
+		out = append(out, s)
+	}
+	return out
+}

@@ -1,0 +1,1 @@
+SELECT org FROM orgs GROUP BY org ORDER BY org

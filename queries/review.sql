@@ -1,0 +1,14 @@
+-- The [PHONE DATA] numbers of one employee in one cycle.
+SELECT
+    name,
+    cohort,
+    total_calls,
+    inbound_calls,
+    outbound_calls,
+    avg_duration_sec,
+    after_hours_calls,
+    escalated_calls,
+    resolved_calls,
+    escalation_available
+FROM employee_cycle_metrics
+WHERE org = ? AND cycle_id = ? AND employee_id = ?

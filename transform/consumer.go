@@ -1,0 +1,299 @@
+package transform
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/phonesignals/phonesignals/internal/bus"
+	"github.com/phonesignals/phonesignals/internal/model"
+	"github.com/phonesignals/phonesignals/internal/secret"
+)
+
+// Decoder turns a provider's raw call into a model.Call (ingest/aircall.Decode,
+// ingest/ringcentral.Decode).
+type Decoder func(model.RawCall) (model.Call, error)
+
+// BatchWriter durably stores a record batch (load.Loader).
+type BatchWriter interface {
+	Write(ctx context.Context, rec arrow.Record) error
+}
+
+// DeadLetterLog records why records were dead-lettered (store.Store).
+type DeadLetterLog interface {
+	RecordDeadLetters(ctx context.Context, dls []model.DeadLetter) error
+}
+
+// Config configures the transform consumer.
+type Config struct {
+	// Bus says where Kafka is. Required.
+	Bus bus.Config
+	// Box opens sealed call bodies. Required.
+	Box *secret.Box
+	// Decoders by provider name. Required.
+	Decoders map[string]Decoder
+	// Writer stores record batches. Required.
+	Writer BatchWriter
+	// DeadLetters records dead-letter reasons. Required.
+	DeadLetters DeadLetterLog
+	// Group is the consumer group. Default bus.GroupTransform.
+	Group string
+	// MaxBatch is the most records turned into one Arrow batch and one
+	// ClickHouse insert. Default 20000.
+	MaxBatch int
+	// SessionTimeout of the group member. Default 10s, so a crashed
+	// consumer's partitions move quickly.
+	SessionTimeout time.Duration
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+}
+
+// Validate reports every problem, each naming the field.
+func (c Config) Validate() error {
+	var errs []error
+	if err := c.Bus.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Box == nil {
+		errs = append(errs, errors.New("transform: Box is nil; the master key is needed to open call bodies"))
+	}
+	if len(c.Decoders) == 0 {
+		errs = append(errs, errors.New("transform: Decoders is empty"))
+	}
+	if c.Writer == nil {
+		errs = append(errs, errors.New("transform: Writer is nil"))
+	}
+	if c.DeadLetters == nil {
+		errs = append(errs, errors.New("transform: DeadLetters is nil"))
+	}
+	if c.MaxBatch < 0 {
+		errs = append(errs, fmt.Errorf("transform: MaxBatch %d is negative", c.MaxBatch))
+	}
+	return errors.Join(errs...)
+}
+
+// Stats counts what a consumer did.
+type Stats struct {
+	Records     int
+	Rows        int
+	DeadLetters int
+	Batches     int
+}
+
+// Consumer is the transform-and-load stage: a franz-go group consumer that
+// decodes raw calls, applies the rules into Arrow batches, writes them and
+// commits offsets only after the write returned.
+type Consumer struct {
+	cfg   Config
+	cl    *kgo.Client
+	dlq   *kgo.Client
+	stats Stats
+}
+
+// New creates the consumer and joins the group.
+func New(cfg Config) (*Consumer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Group == "" {
+		cfg.Group = bus.GroupTransform
+	}
+	if cfg.MaxBatch == 0 {
+		cfg.MaxBatch = 20000
+	}
+	if cfg.SessionTimeout == 0 {
+		cfg.SessionTimeout = 10 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	opts := append(cfg.Bus.Opts(),
+		kgo.ConsumerGroup(cfg.Group),
+		kgo.ConsumeTopics(bus.TopicRaw),
+		// Offsets are committed by hand after ClickHouse acknowledged the
+		// rows; blocking rebalances while a batch is in flight keeps another
+		// member from re-reading it meanwhile.
+		kgo.DisableAutoCommit(),
+		kgo.BlockRebalanceOnPoll(),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.SessionTimeout(cfg.SessionTimeout),
+		kgo.FetchMaxWait(250*time.Millisecond),
+	)
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("creating kafka consumer for %v: %w", cfg.Bus.Brokers, err)
+	}
+	dlq, err := kgo.NewClient(append(cfg.Bus.Opts(), kgo.DefaultProduceTopic(bus.TopicDead))...)
+	if err != nil {
+		cl.Close()
+		return nil, fmt.Errorf("creating kafka dead-letter producer: %w", err)
+	}
+	return &Consumer{cfg: cfg, cl: cl, dlq: dlq}, nil
+}
+
+// Stats returns the counts so far.
+func (c *Consumer) Stats() Stats { return c.stats }
+
+// Run consumes until ctx ends.
+func (c *Consumer) Run(ctx context.Context) error { return c.run(ctx, false) }
+
+// RunUntilIdle consumes until every record published so far is loaded
+// (the group's committed offsets reach the topic's end), then returns.
+func (c *Consumer) RunUntilIdle(ctx context.Context) error { return c.run(ctx, true) }
+
+func (c *Consumer) run(ctx context.Context, untilIdle bool) error {
+	for {
+		if err := ctx.Err(); err != nil {
+			if untilIdle {
+				return err
+			}
+			return nil
+		}
+		pollCtx, cancel := context.WithTimeout(ctx, time.Second)
+		fetches := c.cl.PollRecords(pollCtx, c.cfg.MaxBatch)
+		cancel()
+		if fetches.IsClientClosed() {
+			return nil
+		}
+		fetches.EachError(func(t string, p int32, err error) {
+			if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+				c.cfg.Logger.Warn("kafka fetch error", "topic", t, "partition", p, "err", err)
+			}
+		})
+		recs := fetches.Records()
+		if len(recs) == 0 {
+			c.cl.AllowRebalance()
+			if untilIdle {
+				lag, err := bus.Lag(ctx, c.cl, c.cfg.Group, bus.TopicRaw)
+				if err != nil {
+					c.cfg.Logger.Warn("checking consumer lag", "err", err)
+					continue
+				}
+				if lag == 0 {
+					return nil
+				}
+			}
+			continue
+		}
+		if err := c.process(ctx, recs); err != nil {
+			c.cl.AllowRebalance()
+			return err
+		}
+		c.cl.AllowRebalance()
+	}
+}
+
+// process turns recs into one batch, dead-letters what cannot be used,
+// writes the batch, and only then commits the offsets.
+func (c *Consumer) process(ctx context.Context, recs []*kgo.Record) error {
+	bb := NewBatchBuilder(nil)
+	defer bb.Release()
+	var dead []model.DeadLetter
+	var deadRecs []*kgo.Record
+	for _, r := range recs {
+		call, err := c.decode(r)
+		if err == nil {
+			err = bb.Add(&call)
+		}
+		if err != nil {
+			d := model.DeadLetter{Org: bus.Header(r, bus.HeaderOrg), Provider: bus.Header(r, bus.HeaderProvider),
+				CallID: bus.Header(r, bus.HeaderCallID), Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Reason: err.Error()}
+			dead = append(dead, d)
+			dr := &kgo.Record{Topic: bus.TopicDead, Key: r.Key, Value: r.Value,
+				Headers: append(append([]kgo.RecordHeader(nil), r.Headers...),
+					kgo.RecordHeader{Key: bus.HeaderReason, Value: []byte(d.Reason)},
+					kgo.RecordHeader{Key: "origin", Value: []byte(fmt.Sprintf("%s/%d/%d", r.Topic, r.Partition, r.Offset))})}
+			deadRecs = append(deadRecs, dr)
+			// The reason names the field; the body is never logged.
+			c.cfg.Logger.Warn("dead-lettering raw call", "org", d.Org, "provider", d.Provider, "call_id", d.CallID, "offset", r.Offset, "reason", d.Reason)
+		}
+	}
+	if len(deadRecs) > 0 {
+		if err := retry(ctx, c.cfg.Logger, "publishing dead letters", func() error {
+			return c.dlq.ProduceSync(ctx, deadRecs...).FirstErr()
+		}); err != nil {
+			return err
+		}
+		if err := retry(ctx, c.cfg.Logger, "recording dead letters", func() error {
+			return c.cfg.DeadLetters.RecordDeadLetters(ctx, dead)
+		}); err != nil {
+			return err
+		}
+	}
+	rec := bb.NewRecord()
+	defer rec.Release()
+	if err := retry(ctx, c.cfg.Logger, "loading batch into clickhouse", func() error {
+		return c.cfg.Writer.Write(ctx, rec)
+	}); err != nil {
+		return err
+	}
+	if err := c.cl.CommitRecords(ctx, recs...); err != nil {
+		// Not fatal for correctness: the batch will be re-read and loaded
+		// again, and the views count each call once.
+		return fmt.Errorf("committing offsets after loading %d rows: %w", rec.NumRows(), err)
+	}
+	c.stats.Records += len(recs)
+	c.stats.Rows += int(rec.NumRows())
+	c.stats.DeadLetters += len(dead)
+	c.stats.Batches++
+	return nil
+}
+
+func (c *Consumer) decode(r *kgo.Record) (model.Call, error) {
+	raw, err := bus.Decode(c.cfg.Box, r)
+	if err != nil {
+		return model.Call{}, fmt.Errorf("decoding record: %w", err)
+	}
+	dec, ok := c.cfg.Decoders[raw.Provider]
+	if !ok {
+		return model.Call{}, fmt.Errorf("provider %q has no decoder (want aircall or ringcentral)", raw.Provider)
+	}
+	call, err := dec(raw)
+	if err != nil {
+		return model.Call{}, fmt.Errorf("decoding %s call %s: %w", raw.Provider, raw.CallID, err)
+	}
+	// The headers are authoritative for routing: a body cannot move a call
+	// to another org.
+	call.Org, call.Provider = raw.Org, raw.Provider
+	if call.CallID == "" {
+		call.CallID = raw.CallID
+	}
+	call.Source, call.Event, call.ObservedAt = raw.Source, raw.Event, raw.ObservedAt
+	return call, nil
+}
+
+// retry runs f until it succeeds or ctx ends, backing off up to 30s: a
+// ClickHouse or Kafka outage pauses the pipeline instead of losing data.
+func retry(ctx context.Context, log *slog.Logger, what string, f func() error) error {
+	delay := 200 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		err := f()
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		log.Warn("retrying", "what", what, "attempt", attempt, "in", delay, "err", err)
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s: %w", what, err)
+		case <-time.After(delay):
+		}
+		if delay *= 2; delay > 30*time.Second {
+			delay = 30 * time.Second
+		}
+	}
+}
+
+// Close leaves the group and closes the clients.
+func (c *Consumer) Close() {
+	c.cl.Close()
+	c.dlq.Close()
+}

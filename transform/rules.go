@@ -1,0 +1,92 @@
+// Package transform turns raw provider calls from Kafka into Arrow record
+// batches of RawSignal rows, applying the seed's rules. The rules live in
+// this file, versioned: RulesVersion is stored on every row, so a change of
+// rules is visible in the data and a reload can be targeted.
+package transform
+
+import (
+	"strings"
+	"time"
+
+	"github.com/phonesignals/phonesignals/internal/model"
+)
+
+// RulesVersion identifies the rule set below. Bump it whenever a rule or a
+// keyword list changes.
+const RulesVersion = "2026.11-1"
+
+// Business hours in UTC: a call is after hours when it starts before 08:00
+// or at/after 18:00 UTC.
+const (
+	businessStartHour = 8
+	businessEndHour   = 18
+)
+
+// EscalationKeywords are matched case-insensitively as substrings of the
+// Aircall notes and tag names ("escalat" catches escalate, escalated,
+// escalation).
+var EscalationKeywords = []string{"escalat", "urgent", "manager", "complaint", "refund"}
+
+// ResolutionKeywords are matched case-insensitively as substrings of the
+// notes only (tags do not resolve a call).
+var ResolutionKeywords = []string{"resolved", "fixed", "satisfied"}
+
+// Flags are the rule results for one call.
+type Flags struct {
+	AfterHours bool
+	Escalated  bool
+	Resolved   bool
+}
+
+// AfterHours reports whether a call starting at t started outside business
+// hours (UTC).
+func AfterHours(t time.Time) bool {
+	h := t.UTC().Hour()
+	return h < businessStartHour || h >= businessEndHour
+}
+
+// Escalated reports whether notes or tags contain an escalation keyword.
+// It is always false for RingCentral, whose call log has neither (the
+// caller stores escalation_available=0 so it is not read as a real zero).
+func Escalated(c *model.Call) bool {
+	if !c.EscalationAvailable {
+		return false
+	}
+	return containsAny(c.Notes, EscalationKeywords) || containsAny(c.Tags, EscalationKeywords)
+}
+
+// Completed reports whether the provider says the call connected and
+// completed: Aircall "done" with answered_at set; RingCentral "Call
+// connected" or "Accepted".
+func Completed(c *model.Call) bool {
+	switch c.Provider {
+	case model.ProviderAircall:
+		return c.ProviderStatus == "done" && c.AnsweredAt != nil
+	case model.ProviderRingCentral:
+		return c.ProviderStatus == "Call connected" || c.ProviderStatus == "Accepted"
+	}
+	return false
+}
+
+// Resolved reports whether the notes contain a resolution keyword or the
+// call connected and completed.
+func Resolved(c *model.Call) bool {
+	return containsAny(c.Notes, ResolutionKeywords) || Completed(c)
+}
+
+// Apply computes every flag of c.
+func Apply(c *model.Call) Flags {
+	return Flags{AfterHours: AfterHours(c.StartedAt), Escalated: Escalated(c), Resolved: Resolved(c)}
+}
+
+func containsAny(texts, keywords []string) bool {
+	for _, t := range texts {
+		l := strings.ToLower(t)
+		for _, k := range keywords {
+			if strings.Contains(l, k) {
+				return true
+			}
+		}
+	}
+	return false
+}
