@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/phonesignals/phonesignals/ingest/aircall"
+	"github.com/phonesignals/phonesignals/ingest/ringcentral"
+	"github.com/phonesignals/phonesignals/internal/bus"
+	"github.com/phonesignals/phonesignals/internal/model"
+	"github.com/phonesignals/phonesignals/internal/secret"
+	"github.com/phonesignals/phonesignals/internal/store"
+	"github.com/phonesignals/phonesignals/load"
+	"github.com/phonesignals/phonesignals/transform"
+)
+
+func runCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "run",
+		Usage: "transform raw calls from Kafka and load them into ClickHouse, continuously",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "until-idle", Usage: "exit 0 once everything published so far is in ClickHouse"},
+			&cli.IntFlag{Name: "max-batch", Value: 20000, Usage: "most records per Arrow batch and ClickHouse insert"},
+		},
+		Action: func(c *cli.Context) error {
+			e := newEnv(c)
+			defer e.close()
+			box, err := e.box()
+			if err != nil {
+				return err
+			}
+			st, err := e.store(c.Context)
+			if err != nil {
+				return err
+			}
+			bcfg, err := e.bus(c.Context)
+			if err != nil {
+				return err
+			}
+			start := time.Now()
+			stats, err := transformUntil(c.Context, bcfg, box, st, c.Int("max-batch"), c.Bool("until-idle"))
+			if err != nil {
+				return err
+			}
+			fmt.Printf("loaded %d rows from %d raw records in %d batches (%d dead-lettered) in %s\n",
+				stats.Rows, stats.Records, stats.Batches, stats.DeadLetters, time.Since(start).Round(time.Millisecond))
+			return nil
+		},
+	}
+}
+
+// decoders maps each provider to its raw-call decoder.
+func decoders() map[string]transform.Decoder {
+	return map[string]transform.Decoder{
+		model.ProviderAircall:     aircall.Decode,
+		model.ProviderRingCentral: ringcentral.Decode,
+	}
+}
+
+func transformUntil(ctx context.Context, bcfg bus.Config, box *secret.Box, st *store.Store, maxBatch int, untilIdle bool) (transform.Stats, error) {
+	ld, err := load.New(load.Config{Conn: st.Conn()})
+	if err != nil {
+		return transform.Stats{}, err
+	}
+	cons, err := transform.New(transform.Config{
+		Bus: bcfg, Box: box, Decoders: decoders(), Writer: ld, DeadLetters: st, MaxBatch: maxBatch,
+		Logger: slog.Default(),
+	})
+	if err != nil {
+		return transform.Stats{}, err
+	}
+	defer cons.Close()
+	if untilIdle {
+		err = cons.RunUntilIdle(ctx)
+	} else {
+		slog.Info("transforming raw calls; Ctrl-C to stop", "brokers", bcfg.Brokers)
+		err = cons.Run(ctx)
+	}
+	return cons.Stats(), err
+}

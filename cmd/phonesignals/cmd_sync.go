@@ -1,0 +1,227 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/phonesignals/phonesignals/ingest"
+	"github.com/phonesignals/phonesignals/internal/bus"
+	"github.com/phonesignals/phonesignals/internal/progress"
+	"github.com/phonesignals/phonesignals/internal/store"
+)
+
+func syncCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "sync",
+		Usage: "extract calls from the org's provider and publish them to Kafka",
+		Description: "Exactly one of --cycle, --from/--to or --since-days picks the window (default --since-days 30).\n" +
+			"A backfill killed at any point resumes from its last finished window when run again with the same window;\n" +
+			"--restart fetches everything again (to pick up notes and tags added later, prefer --follow).",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "org", Required: true},
+			&cli.StringFlag{Name: "cycle", Usage: "sync the cycle's [period_start, period_end)"},
+			&cli.StringFlag{Name: "from", Usage: "window start, RFC 3339 or YYYY-MM-DD (UTC)"},
+			&cli.StringFlag{Name: "to", Usage: "window end (exclusive), RFC 3339 or YYYY-MM-DD (UTC)"},
+			&cli.IntFlag{Name: "since-days", Usage: "look back N days from now (default 30)"},
+			&cli.BoolFlag{Name: "restart", Usage: "ignore checkpoints of an earlier run of the same window"},
+			&cli.BoolFlag{Name: "follow", Usage: "after the window, keep polling for new and updated calls until stopped"},
+			&cli.DurationFlag{Name: "every", Value: time.Minute, Usage: "poll interval of --follow"},
+		},
+		Action: func(c *cli.Context) error {
+			w, label, err := syncWindow(c, time.Now().UTC())
+			if err != nil {
+				return err
+			}
+			e := newEnv(c)
+			defer e.close()
+			box, err := e.box()
+			if err != nil {
+				return err
+			}
+			st, err := e.store(c.Context)
+			if err != nil {
+				return err
+			}
+			bcfg, err := e.bus(c.Context)
+			if err != nil {
+				return err
+			}
+			pub, err := bus.NewPublisher(bcfg, box, bus.TopicRaw)
+			if err != nil {
+				return err
+			}
+			defer pub.Close()
+			o, err := st.GetOrg(c.Context, c.String("org"))
+			if err != nil {
+				return err
+			}
+			src, err := newSource(box, o, nil)
+			if err != nil {
+				return err
+			}
+			res, err := runSync(c.Context, st, src, o, w, label, c.Bool("restart"), pub)
+			if err != nil {
+				return err
+			}
+			if err := printSyncResult(c.Context, st, o.Name, w, res); err != nil {
+				return err
+			}
+			if c.Bool("follow") {
+				fmt.Fprintf(os.Stderr, "following org %s every %s; Ctrl-C to stop\n", o.Name, c.Duration("every"))
+				req := ingest.SyncRequest{Org: o.Name, Window: ingest.Window{From: w.To.Add(-24 * time.Hour), To: w.To}}
+				if err := src.Follow(c.Context, req, pub, c.Duration("every")); err != nil && !errors.Is(err, context.Canceled) {
+					return err
+				}
+			}
+			return nil
+		},
+	}
+}
+
+// parseTime accepts RFC 3339 or a UTC date.
+func parseTime(flag, v string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t.UTC(), nil
+	}
+	if t, err := time.Parse(time.DateOnly, v); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("--%s %q: want RFC 3339 (2026-08-01T00:00:00Z) or YYYY-MM-DD", flag, v)
+}
+
+// syncWindow resolves --cycle, --from/--to or --since-days. The cycle is
+// resolved later (it needs ClickHouse); here it only checks the flags.
+func syncWindow(c *cli.Context, now time.Time) (ingest.Window, string, error) {
+	n := 0
+	for _, f := range []string{"cycle", "since-days"} {
+		if c.IsSet(f) {
+			n++
+		}
+	}
+	if c.IsSet("from") || c.IsSet("to") {
+		n++
+	}
+	if n > 1 {
+		return ingest.Window{}, "", errors.New("give only one of --cycle, --from/--to and --since-days")
+	}
+	switch {
+	case c.IsSet("cycle"):
+		return ingest.Window{}, "cycle:" + c.String("cycle"), nil
+	case c.IsSet("from") || c.IsSet("to"):
+		if !c.IsSet("from") || !c.IsSet("to") {
+			return ingest.Window{}, "", errors.New("--from and --to go together")
+		}
+		from, err1 := parseTime("from", c.String("from"))
+		to, err2 := parseTime("to", c.String("to"))
+		if err := errors.Join(err1, err2); err != nil {
+			return ingest.Window{}, "", err
+		}
+		if !to.After(from) {
+			return ingest.Window{}, "", fmt.Errorf("--to %s must be after --from %s", c.String("to"), c.String("from"))
+		}
+		return ingest.Window{From: from, To: to}, "range", nil
+	}
+	days := 30
+	if c.IsSet("since-days") {
+		days = c.Int("since-days")
+		if days <= 0 {
+			return ingest.Window{}, "", fmt.Errorf("--since-days %d: want a positive number of days", days)
+		}
+	}
+	// Day-aligned start, so the finished base windows of a rerun have the
+	// same checkpoint keys and are skipped.
+	from := now.AddDate(0, 0, -days).Truncate(24 * time.Hour)
+	return ingest.Window{From: from, To: now.Truncate(time.Minute)}, "since", nil
+}
+
+// runSync resolves a cycle window, runs the sync with progress and records
+// the run (and its error) for `doctor`.
+func runSync(ctx context.Context, st *store.Store, src *providerSource, o store.Org, w ingest.Window, label string, restart bool, sink ingest.Sink) (ingest.SyncResult, error) {
+	if id, ok := strings.CutPrefix(label, "cycle:"); ok {
+		cy, err := st.GetCycle(ctx, o.Name, id)
+		if err != nil {
+			return ingest.SyncResult{}, err
+		}
+		w = ingest.Window{From: cy.Start, To: cy.End}
+	}
+	emps, err := st.Employees(ctx, o.Name)
+	if err != nil {
+		return ingest.SyncResult{}, err
+	}
+	var users []string
+	for _, e := range emps {
+		if e.ProviderUserID != "" {
+			users = append(users, e.ProviderUserID)
+		}
+	}
+	job := fmt.Sprintf("%s:%s", o.Provider, w.From.UTC().Format(time.RFC3339))
+	if label != "since" {
+		job += "/" + w.To.UTC().Format(time.RFC3339)
+	}
+	if restart {
+		job += fmt.Sprintf("#%d", time.Now().UnixNano())
+	}
+	run := store.Run{ID: fmt.Sprintf("%d", time.Now().UnixNano()), Org: o.Name, Provider: o.Provider, Started: time.Now(), Window: w, Status: "running"}
+	if err := st.RecordRun(ctx, run); err != nil {
+		return ingest.SyncResult{}, err
+	}
+	rep := progress.New(os.Stderr, fmt.Sprintf("sync %s (%s) %s", o.Name, o.Provider, w))
+	res, syncErr := src.Sync(ctx, ingest.SyncRequest{Org: o.Name, Window: w, UserIDs: users, Job: job}, sink, st.Checkpoints(o.Name), rep)
+	rep.Done(fmt.Sprintf("%d calls, %d requests", res.Calls, res.Requests))
+	run.Finished, run.Calls, run.Requests, run.Status = time.Now(), res.Calls, res.Requests, "ok"
+	if syncErr != nil {
+		run.Status, run.Error = "error", syncErr.Error()
+		if ingest.IsAuth(syncErr) {
+			run.Status = "auth_error"
+		}
+	}
+	// Record with a fresh context: an interrupted sync is still recorded.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := st.RecordRun(rctx, run); err != nil && syncErr == nil {
+		return res, err
+	}
+	if syncErr != nil {
+		return res, fmt.Errorf("syncing org %s: %w", o.Name, syncErr)
+	}
+	return res, nil
+}
+
+func printSyncResult(ctx context.Context, st *store.Store, org string, w ingest.Window, res ingest.SyncResult) error {
+	fmt.Printf("synced org %s %s: %d calls published in %d requests, %d windows (%d already done)\n",
+		org, w, res.Calls, res.Requests, res.Windows, res.SkippedWindows)
+	emps, err := st.Employees(ctx, org)
+	if err != nil {
+		return err
+	}
+	mapped := map[string]bool{}
+	for _, e := range emps {
+		mapped[e.ProviderUserID] = true
+	}
+	var unmapped []string
+	var noUser, mappedCalls int
+	for u, n := range res.PerUser {
+		switch {
+		case u == "":
+			noUser = n
+		case mapped[u]:
+			mappedCalls += n
+		default:
+			unmapped = append(unmapped, fmt.Sprintf("%s (%d calls)", u, n))
+		}
+	}
+	sort.Strings(unmapped)
+	fmt.Printf("  %d calls of mapped users, %d with no user (unanswered, count for nobody)\n", mappedCalls, noUser)
+	if len(unmapped) > 0 {
+		fmt.Printf("  %d provider users have calls but no employee mapping (kept; map them with `phonesignals employees import`): %s\n",
+			len(unmapped), strings.Join(unmapped, ", "))
+	}
+	return nil
+}

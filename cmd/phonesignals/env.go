@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/phonesignals/phonesignals/internal/bus"
+	"github.com/phonesignals/phonesignals/internal/chserver"
+	"github.com/phonesignals/phonesignals/internal/secret"
+	"github.com/phonesignals/phonesignals/internal/store"
+)
+
+// env resolves the global flags into live resources, starting the local
+// ClickHouse server and the embedded broker when no address is given.
+type env struct {
+	c        *cli.Context
+	dataDir  string
+	st       *store.Store
+	embedded *bus.Embedded
+	busCfg   bus.Config
+	closers  []func()
+}
+
+func newEnv(c *cli.Context) *env {
+	return &env{c: c, dataDir: c.String("data-dir")}
+}
+
+func (e *env) close() {
+	for i := len(e.closers) - 1; i >= 0; i-- {
+		e.closers[i]()
+	}
+	e.closers = nil
+}
+
+// clickhouseAddr returns --clickhouse, or starts (or reuses) the local
+// server under the data dir. The local server keeps running after the
+// command so it can be queried; `phonesignals demo` prints how.
+func (e *env) clickhouseAddr(ctx context.Context) (string, error) {
+	if a := e.c.String("clickhouse"); a != "" {
+		return a, nil
+	}
+	srv, err := chserver.Ensure(ctx, chserver.Config{Dir: filepath.Join(e.dataDir, "clickhouse"), Install: true})
+	if err != nil {
+		return "", fmt.Errorf("starting the local ClickHouse server (or pass --clickhouse HOST:PORT): %w", err)
+	}
+	return srv.Addr(), nil
+}
+
+// store opens ClickHouse and applies pending migrations, so every command
+// works on a fresh database.
+func (e *env) store(ctx context.Context) (*store.Store, error) {
+	if e.st != nil {
+		return e.st, nil
+	}
+	addr, err := e.clickhouseAddr(ctx)
+	if err != nil {
+		return nil, err
+	}
+	st, err := store.Open(ctx, store.Config{Addr: addr, Database: e.c.String("database")})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := st.Migrate(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	e.st = st
+	e.closers = append(e.closers, func() { st.Close() })
+	return st, nil
+}
+
+// bus returns the Kafka config, starting the embedded broker when no
+// --brokers are given, and makes sure the topics exist.
+func (e *env) bus(ctx context.Context) (bus.Config, error) {
+	if len(e.busCfg.Brokers) > 0 {
+		return e.busCfg, nil
+	}
+	var cfg bus.Config
+	if b := e.c.String("brokers"); b != "" {
+		for _, s := range strings.Split(b, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				cfg.Brokers = append(cfg.Brokers, s)
+			}
+		}
+	} else {
+		dir := filepath.Join(e.dataDir, "kafka")
+		emb, err := bus.StartEmbedded(dir, 0)
+		if err != nil {
+			return cfg, fmt.Errorf("%w (is another phonesignals process using %s? give both --brokers of a shared broker)", err, dir)
+		}
+		e.embedded = emb
+		e.closers = append(e.closers, emb.Close)
+		cfg = emb.Config()
+		slog.Debug("embedded kafka broker started", "addrs", cfg.Brokers, "data_dir", dir)
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, err
+	}
+	if err := bus.EnsureTopics(ctx, cfg); err != nil {
+		return cfg, err
+	}
+	e.busCfg = cfg
+	return cfg, nil
+}
+
+// box returns the master-key box: $PHONESIGNALS_MASTER_KEY, else
+// --master-key-file, else DATA-DIR/master.key when it exists.
+func (e *env) box() (*secret.Box, error) {
+	f := e.c.String("master-key-file")
+	if f == "" {
+		def := filepath.Join(e.dataDir, "master.key")
+		if _, err := os.Stat(def); err == nil {
+			f = def
+		}
+	}
+	b, err := secret.FromEnv(f)
+	if errors.Is(err, secret.ErrNoKey) {
+		return nil, err
+	}
+	return b, err
+}
+
+// requireOrg returns --org or a usage error.
+func requireFlag(c *cli.Context, name string) (string, error) {
+	v := strings.TrimSpace(c.String(name))
+	if v == "" {
+		return "", fmt.Errorf("--%s is required", name)
+	}
+	return v, nil
+}

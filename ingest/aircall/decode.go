@@ -1,0 +1,313 @@
+package aircall
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/phonesignals/phonesignals/internal/model"
+)
+
+// statusRank orders Aircall's call states as a call goes through them;
+// the rank is the high part of model.Call.Version.
+func statusRank(status string) uint64 {
+	switch status {
+	case "initial":
+		return 1
+	case "answered":
+		return 2
+	case "done":
+		return 3
+	}
+	return 0
+}
+
+const observedMask = 1<<48 - 1
+
+// EventTranscriptionCreated is the webhook event announcing a transcript.
+const EventTranscriptionCreated = "transcription.created"
+
+// wireCall is the subset of Aircall's call object the transform uses, in
+// types that accept what the REST API and webhooks send: ids as numbers or
+// strings, timestamps as numbers, numeric strings or RFC 3339, and null
+// anywhere.
+type wireCall struct {
+	ID               flexID      `json:"id"`
+	Direction        flexStr     `json:"direction"`
+	Status           flexStr     `json:"status"`
+	StartedAt        flexInt     `json:"started_at"`
+	AnsweredAt       flexInt     `json:"answered_at"`
+	EndedAt          flexInt     `json:"ended_at"`
+	Duration         flexInt     `json:"duration"`
+	User             *userRef    `json:"user"`
+	Voicemail        flexStr     `json:"voicemail"`
+	MissedCallReason flexStr     `json:"missed_call_reason"`
+	Comments         []namedItem `json:"comments"`
+	Tags             []namedItem `json:"tags"`
+}
+
+// Decode turns one raw Aircall call (a REST call object or a webhook's data
+// object) into a model.Call. It fails, naming the field, when the id or
+// started_at is missing or the direction is not inbound/outbound; the
+// transform dead-letters such records.
+//
+// Status follows the seed: "voicemail" when a voicemail was left, "missed"
+// for a finished call nobody answered, else Aircall's status. Version ranks
+// the state (initial < answered < done) above the observation time in
+// milliseconds, so a late-delivered webhook of an earlier state never
+// overrides a later one and, within a state, the latest observation wins.
+func Decode(raw model.RawCall) (model.Call, error) {
+	fail := func(format string, args ...any) (model.Call, error) {
+		return model.Call{}, fmt.Errorf("decoding aircall call %q of org %q: %s", raw.CallID, raw.Org, fmt.Sprintf(format, args...))
+	}
+	if raw.Event != "" && !strings.HasPrefix(raw.Event, "call.") {
+		return fail("record is a %q event, not a call", raw.Event)
+	}
+	body := bytes.TrimSpace(raw.Body)
+	if len(body) == 0 || body[0] != '{' {
+		return fail("body is not a JSON object")
+	}
+	var w wireCall
+	if err := json.Unmarshal(body, &w); err != nil {
+		return fail("%v", err)
+	}
+	if w.ID == "" {
+		return fail("field id is missing or null")
+	}
+	if !w.StartedAt.ok {
+		return fail("field started_at is missing or null")
+	}
+	dir := strings.ToLower(strings.TrimSpace(string(w.Direction)))
+	if dir != "inbound" && dir != "outbound" {
+		return fail("field direction is %q, want inbound or outbound", string(w.Direction))
+	}
+	provider := raw.Provider
+	if provider == "" {
+		provider = model.ProviderAircall
+	}
+	c := model.Call{
+		Org:                 raw.Org,
+		Provider:            provider,
+		CallID:              string(w.ID),
+		StartedAt:           time.Unix(w.StartedAt.v, 0).UTC(),
+		Direction:           dir,
+		MissedReason:        string(w.MissedCallReason),
+		EscalationAvailable: true,
+		Source:              raw.Source,
+		Event:               raw.Event,
+		ObservedAt:          raw.ObservedAt,
+	}
+	if w.User != nil {
+		c.UserID = string(w.User.ID)
+	}
+	if w.AnsweredAt.ok {
+		t := time.Unix(w.AnsweredAt.v, 0).UTC()
+		c.AnsweredAt = &t
+	}
+	if w.EndedAt.ok {
+		t := time.Unix(w.EndedAt.v, 0).UTC()
+		c.EndedAt = &t
+	}
+	if w.Duration.ok && w.Duration.v > 0 {
+		c.DurationSec = uint32(min(w.Duration.v, math.MaxUint32))
+	}
+	status := strings.ToLower(strings.TrimSpace(string(w.Status)))
+	if status == "" {
+		// Some webhook payloads omit the status; the timestamps tell it.
+		switch {
+		case c.EndedAt != nil:
+			status = "done"
+		case c.AnsweredAt != nil:
+			status = "answered"
+		default:
+			status = "initial"
+		}
+	}
+	c.ProviderStatus = string(w.Status)
+	switch {
+	case strings.TrimSpace(string(w.Voicemail)) != "":
+		c.Status = "voicemail"
+	case status == "done" && c.AnsweredAt == nil:
+		c.Status = "missed"
+	default:
+		c.Status = status
+	}
+	for _, n := range w.Comments {
+		if n.text != "" {
+			c.Notes = append(c.Notes, n.text)
+		}
+	}
+	for _, n := range w.Tags {
+		if n.text != "" {
+			c.Tags = append(c.Tags, n.text)
+		}
+	}
+	var ms uint64
+	if !raw.ObservedAt.IsZero() && raw.ObservedAt.UnixMilli() > 0 {
+		ms = uint64(raw.ObservedAt.UnixMilli()) & observedMask
+	}
+	c.Version = statusRank(status)<<48 | ms
+	return c, nil
+}
+
+// flexID is an id sent as a JSON number or string; null is "".
+type flexID string
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (f *flexID) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) == 0 || string(b) == "null":
+		*f = ""
+	case b[0] == '"':
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*f = flexID(strings.TrimSpace(s))
+	case b[0] == '-' || (b[0] >= '0' && b[0] <= '9'):
+		s := string(b)
+		if strings.ContainsAny(s, ".eE") {
+			// 4.000000123e9 from a JS producer is still an integer id.
+			v, err := strconv.ParseFloat(s, 64)
+			if err == nil && v == math.Trunc(v) && math.Abs(v) < 1<<53 {
+				s = strconv.FormatInt(int64(v), 10)
+			}
+		}
+		*f = flexID(s)
+	default:
+		return fmt.Errorf("id %s is neither a number nor a string", truncate(b))
+	}
+	return nil
+}
+
+// flexInt is an integer (UNIX seconds, durations) sent as a number, a
+// numeric string or an RFC 3339 time; ok is false for null or absent.
+type flexInt struct {
+	v  int64
+	ok bool
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (f *flexInt) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	*f = flexInt{}
+	if len(b) == 0 || string(b) == "null" {
+		return nil
+	}
+	s := string(b)
+	if b[0] == '"' {
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		s = strings.TrimSpace(s)
+		if s == "" {
+			return nil
+		}
+		if t, err := time.Parse(time.RFC3339, s); err == nil {
+			*f = flexInt{v: t.Unix(), ok: true}
+			return nil
+		}
+	}
+	if v, err := strconv.ParseInt(s, 10, 64); err == nil {
+		*f = flexInt{v: v, ok: true}
+		return nil
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		return fmt.Errorf("%s is not a number", truncate(b))
+	}
+	*f = flexInt{v: int64(math.Floor(v)), ok: true}
+	return nil
+}
+
+// flexStr is a string that may be null (""), or a number or bool rendered
+// as its JSON text. Objects and arrays keep their JSON text, so a
+// voicemail sent as an object still reads as present.
+type flexStr string
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (f *flexStr) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) == 0 || string(b) == "null":
+		*f = ""
+	case b[0] == '"':
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*f = flexStr(s)
+	default:
+		*f = flexStr(b)
+	}
+	return nil
+}
+
+// userRef is the call's user: an object with an id, a bare id, or null.
+type userRef struct {
+	ID flexID
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (u *userRef) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '{' {
+		var o struct {
+			ID flexID `json:"id"`
+		}
+		if err := json.Unmarshal(b, &o); err != nil {
+			return fmt.Errorf("user: %w", err)
+		}
+		u.ID = o.ID
+		return nil
+	}
+	if err := u.ID.UnmarshalJSON(b); err != nil {
+		return fmt.Errorf("user: %w", err)
+	}
+	return nil
+}
+
+// namedItem is a tag ({"name"}) or comment ({"content"}), or a bare string.
+type namedItem struct {
+	text string
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (n *namedItem) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) == 0 || string(b) == "null":
+		n.text = ""
+	case b[0] == '"':
+		return json.Unmarshal(b, &n.text)
+	case b[0] == '{':
+		var o struct {
+			Name    flexStr `json:"name"`
+			Content flexStr `json:"content"`
+		}
+		if err := json.Unmarshal(b, &o); err != nil {
+			return err
+		}
+		n.text = string(o.Content)
+		if n.text == "" {
+			n.text = string(o.Name)
+		}
+	default:
+		return errors.New("tag or comment is neither an object nor a string")
+	}
+	return nil
+}
+
+// truncate keeps error messages short and free of call content.
+func truncate(b []byte) string {
+	if len(b) > 24 {
+		return string(b[:24]) + "…"
+	}
+	return string(b)
+}

@@ -1,0 +1,136 @@
+package ringcentral
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/phonesignals/phonesignals/internal/model"
+)
+
+// wireRecord is the part of a call-log record the transform needs. Pointers
+// tell a missing or null field from a zero one.
+type wireRecord struct {
+	ID         json.RawMessage `json:"id"`
+	StartTime  *string         `json:"startTime"`
+	Duration   *float64        `json:"duration"`
+	DurationMs *float64        `json:"durationMs"`
+	Direction  *string         `json:"direction"`
+	Result     *string         `json:"result"`
+	Extension  *struct {
+		ID json.RawMessage `json:"id"`
+	} `json:"extension"`
+	LastModifiedTime *string `json:"lastModifiedTime"`
+	Deleted          *bool   `json:"deleted"`
+}
+
+// Decode turns a raw RingCentral call-log record into a Call. The user is
+// the record's extension.id, else raw.UserHint (per-extension call logs do
+// not name the extension). Status and ProviderStatus are both the result.
+// RingCentral exposes no notes or tags, so EscalationAvailable is false and
+// Notes/Tags are nil: escalated is "not available", never a real zero.
+// Version is lastModifiedTime in Unix ms, else ObservedAt's. A missing id
+// or startTime, a direction other than Inbound/Outbound, or a field of the
+// wrong type is an error naming the field; the transform dead-letters it.
+func Decode(raw model.RawCall) (model.Call, error) {
+	var r wireRecord
+	if err := json.Unmarshal(raw.Body, &r); err != nil {
+		return model.Call{}, fmt.Errorf("decoding ringcentral call %q: %w", raw.CallID, describeJSONError(err))
+	}
+	id := jsonID(r.ID)
+	if id == "" {
+		return model.Call{}, fmt.Errorf("decoding ringcentral call %q: missing id", raw.CallID)
+	}
+	fail := func(format string, args ...any) (model.Call, error) {
+		return model.Call{}, fmt.Errorf("decoding ringcentral call %q: "+format, append([]any{id}, args...)...)
+	}
+	if r.StartTime == nil || *r.StartTime == "" {
+		return fail("missing startTime")
+	}
+	start, err := parseTime(*r.StartTime)
+	if err != nil {
+		return fail("startTime %q is not an ISO 8601 time", *r.StartTime)
+	}
+	var direction string
+	switch {
+	case r.Direction == nil || *r.Direction == "":
+		return fail("missing direction")
+	case strings.EqualFold(*r.Direction, "Inbound"):
+		direction = "inbound"
+	case strings.EqualFold(*r.Direction, "Outbound"):
+		direction = "outbound"
+	default:
+		return fail("direction %q is neither Inbound nor Outbound", *r.Direction)
+	}
+
+	c := model.Call{
+		Org:                 raw.Org,
+		Provider:            model.ProviderRingCentral,
+		CallID:              id,
+		UserID:              raw.UserHint,
+		StartedAt:           start,
+		Direction:           direction,
+		EscalationAvailable: false,
+		Source:              raw.Source,
+		Event:               raw.Event,
+		ObservedAt:          raw.ObservedAt,
+	}
+	if r.Extension != nil {
+		if ext := jsonID(r.Extension.ID); ext != "" {
+			c.UserID = ext
+		}
+	}
+	// duration is whole seconds; durationMs is the fallback when a record
+	// carries only that.
+	var dur time.Duration
+	switch {
+	case r.Duration != nil:
+		dur = time.Duration(*r.Duration * float64(time.Second))
+	case r.DurationMs != nil:
+		dur = time.Duration(*r.DurationMs * float64(time.Millisecond))
+	}
+	if dur < 0 || dur.Seconds() > math.MaxUint32 {
+		return fail("duration %v is out of range", dur)
+	}
+	c.DurationSec = uint32(dur.Round(time.Second) / time.Second)
+	if r.Duration != nil || r.DurationMs != nil {
+		end := start.Add(dur)
+		c.EndedAt = &end
+	}
+	if r.Result != nil {
+		c.Status = *r.Result
+		c.ProviderStatus = *r.Result
+	}
+	if r.Deleted != nil {
+		c.Deleted = *r.Deleted
+	}
+	c.Version = unixMilli(raw.ObservedAt)
+	if r.LastModifiedTime != nil && *r.LastModifiedTime != "" {
+		t, err := parseTime(*r.LastModifiedTime)
+		if err != nil {
+			// A garbled version would let an older body win in ClickHouse.
+			return fail("lastModifiedTime %q is not an ISO 8601 time", *r.LastModifiedTime)
+		}
+		c.Version = unixMilli(t)
+	}
+	return c, nil
+}
+
+func unixMilli(t time.Time) uint64 {
+	if t.IsZero() || t.UnixMilli() < 0 {
+		return 0
+	}
+	return uint64(t.UnixMilli())
+}
+
+// describeJSONError names the field of a type mismatch.
+func describeJSONError(err error) error {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && te.Field != "" {
+		return fmt.Errorf("field %s: %s is not a %s", te.Field, te.Value, te.Type)
+	}
+	return fmt.Errorf("body is not a JSON call object: %w", err)
+}

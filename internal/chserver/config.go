@@ -1,0 +1,178 @@
+// Package chserver runs a real ClickHouse 18.16 server (Debian's
+// clickhouse-server package) on loopback with a private config and data
+// directory, so the pipeline can be tested end to end against the oldest
+// ClickHouse the project supports, and so the demo can leave a server
+// running that a person can query with `clickhouse-client --port N`.
+//
+// Start runs a server owned by the caller (tests); Ensure reuses or starts a
+// detached one recorded in Dir/server.json (the CLI and demo); ForTest
+// shares one server per test binary.
+package chserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// DefaultStartTimeout is how long Start waits for /ping to answer: the
+// server is ready in under a second here, so 30 s only trips on a server
+// that will never come up.
+const DefaultStartTimeout = 30 * time.Second
+
+// InstallCommand is the fix named when clickhouse-server is missing.
+const InstallCommand = "apt-get update && apt-get install -y clickhouse-server clickhouse-client"
+
+// Config says where and how to run a server.
+type Config struct {
+	// Dir holds everything the server writes (config, data, logs,
+	// server.json), so servers never touch /etc or /var/lib/clickhouse and
+	// several can run side by side. Required; created if missing.
+	Dir string
+	// TCPPort is the native protocol port (clickhouse-go, clickhouse-client);
+	// 0 picks a free port, so parallel test binaries never collide.
+	TCPPort int
+	// HTTPPort is the HTTP port, used for /ping and Server.Query; 0 picks a
+	// free port.
+	HTTPPort int
+	// Binary is the clickhouse-server executable; empty looks it up on
+	// PATH, then in /usr/sbin and /usr/bin (where Debian puts it, often
+	// outside a non-root PATH).
+	Binary string
+	// Install, when the binary is missing and the process runs as root,
+	// installs Debian's clickhouse-server and clickhouse-client with
+	// apt-get, so a fresh machine can run the demo in one step.
+	Install bool
+	// StartTimeout bounds the wait for the server to answer /ping;
+	// 0 means DefaultStartTimeout.
+	StartTimeout time.Duration
+}
+
+// Validate reports every problem with c at once, each naming its field, so
+// a misconfigured CLI flag set is fixed in one round.
+func (c Config) Validate() error {
+	var errs []error
+	if strings.TrimSpace(c.Dir) == "" {
+		errs = append(errs, errors.New("chserver.Config.Dir: required (the directory for the server's config, data and logs)"))
+	}
+	for _, p := range []struct {
+		name string
+		port int
+	}{{"TCPPort", c.TCPPort}, {"HTTPPort", c.HTTPPort}} {
+		if p.port < 0 || p.port > 65535 {
+			errs = append(errs, fmt.Errorf("chserver.Config.%s: %d is not a port (0 to 65535; 0 picks a free one)", p.name, p.port))
+		}
+	}
+	if c.TCPPort != 0 && c.TCPPort == c.HTTPPort {
+		errs = append(errs, fmt.Errorf("chserver.Config.HTTPPort: %d is also TCPPort; the server needs two different ports", c.HTTPPort))
+	}
+	if c.Binary != "" && strings.TrimSpace(c.Binary) != c.Binary {
+		errs = append(errs, fmt.Errorf("chserver.Config.Binary: %q has leading or trailing spaces", c.Binary))
+	}
+	if c.StartTimeout < 0 {
+		errs = append(errs, fmt.Errorf("chserver.Config.StartTimeout: %v is negative", c.StartTimeout))
+	}
+	return errors.Join(errs...)
+}
+
+func (c Config) startTimeout() time.Duration {
+	if c.StartTimeout > 0 {
+		return c.StartTimeout
+	}
+	return DefaultStartTimeout
+}
+
+// Seams for tests: where binaries are searched for and who we run as.
+var (
+	lookPath     = exec.LookPath
+	wellKnownDir = []string{"/usr/sbin", "/usr/bin"}
+	geteuid      = os.Geteuid
+	runInstall   = aptInstall
+)
+
+// ErrBinaryNotFound is wrapped by Start's error when clickhouse-server is
+// not installed, so callers can tell "install it" from other failures.
+var ErrBinaryNotFound = errors.New("clickhouse-server not found")
+
+// binary returns the clickhouse-server executable c would run, installing
+// it first when c.Install is set, the process is root and it is missing.
+func (c Config) binary(ctx context.Context) (string, error) {
+	if c.Binary != "" {
+		if err := executable(c.Binary); err != nil {
+			return "", fmt.Errorf("chserver.Config.Binary %s: %w", c.Binary, err)
+		}
+		return c.Binary, nil
+	}
+	if p, err := findBinary(); err == nil {
+		return p, nil
+	}
+	if !c.Install {
+		return "", fmt.Errorf("%w on PATH or in %s: install it (as root: %s), or set chserver.Config.Binary", ErrBinaryNotFound, strings.Join(wellKnownDir, ", "), InstallCommand)
+	}
+	if geteuid() != 0 {
+		return "", fmt.Errorf("%w, and installing it needs root: run `sudo sh -c '%s'`", ErrBinaryNotFound, InstallCommand)
+	}
+	if err := runInstall(ctx); err != nil {
+		return "", fmt.Errorf("installing clickhouse-server: %w", err)
+	}
+	p, err := findBinary()
+	if err != nil {
+		return "", fmt.Errorf("%w even after `%s`", ErrBinaryNotFound, InstallCommand)
+	}
+	return p, nil
+}
+
+func findBinary() (string, error) {
+	if p, err := lookPath("clickhouse-server"); err == nil {
+		return p, nil
+	}
+	for _, d := range wellKnownDir {
+		p := filepath.Join(d, "clickhouse-server")
+		if executable(p) == nil {
+			return p, nil
+		}
+	}
+	return "", ErrBinaryNotFound
+}
+
+func executable(p string) error {
+	fi, err := os.Stat(p)
+	if err != nil {
+		return err
+	}
+	if fi.IsDir() || fi.Mode().Perm()&0o111 == 0 {
+		return fmt.Errorf("%s is not an executable file", p)
+	}
+	return nil
+}
+
+// aptInstall installs Debian's packages. The packages' own service start
+// fails in containers without systemd; that does not fail the install.
+func aptInstall(ctx context.Context) error {
+	for _, args := range [][]string{
+		{"update"},
+		{"install", "-y", "--no-install-recommends", "clickhouse-server", "clickhouse-client"},
+	} {
+		cmd := exec.CommandContext(ctx, "apt-get", args...)
+		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("apt-get %s: %w: %s", strings.Join(args, " "), err, tail(string(out), 20))
+		}
+	}
+	return nil
+}
+
+// tail returns the last n lines of s, for error messages that quote logs.
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}

@@ -1,0 +1,190 @@
+package chserver
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+)
+
+// stateFile, in Config.Dir, records the detached server Ensure started so
+// a later process (the next CLI run) finds and reuses it.
+const stateFile = "server.json"
+
+// state is the content of server.json.
+type state struct {
+	Pid       int       `json:"pid"`
+	TCPPort   int       `json:"tcp_port"`
+	HTTPPort  int       `json:"http_port"`
+	Binary    string    `json:"binary"`
+	Config    string    `json:"config"`
+	StartedAt time.Time `json:"started_at"`
+}
+
+// ErrNotRunning is returned by Lookup when Dir has no live server.
+var ErrNotRunning = errors.New("no clickhouse-server running")
+
+// Ensure returns the server recorded in cfg.Dir/server.json if it is alive
+// and answers /ping (and listens on cfg's ports, where those are set);
+// otherwise it starts a detached server and records it. Either way the
+// server is detached: Stop leaves it running after this process exits, so
+// the demo can hand it to a person; Terminate stops it for good.
+//
+// A server.json whose pid is dead, recycled by another program, or whose
+// server no longer answers is replaced, and fresh ports are picked, so a
+// reboot or a port taken meanwhile never blocks the next run. Concurrent
+// Ensure calls on one Dir, from any process, start at most one server.
+func Ensure(ctx context.Context, cfg Config) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("ensuring clickhouse-server: %w", err)
+	}
+	dir, err := filepath.Abs(cfg.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("ensuring clickhouse-server in %s: %w", cfg.Dir, err)
+	}
+	cfg.Dir = dir
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("ensuring clickhouse-server in %s: %w", dir, err)
+	}
+	l := newLayout(dir)
+	unlock, err := lockFile(ctx, l.Lock)
+	if err != nil {
+		return nil, fmt.Errorf("ensuring clickhouse-server in %s: %w", dir, err)
+	}
+	defer unlock()
+
+	s, err := lookup(ctx, dir)
+	switch {
+	case err == nil && (cfg.TCPPort == 0 || cfg.TCPPort == s.TCPPort()) && (cfg.HTTPPort == 0 || cfg.HTTPPort == s.HTTPPort()):
+		return s, nil
+	case err == nil || errors.Is(err, ErrNotResponding):
+		// Ours, but on other ports than asked for, or not answering:
+		// replace it rather than run two servers on one data directory.
+		if terr := s.Terminate(); terr != nil {
+			return nil, fmt.Errorf("ensuring clickhouse-server in %s: replacing the old server: %w", dir, terr)
+		}
+	case errors.Is(err, ErrNotRunning):
+	default:
+		return nil, fmt.Errorf("ensuring clickhouse-server in %s: %w", dir, err)
+	}
+	if err := os.Remove(l.State); err != nil && !os.IsNotExist(err) {
+		return nil, fmt.Errorf("ensuring clickhouse-server in %s: removing stale %s: %w", dir, l.State, err)
+	}
+
+	s, err = start(ctx, cfg, startOpts{detached: true})
+	if err != nil {
+		return nil, err
+	}
+	st := state{Pid: s.pid, TCPPort: s.TCPPort(), HTTPPort: s.HTTPPort(), Binary: s.binary, Config: l.Config, StartedAt: time.Now().UTC()}
+	data, err := json.MarshalIndent(st, "", "  ")
+	if err == nil {
+		err = writeFileAtomic(l.State, append(data, '\n'))
+	}
+	if err != nil {
+		_ = s.Terminate()
+		return nil, fmt.Errorf("ensuring clickhouse-server in %s: recording it: %w", dir, err)
+	}
+	return s, nil
+}
+
+// Lookup returns the live server Ensure recorded in dir, detached (Stop
+// leaves it running; Terminate stops it), or an error wrapping
+// ErrNotRunning, or the Server and ErrNotResponding for a hung one. It
+// never starts one: it serves a CLI's status and stop
+// commands.
+func Lookup(ctx context.Context, dir string) (*Server, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("looking up clickhouse-server in %s: %w", dir, err)
+	}
+	s, err := lookup(ctx, abs)
+	if errors.Is(err, ErrNotResponding) {
+		return s, err
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// ErrNotResponding is returned, together with the Server, by Lookup when
+// the recorded server is alive but does not answer /ping, so a caller can
+// Terminate it (Ensure does so and starts a fresh one).
+var ErrNotResponding = errors.New("clickhouse-server is running but does not answer /ping")
+
+func lookup(ctx context.Context, dir string) (*Server, error) {
+	l := newLayout(dir)
+	data, err := os.ReadFile(l.State)
+	if os.IsNotExist(err) {
+		return nil, fmt.Errorf("%w in %s (no %s)", ErrNotRunning, dir, stateFile)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", l.State, err)
+	}
+	var st state
+	if err := json.Unmarshal(data, &st); err != nil || st.Pid <= 0 {
+		return nil, fmt.Errorf("%w in %s (%s is unreadable: %v)", ErrNotRunning, dir, l.State, err)
+	}
+	if !alive(st.Pid) {
+		return nil, fmt.Errorf("%w in %s (pid %d in %s has exited)", ErrNotRunning, dir, st.Pid, stateFile)
+	}
+	if !runsConfig(st.Pid, l.Config) {
+		return nil, fmt.Errorf("%w in %s (pid %d in %s is now another program)", ErrNotRunning, dir, st.Pid, stateFile)
+	}
+	l.TCPPort, l.HTTPPort = st.TCPPort, st.HTTPPort
+	s := &Server{layout: l, binary: st.Binary, pid: st.Pid, detached: true, reused: true}
+	// A server restarting or under load may miss one ping; give it a moment.
+	var perr error
+	for i := 0; i < 10; i++ {
+		if perr = ping(ctx, s.HTTPAddr()); perr == nil {
+			return s, nil
+		}
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("looking up clickhouse-server in %s: %w", dir, ctx.Err())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	return s, fmt.Errorf("%w (pid %d in %s: %v)", ErrNotResponding, st.Pid, dir, perr)
+}
+
+// forgetState removes server.json if it records this server, so the next
+// Ensure does not even try it.
+func (s *Server) forgetState() {
+	data, err := os.ReadFile(s.layout.State)
+	if err != nil {
+		return
+	}
+	var st state
+	if json.Unmarshal(data, &st) == nil && st.Pid == s.pid {
+		_ = os.Remove(s.layout.State)
+	}
+}
+
+// lockFile takes an exclusive flock on path, waiting for other holders
+// (another process running Ensure on the same Dir) until ctx ends.
+func lockFile(ctx context.Context, path string) (unlock func(), err error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("opening lock %s: %w", path, err)
+	}
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return func() { f.Close() }, nil
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) && !errors.Is(err, syscall.EINTR) {
+			f.Close()
+			return nil, fmt.Errorf("locking %s: %w", path, err)
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, fmt.Errorf("waiting for the lock %s (another process is starting a server there): %w", path, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}

@@ -1,0 +1,79 @@
+package review
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/phonesignals/phonesignals/internal/store"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func TestBlock(t *testing.T) {
+	seed := store.Metrics{TotalCalls: 187, InboundCalls: 112, OutboundCalls: 75, AvgDurationSec: 243,
+		AfterHoursCalls: 14, EscalatedCalls: 8, ResolvedCalls: 149, EscalationAvailable: true}
+	rc := seed
+	rc.EscalationAvailable = false
+	rc.EscalatedCalls = 0
+	tests := []struct {
+		name   string
+		format string
+		b      Block
+	}{
+		{"seed_text", "text", Block{Org: "acme", Employee: "E001", Cycle: "2026-08", Metrics: seed, Baseline: store.Baseline{Cohort: "support", Size: 14, MedianTotalCalls: 180.5}}},
+		{"seed_json", "json", Block{Org: "acme", Employee: "E001", Cycle: "2026-08", Metrics: seed, Baseline: store.Baseline{Cohort: "support", Size: 14, MedianTotalCalls: 180.5}}},
+		{"ringcentral_text", "text", Block{Org: "globex", Employee: "E002", Cycle: "2026-08", Metrics: rc, Baseline: store.Baseline{Cohort: "sdr", Size: 5, MedianTotalCalls: 190}}},
+		{"ringcentral_json", "json", Block{Org: "globex", Employee: "E002", Cycle: "2026-08", Metrics: rc, Baseline: store.Baseline{Cohort: "sdr", Size: 5, MedianTotalCalls: 190}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := tt.b.Write(&buf, tt.format); err != nil {
+				t.Fatal(err)
+			}
+			golden := filepath.Join("..", "..", "testdata", "review", tt.name+".golden")
+			if *update {
+				if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("reading golden (run go test -update once): %v", err)
+			}
+			if buf.String() != string(want) {
+				t.Fatalf("got:\n%s\nwant:\n%s", buf.String(), want)
+			}
+		})
+	}
+}
+
+// The seed's block, verbatim: every value ends at column 25.
+func TestSeedLayout(t *testing.T) {
+	seed := `[PHONE DATA]
+total_calls:          187
+inbound_calls:        112
+outbound_calls:        75
+avg_duration_sec:     243
+after_hours_calls:     14
+escalated_calls:        8
+resolved_calls:       149
+`
+	b := Block{Metrics: store.Metrics{TotalCalls: 187, InboundCalls: 112, OutboundCalls: 75, AvgDurationSec: 243,
+		AfterHoursCalls: 14, EscalatedCalls: 8, ResolvedCalls: 149, EscalationAvailable: true}}
+	if got := b.Text(); !strings.HasPrefix(got, seed) {
+		t.Fatalf("block does not match the seed:\n%s", got)
+	}
+	for _, l := range strings.Split(strings.TrimSpace(b.Text()), "\n") {
+		if strings.Contains(l, ":") && len(l) != Width {
+			t.Errorf("line %q is %d wide, want %d", l, len(l), Width)
+		}
+	}
+	if err := b.Write(&bytes.Buffer{}, "yaml"); err == nil {
+		t.Fatal("format yaml accepted")
+	}
+}

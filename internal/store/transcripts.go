@@ -1,0 +1,53 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/phonesignals/phonesignals/ingest/aircall"
+)
+
+// TranscriptStore adapts Store to aircall.TranscriptStore: utterances go
+// to call_transcripts (never raw_signals); outcomes to transcript_events.
+func (s *Store) TranscriptStore() aircall.TranscriptStore { return transcriptStore{s} }
+
+type transcriptStore struct{ s *Store }
+
+func (t transcriptStore) SaveTranscript(ctx context.Context, org string, tr aircall.Transcript) error {
+	now := time.Now().UTC()
+	rows := make([][]any, 0, len(tr.Utterances))
+	for _, u := range tr.Utterances {
+		rows = append(rows, []any{org, tr.CallID, uint32(u.Index), u.StartTime, u.EndTime, u.Speaker, u.Text, tr.Language, now})
+	}
+	if len(rows) > 0 {
+		if err := t.s.insert(ctx, "INSERT INTO call_transcripts (org, call_id, idx, start_time, end_time, speaker, text, language, fetched_at)", rows...); err != nil {
+			return fmt.Errorf("saving transcript of call %s of org %s: %w", tr.CallID, org, err)
+		}
+	}
+	return t.event(ctx, org, tr.CallID, "saved", fmt.Sprintf("%d utterances", len(rows)))
+}
+
+func (t transcriptStore) DisableTranscripts(ctx context.Context, org, reason string) error {
+	o, err := t.s.GetOrg(ctx, org)
+	if err != nil {
+		return err
+	}
+	o.Transcripts = false
+	if err := t.s.SaveOrg(ctx, o); err != nil {
+		return err
+	}
+	return t.event(ctx, org, "", "disabled", reason)
+}
+
+func (t transcriptStore) RecordTranscriptFailure(ctx context.Context, org, callID, reason string) error {
+	return t.event(ctx, org, callID, "failed", reason)
+}
+
+func (t transcriptStore) event(ctx context.Context, org, callID, status, reason string) error {
+	if err := t.s.insert(ctx, "INSERT INTO transcript_events (org, call_id, status, reason, at)",
+		[]any{org, callID, status, reason, time.Now().UTC()}); err != nil {
+		return fmt.Errorf("recording transcript event of org %s: %w", org, err)
+	}
+	return nil
+}
