@@ -123,6 +123,7 @@ func New(cfg Config) (*Consumer, error) {
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.SessionTimeout(cfg.SessionTimeout),
+		kgo.HeartbeatInterval(cfg.SessionTimeout/4),
 		kgo.FetchMaxWait(250*time.Millisecond),
 	)
 	cl, err := kgo.NewClient(opts...)
