@@ -1,0 +1,79 @@
+package bus
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/phonesignals/phonesignals/internal/model"
+	"github.com/phonesignals/phonesignals/internal/secret"
+)
+
+func testBox(t *testing.T, b byte) *secret.Box {
+	t.Helper()
+	box, err := secret.New(bytes.Repeat([]byte{b}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return box
+}
+
+func TestEncodeDecode(t *testing.T) {
+	box := testBox(t, 3)
+	in := model.RawCall{Org: "acme", Provider: "aircall", CallID: "42", Source: "webhook", Event: "call.ended",
+		ObservedAt: time.Date(2026, 8, 3, 10, 0, 0, 123, time.UTC), UserHint: "7", Body: []byte(`{"id":42,"comments":[{"content":"refund"}]}`)}
+	rec := Encode(box, TopicRaw, in)
+	if string(rec.Key) != "acme/aircall/42" {
+		t.Fatalf("key %q", rec.Key)
+	}
+	if bytes.Contains(rec.Value, []byte("refund")) {
+		t.Fatal("body is not sealed")
+	}
+	out, err := Decode(box, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !out.ObservedAt.Equal(in.ObservedAt) || string(out.Body) != string(in.Body) || out.Event != in.Event || out.UserHint != "7" || out.Source != "webhook" {
+		t.Fatalf("round trip: %+v", out)
+	}
+}
+
+func TestDecodeErrors(t *testing.T) {
+	box := testBox(t, 3)
+	good := func() *kgo.Record {
+		return Encode(box, TopicRaw, model.RawCall{Org: "acme", Provider: "aircall", CallID: "1", ObservedAt: time.Now(), Body: []byte(`{}`)})
+	}
+	set := func(r *kgo.Record, k, v string) *kgo.Record {
+		for i := range r.Headers {
+			if r.Headers[i].Key == k {
+				r.Headers[i].Value = []byte(v)
+			}
+		}
+		return r
+	}
+	tests := []struct {
+		name string
+		rec  *kgo.Record
+		box  *secret.Box
+		want string
+	}{
+		{"no org", set(good(), HeaderOrg, ""), box, "header org"},
+		{"no call id", set(good(), HeaderCallID, ""), box, "header call_id"},
+		{"bad time", set(good(), HeaderObservedAt, "yesterday"), box, "observed_at"},
+		{"wrong encoding", set(good(), HeaderEncoding, "plain"), box, "header enc"},
+		// A body moved to another call does not open: the seal binds it.
+		{"moved body", set(good(), HeaderCallID, "2"), box, "does not open"},
+		{"other key", good(), testBox(t, 4), "does not open"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Decode(tt.box, tt.rec)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Decode error %v, want it to mention %q", err, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,68 @@
+package transform
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow/go/v17/arrow/array"
+
+	"github.com/phonesignals/phonesignals/internal/model"
+)
+
+func TestBatchBuilder(t *testing.T) {
+	ans := at("2026-08-03T18:00:05Z")
+	calls := []model.Call{
+		{Org: "acme", Provider: model.ProviderAircall, CallID: "1", UserID: "7", StartedAt: at("2026-08-03T18:00:00Z"), AnsweredAt: &ans,
+			Direction: "inbound", DurationSec: 120, Status: "done", ProviderStatus: "done", Notes: []string{"customer wants a REFUND"},
+			Tags: []string{"Secret tag"}, EscalationAvailable: true, Version: 9, Source: "poll", ObservedAt: time.Unix(100, 0)},
+		{Org: "globex", Provider: model.ProviderRingCentral, CallID: "RC1", UserID: "62", StartedAt: at("2026-08-03T09:00:00Z"),
+			Direction: "outbound", DurationSec: 30, Status: "Call connected", ProviderStatus: "Call connected", Deleted: true, Version: 5},
+	}
+	bb := NewBatchBuilder(nil)
+	defer bb.Release()
+	for i := range calls {
+		if err := bb.Add(&calls[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec := bb.NewRecord()
+	defer rec.Release()
+	if rec.NumRows() != 2 || !rec.Schema().Equal(Schema) {
+		t.Fatalf("rows %d schema %v", rec.NumRows(), rec.Schema())
+	}
+	u8 := func(col, row int) uint8 { return rec.Column(col).(*array.Uint8).Value(row) }
+	if u8(ColAfterHours, 0) != 1 || u8(ColEscalated, 0) != 1 || u8(ColResolved, 0) != 1 || u8(ColEscalationAvailable, 0) != 1 {
+		t.Fatal("aircall flags wrong")
+	}
+	if u8(ColAfterHours, 1) != 0 || u8(ColEscalated, 1) != 0 || u8(ColEscalationAvailable, 1) != 0 || u8(ColResolved, 1) != 1 || u8(ColDeleted, 1) != 1 {
+		t.Fatal("ringcentral flags wrong")
+	}
+	if got := rec.Column(ColSource).(*array.String).Value(0); got != "phone" {
+		t.Fatalf("source %q", got)
+	}
+	if got := rec.Column(ColEventType).(*array.String).Value(1); got != "call" {
+		t.Fatalf("event_type %q", got)
+	}
+	payloads := rec.Column(ColPayload).(*array.String)
+	for i := 0; i < payloads.Len(); i++ {
+		p := payloads.Value(i)
+		if strings.Contains(strings.ToLower(p), "refund") || strings.Contains(p, "Secret tag") {
+			t.Fatalf("payload leaks notes or tags: %s", p)
+		}
+		var pl Payload
+		if err := json.Unmarshal([]byte(p), &pl); err != nil {
+			t.Fatal(err)
+		}
+		if i == 1 && pl.Escalated != nil {
+			t.Fatal("RingCentral payload says escalated is known")
+		}
+		if i == 0 && (pl.Escalated == nil || !*pl.Escalated || pl.DurationSec != 120 || pl.AnsweredAt == nil) {
+			t.Fatalf("aircall payload %+v", pl)
+		}
+	}
+	if bb.Len() != 0 {
+		t.Fatal("builder not reset")
+	}
+}
