@@ -50,6 +50,8 @@ var (
 	WebhookStats string
 	//go:embed dead_letter_stats.sql
 	DeadLetterStats string
+	//go:embed transcript_stats.sql
+	TranscriptStats string
 	//go:embed migrations_applied.sql
 	MigrationsApplied string
 	//go:embed schema_migrations.sql

@@ -193,6 +193,25 @@ func runDoctor(c *cli.Context) error {
 				d.warn("webhooks: %d answered %s, last %s (%s)", w.N, w.Label, w.Last.Format(time.RFC3339), w.Note)
 			}
 		}
+		ts, err := st.TranscriptStats(ctx, o.Name)
+		if err != nil {
+			return err
+		}
+		if o.Transcripts {
+			d.ok("transcripts on (opt-in): fetched on transcription.created by `webhooks serve`")
+		}
+		for _, tr := range ts {
+			switch tr.Label {
+			case "saved":
+				d.ok("transcripts: %d saved, last %s", tr.N, tr.Last.Format(time.RFC3339))
+			case "disabled":
+				if !o.Transcripts {
+					d.warn("transcripts were turned off %s: %s", tr.Last.Format(time.RFC3339), tr.Note)
+				}
+			default:
+				d.warn("transcripts: %d %s, last: %s", tr.N, tr.Label, tr.Note)
+			}
+		}
 	} else {
 		d.ok("escalated_calls is not available for RingCentral (its call log has no notes or tags); reviews show n/a, not 0")
 	}

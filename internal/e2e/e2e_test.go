@@ -34,14 +34,14 @@ import (
 
 // rig is one test's pipeline: a ClickHouse database, a broker and a key.
 type rig struct {
-	t   *testing.T
+	t   testing.TB
 	st  *store.Store
 	bus bus.Config
 	box *secret.Box
 	pub *bus.Publisher
 }
 
-func newRig(t *testing.T) *rig {
+func newRig(t testing.TB) *rig {
 	t.Helper()
 	ctx := context.Background()
 	srv := chserver.ForTest(t)

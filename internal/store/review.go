@@ -197,3 +197,22 @@ func (s *Store) DeadLetterStats(ctx context.Context, org string) ([]Count, error
 	}
 	return out, rows.Err()
 }
+
+// TranscriptStats counts transcript outcomes of org by status, with the
+// latest reason.
+func (s *Store) TranscriptStats(ctx context.Context, org string) ([]Count, error) {
+	rows, err := s.conn.Query(ctx, queries.TranscriptStats, org)
+	if err != nil {
+		return nil, fmt.Errorf("reading transcript events of org %s: %w", org, err)
+	}
+	defer rows.Close()
+	var out []Count
+	for rows.Next() {
+		var c Count
+		if err := rows.Scan(&c.Label, &c.N, &c.Last, &c.Note); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,122 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/phonesignals/phonesignals/ingest"
+	"github.com/phonesignals/phonesignals/ingest/aircall"
+	"github.com/phonesignals/phonesignals/internal/bus"
+	"github.com/phonesignals/phonesignals/internal/fixture"
+)
+
+// BenchmarkTransformLoad measures the transform stage (decrypt, decode,
+// rules, Arrow, ClickHouse insert, commit) over N synced calls and reports
+// it as a ratio of a baseline measured in the same run: the same number of
+// raw records merely consumed from Kafka.
+func BenchmarkTransformLoad(b *testing.B) {
+	r := newRig(b)
+	o := fixture.Generate(fixture.Spec{Seed: 21, Org: "bench", Employees: 20, Days: 30, CallsPerDay: 20})
+	fake := aircall.NewFake(o, aircall.FakeOptions{APIID: "id", APIToken: "tok", RateLimitPerMinute: 1_000_000, Now: func() time.Time { return o.End.Add(24 * time.Hour) }})
+	hs := httptest.NewServer(fake)
+	defer hs.Close()
+	client, err := aircall.New(o.Name, aircall.Config{BaseURL: hs.URL + "/v1", APIID: "id", APIToken: "tok", RateLimitPerMinute: 1_000_000})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	b.ResetTimer()
+	var transformDur, consumeDur time.Duration
+	rows := 0
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		if _, err := client.Sync(ctx, ingest.SyncRequest{Org: o.Name, Window: ingest.Window{From: o.Start, To: o.End}}, r.pub, nil, ingest.NoProgress); err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		n := consumeOnly(b, r.bus)
+		consumeDur += time.Since(start)
+		b.StartTimer()
+		start = time.Now()
+		st := r.drain()
+		transformDur += time.Since(start)
+		rows += st.Rows
+		if n < st.Rows {
+			b.Fatalf("baseline read %d records, transform %d", n, st.Rows)
+		}
+	}
+	b.ReportMetric(float64(rows)/transformDur.Seconds(), "rows/s")
+	b.ReportMetric(transformDur.Seconds()/consumeDur.Seconds(), "x_consume_only")
+}
+
+// BenchmarkWebhookKafkaAck measures webhooks answered per second when each
+// answer waits for the Kafka acknowledgement, and the same deliveries with
+// a sink that acknowledges at once (the HTTP-only baseline).
+func BenchmarkWebhookKafkaAck(b *testing.B) {
+	r := newRig(b)
+	body := []byte(`{"resource":"call","event":"call.ended","timestamp":1785000000,"token":"tok","data":{"id":1,"direction":"inbound","status":"done","started_at":1785000000,"duration":30}}`)
+	run := func(sink ingest.Sink, n int) time.Duration {
+		ws, err := aircall.NewWebhookServer(aircall.WebhookConfig{Listen: "127.0.0.1:0", Orgs: aircall.StaticOrgs{{Org: "acme", Token: "tok"}},
+			Sink: sink, TranscriptSink: &ingest.MemSink{}, Deliveries: &aircall.MemDeliveryLog{}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		hs := httptest.NewServer(ws.Handler())
+		defer hs.Close()
+		start := time.Now()
+		for i := 0; i < n; i++ {
+			resp, err := http.Post(hs.URL, "application/json", bytes.NewReader(body))
+			if err != nil || resp.StatusCode != 200 {
+				b.Fatalf("delivery: %v %v", err, resp)
+			}
+			resp.Body.Close()
+		}
+		return time.Since(start)
+	}
+	const n = 500
+	base := run(&ingest.MemSink{}, n)
+	b.ResetTimer()
+	var d time.Duration
+	for i := 0; i < b.N; i++ {
+		d += run(r.pub, n)
+	}
+	b.StopTimer()
+	per := float64(b.N*n) / d.Seconds()
+	b.ReportMetric(per, "webhooks/s")
+	b.ReportMetric(per/(float64(n)/base.Seconds()), "x_of_no_kafka")
+}
+
+// consumeOnly reads every raw record once with a plain consumer (no
+// decoding, no ClickHouse): the floor the transform is compared with.
+func consumeOnly(b *testing.B, cfg bus.Config) int {
+	b.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cl, err := kgo.NewClient(append(cfg.Opts(), kgo.ConsumeTopics(bus.TopicRaw), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cl.Close()
+	ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, bus.TopicRaw)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var total int64
+	ends.Each(func(o kadm.ListedOffset) { total += o.Offset })
+	n := 0
+	for int64(n) < total {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			b.Fatalf("read %d of %d records", n, total)
+		}
+		n += fs.NumRecords()
+	}
+	return n
+}
