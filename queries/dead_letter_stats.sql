@@ -2,5 +2,5 @@ SELECT reason, count() AS records
 FROM dead_letters
 WHERE org = ?
 GROUP BY reason
-ORDER BY records DESC
+ORDER BY records DESC, reason
 LIMIT 10

@@ -2,5 +2,5 @@
 SELECT run_id, started_at, finished_at, window_from, window_to, status, error, calls, requests
 FROM sync_runs
 WHERE org = ?
-ORDER BY started_at DESC, finished_at DESC
+ORDER BY started_at DESC, finished_at DESC, run_id DESC
 LIMIT 1

@@ -1,5 +1,5 @@
 -- Webhook deliveries seen for an org, by HTTP status.
-SELECT status, count() AS deliveries, max(at) AS last_at, any(reason) AS sample_reason
+SELECT status, count() AS deliveries, max(at) AS last_at, argMax(reason, at) AS last_reason
 FROM webhook_deliveries
 WHERE org = ?
 GROUP BY status

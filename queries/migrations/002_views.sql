@@ -17,6 +17,8 @@ SELECT
     argMax(resolved, version) AS resolved,
     argMax(deleted, version) AS deleted,
     max(version) AS current_version,
+    -- rows still stored for the call: background merges fold versions,
+    -- so this is a diagnostic, never a review number
     count() AS versions_seen
 FROM raw_signals
 GROUP BY org, provider, call_id;
@@ -61,6 +63,8 @@ GROUP BY org, cycle_id;
 -- falls in ([period_start, period_end)) and to the employee mapped to its
 -- provider user at query time; calls with no user belong to nobody.
 -- Employees with no calls appear with zeros (the LEFT JOIN fills defaults).
+-- Every joined subquery has an alias: current ClickHouse rejects joins of
+-- unaliased subqueries (ALIAS_REQUIRED); 18.16 accepts both.
 CREATE VIEW IF NOT EXISTS employee_cycle_metrics AS
 SELECT
     org,
@@ -89,13 +93,13 @@ FROM
         (
             SELECT org, employee_id, name, cohort, provider_user_id
             FROM employees_current
-        )
+        ) AS roster
         ALL INNER JOIN
         (
             SELECT org, cycle_id, period_start, period_end
             FROM cycles_current
-        ) USING (org)
-    )
+        ) AS roster_cycles USING (org)
+    ) AS employee_cycles
     ALL LEFT JOIN
     (
         SELECT
@@ -114,21 +118,21 @@ FROM
             SELECT org, call_id, user_id, started_at, direction, duration_sec, after_hours, escalated, resolved
             FROM calls_current
             WHERE deleted = 0 AND user_id != ''
-        )
+        ) AS live_calls
         ALL INNER JOIN
         (
             SELECT org, cycle_id, period_start, period_end
             FROM cycles_current
-        ) USING (org)
+        ) AS call_cycles USING (org)
         WHERE started_at >= period_start AND started_at < period_end
         GROUP BY org, cycle_id, provider_user_id
-    ) USING (org, cycle_id, provider_user_id)
-)
+    ) AS call_counts USING (org, cycle_id, provider_user_id)
+) AS employee_counts
 ANY LEFT JOIN
 (
     SELECT org, provider
     FROM orgs_current
-) USING (org);
+) AS org_providers USING (org);
 
 -- Per org, cohort and cycle: the exact median of total_calls over the
 -- cohort's employees (zeros included), the mean of the two middle values

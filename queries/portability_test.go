@@ -1,0 +1,1399 @@
+package queries_test
+
+// Portability: every DDL statement and query in this package runs on both
+// ClickHouse engines the project supports, ClickHouse 18.16 (a real server,
+// through clickhouse-go) and current ClickHouse (libchdb, in process), and
+// gives the same rows on the same fixture; and the review views agree with
+// the fixture's independently computed truth on both.
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"maps"
+	"math/rand/v2"
+	"os"
+	"reflect"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/phonesignals/phonesignals/internal/chdb"
+	"github.com/phonesignals/phonesignals/internal/chserver"
+	"github.com/phonesignals/phonesignals/internal/fixture"
+	"github.com/phonesignals/phonesignals/internal/model"
+	"github.com/phonesignals/phonesignals/queries"
+)
+
+// envSkipCHDB is the opt-out the chdb package's tests document: set to 1,
+// tests that need libchdb skip instead of failing.
+const envSkipCHDB = "PHONESIGNALS_SKIP_CHDB"
+
+// readQueries is every read query file of the package, with the exported
+// variable that embeds it. TestPortabilityCoversEverySQLFile fails when a
+// .sql file is added to queries/ without being listed here (or in
+// ddlFiles), so a new query cannot escape the two-engine comparison.
+var readQueries = map[string]string{
+	"review.sql":             queries.Review,
+	"baseline.sql":           queries.Baseline,
+	"cycle_metrics.sql":      queries.CycleMetrics,
+	"cycle_baselines.sql":    queries.CycleBaselines,
+	"unmapped_users.sql":     queries.UnmappedUsers,
+	"org_calls.sql":          queries.OrgCalls,
+	"org_get.sql":            queries.OrgGet,
+	"org_list.sql":           queries.OrgList,
+	"employees_list.sql":     queries.EmployeesList,
+	"cycle_get.sql":          queries.CycleGet,
+	"cycles_list.sql":        queries.CyclesList,
+	"sync_window_done.sql":   queries.SyncWindowDone,
+	"sync_last_run.sql":      queries.SyncLastRun,
+	"webhook_stats.sql":      queries.WebhookStats,
+	"dead_letter_stats.sql":  queries.DeadLetterStats,
+	"migrations_applied.sql": queries.MigrationsApplied,
+	"transcript_stats.sql":   queries.TranscriptStats,
+}
+
+// ddlFiles are the top-level .sql files that are DDL, applied by
+// applySchema on both engines (migrations/ is covered wholesale through
+// queries.Migrations()).
+var ddlFiles = map[string]string{
+	"schema_migrations.sql": queries.SchemaMigrations,
+}
+
+// views are every view the migrations create, with a total order for
+// comparing SELECT * of each.
+var views = []struct{ name, orderBy string }{
+	{"calls_current", "org, provider, call_id"},
+	{"orgs_current", "org"},
+	{"employees_current", "org, employee_id"},
+	{"cycles_current", "org, cycle_id"},
+	{"employee_cycle_metrics", "org, cycle_id, employee_id"},
+	{"cohort_cycle_baselines", "org, cycle_id, cohort"},
+}
+
+// ---------------------------------------------------------------------------
+// Engines
+
+// result is a query's answer normalized to strings, so the two engines'
+// answers compare directly: numbers in canonical decimal (floats with
+// strconv 'g'), DateTime as "YYYY-MM-DD hh:mm:ss" in UTC, NULL as NULL.
+type result struct {
+	cols  []string
+	types []string
+	rows  [][]string
+}
+
+type engine interface {
+	name() string
+	exec(ctx context.Context, sql string) error
+	// query binds args to the query's ? placeholders.
+	query(ctx context.Context, sql string, args ...any) (result, error)
+	// insert writes rows (Go values of the columns' types) in one block.
+	insert(ctx context.Context, table string, cols []string, rows [][]any) error
+}
+
+// ch18 is ClickHouse 18.16 through clickhouse-go, with the test database
+// as the connection's default database.
+type ch18 struct {
+	conn driver.Conn
+	db   string
+}
+
+func (e *ch18) name() string { return "clickhouse-18.16" }
+
+func (e *ch18) exec(ctx context.Context, sql string) error { return e.conn.Exec(ctx, sql) }
+
+func (e *ch18) query(ctx context.Context, sql string, args ...any) (result, error) {
+	rows, err := e.conn.Query(ctx, sql, args...)
+	if err != nil {
+		return result{}, err
+	}
+	defer rows.Close()
+	var res result
+	res.cols = rows.Columns()
+	cts := rows.ColumnTypes()
+	for _, ct := range cts {
+		res.types = append(res.types, ct.DatabaseTypeName())
+	}
+	for rows.Next() {
+		ptrs := make([]any, len(cts))
+		for i, ct := range cts {
+			ptrs[i] = reflect.New(ct.ScanType()).Interface()
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return result{}, err
+		}
+		row := make([]string, len(ptrs))
+		for i, p := range ptrs {
+			row[i] = normGo(reflect.ValueOf(p).Elem())
+		}
+		res.rows = append(res.rows, row)
+	}
+	return res, rows.Err()
+}
+
+func (e *ch18) insert(ctx context.Context, table string, cols []string, rows [][]any) error {
+	// 18.16 needs the column list (an empty header otherwise) and must never
+	// see INSERT ... VALUES through the driver.
+	batch, err := e.conn.PrepareBatch(ctx, "INSERT INTO "+table+" ("+strings.Join(cols, ", ")+")")
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if err := batch.Append(r...); err != nil {
+			_ = batch.Abort()
+			return err
+		}
+	}
+	return batch.Send()
+}
+
+// normGo renders a value scanned by clickhouse-go.
+func normGo(v reflect.Value) string {
+	switch x := v.Interface().(type) {
+	case string:
+		return x
+	case time.Time:
+		return x.UTC().Format(time.DateTime)
+	case float64:
+		return strconv.FormatFloat(x, 'g', -1, 64)
+	case float32:
+		return strconv.FormatFloat(float64(x), 'g', -1, 32)
+	}
+	switch v.Kind() {
+	case reflect.Pointer:
+		if v.IsNil() {
+			return "NULL"
+		}
+		return normGo(v.Elem())
+	case reflect.Slice, reflect.Array:
+		parts := make([]string, v.Len())
+		for i := range parts {
+			parts[i] = normGo(v.Index(i))
+		}
+		return "[" + strings.Join(parts, ",") + "]"
+	}
+	return fmt.Sprint(v.Interface())
+}
+
+// chdbEngine is current ClickHouse in process. libchdb has one session per
+// process, so every statement runs after `USE db` under one lock: the
+// session default is then always this test's database, never chdb's
+// default database (which exposes the working directory's files as tables).
+type chdbEngine struct {
+	db       *chdb.DB
+	database string
+}
+
+// chdbSession serializes USE+statement pairs on the process's one session.
+var chdbSession sync.Mutex
+
+func (e *chdbEngine) name() string { return "chdb-" + chdbVersion }
+
+func (e *chdbEngine) run(sql, format string) ([]byte, error) {
+	chdbSession.Lock()
+	defer chdbSession.Unlock()
+	if err := e.db.Exec("USE " + e.database); err != nil {
+		return nil, err
+	}
+	return e.db.Query(sql, format)
+}
+
+func (e *chdbEngine) exec(_ context.Context, sql string) error {
+	_, err := e.run(sql, "")
+	return err
+}
+
+func (e *chdbEngine) query(_ context.Context, sql string, args ...any) (result, error) {
+	bound, err := bindLiterals(sql, args)
+	if err != nil {
+		return result{}, err
+	}
+	out, err := e.run(bound, "JSONCompactEachRowWithNamesAndTypes")
+	if err != nil {
+		return result{}, err
+	}
+	return parseJSONCompact(out)
+}
+
+func (e *chdbEngine) insert(_ context.Context, table string, cols []string, rows [][]any) error {
+	var b strings.Builder
+	b.WriteString("INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") FORMAT JSONEachRow\n")
+	for _, r := range rows {
+		b.WriteByte('{')
+		for i, v := range r {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			k, _ := json.Marshal(cols[i])
+			b.Write(k)
+			b.WriteByte(':')
+			if tm, ok := v.(time.Time); ok {
+				v = tm.UTC().Format(time.DateTime)
+			}
+			j, err := json.Marshal(v)
+			if err != nil {
+				return err
+			}
+			b.Write(j)
+		}
+		b.WriteString("}\n")
+	}
+	_, err := e.run(b.String(), "")
+	return err
+}
+
+// parseJSONCompact reads JSONCompactEachRowWithNamesAndTypes: a line of
+// names, a line of types, then one JSON array per row.
+func parseJSONCompact(out []byte) (result, error) {
+	var res result
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	line := 0
+	for sc.Scan() {
+		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+			continue
+		}
+		line++
+		switch line {
+		case 1:
+			if err := json.Unmarshal(sc.Bytes(), &res.cols); err != nil {
+				return result{}, fmt.Errorf("chdb names line %q: %w", sc.Text(), err)
+			}
+		case 2:
+			if err := json.Unmarshal(sc.Bytes(), &res.types); err != nil {
+				return result{}, fmt.Errorf("chdb types line %q: %w", sc.Text(), err)
+			}
+		default:
+			var raw []json.RawMessage
+			if err := json.Unmarshal(sc.Bytes(), &raw); err != nil {
+				return result{}, fmt.Errorf("chdb row %q: %w", sc.Text(), err)
+			}
+			if len(raw) != len(res.types) {
+				return result{}, fmt.Errorf("chdb row %q: %d values for %d columns", sc.Text(), len(raw), len(res.types))
+			}
+			row := make([]string, len(raw))
+			for i, r := range raw {
+				s, err := normJSON(r, res.types[i])
+				if err != nil {
+					return result{}, fmt.Errorf("chdb row %q column %s: %w", sc.Text(), res.cols[i], err)
+				}
+				row[i] = s
+			}
+			res.rows = append(res.rows, row)
+		}
+	}
+	return res, sc.Err()
+}
+
+// normJSON renders one JSON value of a ClickHouse column type like normGo.
+func normJSON(raw json.RawMessage, typ string) (string, error) {
+	if string(raw) == "null" {
+		return "NULL", nil
+	}
+	base := unwrapType(typ)
+	if strings.HasPrefix(base, "Array(") {
+		var elems []json.RawMessage
+		if err := json.Unmarshal(raw, &elems); err != nil {
+			return "", err
+		}
+		inner := strings.TrimSuffix(strings.TrimPrefix(base, "Array("), ")")
+		parts := make([]string, len(elems))
+		for i, el := range elems {
+			s, err := normJSON(el, inner)
+			if err != nil {
+				return "", err
+			}
+			parts[i] = s
+		}
+		return "[" + strings.Join(parts, ",") + "]", nil
+	}
+	var s string
+	if raw[0] == '"' {
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return "", err
+		}
+	} else {
+		s = string(raw)
+	}
+	if strings.HasPrefix(base, "Float") {
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return "", err
+		}
+		bits := 64
+		if base == "Float32" {
+			bits = 32
+		}
+		return strconv.FormatFloat(f, 'g', -1, bits), nil
+	}
+	return s, nil
+}
+
+// unwrapType strips Nullable(...) and LowCardinality(...).
+func unwrapType(t string) string {
+	for _, w := range []string{"Nullable(", "LowCardinality("} {
+		for strings.HasPrefix(t, w) && strings.HasSuffix(t, ")") {
+			t = t[len(w) : len(t)-1]
+		}
+	}
+	return t
+}
+
+// bindLiterals replaces each ? outside string literals and comments with
+// args[i] as a SQL literal, as clickhouse-go's client-side binding does for
+// 18.16.
+func bindLiterals(sql string, args []any) (string, error) {
+	var b strings.Builder
+	n := 0
+	for i := 0; i < len(sql); i++ {
+		c := sql[i]
+		switch {
+		case c == '\'' || c == '"' || c == '`':
+			j := i + 1
+			for j < len(sql) && sql[j] != c {
+				if sql[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			if j >= len(sql) {
+				return "", fmt.Errorf("unterminated %c literal in %q", c, sql)
+			}
+			b.WriteString(sql[i : j+1])
+			i = j
+		case c == '-' && i+1 < len(sql) && sql[i+1] == '-':
+			j := strings.IndexByte(sql[i:], '\n')
+			if j < 0 {
+				j = len(sql) - i
+			}
+			b.WriteString(sql[i : i+j])
+			i += j - 1
+		case c == '?':
+			if n >= len(args) {
+				return "", fmt.Errorf("query has more ? than the %d args: %q", len(args), sql)
+			}
+			lit, err := sqlLiteral(args[n])
+			if err != nil {
+				return "", err
+			}
+			b.WriteString(lit)
+			n++
+		default:
+			b.WriteByte(c)
+		}
+	}
+	if n != len(args) {
+		return "", fmt.Errorf("query has %d ? for %d args: %q", n, len(args), sql)
+	}
+	return b.String(), nil
+}
+
+var sqlQuote = strings.NewReplacer(`\`, `\\`, `'`, `\'`)
+
+func sqlLiteral(v any) (string, error) {
+	switch x := v.(type) {
+	case string:
+		return "'" + sqlQuote.Replace(x) + "'", nil
+	case time.Time:
+		return "toDateTime('" + x.UTC().Format(time.DateTime) + "', 'UTC')", nil
+	case int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64:
+		return fmt.Sprint(x), nil
+	case float64:
+		return strconv.FormatFloat(x, 'g', -1, 64), nil
+	case bool:
+		if x {
+			return "1", nil
+		}
+		return "0", nil
+	}
+	return "", fmt.Errorf("no SQL literal for %T", v)
+}
+
+// ---------------------------------------------------------------------------
+// Engine set-up
+
+var chdbShared struct {
+	once sync.Once
+	db   *chdb.DB
+	dir  string
+	err  error
+	seq  atomic.Int64
+}
+
+var chdbVersion = "current"
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if chdbShared.db != nil {
+		_ = chdbShared.db.Close()
+	}
+	if chdbShared.dir != "" {
+		_ = os.RemoveAll(chdbShared.dir)
+	}
+	os.Exit(code)
+}
+
+// openCHDB returns an engine on a fresh database of the process's one
+// libchdb connection (opened on first use, closed by TestMain), or nil
+// when the developer opted out with PHONESIGNALS_SKIP_CHDB=1. A missing
+// library otherwise fails the test.
+func openCHDB(t *testing.T) engine {
+	t.Helper()
+	if os.Getenv(envSkipCHDB) == "1" {
+		t.Logf("%s=1: not running on current ClickHouse (libchdb)", envSkipCHDB)
+		return nil
+	}
+	chdbShared.once.Do(func() {
+		lib, err := chdb.LibPath()
+		if err != nil {
+			chdbShared.err = err
+			return
+		}
+		dir, err := os.MkdirTemp("", "phonesignals-queries-chdb-")
+		if err != nil {
+			chdbShared.err = err
+			return
+		}
+		chdbShared.dir = dir
+		chdbShared.db, chdbShared.err = chdb.Open(lib, dir)
+		if chdbShared.err == nil {
+			if out, err := chdbShared.db.Query("SELECT version()", "TSV"); err == nil {
+				chdbVersion = strings.TrimSpace(string(out))
+			}
+		}
+	})
+	if chdbShared.err != nil {
+		t.Fatalf("this test needs libchdb (set %s=1 to skip it): %v", envSkipCHDB, chdbShared.err)
+	}
+	name := fmt.Sprintf("ps_portability_%d", chdbShared.seq.Add(1))
+	if err := chdbShared.db.Exec("CREATE DATABASE " + name); err != nil {
+		t.Fatalf("chdb: creating database %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		if err := chdbShared.db.Exec("DROP DATABASE IF EXISTS " + name); err != nil {
+			t.Errorf("chdb: dropping database %s: %v", name, err)
+		}
+	})
+	return &chdbEngine{db: chdbShared.db, database: name}
+}
+
+// open18 returns an engine on a test database of the shared 18.16 server,
+// or nil when the developer opted out with PHONESIGNALS_SKIP_CLICKHOUSE=1.
+func open18(t *testing.T) engine {
+	t.Helper()
+	if os.Getenv(chserver.EnvSkip) == "1" {
+		t.Logf("%s=1: not running on ClickHouse 18.16", chserver.EnvSkip)
+		return nil
+	}
+	srv := chserver.ForTest(t)
+	db := srv.TestDatabase(t)
+	conn, err := clickhouse.Open(&clickhouse.Options{
+		Addr:        []string{srv.Addr()},
+		Auth:        clickhouse.Auth{Database: db, Username: "default"},
+		DialTimeout: 10 * time.Second,
+		Compression: &clickhouse.Compression{Method: clickhouse.CompressionLZ4},
+	})
+	if err != nil {
+		t.Fatalf("connecting to clickhouse-server 18.16 at %s: %v", srv.Addr(), err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := conn.Ping(ctx); err != nil {
+		t.Fatalf("pinging clickhouse-server 18.16 at %s: %v", srv.Addr(), err)
+	}
+	return &ch18{conn: conn, db: db}
+}
+
+// ---------------------------------------------------------------------------
+// Schema
+
+// migratedTables are the tables the schema creates, for stopping merges,
+// OPTIMIZE and the table comparisons. TestPortability checks the list
+// against system.tables, so a new table cannot be missed.
+var migratedTables = []string{
+	"raw_signals", "orgs", "employees", "cycles", "sync_windows", "sync_runs",
+	"dead_letters", "webhook_deliveries", "call_transcripts", "transcript_events",
+	"schema_migrations",
+}
+
+// fixedAppliedAt stands in for time.Now in schema_migrations, so the two
+// engines hold the same rows.
+var fixedAppliedAt = time.Date(2026, 10, 5, 12, 0, 0, 0, time.UTC)
+
+// applySchema runs schema_migrations.sql and every migration statement,
+// recording each migration like the runner does, then stops merges so
+// row counts of ReplacingMergeTree tables stay what was inserted until the
+// test asks for OPTIMIZE FINAL.
+func applySchema(ctx context.Context, t *testing.T, e engine) {
+	t.Helper()
+	if err := e.exec(ctx, queries.SchemaMigrations); err != nil {
+		t.Fatalf("%s: schema_migrations.sql: %v", e.name(), err)
+	}
+	migs, err := queries.Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(migs) == 0 {
+		t.Fatal("queries.Migrations() returned no migrations")
+	}
+	var ledger [][]any
+	for _, m := range migs {
+		for i, stmt := range m.Statements {
+			if err := e.exec(ctx, stmt); err != nil {
+				t.Fatalf("%s: migration %03d_%s statement %d failed: %v\n%s", e.name(), m.Version, m.Name, i+1, err, stmt)
+			}
+		}
+		// Every statement is IF NOT EXISTS: running a migration twice is a no-op.
+		for i, stmt := range m.Statements {
+			if err := e.exec(ctx, stmt); err != nil {
+				t.Fatalf("%s: migration %03d_%s statement %d is not idempotent: %v", e.name(), m.Version, m.Name, i+1, err)
+			}
+		}
+		ledger = append(ledger, []any{uint32(m.Version), m.Name, fixedAppliedAt})
+	}
+	if err := e.insert(ctx, "schema_migrations", []string{"version", "name", "applied_at"}, ledger); err != nil {
+		t.Fatalf("%s: recording migrations: %v", e.name(), err)
+	}
+	for _, tbl := range migratedTables {
+		if err := e.exec(ctx, "SYSTEM STOP MERGES "+tbl); err != nil {
+			t.Fatalf("%s: SYSTEM STOP MERGES %s: %v", e.name(), tbl, err)
+		}
+	}
+}
+
+// optimizeAll merges every table's parts (FINAL), after which
+// ReplacingMergeTree tables hold one row per key and partition.
+func optimizeAll(ctx context.Context, t *testing.T, e engine) {
+	t.Helper()
+	for _, tbl := range migratedTables {
+		if err := e.exec(ctx, "SYSTEM START MERGES "+tbl); err != nil {
+			t.Fatalf("%s: SYSTEM START MERGES %s: %v", e.name(), tbl, err)
+		}
+		if err := e.exec(ctx, "OPTIMIZE TABLE "+tbl+" FINAL"); err != nil {
+			t.Fatalf("%s: OPTIMIZE TABLE %s FINAL: %v", e.name(), tbl, err)
+		}
+	}
+}
+
+// ---------------------------------------------------------------------------
+// Fixture
+
+var (
+	cycleAug = time.Date(2026, 8, 1, 0, 0, 0, 0, time.UTC)
+	cycleSep = time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)
+	cycleOct = time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	cycleNov = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// fxOrg is one generated org and, in truth, the same org after the roster
+// changes the test's employee re-import makes (Truth reads Employees).
+type fxOrg struct {
+	gen   *fixture.Org
+	truth *fixture.Org
+}
+
+// table is the rows of one table, to be inserted identically into both
+// engines. key names the columns that identify a row for
+// ReplacingMergeTree: rows sharing a key are written in separate INSERT
+// blocks, because current ClickHouse collapses such rows within one block
+// at insert time (optimize_on_insert) and 18.16 does not.
+type table struct {
+	name string
+	cols []string
+	key  []string
+	rows [][]any
+}
+
+// layers splits rows into blocks with no key twice in one block, keeping
+// each key's rows in their order (older versions first).
+func (tb table) layers() [][][]any {
+	idx := make([]int, len(tb.key))
+	for i, k := range tb.key {
+		idx[i] = slices.Index(tb.cols, k)
+	}
+	seen := map[string]int{}
+	var out [][][]any
+	for _, r := range tb.rows {
+		parts := make([]string, len(idx))
+		for i, j := range idx {
+			parts[i] = fmt.Sprint(r[j])
+		}
+		k := strings.Join(parts, "\x00")
+		l := seen[k]
+		seen[k] = l + 1
+		if l == len(out) {
+			out = append(out, nil)
+		}
+		out[l] = append(out[l], r)
+	}
+	return out
+}
+
+var signalCols = []string{
+	"org", "source", "event_type", "provider", "call_id", "user_id", "started_at", "direction",
+	"duration_sec", "status", "after_hours", "escalated", "escalation_available", "resolved",
+	"deleted", "version", "rules_version", "ingest_source", "event", "observed_at", "loaded_at", "payload",
+}
+
+func b2u(b bool) uint8 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func callID(provider string, c fixture.Call) string {
+	if provider == model.ProviderRingCentral {
+		return c.StrID()
+	}
+	return strconv.FormatInt(c.ID, 10)
+}
+
+func signalRow(o *fixture.Org, c fixture.Call, version uint64, source string) []any {
+	escAvail := uint8(1)
+	if o.Provider == model.ProviderRingCentral {
+		escAvail = 0
+	}
+	event := ""
+	if source == model.SourceWebhook {
+		event = "call.ended"
+	}
+	observed := c.EndedAt.Add(time.Duration(version%97) * time.Second)
+	// A payload with quotes, backslashes, a tab and non-ASCII text checks
+	// that both insert paths and both outputs keep strings byte for byte.
+	payload := fmt.Sprintf(`{"id":%d,"note":"O'Neil said \"hi\"\t\\ café","v":%d}`, c.ID, version)
+	return []any{
+		o.Name, source, "call", o.Provider, callID(o.Provider, c), c.UserID, c.StartedAt.UTC(), c.Direction,
+		uint32(c.Duration), c.Outcome, b2u(c.AfterHours), b2u(c.Escalated), escAvail, b2u(c.Resolved),
+		b2u(c.Deleted), version, "rules-v3", "kafka", event, observed, observed.Add(90 * time.Second), payload,
+	}
+}
+
+// signals derives raw_signals rows from the fixture's calls and truth
+// flags: one final version per call, an older version with wrong values
+// (user, duration, direction, flags, deleted, start time) for some calls,
+// and exact duplicates of the final version for others. The versions are
+// above 2^53, so a float on any path would lose them.
+func signals(o *fixture.Org, seed uint64) [][]any {
+	rng := rand.New(rand.NewPCG(seed, 99))
+	base := uint64(1_780_000_000_000_000_000) + seed*1_000_000_000
+	var rows [][]any
+	for i, c := range o.Calls {
+		final := base + uint64(i)*1000 + 500
+		r := rng.Float64()
+		if r < 0.15 {
+			old := c
+			old.UserID = o.Users[rng.IntN(len(o.Users))].ID
+			if rng.IntN(4) == 0 {
+				old.UserID = ""
+			}
+			old.Duration += 777
+			if old.Direction == "inbound" {
+				old.Direction = "outbound"
+			} else {
+				old.Direction = "inbound"
+			}
+			old.AfterHours, old.Escalated, old.Resolved = !c.AfterHours, !c.Escalated, !c.Resolved
+			old.Deleted = !c.Deleted || rng.IntN(2) == 0
+			if rng.IntN(3) == 0 {
+				// Moves the old version across a cycle edge now and then,
+				// into another partition too.
+				old.StartedAt = c.StartedAt.Add(-36 * time.Hour)
+			}
+			old.Outcome = "missed"
+			rows = append(rows, signalRow(o, old, final-uint64(1+rng.IntN(400)), model.SourcePoll))
+		}
+		rows = append(rows, signalRow(o, c, final, model.SourceWebhook))
+		if r > 0.9 {
+			// The same version twice (a poll and a webhook agreeing).
+			rows = append(rows, signalRow(o, c, final, model.SourceWebhook))
+		}
+	}
+	return rows
+}
+
+// reimport is the roster change the test's second employee import makes,
+// applied to the inserted rows and to the truth org alike.
+type reimport struct {
+	cohortChanged string // gets another cohort
+	remapped      string // mapped to the first unmapped provider user
+	renamed       string // new name and email
+	deleted       string // deleted=1 in the re-import: must disappear
+}
+
+var roster = reimport{cohortChanged: "E001", remapped: "E002", renamed: "E003", deleted: "E005"}
+
+func employeeRows(o *fixture.Org, cohorts []string, truth *fixture.Org) [][]any {
+	cols := func(e fixture.Employee, deleted uint8, version uint64) []any {
+		return []any{o.Name, e.ID, e.Name, e.Email, e.Cohort, e.ProviderUserID, deleted, version}
+	}
+	var rows [][]any
+	var kept []fixture.Employee
+	unmapped := o.Users[len(o.Employees)].ID
+	for _, e := range o.Employees {
+		rows = append(rows, cols(e, 0, 1))
+		switch e.ID {
+		case roster.cohortChanged:
+			e.Cohort = cohorts[(slices.Index(cohorts, e.Cohort)+1)%len(cohorts)]
+		case roster.remapped:
+			e.ProviderUserID = unmapped
+		case roster.renamed:
+			e.Name += "-Smith"
+			e.Email = "renamed." + e.Email
+		case roster.deleted:
+			rows = append(rows, cols(e, 1, 2))
+			continue
+		case "E004":
+			// An exact duplicate of the first import.
+			rows = append(rows, cols(e, 0, 1))
+		}
+		rows = append(rows, cols(e, 0, 2))
+		kept = append(kept, e)
+	}
+	truth.Employees = kept
+	return rows
+}
+
+// buildFixture generates an Aircall org and a RingCentral org (which has
+// deleted calls) and every table's rows.
+func buildFixture(t *testing.T) ([]fxOrg, []table) {
+	t.Helper()
+	cohorts := []string{"support", "sdr", "inside_sales"}
+	specs := []fixture.Spec{
+		{Seed: 7, Org: "acme", Provider: model.ProviderAircall, Start: cycleAug, Days: 62, Cohorts: cohorts, Employees: 10, UnmappedUsers: 2, CallsPerDay: 12},
+		{Seed: 11, Org: "globex", Provider: model.ProviderRingCentral, Start: cycleAug, Days: 62, Cohorts: cohorts, Employees: 10, UnmappedUsers: 2, CallsPerDay: 12},
+	}
+	tables := map[string]*table{
+		"raw_signals": {name: "raw_signals", cols: signalCols, key: []string{"org", "provider", "call_id"}},
+		"orgs": {name: "orgs", key: []string{"org"},
+			cols: []string{"org", "provider", "api_url", "credentials", "account_id", "webhook_token", "transcripts", "settings", "version"}},
+		"employees": {name: "employees", key: []string{"org", "employee_id"},
+			cols: []string{"org", "employee_id", "name", "email", "cohort", "provider_user_id", "deleted", "version"}},
+		"cycles": {name: "cycles", key: []string{"org", "cycle_id"},
+			cols: []string{"org", "cycle_id", "period_start", "period_end", "version"}},
+		"sync_windows": {name: "sync_windows", key: []string{"org", "job", "window_from", "window_to"},
+			cols: []string{"org", "job", "window_from", "window_to", "calls", "done_at"}},
+		"sync_runs": {name: "sync_runs",
+			cols: []string{"org", "run_id", "provider", "started_at", "finished_at", "window_from", "window_to", "status", "error", "calls", "requests"}},
+		"dead_letters": {name: "dead_letters",
+			cols: []string{"org", "provider", "call_id", "topic", "partition", "offset", "reason", "at"}},
+		"webhook_deliveries": {name: "webhook_deliveries",
+			cols: []string{"org", "event", "status", "reason", "at"}},
+		"call_transcripts": {name: "call_transcripts", key: []string{"org", "call_id", "idx"},
+			cols: []string{"org", "call_id", "idx", "start_time", "end_time", "speaker", "text", "language", "fetched_at"}},
+		"transcript_events": {name: "transcript_events",
+			cols: []string{"org", "call_id", "status", "reason", "at"}},
+	}
+	add := func(name string, rows ...[]any) { tables[name].rows = append(tables[name].rows, rows...) }
+
+	var orgs []fxOrg
+	for i, spec := range specs {
+		gen := fixture.Generate(spec)
+		truth := *gen
+		truth.Employees = nil
+		o := fxOrg{gen: gen, truth: &truth}
+		orgs = append(orgs, o)
+		if len(gen.Employees) != 10 || len(gen.Users) != 12 {
+			t.Fatalf("fixture %s: %d employees and %d users, want 10 and 12", gen.Name, len(gen.Employees), len(gen.Users))
+		}
+		if len(gen.Cycles) != 3 {
+			t.Fatalf("fixture %s: %d cycles, want Aug, Sep and Oct 2026", gen.Name, len(gen.Cycles))
+		}
+		deleted := 0
+		for _, c := range gen.Calls {
+			if c.Deleted {
+				deleted++
+			}
+		}
+		if gen.Provider == model.ProviderRingCentral && deleted == 0 {
+			t.Fatalf("fixture %s has no deleted calls; pick another seed", gen.Name)
+		}
+
+		add("raw_signals", signals(gen, uint64(spec.Seed))...)
+		add("employees", employeeRows(gen, cohorts, &truth)...)
+
+		// Orgs: acme re-registered with a new API URL (version 2 wins).
+		cred := "sealed:v1:" + strings.Repeat("Zm9v", 8) + "=="
+		if gen.Name == "acme" {
+			add("orgs", []any{gen.Name, gen.Provider, "https://old.aircall.example/v1", cred, "", "tok-old", uint8(0), `{"tz":"UTC"}`, uint64(1)})
+			add("orgs", []any{gen.Name, gen.Provider, "https://api.aircall.io/v1", cred + "x", "", "tok-'new'", uint8(1), `{"tz":"Europe/Paris","note":"a\\b"}`, uint64(2)})
+		} else {
+			add("orgs", []any{gen.Name, gen.Provider, "https://platform.ringcentral.com", cred, "~", "", uint8(0), "{}", uint64(5)})
+		}
+
+		// Cycles: one per calendar month; 2026-09 first saved with a wrong
+		// period that the correction (higher version) replaces.
+		for _, c := range gen.Cycles {
+			if c.ID == "2026-09" {
+				add("cycles", []any{gen.Name, c.ID, c.Start.AddDate(0, 0, 14), c.End.AddDate(0, 0, 14), uint64(1)})
+			}
+			add("cycles", []any{gen.Name, c.ID, c.Start, c.End, uint64(2)})
+		}
+
+		// Sync windows: weekly backfill windows, one finished twice.
+		done := time.Date(2026, 10, 3, 9, 0, 0, 0, time.UTC)
+		for w, from := 0, gen.Start; from.Before(gen.End); w, from = w+1, from.AddDate(0, 0, 7) {
+			to := from.AddDate(0, 0, 7)
+			n := uint32(len(gen.CallsIn(from, to)))
+			add("sync_windows", []any{gen.Name, "backfill", from, to, n, done.Add(time.Duration(w) * time.Minute)})
+			if w == 2 {
+				add("sync_windows", []any{gen.Name, "backfill", from, to, n, done.Add(time.Hour)})
+			}
+		}
+		add("sync_windows", []any{gen.Name, "poll", gen.End.Add(-time.Hour), gen.End, uint32(3), done})
+
+		// Sync runs: the latest two start at the same second; finished_at
+		// breaks the tie.
+		runStart := time.Date(2026, 10, 3, 8, 0, 0, 0, time.UTC)
+		for r := 0; r < 4; r++ {
+			st := runStart.Add(time.Duration(min(r, 2)) * time.Hour)
+			status, errText := "ok", ""
+			if r == 3 && gen.Name == "acme" {
+				status, errText = "failed", `aircall: 429 "too many requests" (it's fine)`
+			}
+			add("sync_runs", []any{gen.Name, fmt.Sprintf("run-%s-%d", gen.Name, r), gen.Provider, st, st.Add(time.Duration(5+r) * time.Minute),
+				gen.Start, gen.End, status, errText, uint32(100 * r), uint32(7 * r)})
+		}
+
+		// Dead letters: distinct counts per reason, and for acme more
+		// reasons than the query's LIMIT 10.
+		reasons := 3
+		if gen.Name == "acme" {
+			reasons = 12
+		}
+		at := time.Date(2026, 9, 10, 0, 0, 0, 0, time.UTC)
+		for rsn := 1; rsn <= reasons; rsn++ {
+			for k := 0; k < rsn; k++ {
+				add("dead_letters", []any{gen.Name, gen.Provider, fmt.Sprintf("bad-%d-%d", rsn, k), "calls.dlq", uint32(k % 3), uint64(1000*rsn + k),
+					fmt.Sprintf("decode: field %q missing (case %02d)", "started_at", rsn), at.Add(time.Duration(rsn*60+k) * time.Second)})
+			}
+		}
+
+		// Webhook deliveries: one reason per status, so any(reason) has a
+		// single answer.
+		for k, d := range []struct {
+			status uint16
+			reason string
+			n      int
+		}{{200, "", 5}, {401, "bad token", 3 + i}, {503, "kafka: not leader", 2}} {
+			for j := 0; j < d.n; j++ {
+				add("webhook_deliveries", []any{gen.Name, "call.ended", d.status, d.reason, at.Add(time.Duration(k*1000+j*7) * time.Second)})
+			}
+		}
+
+		// Transcripts of the first answered calls, one re-fetched.
+		seen := 0
+		for _, c := range gen.Calls {
+			if c.Outcome != "answered" || seen == 3 {
+				continue
+			}
+			seen++
+			id := callID(gen.Provider, c)
+			for idx := uint32(0); idx < 3; idx++ {
+				add("call_transcripts", []any{gen.Name, id, idx, float64(idx) * 2.35, float64(idx)*2.35 + 0.1, "agent", "Grüß Gott, it's \"me\"", "de", c.EndedAt.Add(time.Hour)})
+			}
+			add("call_transcripts", []any{gen.Name, id, uint32(1), 2.5, 4.75, "customer", "changed", "en", c.EndedAt.Add(2 * time.Hour)})
+			add("transcript_events", []any{gen.Name, id, "fetched", "", c.EndedAt.Add(time.Hour)})
+		}
+		add("transcript_events", []any{gen.Name, "missing-1", "failed", "404 not found", at})
+	}
+
+	var out []table
+	for _, name := range slices.Sorted(maps.Keys(tables)) {
+		out = append(out, *tables[name])
+	}
+	return orgs, out
+}
+
+func loadFixture(ctx context.Context, t *testing.T, e engine, tables []table) {
+	t.Helper()
+	for _, tb := range tables {
+		for i, block := range tb.layers() {
+			if err := e.insert(ctx, tb.name, tb.cols, block); err != nil {
+				t.Fatalf("%s: inserting block %d of %s: %v", e.name(), i+1, tb.name, err)
+			}
+		}
+	}
+}
+
+// ---------------------------------------------------------------------------
+// Query cases
+
+type queryCase struct {
+	name string
+	file string
+	sql  string
+	// orderBy makes the order total for a query with no ORDER BY of its
+	// own; a query with one is run as is.
+	orderBy string
+	args    []any
+}
+
+// wrapped is the statement the comparison runs.
+func (q queryCase) wrapped() string {
+	if q.orderBy == "" {
+		return q.sql
+	}
+	return "SELECT * FROM (\n" + q.sql + "\n) ORDER BY " + q.orderBy
+}
+
+// orderFor gives the wrapper's ORDER BY of each query with none.
+var orderFor = map[string]string{
+	"review.sql":           "name",
+	"baseline.sql":         "cohort_size",
+	"cycle_get.sql":        "period_start",
+	"org_calls.sql":        "calls",
+	"org_get.sql":          "org",
+	"sync_window_done.sql": "`count()`",
+}
+
+func hasOrderBy(sql string) bool {
+	return strings.Contains(strings.ToUpper(strings.Join(strings.Fields(sql), " ")), "ORDER BY")
+}
+
+func queryCases(orgs []fxOrg) []queryCase {
+	var cases []queryCase
+	add := func(file string, label string, args ...any) {
+		cases = append(cases, queryCase{name: strings.TrimSuffix(file, ".sql") + "/" + label, file: file, sql: readQueries[file], orderBy: orderFor[file], args: args})
+	}
+	add("org_list.sql", "all")
+	add("migrations_applied.sql", "all")
+	orgNames := []string{"nope"}
+	for _, o := range orgs {
+		orgNames = append(orgNames, o.gen.Name)
+	}
+	for _, org := range orgNames {
+		add("org_get.sql", org, org)
+		add("employees_list.sql", org, org)
+		add("cycles_list.sql", org, org)
+		add("sync_last_run.sql", org, org)
+		add("webhook_stats.sql", org, org)
+		add("dead_letter_stats.sql", org, org)
+		add("transcript_stats.sql", org, org)
+	}
+	for _, o := range orgs {
+		g := o.gen
+		cycleIDs := []string{"2099-01"}
+		for _, c := range g.Cycles {
+			cycleIDs = append(cycleIDs, c.ID)
+		}
+		for _, cy := range cycleIDs {
+			add("cycle_get.sql", g.Name+"/"+cy, g.Name, cy)
+			add("cycle_metrics.sql", g.Name+"/"+cy, g.Name, cy)
+			add("cycle_baselines.sql", g.Name+"/"+cy, g.Name, cy)
+			for _, cohort := range []string{"support", "sdr", "inside_sales", "nobody"} {
+				add("baseline.sql", g.Name+"/"+cy+"/"+cohort, g.Name, cy, cohort)
+			}
+			for _, e := range append(g.Employees, fixture.Employee{ID: "E999"}) {
+				add("review.sql", g.Name+"/"+cy+"/"+e.ID, g.Name, cy, e.ID)
+			}
+		}
+		ranges := [][2]time.Time{{g.Start, g.End}, {cycleAug, cycleSep}, {cycleSep, cycleOct}, {cycleOct, cycleNov},
+			{cycleAug.Add(8 * time.Hour), cycleAug.AddDate(0, 0, 7).Add(18 * time.Hour)}}
+		for _, r := range ranges {
+			label := g.Name + "/" + r[0].Format("0102T15") + "-" + r[1].Format("0102T15")
+			add("org_calls.sql", label, g.Name, r[0], r[1])
+			add("unmapped_users.sql", label, g.Name, r[0], r[1], g.Name)
+		}
+		add("sync_window_done.sql", g.Name+"/done-twice", g.Name, "backfill", g.Start.AddDate(0, 0, 14), g.Start.AddDate(0, 0, 21))
+		add("sync_window_done.sql", g.Name+"/done", g.Name, "backfill", g.Start, g.Start.AddDate(0, 0, 7))
+		add("sync_window_done.sql", g.Name+"/not-done", g.Name, "backfill", g.Start, g.Start.AddDate(0, 0, 8))
+	}
+	return cases
+}
+
+// ---------------------------------------------------------------------------
+// Comparison
+
+func run(ctx context.Context, t *testing.T, e engine, sql string, args ...any) result {
+	t.Helper()
+	res, err := e.query(ctx, sql, args...)
+	if err != nil {
+		t.Fatalf("%s: %v\nquery:\n%s\nargs: %v", e.name(), err, sql, args)
+	}
+	return res
+}
+
+// compare fails t with the query name and the first differing row when
+// the engines' answers differ.
+func compare(t *testing.T, label string, ea engine, a result, eb engine, b result) {
+	t.Helper()
+	if !slices.Equal(a.cols, b.cols) {
+		t.Errorf("%s: column names differ:\n  %s: %q\n  %s: %q", label, ea.name(), a.cols, eb.name(), b.cols)
+	}
+	if !slices.Equal(normTypes(a.types), normTypes(b.types)) {
+		t.Errorf("%s: column types differ:\n  %s: %q\n  %s: %q", label, ea.name(), a.types, eb.name(), b.types)
+	}
+	for i := 0; i < max(len(a.rows), len(b.rows)); i++ {
+		var ra, rb []string
+		if i < len(a.rows) {
+			ra = a.rows[i]
+		}
+		if i < len(b.rows) {
+			rb = b.rows[i]
+		}
+		if !slices.Equal(ra, rb) {
+			t.Errorf("%s: row %d of %d/%d differs (columns %q):\n  %s: %s\n  %s: %s",
+				label, i+1, len(a.rows), len(b.rows), a.cols, ea.name(), showRow(ra), eb.name(), showRow(rb))
+			return
+		}
+	}
+}
+
+func showRow(r []string) string {
+	if r == nil {
+		return "(no row)"
+	}
+	return fmt.Sprintf("%q", r)
+}
+
+// normTypes drops what differs between the engines' type names without
+// changing what a client scans: spaces after commas.
+func normTypes(ts []string) []string {
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		out[i] = strings.ReplaceAll(t, ", ", ",")
+	}
+	return out
+}
+
+// compareAll runs every read query, every view and every table on both
+// engines and compares the answers.
+func compareAll(ctx context.Context, t *testing.T, a, b engine, orgs []fxOrg) {
+	for _, q := range queryCases(orgs) {
+		t.Run("query/"+q.name, func(t *testing.T) {
+			if q.orderBy == "" && !hasOrderBy(q.sql) {
+				t.Fatalf("%s has no ORDER BY and no wrapper order in orderFor", q.file)
+			}
+			ra := run(ctx, t, a, q.wrapped(), q.args...)
+			rb := run(ctx, t, b, q.wrapped(), q.args...)
+			compare(t, q.file+" "+fmt.Sprint(q.args), a, ra, b, rb)
+		})
+	}
+	for _, v := range views {
+		t.Run("view/"+v.name, func(t *testing.T) {
+			sql := "SELECT * FROM " + v.name + " ORDER BY " + v.orderBy
+			ra := run(ctx, t, a, sql)
+			rb := run(ctx, t, b, sql)
+			if len(ra.rows) == 0 {
+				t.Errorf("view %s is empty on %s: the fixture does not exercise it", v.name, a.name())
+			}
+			compare(t, "view "+v.name, a, ra, b, rb)
+		})
+	}
+	for _, tbl := range migratedTables {
+		t.Run("table/"+tbl, func(t *testing.T) {
+			cols := run(ctx, t, a, "SELECT * FROM "+tbl+" LIMIT 0").cols
+			sql := "SELECT * FROM " + tbl + " ORDER BY " + strings.Join(cols, ", ")
+			compare(t, "table "+tbl, a, run(ctx, t, a, sql), b, run(ctx, t, b, sql))
+		})
+	}
+}
+
+// ---------------------------------------------------------------------------
+// Truth
+
+// checkTruth compares the review views of engine e with fixture.Truth for
+// every org, cycle and employee, and unmapped_users.sql and org_calls.sql
+// with counts taken straight from the fixture's calls.
+func checkTruth(ctx context.Context, t *testing.T, e engine, orgs []fxOrg) {
+	t.Helper()
+	metrics := run(ctx, t, e, `SELECT org, cycle_id, employee_id, cohort, total_calls, inbound_calls, outbound_calls,
+		avg_duration_sec, after_hours_calls, escalated_calls, resolved_calls, escalation_available
+		FROM employee_cycle_metrics ORDER BY org, cycle_id, employee_id`)
+	got := map[string][]string{}
+	for _, r := range metrics.rows {
+		got[strings.Join(r[:3], "/")] = r[3:]
+	}
+	baselines := run(ctx, t, e, `SELECT org, cycle_id, cohort, cohort_size, median_total_calls
+		FROM cohort_cycle_baselines ORDER BY org, cycle_id, cohort`)
+	gotBase := map[string][]string{}
+	for _, r := range baselines.rows {
+		gotBase[strings.Join(r[:3], "/")] = r[3:]
+	}
+	itoa := strconv.Itoa
+	for _, o := range orgs {
+		tr := o.truth
+		escAvail := "1"
+		if tr.Provider == model.ProviderRingCentral {
+			escAvail = "0"
+		}
+		cohortOf := map[string]string{}
+		for _, emp := range tr.Employees {
+			cohortOf[emp.ID] = emp.Cohort
+		}
+		for _, c := range tr.Cycles {
+			want, base := tr.Truth(c.Start, c.End)
+			for _, emp := range tr.Employees {
+				m := want[emp.ID]
+				key := tr.Name + "/" + c.ID + "/" + emp.ID
+				w := []string{cohortOf[emp.ID], itoa(m.TotalCalls), itoa(m.InboundCalls), itoa(m.OutboundCalls), itoa(m.AvgDurationSec),
+					itoa(m.AfterHoursCalls), itoa(m.EscalatedCalls), itoa(m.ResolvedCalls), escAvail}
+				g, ok := got[key]
+				switch {
+				case !ok:
+					t.Errorf("%s: employee_cycle_metrics has no row for %s", e.name(), key)
+				case !slices.Equal(g, w):
+					t.Errorf("%s: employee_cycle_metrics %s (cohort, total, in, out, avg_dur, after_hours, escalated, resolved, esc_avail):\n  got  %q\n  want %q", e.name(), key, g, w)
+				}
+				delete(got, key)
+			}
+			for cohort, b := range base {
+				key := tr.Name + "/" + c.ID + "/" + cohort
+				w := []string{itoa(b.Size), strconv.FormatFloat(b.MedianTotalCall, 'g', -1, 64)}
+				g, ok := gotBase[key]
+				switch {
+				case !ok:
+					t.Errorf("%s: cohort_cycle_baselines has no row for %s", e.name(), key)
+				case !slices.Equal(g, w):
+					t.Errorf("%s: cohort_cycle_baselines %s (size, median): got %q, want %q", e.name(), key, g, w)
+				}
+				delete(gotBase, key)
+			}
+
+			mapped := map[string]bool{}
+			for _, emp := range tr.Employees {
+				mapped[emp.ProviderUserID] = true
+			}
+			unmapped := map[string]int{}
+			calls, withUser := 0, 0
+			for _, call := range tr.CallsIn(c.Start, c.End) {
+				if call.Deleted {
+					continue
+				}
+				calls++
+				if call.UserID != "" {
+					withUser++
+				}
+				if !mapped[call.UserID] {
+					unmapped[call.UserID]++
+				}
+			}
+			var wantUnmapped [][]string
+			for u, n := range unmapped {
+				wantUnmapped = append(wantUnmapped, []string{u, itoa(n)})
+			}
+			sort.Slice(wantUnmapped, func(i, j int) bool {
+				ni, _ := strconv.Atoi(wantUnmapped[i][1])
+				nj, _ := strconv.Atoi(wantUnmapped[j][1])
+				if ni != nj {
+					return ni > nj
+				}
+				return wantUnmapped[i][0] < wantUnmapped[j][0]
+			})
+			gotUnmapped := run(ctx, t, e, queries.UnmappedUsers, tr.Name, c.Start, c.End, tr.Name).rows
+			if !reflect.DeepEqual(gotUnmapped, wantUnmapped) {
+				t.Errorf("%s: unmapped_users.sql %s %s:\n  got  %q\n  want %q", e.name(), tr.Name, c.ID, gotUnmapped, wantUnmapped)
+			}
+			oc := run(ctx, t, e, queries.OrgCalls, tr.Name, c.Start, c.End).rows
+			if len(oc) != 1 || oc[0][0] != itoa(calls) || oc[0][1] != itoa(withUser) {
+				t.Errorf("%s: org_calls.sql %s %s = %q, want calls %d and with_user %d", e.name(), tr.Name, c.ID, oc, calls, withUser)
+			}
+		}
+		if len(unmappedIn(tr)) == 0 {
+			t.Errorf("fixture %s has no unmapped users", tr.Name)
+		}
+	}
+	for key := range got {
+		t.Errorf("%s: employee_cycle_metrics has an unexpected row %s (a deleted employee?)", e.name(), key)
+	}
+	for key := range gotBase {
+		t.Errorf("%s: cohort_cycle_baselines has an unexpected row %s", e.name(), key)
+	}
+}
+
+func unmappedIn(o *fixture.Org) []string {
+	mapped := map[string]bool{}
+	for _, e := range o.Employees {
+		mapped[e.ProviderUserID] = true
+	}
+	var out []string
+	for _, u := range o.Users {
+		if !mapped[u.ID] {
+			out = append(out, u.ID)
+		}
+	}
+	return out
+}
+
+// ---------------------------------------------------------------------------
+// Tests
+
+// TestPortability applies the schema on ClickHouse 18.16 and on current
+// ClickHouse (libchdb), loads the same fixture into both, and checks that
+// every read query, view and table gives the same rows on both and that
+// the review views match fixture.Truth on each: first with every inserted
+// version still present (merges stopped), then after OPTIMIZE FINAL.
+func TestPortability(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var engines []engine
+	for _, open := range []func(*testing.T) engine{open18, openCHDB} {
+		if e := open(t); e != nil {
+			engines = append(engines, e)
+		}
+	}
+	if len(engines) == 0 {
+		t.Skip("both engines skipped by environment")
+	}
+	orgs, tables := buildFixture(t)
+	for _, e := range engines {
+		applySchema(ctx, t, e)
+		got := run(ctx, t, e, "SELECT name FROM system.tables WHERE database = currentDatabase() AND engine LIKE '%MergeTree' ORDER BY name")
+		var names []string
+		for _, r := range got.rows {
+			names = append(names, r[0])
+		}
+		if want := slices.Sorted(slices.Values(migratedTables)); !slices.Equal(names, want) {
+			t.Fatalf("%s: the schema's tables are %q; migratedTables lists %q", e.name(), names, want)
+		}
+		loadFixture(ctx, t, e, tables)
+	}
+
+	phase := func(t *testing.T) {
+		if len(engines) == 2 {
+			compareAll(ctx, t, engines[0], engines[1], orgs)
+		} else {
+			t.Logf("only %s ran: not comparing engines", engines[0].name())
+		}
+		for _, e := range engines {
+			t.Run("truth/"+e.name(), func(t *testing.T) { checkTruth(ctx, t, e, orgs) })
+		}
+	}
+	// The fixture must exercise what the views fold away: older versions
+	// and duplicates, deleted calls, and employees a re-import deleted.
+	t.Run("fixture_exercises_dedup", func(t *testing.T) {
+		for _, e := range engines {
+			r := run(ctx, t, e, `SELECT count(), sum(versions_seen), countIf(versions_seen > 1), countIf(deleted = 1) FROM calls_current`).rows[0]
+			emp := run(ctx, t, e, `SELECT (SELECT uniqExact(org, employee_id) FROM employees), (SELECT count() FROM employees_current)`).rows[0]
+			t.Logf("%s: %s calls from %s raw rows, %s with several rows, %s deleted; %s employees, %s current", e.name(), r[0], r[1], r[2], r[3], emp[0], emp[1])
+			if r[2] == "0" || r[3] == "0" || emp[0] == emp[1] {
+				t.Errorf("%s: the fixture does not exercise versions, deleted calls and deleted employees: %q %q", e.name(), r, emp)
+			}
+		}
+	})
+	t.Run("all_versions", phase)
+	for _, e := range engines {
+		optimizeAll(ctx, t, e)
+	}
+	t.Run("after_optimize_final", phase)
+}
+
+// TestPortabilityCoversEverySQLFile fails when queries/ gains a .sql file
+// that TestPortability does not run, or when embed.go embeds a file under
+// another variable than the one the test runs.
+func TestPortabilityCoversEverySQLFile(t *testing.T) {
+	entries, err := os.ReadDir(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	onDisk := map[string]bool{}
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".sql") {
+			continue
+		}
+		onDisk[e.Name()] = true
+		body, err := os.ReadFile(e.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		sql, read := readQueries[e.Name()]
+		ddl, isDDL := ddlFiles[e.Name()]
+		switch {
+		case read && isDDL:
+			t.Errorf("%s is listed both as a read query and as DDL", e.Name())
+		case read:
+			if sql != string(body) {
+				t.Errorf("readQueries[%q] is not that file's content: it names the wrong queries variable", e.Name())
+			}
+		case isDDL:
+			if ddl != string(body) {
+				t.Errorf("ddlFiles[%q] is not that file's content: it names the wrong queries variable", e.Name())
+			}
+		default:
+			t.Errorf("queries/%s is not covered by the portability test: add it to readQueries (with query cases in queryCases and, if it has no ORDER BY, an entry in orderFor) or to ddlFiles", e.Name())
+		}
+	}
+	for name := range readQueries {
+		if !onDisk[name] {
+			t.Errorf("readQueries lists %s, which is not in queries/", name)
+		}
+	}
+	for name := range ddlFiles {
+		if !onDisk[name] {
+			t.Errorf("ddlFiles lists %s, which is not in queries/", name)
+		}
+	}
+	// Every read query has cases, and every one without ORDER BY a wrapper order.
+	cased := map[string]bool{}
+	for _, q := range queryCases([]fxOrg{{gen: fixture.Generate(fixture.Spec{Days: 1, Employees: 2, UnmappedUsers: 1})}}) {
+		cased[q.file] = true
+	}
+	for name, sql := range readQueries {
+		if !cased[name] {
+			t.Errorf("%s has no cases in queryCases", name)
+		}
+		if !hasOrderBy(sql) && orderFor[name] == "" {
+			t.Errorf("%s has no ORDER BY: give the comparison one in orderFor", name)
+		}
+	}
+
+	// Every file embed.go embeds at the top level is covered.
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "embed.go", nil, parser.ParseComments)
+	if err != nil {
+		t.Fatal(err)
+	}
+	embedded := 0
+	for _, d := range f.Decls {
+		gd, ok := d.(*ast.GenDecl)
+		if !ok || gd.Tok != token.VAR {
+			continue
+		}
+		for _, spec := range gd.Specs {
+			vs := spec.(*ast.ValueSpec)
+			if vs.Doc == nil {
+				continue
+			}
+			for _, c := range vs.Doc.List {
+				pattern, ok := strings.CutPrefix(c.Text, "//go:embed ")
+				if !ok || strings.Contains(pattern, "/") {
+					continue
+				}
+				embedded++
+				if _, read := readQueries[pattern]; !read && ddlFiles[pattern] == "" {
+					t.Errorf("embed.go embeds %s into %s, which the portability test does not cover", pattern, vs.Names[0].Name)
+				}
+			}
+		}
+	}
+	if embedded != len(readQueries)+len(ddlFiles) {
+		t.Errorf("embed.go embeds %d top-level .sql files; the portability test covers %d", embedded, len(readQueries)+len(ddlFiles))
+	}
+	migs, err := queries.Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	migFiles, err := os.ReadDir("migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(slices.DeleteFunc(migFiles, func(e os.DirEntry) bool { return !strings.HasSuffix(e.Name(), ".sql") })); n != len(migs) {
+		t.Errorf("queries/migrations has %d .sql files but queries.Migrations() returns %d migrations", n, len(migs))
+	}
+}
