@@ -183,3 +183,19 @@ func (s *MemSink) Snapshot() []model.RawCall {
 	defer s.mu.Unlock()
 	return append([]model.RawCall(nil), s.Calls...)
 }
+
+// Sleep waits d or until ctx ends, whichever comes first; it is the
+// default sleeper of the connectors' rate-limit pacing.
+func Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

@@ -81,7 +81,7 @@ func runDoctor(c *cli.Context) error {
 		d.fail("%d employees but none has a provider_user_id: a missing mapping returns no calls", len(emps))
 		d.fix("fill provider_user_id (%s) in the CSV and import it again", userIDName(o.Provider))
 	default:
-		d.ok("%d employees, %d mapped to a %s", len(emps), mapped, userIDName(o.Provider))
+		d.ok("%d employees, %d mapped to their %s id", len(emps), mapped, userIDName(o.Provider))
 	}
 	far := time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
 	un, err := st.UnmappedUsers(ctx, o.Name, far, time.Now().AddDate(10, 0, 0))

@@ -65,7 +65,9 @@ func runDemo(c *cli.Context) error {
 		return err
 	}
 	fmt.Println("phonesignals demo")
-	step := func(n int, s string) { fmt.Printf("\n[%d/6] %s (%s)\n", n, s, time.Since(start).Round(100*time.Millisecond)) }
+	step := func(n int, s string) {
+		fmt.Printf("\n[%d/6] %s (%s)\n", n, s, time.Since(start).Round(100*time.Millisecond))
+	}
 
 	step(1, "starting ClickHouse and Kafka, applying the schema")
 	st, err := e.store(ctx)

@@ -30,8 +30,11 @@ func main() {
 
 func newApp() *cli.App {
 	return &cli.App{
-		Name:  "phonesignals",
-		Usage: "turn Aircall and RingCentral call activity into per-employee review signals",
+		Name: "phonesignals",
+		// main prints the error and exits, so deferred cleanups (the
+		// embedded broker's flush) run first; urfave would os.Exit itself.
+		ExitErrHandler: func(*cli.Context, error) {},
+		Usage:          "turn Aircall and RingCentral call activity into per-employee review signals",
 		Description: "Pipeline: provider APIs -> Kafka (raw calls, sealed) -> transform (Arrow, rules) -> ClickHouse -> review.\n" +
 			"Without --clickhouse a local ClickHouse server is started under --data-dir (installed from the OS packages when missing);\n" +
 			"without --brokers an embedded Kafka broker keeps its data under --data-dir.",

@@ -87,7 +87,6 @@ func newSource(box *secret.Box, o store.Org, httpClient *http.Client) (*provider
 // errors that name the key.
 type settings map[string]string
 
-
 func (s settings) str(k string) string { return s[k] }
 
 func (s settings) int(k string) int {

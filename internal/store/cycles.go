@@ -56,6 +56,9 @@ func (s *Store) GetCycle(ctx context.Context, org, id string) (Cycle, error) {
 	}
 	defer rows.Close()
 	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return Cycle{}, fmt.Errorf("reading cycle %s of org %s: %w", id, org, err)
+		}
 		return Cycle{}, fmt.Errorf("cycle %q of org %s: %w (add it with `phonesignals cycles add --org %s --cycle %s --start YYYY-MM-DD --end YYYY-MM-DD`)", id, org, ErrNotFound, org, id)
 	}
 	c := Cycle{ID: id}

@@ -56,11 +56,18 @@ func ParseEmployeesCSV(r io.Reader) ([]Employee, error) {
 		if err == io.EOF {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
+			// FieldPos panics after an error in a record's first field;
+			// the parse error knows its line.
+			line := 0
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				line = pe.StartLine
+			}
 			errs = append(errs, fmt.Errorf("line %d: %w", line, err))
 			continue
 		}
+		line, _ := cr.FieldPos(0)
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			continue
 		}

@@ -85,6 +85,9 @@ func (s *Store) Baseline(ctx context.Context, org, cycle, cohort string) (Baseli
 	}
 	defer rows.Close()
 	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return b, fmt.Errorf("reading baseline of cohort %s: %w", cohort, err)
+		}
 		return b, fmt.Errorf("cohort %q in cycle %q of org %s: %w", cohort, cycle, org, ErrNotFound)
 	}
 	if err := rows.Scan(&b.Size, &b.MedianTotalCalls); err != nil {

@@ -138,6 +138,9 @@ func (s *Store) Migrate(ctx context.Context) ([]int, error) {
 		applied[int(v)] = true
 	}
 	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading schema_migrations: %w", err)
+	}
 	migs, err := queries.Migrations()
 	if err != nil {
 		return nil, err
