@@ -295,6 +295,8 @@ func retry(ctx context.Context, log *slog.Logger, what string, f func() error) e
 
 // Close leaves the group and closes the clients.
 func (c *Consumer) Close() {
+	// Leaving the group waits for a rebalance blocked by a poll in flight.
+	c.cl.AllowRebalance()
 	c.cl.Close()
 	c.dlq.Close()
 }

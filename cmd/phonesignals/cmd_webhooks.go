@@ -144,7 +144,8 @@ func runTranscriptWorker(ctx context.Context, bcfg bus.Config, box *secret.Box, 
 	if err != nil {
 		return fmt.Errorf("creating transcript consumer: %w", err)
 	}
-	defer cl.Close()
+	// Close leaves the group, which waits for a blocked rebalance: allow it.
+	defer func() { cl.AllowRebalance(); cl.Close() }()
 	clients := map[string]*aircall.Client{}
 	for {
 		fetches := cl.PollRecords(ctx, 100)
