@@ -23,7 +23,8 @@ type env struct {
 	c        *cli.Context
 	dataDir  string
 	st       *store.Store
-	embedded *bus.Embedded
+	// embedded is set when this process runs the embedded broker.
+	embedded *bus.Shared
 	busCfg   bus.Config
 	closers  []func()
 }
@@ -90,15 +91,16 @@ func (e *env) bus(ctx context.Context) (bus.Config, error) {
 			}
 		}
 	} else {
-		dir := filepath.Join(e.dataDir, "kafka")
-		emb, err := bus.StartEmbedded(dir, 0)
+		sh, err := bus.OpenShared(ctx, e.dataDir, 0)
 		if err != nil {
-			return cfg, fmt.Errorf("%w (is another phonesignals process using %s? give both --brokers of a shared broker)", err, dir)
+			return cfg, fmt.Errorf("embedded kafka broker under %s: %w", e.dataDir, err)
 		}
-		e.embedded = emb
-		e.closers = append(e.closers, emb.Close)
-		cfg = emb.Config()
-		slog.Debug("embedded kafka broker started", "addrs", cfg.Brokers, "data_dir", dir)
+		if sh.Owned {
+			e.embedded = sh
+		}
+		e.closers = append(e.closers, sh.Close)
+		cfg = sh.Config
+		slog.Debug("embedded kafka broker", "addrs", cfg.Brokers, "owned", sh.Owned, "data_dir", e.dataDir)
 	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, err

@@ -66,6 +66,7 @@ func newApp() *cli.App {
 			webhooksCommand(),
 			demoCommand(),
 			clickhouseCommand(),
+			brokerCommand(),
 		},
 	}
 }
