@@ -1,4 +1,4 @@
-SELECT reason, count() AS records
+SELECT reason, uniqExact(topic, partition, offset) AS records
 FROM dead_letters
 WHERE org = ?
 GROUP BY reason

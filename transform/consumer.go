@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"sync"
 	"time"
 
 	"github.com/apache/arrow/go/v17/arrow"
@@ -49,6 +51,10 @@ type Config struct {
 	// SessionTimeout of the group member. Default 10s, so a crashed
 	// consumer's partitions move quickly.
 	SessionTimeout time.Duration
+	// TransactionalID of the session's producer. Default: the group name
+	// plus a random suffix (KIP-447 fences zombies by group generation, so
+	// the id need not be stable).
+	TransactionalID string
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 }
@@ -90,8 +96,8 @@ type Stats struct {
 // commits offsets only after the write returned.
 type Consumer struct {
 	cfg   Config
+	sess  *kgo.GroupTransactSession
 	cl    *kgo.Client
-	dlq   *kgo.Client
 	stats Stats
 }
 
@@ -112,13 +118,22 @@ func New(cfg Config) (*Consumer, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.TransactionalID == "" {
+		cfg.TransactionalID = fmt.Sprintf("%s-%d-%d", cfg.Group, os.Getpid(), time.Now().UnixNano())
+	}
 	opts := append(cfg.Bus.Opts(),
 		kgo.ConsumerGroup(cfg.Group),
 		kgo.ConsumeTopics(bus.TopicRaw),
-		// Offsets are committed by hand after ClickHouse acknowledged the
-		// rows; blocking rebalances while a batch is in flight keeps another
-		// member from re-reading it meanwhile.
-		kgo.DisableAutoCommit(),
+		// Offsets are committed inside the transaction that also carries the
+		// dead letters, and only after ClickHouse acknowledged the batch.
+		// Blocking rebalances while a batch is in flight keeps another member
+		// from re-reading it meanwhile; should the group move anyway, the
+		// session aborts and the batch is re-delivered (its rows load again
+		// and the versioned views count them once).
+		kgo.TransactionalID(cfg.TransactionalID),
+		kgo.TransactionTimeout(2*time.Minute),
+		kgo.DefaultProduceTopic(bus.TopicDead),
+		kgo.RequireStableFetchOffsets(),
 		kgo.BlockRebalanceOnPoll(),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
@@ -126,16 +141,11 @@ func New(cfg Config) (*Consumer, error) {
 		kgo.HeartbeatInterval(cfg.SessionTimeout/4),
 		kgo.FetchMaxWait(250*time.Millisecond),
 	)
-	cl, err := kgo.NewClient(opts...)
+	sess, err := kgo.NewGroupTransactSession(opts...)
 	if err != nil {
-		return nil, fmt.Errorf("creating kafka consumer for %v: %w", cfg.Bus.Brokers, err)
+		return nil, fmt.Errorf("creating kafka transact session for %v: %w", cfg.Bus.Brokers, err)
 	}
-	dlq, err := kgo.NewClient(append(cfg.Bus.Opts(), kgo.DefaultProduceTopic(bus.TopicDead))...)
-	if err != nil {
-		cl.Close()
-		return nil, fmt.Errorf("creating kafka dead-letter producer: %w", err)
-	}
-	return &Consumer{cfg: cfg, cl: cl, dlq: dlq}, nil
+	return &Consumer{cfg: cfg, sess: sess, cl: sess.Client()}, nil
 }
 
 // Stats returns the counts so far.
@@ -157,7 +167,7 @@ func (c *Consumer) run(ctx context.Context, untilIdle bool) error {
 			return nil
 		}
 		pollCtx, cancel := context.WithTimeout(ctx, time.Second)
-		fetches := c.cl.PollRecords(pollCtx, c.cfg.MaxBatch)
+		fetches := c.sess.PollRecords(pollCtx, c.cfg.MaxBatch)
 		cancel()
 		if fetches.IsClientClosed() {
 			return nil
@@ -169,7 +179,7 @@ func (c *Consumer) run(ctx context.Context, untilIdle bool) error {
 		})
 		recs := fetches.Records()
 		if len(recs) == 0 {
-			c.cl.AllowRebalance()
+			c.sess.AllowRebalance()
 			if untilIdle {
 				lag, err := bus.Lag(ctx, c.cl, c.cfg.Group, bus.TopicRaw)
 				if err != nil {
@@ -183,10 +193,10 @@ func (c *Consumer) run(ctx context.Context, untilIdle bool) error {
 			continue
 		}
 		if err := c.process(ctx, recs); err != nil {
-			c.cl.AllowRebalance()
+			c.sess.AllowRebalance()
 			return err
 		}
-		c.cl.AllowRebalance()
+		c.sess.AllowRebalance()
 	}
 }
 
@@ -215,16 +225,33 @@ func (c *Consumer) process(ctx context.Context, recs []*kgo.Record) error {
 			c.cfg.Logger.Warn("dead-lettering raw call", "org", d.Org, "provider", d.Provider, "call_id", d.CallID, "offset", r.Offset, "reason", d.Reason)
 		}
 	}
-	if len(deadRecs) > 0 {
-		if err := retry(ctx, c.cfg.Logger, "publishing dead letters", func() error {
-			return c.dlq.ProduceSync(ctx, deadRecs...).FirstErr()
-		}); err != nil {
-			return err
+	if err := c.sess.Begin(); err != nil {
+		return fmt.Errorf("beginning transaction: %w", err)
+	}
+	abort := func(cause error) error {
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		if _, err := c.sess.End(actx, kgo.TryAbort); err != nil {
+			return errors.Join(cause, fmt.Errorf("aborting transaction: %w", err))
 		}
+		return cause
+	}
+	var produceErr error
+	var mu sync.Mutex
+	for _, dr := range deadRecs {
+		c.sess.Produce(ctx, dr, func(_ *kgo.Record, err error) {
+			if err != nil {
+				mu.Lock()
+				produceErr = errors.Join(produceErr, err)
+				mu.Unlock()
+			}
+		})
+	}
+	if len(dead) > 0 {
 		if err := retry(ctx, c.cfg.Logger, "recording dead letters", func() error {
 			return c.cfg.DeadLetters.RecordDeadLetters(ctx, dead)
 		}); err != nil {
-			return err
+			return abort(err)
 		}
 	}
 	rec := bb.NewRecord()
@@ -232,12 +259,26 @@ func (c *Consumer) process(ctx context.Context, recs []*kgo.Record) error {
 	if err := retry(ctx, c.cfg.Logger, "loading batch into clickhouse", func() error {
 		return c.cfg.Writer.Write(ctx, rec)
 	}); err != nil {
-		return err
+		return abort(err)
 	}
-	if err := c.cl.CommitRecords(ctx, recs...); err != nil {
-		// Not fatal for correctness: the batch will be re-read and loaded
-		// again, and the views count each call once.
-		return fmt.Errorf("committing offsets after loading %d rows: %w", rec.NumRows(), err)
+	if err := c.cl.Flush(ctx); err != nil {
+		return abort(fmt.Errorf("flushing dead letters: %w", err))
+	}
+	mu.Lock()
+	perr := produceErr
+	mu.Unlock()
+	if perr != nil {
+		return abort(fmt.Errorf("publishing %d dead letters: %w", len(deadRecs), perr))
+	}
+	committed, err := c.sess.End(ctx, kgo.TryCommit)
+	if err != nil {
+		return fmt.Errorf("committing transaction after loading %d rows: %w", rec.NumRows(), err)
+	}
+	if !committed {
+		// The group rebalanced: the batch goes to the partitions' new owner,
+		// which loads it again; the views count each call once.
+		c.cfg.Logger.Info("transaction aborted by a rebalance; the batch will be delivered again", "records", len(recs))
+		return nil
 	}
 	c.stats.Records += len(recs)
 	c.stats.Rows += int(rec.NumRows())
@@ -257,7 +298,8 @@ func (c *Consumer) decode(r *kgo.Record) (model.Call, error) {
 	}
 	call, err := dec(raw)
 	if err != nil {
-		return model.Call{}, fmt.Errorf("decoding %s call %s: %w", raw.Provider, raw.CallID, err)
+		// Decoders name the provider, org, call and field already.
+		return model.Call{}, err
 	}
 	// The headers are authoritative for routing: a body cannot move a call
 	// to another org.
@@ -296,7 +338,5 @@ func retry(ctx context.Context, log *slog.Logger, what string, f func() error) e
 // Close leaves the group and closes the clients.
 func (c *Consumer) Close() {
 	// Leaving the group waits for a rebalance blocked by a poll in flight.
-	c.cl.AllowRebalance()
-	c.cl.Close()
-	c.dlq.Close()
+	c.sess.CloseAllowingRebalance()
 }

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -316,8 +317,14 @@ func TestAircallPipeline(t *testing.T) {
 		t.Fatalf("raw_signals has %d rows for %d calls: the test delivered no duplicates", rows, len(o.Calls))
 	}
 	dl, err := r.st.DeadLetterStats(ctx, o.Name)
-	if err != nil || len(dl) != 1 {
+	if err != nil || len(dl) != 1 || dl[0].N != 1 {
 		t.Fatalf("dead letter stats %v %v", dl, err)
+	}
+	// The dead-letter topic holds the record exactly once, committed with
+	// the offsets in one transaction, whatever batch the crash aborted.
+	dead := readTopic(t, r.bus, bus.TopicDead)
+	if len(dead) != 1 || bus.Header(dead[0], bus.HeaderCallID) != "999" || !strings.Contains(bus.Header(dead[0], bus.HeaderReason), "started_at is missing") {
+		t.Fatalf("dead-letter topic: %d records (%v)", len(dead), dead)
 	}
 
 	// Privacy: notes and tags never reach ClickHouse, and the raw topic
@@ -333,6 +340,24 @@ func TestAircallPipeline(t *testing.T) {
 		}
 	}
 	assertSealed(t, r.bus, phrases)
+}
+
+// readTopic reads every committed record of topic.
+func readTopic(t *testing.T, cfg bus.Config, topic string) []*kgo.Record {
+	t.Helper()
+	cl, err := kgo.NewClient(append(cfg.Opts(), kgo.ConsumeTopics(topic), kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	var out []*kgo.Record
+	for ctx.Err() == nil {
+		cl.PollFetches(ctx).EachRecord(func(r *kgo.Record) { out = append(out, r) })
+	}
+	return out
 }
 
 // assertSealed reads the raw topic with a plain client and checks no
