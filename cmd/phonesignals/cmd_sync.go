@@ -62,6 +62,13 @@ func syncCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			if id, ok := strings.CutPrefix(label, "cycle:"); ok {
+				cy, err := st.GetCycle(c.Context, o.Name, id)
+				if err != nil {
+					return err
+				}
+				w = ingest.Window{From: cy.Start, To: cy.End}
+			}
 			src, err := newSource(box, o, nil)
 			if err != nil {
 				return err
@@ -75,7 +82,17 @@ func syncCommand() *cli.Command {
 			}
 			if c.Bool("follow") {
 				fmt.Fprintf(os.Stderr, "following org %s every %s; Ctrl-C to stop\n", o.Name, c.Duration("every"))
-				req := ingest.SyncRequest{Org: o.Name, Window: ingest.Window{From: w.To.Add(-24 * time.Hour), To: w.To}}
+				users, err := mappedUsers(c.Context, st, o.Name)
+				if err != nil {
+					return err
+				}
+				// Follow from the end of what was just synced (never the
+				// future), re-reading a day so late edits are caught.
+				end := w.To
+				if now := time.Now().UTC(); end.After(now) {
+					end = now
+				}
+				req := ingest.SyncRequest{Org: o.Name, Window: ingest.Window{From: end.Add(-24 * time.Hour), To: end}, UserIDs: users}
 				if err := src.Follow(c.Context, req, pub, c.Duration("every")); err != nil && !errors.Is(err, context.Canceled) {
 					return err
 				}
@@ -96,8 +113,8 @@ func parseTime(flag, v string) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("--%s %q: want RFC 3339 (2026-08-01T00:00:00Z) or YYYY-MM-DD", flag, v)
 }
 
-// syncWindow resolves --cycle, --from/--to or --since-days. The cycle is
-// resolved later (it needs ClickHouse); here it only checks the flags.
+// syncWindow resolves --from/--to or --since-days; for --cycle it returns
+// the label "cycle:ID" and the caller reads the cycle from ClickHouse.
 func syncWindow(c *cli.Context, now time.Time) (ingest.Window, string, error) {
 	n := 0
 	for _, f := range []string{"cycle", "since-days"} {
@@ -141,25 +158,12 @@ func syncWindow(c *cli.Context, now time.Time) (ingest.Window, string, error) {
 	return ingest.Window{From: from, To: now.Truncate(time.Minute)}, "since", nil
 }
 
-// runSync resolves a cycle window, runs the sync with progress and records
-// the run (and its error) for `doctor`.
+// runSync runs the sync of window w with progress and records the run (and
+// its error) for `doctor`.
 func runSync(ctx context.Context, st *store.Store, src *providerSource, o store.Org, w ingest.Window, label string, restart bool, sink ingest.Sink) (ingest.SyncResult, error) {
-	if id, ok := strings.CutPrefix(label, "cycle:"); ok {
-		cy, err := st.GetCycle(ctx, o.Name, id)
-		if err != nil {
-			return ingest.SyncResult{}, err
-		}
-		w = ingest.Window{From: cy.Start, To: cy.End}
-	}
-	emps, err := st.Employees(ctx, o.Name)
+	users, err := mappedUsers(ctx, st, o.Name)
 	if err != nil {
 		return ingest.SyncResult{}, err
-	}
-	var users []string
-	for _, e := range emps {
-		if e.ProviderUserID != "" {
-			users = append(users, e.ProviderUserID)
-		}
 	}
 	// Never fetch the future: a window checkpointed as finished before its
 	// calls happened would be skipped for good by the next run.
@@ -232,4 +236,20 @@ func printSyncResult(ctx context.Context, st *store.Store, org string, w ingest.
 			len(unmapped), strings.Join(unmapped, ", "))
 	}
 	return nil
+}
+
+// mappedUsers are the provider user ids of org's employees, for the
+// per-user (Aircall) and per-extension (RingCentral) listing modes.
+func mappedUsers(ctx context.Context, st *store.Store, org string) ([]string, error) {
+	emps, err := st.Employees(ctx, org)
+	if err != nil {
+		return nil, err
+	}
+	var users []string
+	for _, e := range emps {
+		if e.ProviderUserID != "" {
+			users = append(users, e.ProviderUserID)
+		}
+	}
+	return users, nil
 }
