@@ -46,6 +46,10 @@ var (
 	SyncWindowDone string
 	//go:embed sync_last_run.sql
 	SyncLastRun string
+	//go:embed sync_runs_recent.sql
+	SyncRunsRecent string
+	//go:embed sync_windows_stats.sql
+	SyncWindowsStats string
 	//go:embed webhook_stats.sql
 	WebhookStats string
 	//go:embed dead_letter_stats.sql

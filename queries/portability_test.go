@@ -64,6 +64,8 @@ var readQueries = map[string]string{
 	"dead_letter_stats.sql":  queries.DeadLetterStats,
 	"migrations_applied.sql": queries.MigrationsApplied,
 	"transcript_stats.sql":   queries.TranscriptStats,
+	"sync_runs_recent.sql":   queries.SyncRunsRecent,
+	"sync_windows_stats.sql": queries.SyncWindowsStats,
 }
 
 // ddlFiles are the top-level .sql files that are DDL, applied by
@@ -954,12 +956,13 @@ func (q queryCase) wrapped() string {
 
 // orderFor gives the wrapper's ORDER BY of each query with none.
 var orderFor = map[string]string{
-	"review.sql":           "name",
-	"baseline.sql":         "cohort_size",
-	"cycle_get.sql":        "period_start",
-	"org_calls.sql":        "calls",
-	"org_get.sql":          "org",
-	"sync_window_done.sql": "`count()`",
+	"review.sql":             "name",
+	"baseline.sql":           "cohort_size",
+	"cycle_get.sql":          "period_start",
+	"org_calls.sql":          "calls",
+	"org_get.sql":            "org",
+	"sync_window_done.sql":   "`count()`",
+	"sync_windows_stats.sql": "windows",
 }
 
 func hasOrderBy(sql string) bool {
@@ -985,6 +988,9 @@ func queryCases(orgs []fxOrg) []queryCase {
 		add("webhook_stats.sql", org, org)
 		add("dead_letter_stats.sql", org, org)
 		add("transcript_stats.sql", org, org)
+		add("sync_runs_recent.sql", org+"/3", org, 3)
+		add("sync_runs_recent.sql", org+"/all", org, 100)
+		add("sync_windows_stats.sql", org, org)
 	}
 	for _, o := range orgs {
 		g := o.gen

@@ -679,6 +679,8 @@ func TestCLIAircallFlow(t *testing.T) {
 	}
 	out, _ = e.run(t, "doctor", "--org", "acme", "--offline")
 	mustContain(t, "doctor --offline after a refused sync", out, "FAIL  the last sync was refused")
+	out = e.ok(t, "sync", "status", "--org", "acme")
+	mustContain(t, "sync status after a refused sync", out, "auth_error", "the token is not the API key shown in the Aircall UI", "backfill windows finished")
 
 	e.assertNoSecret(t, token, "the-api-key-from-the-ui", apiID)
 }
@@ -744,6 +746,25 @@ func TestCLIRingCentralFlow(t *testing.T) {
 		t.Fatalf("doctor: %v\n%s", err, out)
 	}
 	mustContain(t, "doctor", out, "  ok    ringcentral accepted the stored credentials", "escalated_calls is not available for RingCentral")
+
+	// The seed's troubleshooting cases, for real: a wrong account id, then
+	// a rejected JWT.
+	e.ok(t, "org", "connect", "--org", "globex", "--account-id", "400000001")
+	out, err = e.run(t, "doctor", "--org", "globex")
+	if err == nil {
+		t.Fatalf("doctor passed with a wrong account id:\n%s", out)
+	}
+	mustContain(t, "doctor with a wrong account id", out, "FAIL  RingCentral does not know account \"400000001\"", "--account-id")
+	e.ok(t, "org", "connect", "--org", "globex", "--account-id", "~", "--jwt-file", writeFile(t, dir, "badjwt", "expired.jwt.value"))
+	out, err = e.run(t, "doctor", "--org", "globex")
+	if err == nil {
+		t.Fatalf("doctor passed with a rejected JWT:\n%s", out)
+	}
+	mustContain(t, "doctor with a rejected JWT", out, "FAIL  ringcentral rejected the credentials", "JWT")
+	_, err = e.fail(t, "sync", "--org", "globex", "--cycle", org.Cycles[0].ID, "--restart")
+	mustContain(t, "sync with a rejected JWT", err.Error(), "globex")
+	out = e.ok(t, "sync", "status", "--org", "globex")
+	mustContain(t, "sync status with a rejected JWT", out, "auth_error")
 
 	e.assertNoSecret(t, clientSecret, jwt)
 }

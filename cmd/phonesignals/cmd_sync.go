@@ -19,13 +19,16 @@ import (
 
 func syncCommand() *cli.Command {
 	return &cli.Command{
-		Name:  "sync",
-		Usage: "extract calls from the org's provider and publish them to Kafka",
+		Name:        "sync",
+		Usage:       "extract calls from the org's provider and publish them to Kafka",
+		Subcommands: []*cli.Command{syncStatusCommand()},
 		Description: "Exactly one of --cycle, --from/--to or --since-days picks the window (default --since-days 30).\n" +
 			"A backfill killed at any point resumes from its last finished window when run again with the same window;\n" +
 			"--restart fetches everything again (to pick up notes and tags added later, prefer --follow).",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "org", Required: true},
+			// Not Required: urfave checks a parent's required flags before
+			// dispatching to `sync status`; the action checks it instead.
+			&cli.StringFlag{Name: "org", Usage: "org name (required)"},
 			&cli.StringFlag{Name: "cycle", Usage: "sync the cycle's [period_start, period_end)"},
 			&cli.StringFlag{Name: "from", Usage: "window start, RFC 3339 or YYYY-MM-DD (UTC)"},
 			&cli.StringFlag{Name: "to", Usage: "window end (exclusive), RFC 3339 or YYYY-MM-DD (UTC)"},
@@ -35,6 +38,9 @@ func syncCommand() *cli.Command {
 			&cli.DurationFlag{Name: "every", Value: time.Minute, Usage: "poll interval of --follow"},
 		},
 		Action: func(c *cli.Context) error {
+			if _, err := requireFlag(c, "org"); err != nil {
+				return err
+			}
 			w, label, err := syncWindow(c, time.Now().UTC())
 			if err != nil {
 				return err

@@ -20,9 +20,9 @@ import (
 // env resolves the global flags into live resources, starting the local
 // ClickHouse server and the embedded broker when no address is given.
 type env struct {
-	c        *cli.Context
-	dataDir  string
-	st       *store.Store
+	c       *cli.Context
+	dataDir string
+	st      *store.Store
 	// embedded is set when this process runs the embedded broker.
 	embedded *bus.Shared
 	busCfg   bus.Config

@@ -101,3 +101,41 @@ func (s *Store) RecordDeadLetters(ctx context.Context, dls []model.DeadLetter) e
 	}
 	return nil
 }
+
+// RecentRuns lists the latest n sync runs of org, newest first, each with
+// its final status.
+func (s *Store) RecentRuns(ctx context.Context, org string, n int) ([]Run, error) {
+	rows, err := s.conn.Query(ctx, queries.SyncRunsRecent, org, n)
+	if err != nil {
+		return nil, fmt.Errorf("reading sync runs of org %s: %w", org, err)
+	}
+	defer rows.Close()
+	var out []Run
+	for rows.Next() {
+		r := Run{Org: org}
+		var calls, reqs uint32
+		if err := rows.Scan(&r.ID, &r.Provider, &r.Started, &r.Finished, &r.Window.From, &r.Window.To, &r.Status, &r.Error, &calls, &reqs); err != nil {
+			return nil, err
+		}
+		r.Calls, r.Requests = int(calls), int(reqs)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// WindowStats summarises the finished backfill windows of an org.
+type WindowStats struct {
+	Windows      uint64
+	Calls        uint64
+	LastDone     time.Time
+	LastWindowTo time.Time
+}
+
+// SyncWindowStats reads the finished-window summary of org.
+func (s *Store) SyncWindowStats(ctx context.Context, org string) (WindowStats, error) {
+	var w WindowStats
+	if err := s.conn.QueryRow(ctx, queries.SyncWindowsStats, org).Scan(&w.Windows, &w.Calls, &w.LastDone, &w.LastWindowTo); err != nil {
+		return w, fmt.Errorf("reading sync windows of org %s: %w", org, err)
+	}
+	return w, nil
+}

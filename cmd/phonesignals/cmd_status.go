@@ -1,0 +1,62 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"github.com/urfave/cli/v2"
+)
+
+// syncStatusCommand shows the recent sync runs of an org with their errors
+// (a rejected token shows here and in `doctor`) and the backfill progress.
+func syncStatusCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "status",
+		Usage: "show the org's recent sync runs, their errors and the finished backfill windows",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "org", Required: true},
+			&cli.IntFlag{Name: "runs", Value: 10, Usage: "how many recent runs to show"},
+		},
+		Action: func(c *cli.Context) error {
+			e := newEnv(c)
+			defer e.close()
+			st, err := e.store(c.Context)
+			if err != nil {
+				return err
+			}
+			o, err := st.GetOrg(c.Context, c.String("org"))
+			if err != nil {
+				return err
+			}
+			runs, err := st.RecentRuns(c.Context, o.Name, c.Int("runs"))
+			if err != nil {
+				return err
+			}
+			ws, err := st.SyncWindowStats(c.Context, o.Name)
+			if err != nil {
+				return err
+			}
+			fmt.Printf("org %s (%s)\n", o.Name, o.Provider)
+			if len(runs) == 0 {
+				fmt.Printf("never synced: phonesignals sync --org %s --since-days 30\n", o.Name)
+				return nil
+			}
+			tw := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "started\tstatus\tcalls\trequests\twindow\terror")
+			for _, r := range runs {
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\n", r.Started.UTC().Format(time.RFC3339), r.Status, r.Calls, r.Requests, r.Window, r.Error)
+			}
+			tw.Flush()
+			if ws.Windows > 0 {
+				fmt.Printf("%d backfill windows finished (%d calls); latest finished %s; they reach %s\n",
+					ws.Windows, ws.Calls, ws.LastDone.UTC().Format(time.RFC3339), ws.LastWindowTo.UTC().Format(time.RFC3339))
+			}
+			if runs[0].Status == "running" {
+				fmt.Println("the latest run has not finished: it is still running, or it was killed (run the same sync again to resume)")
+			}
+			return nil
+		},
+	}
+}
