@@ -64,9 +64,11 @@ func webhooksServe(c *cli.Context) error {
 		return err
 	}
 	defer trs.Close()
+	deliveries := st.NewDeliveryBuffer(time.Second)
+	defer deliveries.Close(context.WithoutCancel(ctx))
 	srv, err := aircall.NewWebhookServer(aircall.WebhookConfig{
 		Listen: c.String("listen"), Orgs: &orgDirectory{st: st, box: box}, Sink: raw, TranscriptSink: trs,
-		Deliveries: deliveryLog{st}, Logger: slog.Default(),
+		Deliveries: deliveryLog{deliveries}, Logger: slog.Default(),
 	})
 	if err != nil {
 		return err
@@ -127,10 +129,11 @@ func (d *orgDirectory) WebhookOrgs(ctx context.Context) ([]aircall.WebhookOrg, e
 	return out, nil
 }
 
-type deliveryLog struct{ st *store.Store }
+// deliveryLog adapts the store's batching buffer to aircall.DeliveryLog.
+type deliveryLog struct{ b *store.DeliveryBuffer }
 
 func (l deliveryLog) RecordDelivery(ctx context.Context, d aircall.Delivery) error {
-	return l.st.RecordDelivery(ctx, d.Org, d.Event, d.Status, d.Reason)
+	return l.b.RecordDelivery(ctx, d.Org, d.Event, d.Status, d.Reason)
 }
 
 // runTranscriptWorker consumes transcription.created events, fetches each

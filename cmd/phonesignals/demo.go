@@ -146,6 +146,9 @@ func runDemo(c *cli.Context) error {
 			return err
 		}
 	}
+	if err := demoWebhooks(ctx, st, box, pub, acme, acmeFake); err != nil {
+		return err
+	}
 
 	step(5, "transforming (Arrow, rules "+transform.RulesVersion+") and loading into ClickHouse")
 	stats, err := transformUntil(ctx, bcfg, box, st, 20000, true)
@@ -272,6 +275,9 @@ func demoConfigure(ctx context.Context, st *store.Store, box *secret.Box, dataDi
 	}
 	o.APIURL, o.Settings = d.url, d.setting
 	o.Credentials = box.SealString(string(plain), credentialsAAD(o.Name))
+	if o.Provider == model.ProviderAircall {
+		o.WebhookToken = box.SealString(demoWebhookToken, webhookTokenAAD(o.Name))
+	}
 	if err := st.SaveOrg(ctx, o); err != nil {
 		return err
 	}
@@ -362,4 +368,36 @@ func verifyOrg(ctx context.Context, st *store.Store, o *fixture.Org) (checked, b
 		}
 	}
 	return checked, bad, nil
+}
+
+// demoWebhookToken is the simulated Aircall webhook's token.
+const demoWebhookToken = "demo-webhook-token"
+
+// demoWebhooks has the simulated Aircall deliver the call events of the
+// org's last two days, a quarter of them twice and all out of order, to the
+// real webhook receiver: the calls converge with the polled versions.
+func demoWebhooks(ctx context.Context, st *store.Store, box *secret.Box, sink ingest.Sink, o *fixture.Org, fake *aircall.Fake) error {
+	deliveries := st.NewDeliveryBuffer(time.Second)
+	defer deliveries.Close(context.WithoutCancel(ctx))
+	ws, err := aircall.NewWebhookServer(aircall.WebhookConfig{Listen: "127.0.0.1:0", Orgs: &orgDirectory{st: st, box: box},
+		Sink: sink, TranscriptSink: &ingest.MemSink{}, Deliveries: deliveryLog{deliveries}})
+	if err != nil {
+		return err
+	}
+	url, stop, err := serveLocal(ws.Handler())
+	if err != nil {
+		return err
+	}
+	defer stop()
+	rep, err := fake.SendWebhooks(ctx, url+"/", demoWebhookToken, aircall.SendOptions{From: o.End.AddDate(0, 0, -2), To: o.End,
+		Duplicates: 0.25, Shuffle: true, Seed: 1})
+	if err != nil {
+		return fmt.Errorf("sending simulated webhooks: %w", err)
+	}
+	if rep.Acked != rep.Deliveries {
+		return fmt.Errorf("webhooks: only %d of %d deliveries acknowledged", rep.Acked, rep.Deliveries)
+	}
+	fmt.Printf("  webhooks: %d events of the last 2 days delivered %d times (duplicated, out of order) to the receiver, each acknowledged after Kafka\n",
+		rep.Events, rep.Deliveries)
+	return nil
 }
