@@ -149,6 +149,7 @@ func runTranscriptWorker(ctx context.Context, bcfg bus.Config, box *secret.Box, 
 	}
 	// Close leaves the group, which waits for a blocked rebalance: allow it.
 	defer func() { cl.AllowRebalance(); cl.Close() }()
+	// Clients by org and sealed credentials, so new credentials take effect.
 	clients := map[string]*aircall.Client{}
 	for {
 		fetches := cl.PollRecords(ctx, 100)
@@ -156,26 +157,10 @@ func runTranscriptWorker(ctx context.Context, bcfg bus.Config, box *secret.Box, 
 			return nil
 		}
 		for _, r := range fetches.Records() {
-			rc, err := bus.Decode(box, r)
-			if err == nil {
-				c, ok := clients[rc.Org]
-				if !ok {
-					var o store.Org
-					if o, err = st.GetOrg(ctx, rc.Org); err == nil && o.Transcripts {
-						var src *providerSource
-						if src, err = newSource(box, o, nil); err == nil {
-							c = src.aircall
-							clients[rc.Org] = c
-						}
-					}
-				}
-				if err == nil && c != nil {
-					err = aircall.HandleTranscriptEvent(ctx, rc, c, st.TranscriptStore())
-				}
-			}
-			if err != nil {
-				slog.Warn("transcript event not handled", "org", rc.Org, "call_id", rc.CallID, "err", err)
-				_ = st.TranscriptStore().RecordTranscriptFailure(ctx, rc.Org, rc.CallID, err.Error())
+			if err := handleTranscriptRecord(ctx, box, st, clients, r); err != nil {
+				org, callID := bus.Header(r, bus.HeaderOrg), bus.Header(r, bus.HeaderCallID)
+				slog.Warn("transcript event not handled", "org", org, "call_id", callID, "err", err)
+				_ = st.TranscriptStore().RecordTranscriptFailure(ctx, org, callID, err.Error())
 			}
 		}
 		if err := cl.CommitUncommittedOffsets(ctx); err != nil && ctx.Err() == nil {
@@ -183,4 +168,32 @@ func runTranscriptWorker(ctx context.Context, bcfg bus.Config, box *secret.Box, 
 		}
 		cl.AllowRebalance()
 	}
+}
+
+// handleTranscriptRecord fetches and stores one transcript. The org is read
+// again for every event: an org that turned transcripts off (or lost them
+// to a 403) since the event was queued gets no fetch.
+func handleTranscriptRecord(ctx context.Context, box *secret.Box, st *store.Store, clients map[string]*aircall.Client, r *kgo.Record) error {
+	rc, err := bus.Decode(box, r)
+	if err != nil {
+		return err
+	}
+	o, err := st.GetOrg(ctx, rc.Org)
+	if err != nil {
+		return err
+	}
+	if !o.Transcripts || o.Provider != model.ProviderAircall {
+		return nil
+	}
+	key := o.Name + "|" + o.Credentials + "|" + o.APIURL
+	c, ok := clients[key]
+	if !ok {
+		src, err := newSource(box, o, nil)
+		if err != nil {
+			return err
+		}
+		c = src.aircall
+		clients[key] = c
+	}
+	return aircall.HandleTranscriptEvent(ctx, rc, c, st.TranscriptStore())
 }
