@@ -330,6 +330,11 @@ func TestCLIAdmin(t *testing.T) {
 	if out := e.ok(t, "employees", "import", "--org", "acme", good); out != "imported 3 employees into org acme (sdr=1, support=2)\n" {
 		t.Fatalf("import printed %q", out)
 	}
+	// `employees list` prints the roster in the import format.
+	if out := e.ok(t, "employees", "list", "--org", "acme"); out != "employee_id,name,email,cohort,provider_user_id\n"+
+		"E001,Ada Lovelace,ada@acme.example,support,100001\nE002,Ben Okafor,ben@acme.example,sdr,100008\nE003,Chloé Dubois,,support,\n" {
+		t.Fatalf("employees list printed %q", out)
+	}
 	emps, err := st.Employees(ctx, "acme")
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -334,6 +335,30 @@ func employeesCommand() *cli.Command {
 					sort.Strings(names)
 					fmt.Printf("imported %d employees into org %s (%s)\n", len(emps), c.String("org"), strings.Join(names, ", "))
 					return nil
+				},
+			},
+			{
+				Name:  "list",
+				Usage: "list the org's employees as CSV (the import format)",
+				Flags: []cli.Flag{&cli.StringFlag{Name: "org", Required: true, Usage: "org name"}},
+				Action: func(c *cli.Context) error {
+					e := newEnv(c)
+					defer e.close()
+					st, err := e.store(c.Context)
+					if err != nil {
+						return err
+					}
+					emps, err := st.Employees(c.Context, c.String("org"))
+					if err != nil {
+						return err
+					}
+					w := csv.NewWriter(os.Stdout)
+					_ = w.Write(store.EmployeesHeader)
+					for _, em := range emps {
+						_ = w.Write([]string{em.ID, em.Name, em.Email, em.Cohort, em.ProviderUserID})
+					}
+					w.Flush()
+					return w.Error()
 				},
 			},
 		},
