@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -15,6 +16,8 @@ import (
 	"github.com/phonesignals/phonesignals/ingest/aircall"
 	"github.com/phonesignals/phonesignals/internal/bus"
 	"github.com/phonesignals/phonesignals/internal/fixture"
+	"github.com/phonesignals/phonesignals/internal/model"
+	"github.com/phonesignals/phonesignals/transform"
 )
 
 // BenchmarkTransformLoad measures the transform stage (decrypt, decode,
@@ -119,4 +122,52 @@ func consumeOnly(b *testing.B, cfg bus.Config) int {
 		n += fs.NumRecords()
 	}
 	return n
+}
+
+// BenchmarkReviewQuery measures one employee's review (metrics and
+// baseline, through the versioned views) over a large org, as a ratio of a
+// plain scan of the same org's raw rows measured in the same run.
+func BenchmarkReviewQuery(b *testing.B) {
+	r := newRig(b)
+	ctx := context.Background()
+	o := fixture.Generate(fixture.Spec{Seed: 31, Org: "big", Employees: 60, Days: 92, CallsPerDay: 30})
+	r.configure(o)
+	bb := transform.NewBatchBuilder(nil)
+	defer bb.Release()
+	for i, c := range o.Calls {
+		call := model.Call{Org: o.Name, Provider: o.Provider, CallID: fmt.Sprint(c.ID), UserID: c.UserID, StartedAt: c.StartedAt,
+			Direction: c.Direction, DurationSec: uint32(c.Duration), Status: "done", ProviderStatus: "done", AnsweredAt: c.AnsweredAt,
+			Notes: c.Notes, Tags: c.Tags, EscalationAvailable: true, Version: uint64(i), ObservedAt: c.EndedAt}
+		if err := bb.Add(&call); err != nil {
+			b.Fatal(err)
+		}
+	}
+	rec := bb.NewRecord()
+	if err := r.loader().Write(ctx, rec); err != nil {
+		b.Fatal(err)
+	}
+	rec.Release()
+	cy := o.Cycles[1].ID
+	var base time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		start := time.Now()
+		var n uint64
+		if err := r.st.Conn().QueryRow(ctx, "SELECT count() FROM raw_signals WHERE org = ? AND user_id != ''", o.Name).Scan(&n); err != nil {
+			b.Fatal(err)
+		}
+		base += time.Since(start)
+		b.StartTimer()
+		m, err := r.st.Review(ctx, o.Name, cy, "E001")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := r.st.Baseline(ctx, o.Name, cy, m.Cohort); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(len(o.Calls)), "calls")
+	b.ReportMetric(float64(b.Elapsed())/float64(base), "x_plain_scan")
 }
