@@ -4,7 +4,7 @@ GO        ?= go
 BIN       := bin/phonesignals
 GOFLAGS   ?=
 
-.PHONY: all build demo test test-short bench chdb clickhouse deps vet clean
+.PHONY: all build demo test test-short bench chdb clickhouse deps vet clean grafana
 
 all: build
 
@@ -39,5 +39,9 @@ test-short: vet
 bench: clickhouse
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
+# The Grafana data-source plugin (backend binary, plugin.json, module.js).
+grafana:
+	bash grafana/build.sh
+
 clean:
-	rm -rf bin
+	rm -rf bin grafana/dist

@@ -42,5 +42,7 @@ func TestDeliveryBufferBatches(t *testing.T) {
 	b2 := ts.NewDeliveryBuffer(50 * time.Millisecond)
 	defer b2.Close(ctx)
 	_ = b2.RecordDelivery(ctx, "beta", "call.created", 200, "")
-	waitFor(t, func() bool { return ts.query(t, "SELECT count() FROM "+ts.db+".webhook_deliveries WHERE org = 'beta'") == "1" })
+	waitFor(t, func() bool {
+		return ts.query(t, "SELECT count() FROM "+ts.db+".webhook_deliveries WHERE org = 'beta'") == "1"
+	})
 }

@@ -33,6 +33,10 @@ type Config struct {
 	Password string
 	// DialTimeout defaults to 10s.
 	DialTimeout time.Duration
+	// NoCreate skips creating the database, for readers (the Grafana
+	// plugin) that may connect as a read-only user; a missing database is
+	// then an error naming `phonesignals migrate`. Default false.
+	NoCreate bool
 }
 
 var identRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -75,17 +79,22 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, err
 	}
 	cfg.defaults()
-	boot, err := dial(ctx, cfg, "default")
-	if err != nil {
-		return nil, err
-	}
-	err = boot.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+cfg.Database)
-	boot.Close()
-	if err != nil {
-		return nil, fmt.Errorf("creating database %s on %s: %w", cfg.Database, cfg.Addr, err)
+	if !cfg.NoCreate {
+		boot, err := dial(ctx, cfg, "default")
+		if err != nil {
+			return nil, err
+		}
+		err = boot.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+cfg.Database)
+		boot.Close()
+		if err != nil {
+			return nil, fmt.Errorf("creating database %s on %s: %w", cfg.Database, cfg.Addr, err)
+		}
 	}
 	conn, err := dial(ctx, cfg, cfg.Database)
 	if err != nil {
+		if cfg.NoCreate {
+			return nil, fmt.Errorf("%w (does database %s exist? run `phonesignals migrate`)", err, cfg.Database)
+		}
 		return nil, err
 	}
 	return &Store{conn: conn, cfg: cfg}, nil

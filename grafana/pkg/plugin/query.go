@@ -1,0 +1,287 @@
+package plugin
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/grafana/grafana-plugin-sdk-go/backend"
+	"github.com/grafana/grafana-plugin-sdk-go/data"
+
+	"github.com/phonesignals/phonesignals/internal/model"
+	"github.com/phonesignals/phonesignals/internal/store"
+)
+
+// Query types.
+const (
+	QueryEmployeeMetrics = "employee_metrics"
+	QueryCohortBaselines = "cohort_baselines"
+	QueryUnmappedUsers   = "unmapped_users"
+	QueryCycles          = "cycles"
+)
+
+var queryTypes = []string{QueryEmployeeMetrics, QueryCohortBaselines, QueryUnmappedUsers, QueryCycles}
+
+// QueryModel is a query's JSON. It has no org: the instance's
+// jsonData.org is the only org it can read.
+type QueryModel struct {
+	QueryType string `json:"queryType"`
+	// Cycle is the review cycle id, required by employee_metrics and
+	// cohort_baselines.
+	Cycle string `json:"cycle"`
+}
+
+// naText is what a missing escalated_calls shows as.
+const naText = "n/a"
+
+// QueryData answers every query on its own: one failing query returns its
+// error in its own response and never fails the others.
+func (d *Datasource) QueryData(ctx context.Context, req *backend.QueryDataRequest) (*backend.QueryDataResponse, error) {
+	resp := backend.NewQueryDataResponse()
+	for _, q := range req.Queries {
+		resp.Responses[q.RefID] = d.query(ctx, q)
+	}
+	return resp, nil
+}
+
+// queryError is a query failure with the status Grafana shows.
+type queryError struct {
+	status backend.Status
+	source backend.ErrorSource
+	msg    string
+}
+
+func (e *queryError) Error() string { return e.msg }
+
+func badRequest(format string, args ...any) error {
+	return &queryError{status: backend.StatusBadRequest, source: backend.ErrorSourceDownstream, msg: fmt.Sprintf(format, args...)}
+}
+
+func (d *Datasource) query(ctx context.Context, q backend.DataQuery) backend.DataResponse {
+	frames, err := d.frames(ctx, q)
+	if err != nil {
+		var qe *queryError
+		switch {
+		case errors.As(err, &qe):
+			return backend.ErrDataResponseWithSource(qe.status, qe.source, qe.msg)
+		case errors.Is(err, store.ErrNotFound):
+			return backend.ErrDataResponseWithSource(backend.StatusNotFound, backend.ErrorSourceDownstream, err.Error())
+		case errors.Is(err, context.DeadlineExceeded):
+			return backend.ErrDataResponseWithSource(backend.StatusTimeout, backend.ErrorSourceDownstream, err.Error())
+		case d.settingsErr != nil && errors.Is(err, d.settingsErr):
+			return backend.ErrDataResponseWithSource(backend.StatusBadRequest, backend.ErrorSourceDownstream, err.Error())
+		}
+		return backend.ErrDataResponseWithSource(backend.StatusBadGateway, backend.ErrorSourceDownstream, err.Error())
+	}
+	return backend.DataResponse{Frames: frames}
+}
+
+// ParseQuery decodes and checks a query's JSON.
+func ParseQuery(q backend.DataQuery) (QueryModel, error) {
+	var m QueryModel
+	raw := map[string]json.RawMessage{}
+	if len(q.JSON) > 0 {
+		if err := json.Unmarshal(q.JSON, &raw); err != nil {
+			return m, badRequest("query %s: not a JSON object: %v", q.RefID, err)
+		}
+		if err := json.Unmarshal(q.JSON, &m); err != nil {
+			return m, badRequest("query %s: want {\"queryType\": %q, \"cycle\": \"CYCLE\"}: %v", q.RefID, strings.Join(queryTypes, "|"), err)
+		}
+	}
+	if o, ok := raw["org"]; ok && string(o) != "null" && string(o) != `""` {
+		return m, badRequest("query %s: queries carry no org: this data source reads only the org in its settings (jsonData.org); remove \"org\" from the query, or use the data source of the other org", q.RefID)
+	}
+	if m.QueryType == "" {
+		m.QueryType = q.QueryType
+	}
+	m.QueryType = strings.TrimSpace(m.QueryType)
+	m.Cycle = strings.TrimSpace(m.Cycle)
+	switch m.QueryType {
+	case QueryEmployeeMetrics, QueryCohortBaselines:
+		if m.Cycle == "" {
+			return m, badRequest("query %s (%s): cycle is empty: pick a review cycle (the dashboard's $cycle variable lists them), or add one with `phonesignals cycles add --org ORG --cycle ID --start YYYY-MM-DD --end YYYY-MM-DD`", q.RefID, m.QueryType)
+		}
+		if strings.HasPrefix(m.Cycle, "$") {
+			return m, badRequest("query %s (%s): cycle %q is an unresolved dashboard variable: create a `cycle` variable of query type %q on this data source", q.RefID, m.QueryType, m.Cycle, QueryCycles)
+		}
+	case QueryUnmappedUsers, QueryCycles:
+	case "":
+		return m, badRequest("query %s: queryType is empty: want one of %s", q.RefID, strings.Join(queryTypes, ", "))
+	default:
+		return m, badRequest("query %s: unknown queryType %q: want one of %s", q.RefID, m.QueryType, strings.Join(queryTypes, ", "))
+	}
+	return m, nil
+}
+
+func (d *Datasource) frames(ctx context.Context, q backend.DataQuery) (data.Frames, error) {
+	m, err := ParseQuery(q)
+	if err != nil {
+		return nil, err
+	}
+	st, err := d.store(ctx)
+	if err != nil {
+		return nil, err
+	}
+	provider, err := d.org(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	org := d.settings.Org
+	switch m.QueryType {
+	case QueryEmployeeMetrics:
+		if err := d.checkCycle(ctx, st, m.Cycle); err != nil {
+			return nil, err
+		}
+		ms, err := st.CycleMetrics(ctx, org, m.Cycle)
+		if err != nil {
+			return nil, err
+		}
+		return data.Frames{metricsFrame(org, provider, m.Cycle, ms)}, nil
+	case QueryCohortBaselines:
+		if err := d.checkCycle(ctx, st, m.Cycle); err != nil {
+			return nil, err
+		}
+		bs, err := st.CycleBaselines(ctx, org, m.Cycle)
+		if err != nil {
+			return nil, err
+		}
+		return data.Frames{baselinesFrame(org, m.Cycle, bs)}, nil
+	case QueryUnmappedUsers:
+		from, to := q.TimeRange.From.UTC(), q.TimeRange.To.UTC()
+		if from.IsZero() || to.IsZero() || !to.After(from) {
+			return nil, badRequest("query %s (%s): time range %s to %s is empty: pick a dashboard time range", q.RefID, m.QueryType, from.Format("2006-01-02 15:04:05"), to.Format("2006-01-02 15:04:05"))
+		}
+		us, err := st.UnmappedUsers(ctx, org, from, to)
+		if err != nil {
+			return nil, err
+		}
+		return data.Frames{unmappedFrame(org, us)}, nil
+	default: // QueryCycles
+		cs, err := st.Cycles(ctx, org)
+		if err != nil {
+			return nil, err
+		}
+		return data.Frames{cyclesFrame(org, cs)}, nil
+	}
+}
+
+// checkCycle turns a cycle that does not exist into an error naming the
+// known cycles and the command that adds it (the metric views would
+// otherwise answer an empty table).
+func (d *Datasource) checkCycle(ctx context.Context, st *store.Store, cycle string) error {
+	_, err := st.GetCycle(ctx, d.settings.Org, cycle)
+	if err == nil || !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	cs, lerr := st.Cycles(ctx, d.settings.Org)
+	if lerr != nil || len(cs) == 0 {
+		return fmt.Errorf("%w; org %s has no cycles yet", err, d.settings.Org)
+	}
+	ids := make([]string, len(cs))
+	for i, c := range cs {
+		ids[i] = c.ID
+	}
+	return fmt.Errorf("%w; known cycles: %s", err, strings.Join(ids, ", "))
+}
+
+func metricsFrame(org, provider, cycle string, ms []store.Metrics) *data.Frame {
+	n := len(ms)
+	ids, names, cohorts := make([]string, n), make([]string, n), make([]string, n)
+	total, in, out, avg, after, resolved := make([]uint64, n), make([]uint64, n), make([]uint64, n), make([]uint64, n), make([]uint64, n), make([]uint64, n)
+	escalated := make([]*uint64, n)
+	available := make([]bool, n)
+	anyNA := false
+	for i, m := range ms {
+		ids[i], names[i], cohorts[i] = m.EmployeeID, m.Name, m.Cohort
+		total[i], in[i], out[i], avg[i], after[i], resolved[i] = m.TotalCalls, m.InboundCalls, m.OutboundCalls, m.AvgDurationSec, m.AfterHoursCalls, m.ResolvedCalls
+		available[i] = m.EscalationAvailable
+		if m.EscalationAvailable {
+			v := m.EscalatedCalls
+			escalated[i] = &v
+		} else {
+			anyNA = true
+		}
+	}
+	escField := data.NewField("escalated_calls", nil, escalated).SetConfig(&data.FieldConfig{
+		NoValue:     naText,
+		Description: "Calls whose notes or tags mention an escalation; n/a (null) when the provider cannot tell (RingCentral), never a real zero.",
+	})
+	f := data.NewFrame("employee_metrics",
+		data.NewField("employee_id", nil, ids),
+		data.NewField("name", nil, names),
+		data.NewField("cohort", nil, cohorts),
+		data.NewField("total_calls", nil, total),
+		data.NewField("inbound_calls", nil, in),
+		data.NewField("outbound_calls", nil, out),
+		data.NewField("avg_duration_sec", nil, avg).SetConfig(&data.FieldConfig{Unit: "s"}),
+		data.NewField("after_hours_calls", nil, after),
+		escField,
+		data.NewField("resolved_calls", nil, resolved),
+		data.NewField("escalation_available", nil, available),
+	)
+	meta := &data.FrameMeta{PreferredVisualization: data.VisTypeTable, ExecutedQueryString: fmt.Sprintf("employee_cycle_metrics of org %s, cycle %s", org, cycle)}
+	if anyNA || provider == model.ProviderRingCentral {
+		meta.Notices = append(meta.Notices, data.Notice{Severity: data.NoticeSeverityInfo,
+			Text: "escalated_calls is n/a for " + provider + ": its call log has no notes or tags, so escalation cannot be detected (not a real zero)"})
+	}
+	if n == 0 {
+		meta.Notices = append(meta.Notices, data.Notice{Severity: data.NoticeSeverityWarning,
+			Text: fmt.Sprintf("org %s has no employees: import them with `phonesignals employees import --org %s employees.csv`", org, org)})
+	}
+	f.Meta = meta
+	return f
+}
+
+func baselinesFrame(org, cycle string, bs []store.Baseline) *data.Frame {
+	n := len(bs)
+	cohorts, sizes, medians := make([]string, n), make([]uint64, n), make([]float64, n)
+	for i, b := range bs {
+		cohorts[i], sizes[i], medians[i] = b.Cohort, b.Size, b.MedianTotalCalls
+	}
+	f := data.NewFrame("cohort_baselines",
+		data.NewField("cohort", nil, cohorts),
+		data.NewField("cohort_size", nil, sizes),
+		data.NewField("median_total_calls", nil, medians),
+	)
+	f.Meta = &data.FrameMeta{PreferredVisualization: data.VisTypeTable, ExecutedQueryString: fmt.Sprintf("cohort_cycle_baselines of org %s, cycle %s", org, cycle)}
+	return f
+}
+
+func unmappedFrame(org string, us []store.UserCalls) *data.Frame {
+	n := len(us)
+	users, calls := make([]string, n), make([]uint64, n)
+	for i, u := range us {
+		users[i], calls[i] = u.UserID, u.Calls
+	}
+	f := data.NewFrame("unmapped_users",
+		data.NewField("user_id", nil, users).SetConfig(&data.FieldConfig{
+			Description: "Provider user with calls and no employee mapping; empty for calls nobody took (unanswered inbound calls).",
+		}),
+		data.NewField("calls", nil, calls),
+	)
+	f.Meta = &data.FrameMeta{PreferredVisualization: data.VisTypeTable, ExecutedQueryString: "unmapped provider users of org " + org}
+	return f
+}
+
+func cyclesFrame(org string, cs []store.Cycle) *data.Frame {
+	n := len(cs)
+	ids := make([]string, n)
+	starts, ends := make([]time.Time, n), make([]time.Time, n)
+	for i, c := range cs {
+		ids[i], starts[i], ends[i] = c.ID, c.Start.UTC(), c.End.UTC()
+	}
+	f := data.NewFrame("cycles",
+		data.NewField("cycle_id", nil, ids),
+		data.NewField("period_start", nil, starts),
+		data.NewField("period_end", nil, ends),
+	)
+	f.Meta = &data.FrameMeta{PreferredVisualization: data.VisTypeTable, ExecutedQueryString: "review cycles of org " + org}
+	if n == 0 {
+		f.Meta.Notices = []data.Notice{{Severity: data.NoticeSeverityWarning,
+			Text: fmt.Sprintf("org %s has no review cycles: add one with `phonesignals cycles add --org %s --cycle ID --start YYYY-MM-DD --end YYYY-MM-DD`", org, org)}}
+	}
+	return f
+}

@@ -1,0 +1,102 @@
+package plugin
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/grafana/grafana-plugin-sdk-go/backend"
+)
+
+// DefaultDatabase is the database used when jsonData.database is empty.
+const DefaultDatabase = "phonesignals"
+
+// Settings are one data-source instance's settings: where ClickHouse is and
+// the one org the instance may read. Queries carry no org, so a manager
+// given this data source can never read another org.
+type Settings struct {
+	// ClickHouse is HOST:PORT of ClickHouse's native protocol (jsonData.clickhouse).
+	ClickHouse string `json:"clickhouse"`
+	// Database defaults to "phonesignals" (jsonData.database).
+	Database string `json:"database"`
+	// Org is the phonesignals org this instance is scoped to (jsonData.org).
+	Org string `json:"org"`
+	// Username defaults to ClickHouse's "default" (jsonData.username).
+	Username string `json:"username"`
+	// Password comes from secureJsonData.password only.
+	Password string `json:"-"`
+}
+
+// Same rules as internal/store: databases are identifiers, orgs are what
+// `phonesignals org add` accepts.
+var (
+	identRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	orgRe   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+)
+
+// LoadSettings decodes and validates an instance's settings. The error
+// lists every problem, each naming its field (jsonData.X or
+// secureJsonData.X) and what to put there.
+func LoadSettings(s backend.DataSourceInstanceSettings) (Settings, error) {
+	var st Settings
+	raw := map[string]json.RawMessage{}
+	if len(s.JSONData) > 0 && string(s.JSONData) != "null" {
+		if err := json.Unmarshal(s.JSONData, &raw); err != nil {
+			return st, fmt.Errorf("jsonData: not a JSON object (%v); want {\"clickhouse\": \"HOST:PORT\", \"database\": \"phonesignals\", \"org\": \"ORG\"}", err)
+		}
+	}
+	var errs []error
+	str := func(key string, dst *string) {
+		v, ok := raw[key]
+		if !ok || string(v) == "null" {
+			return
+		}
+		if err := json.Unmarshal(v, dst); err != nil {
+			errs = append(errs, fmt.Errorf("jsonData.%s: want a string, got %s", key, v))
+			return
+		}
+		*dst = strings.TrimSpace(*dst)
+	}
+	str("clickhouse", &st.ClickHouse)
+	str("database", &st.Database)
+	str("org", &st.Org)
+	str("username", &st.Username)
+	st.Password = s.DecryptedSecureJSONData["password"]
+
+	switch {
+	case st.ClickHouse == "":
+		hint := ""
+		if _, ok := raw["host"]; ok {
+			hint = " (found jsonData.host/port, the official ClickHouse plugin's keys: this plugin reads one HOST:PORT from jsonData.clickhouse)"
+		}
+		errs = append(errs, fmt.Errorf("jsonData.clickhouse: empty; set it to ClickHouse's native-protocol HOST:PORT, e.g. clickhouse:9000%s", hint))
+	case strings.Contains(st.ClickHouse, "://"):
+		errs = append(errs, fmt.Errorf("jsonData.clickhouse %q: want HOST:PORT of the native protocol (usually 9000), not a URL", st.ClickHouse))
+	default:
+		host, port, err := net.SplitHostPort(st.ClickHouse)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("jsonData.clickhouse %q: want HOST:PORT of the native protocol, e.g. clickhouse:9000", st.ClickHouse))
+		} else if p, perr := strconv.Atoi(port); host == "" || perr != nil || p < 1 || p > 65535 {
+			errs = append(errs, fmt.Errorf("jsonData.clickhouse %q: want HOST:PORT with a host and a port in 1-65535, e.g. clickhouse:9000", st.ClickHouse))
+		}
+	}
+	if st.Database == "" {
+		st.Database = DefaultDatabase
+	} else if !identRe.MatchString(st.Database) {
+		errs = append(errs, fmt.Errorf("jsonData.database %q: use letters, digits and _ only (default %s)", st.Database, DefaultDatabase))
+	}
+	switch {
+	case st.Org == "":
+		errs = append(errs, errors.New("jsonData.org: empty; every phonesignals data source reads exactly one org: set it to the org's name (as in `phonesignals org add --org NAME`), one data source per org"))
+	case !identRe.MatchString(st.Org) && !orgRe.MatchString(st.Org):
+		errs = append(errs, fmt.Errorf("jsonData.org %q: use letters, digits, '-', '_' and '.' only", st.Org))
+	}
+	if _, ok := raw["password"]; ok {
+		errs = append(errs, errors.New("jsonData.password: passwords are not stored in plain jsonData; move it to secureJsonData.password"))
+	}
+	return st, errors.Join(errs...)
+}
