@@ -62,6 +62,30 @@ var (
 	SchemaMigrations string
 )
 
+// Insert statements, one per table, for clickhouse-go's PrepareBatch.
+var (
+	//go:embed insert/orgs.sql
+	InsertOrgs string
+	//go:embed insert/employees.sql
+	InsertEmployees string
+	//go:embed insert/schema_migrations.sql
+	InsertSchemaMigrations string
+	//go:embed insert/cycles.sql
+	InsertCycles string
+	//go:embed insert/call_transcripts.sql
+	InsertCallTranscripts string
+	//go:embed insert/transcript_events.sql
+	InsertTranscriptEvents string
+	//go:embed insert/webhook_deliveries.sql
+	InsertWebhookDeliveries string
+	//go:embed insert/sync_windows.sql
+	InsertSyncWindows string
+	//go:embed insert/sync_runs.sql
+	InsertSyncRuns string
+	//go:embed insert/dead_letters.sql
+	InsertDeadLetters string
+)
+
 // Migration is one numbered schema change.
 type Migration struct {
 	Version    int

@@ -18,7 +18,9 @@ import (
 	"maps"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -1271,6 +1273,12 @@ func TestPortability(t *testing.T) {
 		loadFixture(ctx, t, e, tables)
 	}
 
+	t.Run("insert_statements", func(t *testing.T) {
+		for _, e := range engines {
+			checkInserts(ctx, t, e)
+		}
+	})
+
 	phase := func(t *testing.T) {
 		if len(engines) == 2 {
 			compareAll(ctx, t, engines[0], engines[1], orgs)
@@ -1401,5 +1409,60 @@ func TestPortabilityCoversEverySQLFile(t *testing.T) {
 	}
 	if n := len(slices.DeleteFunc(migFiles, func(e os.DirEntry) bool { return !strings.HasSuffix(e.Name(), ".sql") })); n != len(migs) {
 		t.Errorf("queries/migrations has %d .sql files but queries.Migrations() returns %d migrations", n, len(migs))
+	}
+}
+
+// insertFiles are the batch insert statements in queries/insert, by file.
+var insertFiles = map[string]string{
+	"orgs.sql":               queries.InsertOrgs,
+	"employees.sql":          queries.InsertEmployees,
+	"schema_migrations.sql":  queries.InsertSchemaMigrations,
+	"cycles.sql":             queries.InsertCycles,
+	"call_transcripts.sql":   queries.InsertCallTranscripts,
+	"transcript_events.sql":  queries.InsertTranscriptEvents,
+	"webhook_deliveries.sql": queries.InsertWebhookDeliveries,
+	"sync_windows.sql":       queries.InsertSyncWindows,
+	"sync_runs.sql":          queries.InsertSyncRuns,
+	"dead_letters.sql":       queries.InsertDeadLetters,
+}
+
+var insertRe = regexp.MustCompile(`(?s)INSERT INTO (\w+) \(([^)]*)\)\s*$`)
+
+// checkInserts proves every insert statement names a table and columns
+// that exist on the engine, and that every file in queries/insert is
+// embedded and covered here.
+func checkInserts(ctx context.Context, t *testing.T, e engine) {
+	t.Helper()
+	entries, err := os.ReadDir("insert")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != len(insertFiles) {
+		t.Errorf("queries/insert has %d files, insertFiles covers %d", len(entries), len(insertFiles))
+	}
+	for _, ent := range entries {
+		stmt, ok := insertFiles[ent.Name()]
+		if !ok {
+			t.Errorf("queries/insert/%s is not covered: add it to insertFiles", ent.Name())
+			continue
+		}
+		body, err := os.ReadFile(filepath.Join("insert", ent.Name()))
+		if err != nil || string(body) != stmt {
+			t.Errorf("queries/insert/%s differs from its embedded variable (%v)", ent.Name(), err)
+		}
+		var lines []string
+		for _, l := range strings.Split(stmt, "\n") {
+			if !strings.HasPrefix(strings.TrimSpace(l), "--") {
+				lines = append(lines, l)
+			}
+		}
+		m := insertRe.FindStringSubmatch(strings.TrimSpace(strings.Join(lines, "\n")))
+		if m == nil {
+			t.Errorf("queries/insert/%s is not `INSERT INTO table (columns)`", ent.Name())
+			continue
+		}
+		if _, err := e.query(ctx, "SELECT "+m[2]+" FROM "+m[1]+" LIMIT 0"); err != nil {
+			t.Errorf("%s: queries/insert/%s: %v", e.name(), ent.Name(), err)
+		}
 	}
 }

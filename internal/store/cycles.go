@@ -41,7 +41,7 @@ func (s *Store) AddCycle(ctx context.Context, org string, c Cycle) error {
 	if !c.End.After(c.Start) {
 		return fmt.Errorf("cycle %s: end %s is not after start %s", c.ID, c.End.Format(time.DateOnly), c.Start.Format(time.DateOnly))
 	}
-	if err := s.insert(ctx, "INSERT INTO cycles (org, cycle_id, period_start, period_end, version)",
+	if err := s.insert(ctx, queries.InsertCycles,
 		[]any{org, c.ID, c.Start.UTC(), c.End.UTC(), version()}); err != nil {
 		return fmt.Errorf("saving cycle %s of org %s: %w", c.ID, org, err)
 	}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"github.com/phonesignals/phonesignals/queries"
 	"sync"
 	"time"
 )
@@ -59,7 +60,7 @@ func (b *DeliveryBuffer) Flush(ctx context.Context) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	if err := b.s.insert(ctx, "INSERT INTO webhook_deliveries (org, event, status, reason, at)", rows...); err != nil {
+	if err := b.s.insert(ctx, queries.InsertWebhookDeliveries, rows...); err != nil {
 		return fmt.Errorf("recording %d webhook deliveries: %w", len(rows), err)
 	}
 	return nil

@@ -127,7 +127,7 @@ func (s *Store) ImportEmployees(ctx context.Context, org string, emps []Employee
 	for i, e := range emps {
 		rows[i] = []any{org, e.ID, e.Name, e.Email, e.Cohort, e.ProviderUserID, uint8(0), v}
 	}
-	if err := s.insert(ctx, "INSERT INTO employees (org, employee_id, name, email, cohort, provider_user_id, deleted, version)", rows...); err != nil {
+	if err := s.insert(ctx, queries.InsertEmployees, rows...); err != nil {
 		return fmt.Errorf("importing %d employees of org %s: %w", len(emps), org, err)
 	}
 	return nil

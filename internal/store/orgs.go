@@ -65,7 +65,7 @@ func (s *Store) SaveOrg(ctx context.Context, o Org) error {
 	if o.Transcripts {
 		tr = 1
 	}
-	err = s.insert(ctx, "INSERT INTO orgs (org, provider, api_url, credentials, account_id, webhook_token, transcripts, settings, version)",
+	err = s.insert(ctx, queries.InsertOrgs,
 		[]any{o.Name, o.Provider, o.APIURL, o.Credentials, o.AccountID, o.WebhookToken, tr, string(settings), version()})
 	if err != nil {
 		return fmt.Errorf("saving org %s: %w", o.Name, err)

@@ -164,7 +164,7 @@ func (s *Store) Migrate(ctx context.Context) ([]int, error) {
 				return done, fmt.Errorf("applying migration %03d_%s statement %d: %w", m.Version, m.Name, i+1, err)
 			}
 		}
-		if err := s.insert(ctx, "INSERT INTO schema_migrations (version, name, applied_at)",
+		if err := s.insert(ctx, queries.InsertSchemaMigrations,
 			[]any{uint32(m.Version), m.Name, time.Now().UTC()}); err != nil {
 			return done, fmt.Errorf("recording migration %03d_%s: %w", m.Version, m.Name, err)
 		}

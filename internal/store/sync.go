@@ -27,7 +27,7 @@ func (c *checkpoints) Done(ctx context.Context, job string, w ingest.Window) (bo
 }
 
 func (c *checkpoints) MarkDone(ctx context.Context, job string, w ingest.Window, n int) error {
-	if err := c.s.insert(ctx, "INSERT INTO sync_windows (org, job, window_from, window_to, calls, done_at)",
+	if err := c.s.insert(ctx, queries.InsertSyncWindows,
 		[]any{c.org, job, w.From.UTC(), w.To.UTC(), uint32(n), time.Now().UTC()}); err != nil {
 		return fmt.Errorf("recording checkpoint %s of org %s: %w", w, c.org, err)
 	}
@@ -50,7 +50,7 @@ type Run struct {
 
 // RecordRun writes a run record; call it at start and at the end.
 func (s *Store) RecordRun(ctx context.Context, r Run) error {
-	err := s.insert(ctx, "INSERT INTO sync_runs (org, run_id, provider, started_at, finished_at, window_from, window_to, status, error, calls, requests)",
+	err := s.insert(ctx, queries.InsertSyncRuns,
 		[]any{r.Org, r.ID, r.Provider, r.Started.UTC(), r.Finished.UTC(), r.Window.From.UTC(), r.Window.To.UTC(), r.Status, r.Error, uint32(r.Calls), uint32(r.Requests)})
 	if err != nil {
 		return fmt.Errorf("recording sync run of org %s: %w", r.Org, err)
@@ -79,7 +79,7 @@ func (s *Store) LastRun(ctx context.Context, org string) (r Run, ok bool, err er
 
 // RecordDelivery notes one webhook delivery (never its body).
 func (s *Store) RecordDelivery(ctx context.Context, org, event string, status int, reason string) error {
-	if err := s.insert(ctx, "INSERT INTO webhook_deliveries (org, event, status, reason, at)",
+	if err := s.insert(ctx, queries.InsertWebhookDeliveries,
 		[]any{org, event, uint16(status), reason, time.Now().UTC()}); err != nil {
 		return fmt.Errorf("recording webhook delivery of org %s: %w", org, err)
 	}
@@ -96,7 +96,7 @@ func (s *Store) RecordDeadLetters(ctx context.Context, dls []model.DeadLetter) e
 	for i, d := range dls {
 		rows[i] = []any{d.Org, d.Provider, d.CallID, d.Topic, uint32(d.Partition), uint64(d.Offset), d.Reason, now}
 	}
-	if err := s.insert(ctx, "INSERT INTO dead_letters (org, provider, call_id, topic, partition, offset, reason, at)", rows...); err != nil {
+	if err := s.insert(ctx, queries.InsertDeadLetters, rows...); err != nil {
 		return fmt.Errorf("recording %d dead letters: %w", len(dls), err)
 	}
 	return nil

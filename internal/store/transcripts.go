@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"github.com/phonesignals/phonesignals/queries"
 	"time"
 
 	"github.com/phonesignals/phonesignals/ingest/aircall"
@@ -21,7 +22,7 @@ func (t transcriptStore) SaveTranscript(ctx context.Context, org string, tr airc
 		rows = append(rows, []any{org, tr.CallID, uint32(u.Index), u.StartTime, u.EndTime, u.Speaker, u.Text, tr.Language, now})
 	}
 	if len(rows) > 0 {
-		if err := t.s.insert(ctx, "INSERT INTO call_transcripts (org, call_id, idx, start_time, end_time, speaker, text, language, fetched_at)", rows...); err != nil {
+		if err := t.s.insert(ctx, queries.InsertCallTranscripts, rows...); err != nil {
 			return fmt.Errorf("saving transcript of call %s of org %s: %w", tr.CallID, org, err)
 		}
 	}
@@ -45,7 +46,7 @@ func (t transcriptStore) RecordTranscriptFailure(ctx context.Context, org, callI
 }
 
 func (t transcriptStore) event(ctx context.Context, org, callID, status, reason string) error {
-	if err := t.s.insert(ctx, "INSERT INTO transcript_events (org, call_id, status, reason, at)",
+	if err := t.s.insert(ctx, queries.InsertTranscriptEvents,
 		[]any{org, callID, status, reason, time.Now().UTC()}); err != nil {
 		return fmt.Errorf("recording transcript event of org %s: %w", org, err)
 	}
