@@ -76,11 +76,20 @@ func EnsureTopics(ctx context.Context, cfg Config) error {
 	}
 	defer cl.Close()
 	adm := kadm.NewClient(cl)
+	str := func(s string) *string { return &s }
 	for _, t := range []struct {
-		name  string
-		parts int32
-	}{{TopicRaw, rawPartitions}, {TopicDead, 1}, {TopicTranscripts, 1}} {
-		resp, err := adm.CreateTopic(ctx, t.parts, -1, nil, t.name)
+		name    string
+		parts   int32
+		configs map[string]*string
+	}{
+		// Raw calls are kept 30 days so a reload (new rules, a lost
+		// ClickHouse) can replay them; the providers hold them longer.
+		{TopicRaw, rawPartitions, map[string]*string{"retention.ms": str("2592000000")}},
+		// Dead letters stay until someone has looked at them.
+		{TopicDead, 1, map[string]*string{"retention.ms": str("-1")}},
+		{TopicTranscripts, 1, map[string]*string{"retention.ms": str("604800000")}},
+	} {
+		resp, err := adm.CreateTopic(ctx, t.parts, -1, t.configs, t.name)
 		if err == nil {
 			err = resp.Err
 		}

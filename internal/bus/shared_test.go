@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/phonesignals/phonesignals/internal/model"
@@ -60,5 +61,48 @@ func TestSharedEmbedded(t *testing.T) {
 	defer cancel()
 	if fs := cl.PollFetches(pctx); fs.NumRecords() != 1 {
 		t.Fatalf("after restart: %d records, want 1 (%v)", fs.NumRecords(), fs.Errors())
+	}
+}
+
+func TestEnsureTopicsIdempotentWithRetention(t *testing.T) {
+	ctx := context.Background()
+	emb, err := StartEmbedded("", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer emb.Close()
+	for i := 0; i < 2; i++ {
+		if err := EnsureTopics(ctx, emb.Config()); err != nil {
+			t.Fatalf("EnsureTopics run %d: %v", i+1, err)
+		}
+	}
+	cl, err := kgo.NewClient(emb.Config().Opts()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	rcs, err := adm.DescribeTopicConfigs(ctx, TopicRaw, TopicDead)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{TopicRaw: "2592000000", TopicDead: "-1"}
+	for _, rc := range rcs {
+		got := ""
+		for _, c := range rc.Configs {
+			if c.Key == "retention.ms" && c.Value != nil {
+				got = *c.Value
+			}
+		}
+		if got != want[rc.Name] {
+			t.Errorf("%s retention.ms = %q, want %q", rc.Name, got, want[rc.Name])
+		}
+	}
+	topics, err := adm.ListTopics(ctx, TopicRaw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(topics[TopicRaw].Partitions); n != rawPartitions {
+		t.Fatalf("%s has %d partitions, want %d", TopicRaw, n, rawPartitions)
 	}
 }
