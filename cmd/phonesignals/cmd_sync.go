@@ -79,7 +79,7 @@ func syncCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			res, err := runSync(c.Context, st, src, o, w, label, c.Bool("restart"), pub)
+			res, err := runSync(c.Context, st, src, o, w, c.Bool("restart"), pub)
 			if err != nil {
 				return err
 			}
@@ -166,7 +166,7 @@ func syncWindow(c *cli.Context, now time.Time) (ingest.Window, string, error) {
 
 // runSync runs the sync of window w with progress and records the run (and
 // its error) for `doctor`.
-func runSync(ctx context.Context, st *store.Store, src *providerSource, o store.Org, w ingest.Window, label string, restart bool, sink ingest.Sink) (ingest.SyncResult, error) {
+func runSync(ctx context.Context, st *store.Store, src *providerSource, o store.Org, w ingest.Window, restart bool, sink ingest.Sink) (ingest.SyncResult, error) {
 	users, err := mappedUsers(ctx, st, o.Name)
 	if err != nil {
 		return ingest.SyncResult{}, err

@@ -138,7 +138,7 @@ func runDemo(c *cli.Context) error {
 			return err
 		}
 		w := ingest.Window{From: d.org.Start, To: d.org.End}
-		res, err := runSync(ctx, st, src, o, w, "range", true, pub)
+		res, err := runSync(ctx, st, src, o, w, true, pub)
 		if err != nil {
 			return err
 		}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -122,14 +121,10 @@ func (e *env) box() (*secret.Box, error) {
 			f = def
 		}
 	}
-	b, err := secret.FromEnv(f)
-	if errors.Is(err, secret.ErrNoKey) {
-		return nil, err
-	}
-	return b, err
+	return secret.FromEnv(f)
 }
 
-// requireOrg returns --org or a usage error.
+// requireFlag returns the flag's value or an error naming it.
 func requireFlag(c *cli.Context, name string) (string, error) {
 	v := strings.TrimSpace(c.String(name))
 	if v == "" {
