@@ -453,6 +453,7 @@ func checkReviews(t *testing.T, e *cliEnv, org *fixture.Org, cy fixture.Cycle, t
 	for _, id := range textFor {
 		textSet[id] = true
 	}
+	exps := map[string]string{}
 	for _, emp := range org.Employees {
 		m, b := want[emp.ID], wantBase[emp.Cohort]
 		if textSet[emp.ID] {
@@ -496,6 +497,24 @@ func checkReviews(t *testing.T, e *cliEnv, org *fixture.Org, cy fixture.Cycle, t
 		if g, w := jsonString(t, got), jsonString(t, exp); g != w {
 			t.Errorf("review %s %s json:\n got %s\nwant %s", emp.ID, cy.ID, g, w)
 		}
+		exps[emp.ID] = jsonString(t, exp)
+	}
+	// Without --employee: every employee at once, the same numbers.
+	var all []reviewJSON
+	if err := json.Unmarshal([]byte(e.ok(t, "review", "--org", org.Name, "--cycle", cy.ID, "--format", "json")), &all); err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != len(org.Employees) {
+		t.Fatalf("review of cycle %s lists %d employees, want %d", cy.ID, len(all), len(org.Employees))
+	}
+	for _, got := range all {
+		if g, w := jsonString(t, got), exps[got.EmployeeID]; g != w {
+			t.Errorf("review of cycle %s, employee %s:\n got %s\nwant %s", cy.ID, got.EmployeeID, g, w)
+		}
+	}
+	csvOut := e.ok(t, "review", "--org", org.Name, "--cycle", cy.ID, "--format", "csv")
+	if n := strings.Count(csvOut, "\n"); n != len(org.Employees)+1 {
+		t.Errorf("review csv has %d lines, want a header and %d rows", n, len(org.Employees))
 	}
 }
 

@@ -12,16 +12,20 @@ import (
 func reviewCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "review",
-		Usage: "print an employee's [PHONE DATA] and [BASELINES] blocks for a cycle",
+		Usage: "print an employee's [PHONE DATA] and [BASELINES] blocks for a cycle (or every employee's, without --employee)",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "org", Required: true},
-			&cli.StringFlag{Name: "employee", Required: true, Usage: "employee id"},
+			&cli.StringFlag{Name: "employee", Usage: "employee id (omit for every employee of the cycle)"},
 			&cli.StringFlag{Name: "cycle", Required: true, Usage: "cycle id"},
-			&cli.StringFlag{Name: "format", Value: "text", Usage: "text or json"},
+			&cli.StringFlag{Name: "format", Value: "text", Usage: "text or json (and csv for every employee)"},
 		},
 		Action: func(c *cli.Context) error {
-			if f := c.String("format"); f != "text" && f != "json" {
-				return fmt.Errorf("--format %q: want text or json", f)
+			one := c.String("employee") != ""
+			switch f := c.String("format"); {
+			case f == "text" || f == "json":
+			case f == "csv" && !one:
+			default:
+				return fmt.Errorf("--format %q: want text or json (csv needs every employee: omit --employee)", f)
 			}
 			e := newEnv(c)
 			defer e.close()
@@ -29,11 +33,18 @@ func reviewCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			b, err := review.Load(c.Context, st, c.String("org"), c.String("cycle"), c.String("employee"))
+			if one {
+				b, err := review.Load(c.Context, st, c.String("org"), c.String("cycle"), c.String("employee"))
+				if err != nil {
+					return err
+				}
+				return b.Write(os.Stdout, c.String("format"))
+			}
+			blocks, err := review.LoadCycle(c.Context, st, c.String("org"), c.String("cycle"))
 			if err != nil {
 				return err
 			}
-			return b.Write(os.Stdout, c.String("format"))
+			return review.WriteAll(os.Stdout, blocks, c.String("format"))
 		},
 	}
 }

@@ -5,6 +5,7 @@ package review
 
 import (
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -135,4 +136,87 @@ func Load(ctx context.Context, st *store.Store, org, cycle, employee string) (Bl
 		return Block{}, err
 	}
 	return Block{Org: org, Employee: employee, Cycle: cycle, Metrics: m, Baseline: b}, nil
+}
+
+// LoadCycle reads the blocks of every employee in a cycle with two queries
+// (all metrics, all baselines), for exports.
+func LoadCycle(ctx context.Context, st *store.Store, org, cycle string) ([]Block, error) {
+	if _, err := st.GetOrg(ctx, org); err != nil {
+		return nil, err
+	}
+	if _, err := st.GetCycle(ctx, org, cycle); err != nil {
+		return nil, err
+	}
+	ms, err := st.CycleMetrics(ctx, org, cycle)
+	if err != nil {
+		return nil, err
+	}
+	bs, err := st.CycleBaselines(ctx, org, cycle)
+	if err != nil {
+		return nil, err
+	}
+	base := map[string]store.Baseline{}
+	for _, b := range bs {
+		base[b.Cohort] = b
+	}
+	out := make([]Block, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, Block{Org: org, Employee: m.EmployeeID, Cycle: cycle, Metrics: m, Baseline: base[m.Cohort]})
+	}
+	return out, nil
+}
+
+// CSVHeader is the header of WriteCSV: the block's names, in its order.
+var CSVHeader = []string{"org", "cycle_id", "employee_id", "name", "total_calls", "inbound_calls", "outbound_calls",
+	"avg_duration_sec", "after_hours_calls", "escalated_calls", "resolved_calls", "cohort", "cohort_size", "median_total_calls"}
+
+// WriteAll renders several blocks: text blocks one after another under a
+// header line each, a JSON array, or CSV with one row per employee
+// (escalated_calls is empty where not available).
+func WriteAll(w io.Writer, blocks []Block, format string) error {
+	switch format {
+	case "", "text":
+		for i, b := range blocks {
+			if i > 0 {
+				if _, err := io.WriteString(w, "\n"); err != nil {
+					return err
+				}
+			}
+			if _, err := fmt.Fprintf(w, "# %s %s (%s, cycle %s)\n%s", b.Employee, b.Metrics.Name, b.Org, b.Cycle, b.Text()); err != nil {
+				return err
+			}
+		}
+		return nil
+	case "json":
+		arr := make([]json.RawMessage, 0, len(blocks))
+		for _, b := range blocks {
+			j, err := b.JSON()
+			if err != nil {
+				return err
+			}
+			arr = append(arr, j)
+		}
+		out, err := json.MarshalIndent(arr, "", "  ")
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(append(out, '\n'))
+		return err
+	case "csv":
+		cw := csv.NewWriter(w)
+		_ = cw.Write(CSVHeader)
+		for _, b := range blocks {
+			m := b.Metrics
+			esc := ""
+			if m.EscalationAvailable {
+				esc = u(m.EscalatedCalls)
+			}
+			_ = cw.Write([]string{b.Org, b.Cycle, b.Employee, m.Name, u(m.TotalCalls), u(m.InboundCalls), u(m.OutboundCalls),
+				u(m.AvgDurationSec), u(m.AfterHoursCalls), esc, u(m.ResolvedCalls), b.Baseline.Cohort, u(b.Baseline.Size),
+				FormatMedian(b.Baseline.MedianTotalCalls)})
+		}
+		cw.Flush()
+		return cw.Error()
+	}
+	return fmt.Errorf("--format %q: want text, json or csv", format)
 }

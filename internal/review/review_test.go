@@ -77,3 +77,37 @@ resolved_calls:       149
 		t.Fatal("format yaml accepted")
 	}
 }
+
+func TestWriteAll(t *testing.T) {
+	ac := store.Metrics{EmployeeID: "E001", Name: "Ada, \"A\"", Cohort: "support", TotalCalls: 3, InboundCalls: 2, OutboundCalls: 1,
+		AvgDurationSec: 61, AfterHoursCalls: 1, EscalatedCalls: 1, ResolvedCalls: 2, EscalationAvailable: true}
+	rc := store.Metrics{EmployeeID: "E002", Name: "Ben", Cohort: "sdr", TotalCalls: 0}
+	blocks := []Block{
+		{Org: "acme", Employee: "E001", Cycle: "2026-08", Metrics: ac, Baseline: store.Baseline{Cohort: "support", Size: 2, MedianTotalCalls: 1.5}},
+		{Org: "acme", Employee: "E002", Cycle: "2026-08", Metrics: rc, Baseline: store.Baseline{Cohort: "sdr", Size: 1, MedianTotalCalls: 0}},
+	}
+	for _, format := range []string{"text", "json", "csv"} {
+		t.Run(format, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := WriteAll(&buf, blocks, format); err != nil {
+				t.Fatal(err)
+			}
+			golden := filepath.Join("..", "..", "testdata", "review", "all_"+format+".golden")
+			if *update {
+				if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("reading golden (run go test -update once): %v", err)
+			}
+			if buf.String() != string(want) {
+				t.Fatalf("got:\n%s\nwant:\n%s", buf.String(), want)
+			}
+		})
+	}
+	if err := WriteAll(&bytes.Buffer{}, blocks, "xml"); err == nil {
+		t.Fatal("format xml accepted")
+	}
+}
