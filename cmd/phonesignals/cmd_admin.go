@@ -338,6 +338,28 @@ func employeesCommand() *cli.Command {
 				},
 			},
 			{
+				Name:      "remove",
+				Usage:     "remove employees from the roster (their calls stay loaded; importing them again restores them)",
+				ArgsUsage: "EMPLOYEE_ID...",
+				Flags:     []cli.Flag{&cli.StringFlag{Name: "org", Required: true, Usage: "org name"}},
+				Action: func(c *cli.Context) error {
+					if c.NArg() == 0 {
+						return fmt.Errorf("employees remove: name at least one EMPLOYEE_ID")
+					}
+					e := newEnv(c)
+					defer e.close()
+					st, err := e.store(c.Context)
+					if err != nil {
+						return err
+					}
+					if err := st.RemoveEmployees(c.Context, c.String("org"), c.Args().Slice()); err != nil {
+						return err
+					}
+					fmt.Printf("removed %d employees from org %s\n", c.NArg(), c.String("org"))
+					return nil
+				},
+			},
+			{
 				Name:  "list",
 				Usage: "list the org's employees as CSV (the import format)",
 				Flags: []cli.Flag{&cli.StringFlag{Name: "org", Required: true, Usage: "org name"}},

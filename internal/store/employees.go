@@ -150,3 +150,39 @@ func (s *Store) Employees(ctx context.Context, org string) ([]Employee, error) {
 	}
 	return out, rows.Err()
 }
+
+// RemoveEmployees marks employees of org as removed (a newer version with
+// deleted=1), so they leave the roster, the reviews and the cohort medians;
+// their calls stay loaded and count again if they are imported again.
+// Unknown ids are an error naming them, and nothing is removed.
+func (s *Store) RemoveEmployees(ctx context.Context, org string, ids []string) error {
+	cur, err := s.Employees(ctx, org)
+	if err != nil {
+		return err
+	}
+	known := map[string]Employee{}
+	for _, e := range cur {
+		known[e.ID] = e
+	}
+	var missing []string
+	v := version()
+	rows := make([][]any, 0, len(ids))
+	for _, id := range ids {
+		e, ok := known[id]
+		if !ok {
+			missing = append(missing, id)
+			continue
+		}
+		rows = append(rows, []any{org, e.ID, e.Name, e.Email, e.Cohort, e.ProviderUserID, uint8(1), v})
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("org %s has no employees %s (see `phonesignals employees list --org %s`); nothing removed", org, strings.Join(missing, ", "), org)
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	if err := s.insert(ctx, queries.InsertEmployees, rows...); err != nil {
+		return fmt.Errorf("removing %d employees of org %s: %w", len(rows), org, err)
+	}
+	return nil
+}

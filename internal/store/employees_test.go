@@ -261,3 +261,34 @@ func TestParseCycleDates(t *testing.T) {
 		})
 	}
 }
+
+func TestRemoveEmployees(t *testing.T) {
+	ts := newTestStore(t)
+	ctx := testCtx(t)
+	emps := []Employee{{ID: "E1", Cohort: "a", ProviderUserID: "1"}, {ID: "E2", Cohort: "a", ProviderUserID: "2"}, {ID: "E3", Cohort: "b"}}
+	if err := ts.ImportEmployees(ctx, "acme", emps); err != nil {
+		t.Fatal(err)
+	}
+	err := ts.RemoveEmployees(ctx, "acme", []string{"E2", "E9"})
+	if err == nil || !strings.Contains(err.Error(), "E9") || !strings.Contains(err.Error(), "nothing removed") {
+		t.Fatalf("removing an unknown id: %v", err)
+	}
+	if got, _ := ts.Employees(ctx, "acme"); len(got) != 3 {
+		t.Fatalf("a refused removal removed employees: %v", got)
+	}
+	if err := ts.RemoveEmployees(ctx, "acme", []string{"E2"}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ts.Employees(ctx, "acme")
+	if err != nil || len(got) != 2 || got[0].ID != "E1" || got[1].ID != "E3" {
+		t.Fatalf("after removal: %v %v", got, err)
+	}
+	// Importing again restores the employee.
+	time.Sleep(time.Millisecond)
+	if err := ts.ImportEmployees(ctx, "acme", emps[1:2]); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := ts.Employees(ctx, "acme"); len(got) != 3 {
+		t.Fatalf("re-import did not restore: %v", got)
+	}
+}
