@@ -197,6 +197,12 @@ func (c *Consumer) run(ctx context.Context, untilIdle bool) error {
 			return err
 		}
 		c.sess.AllowRebalance()
+		// Checking right after a batch saves a last empty poll's wait.
+		if untilIdle {
+			if lag, err := bus.Lag(ctx, c.cl, c.cfg.Group, bus.TopicRaw); err == nil && lag == 0 {
+				return nil
+			}
+		}
 	}
 }
 

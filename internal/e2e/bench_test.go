@@ -26,7 +26,7 @@ import (
 // raw records merely consumed from Kafka.
 func BenchmarkTransformLoad(b *testing.B) {
 	r := newRig(b)
-	o := fixture.Generate(fixture.Spec{Seed: 21, Org: "bench", Employees: 20, Days: 30, CallsPerDay: 20})
+	o := fixture.Generate(fixture.Spec{Seed: 21, Org: "bench", Employees: 40, Days: 30, CallsPerDay: 20})
 	fake := aircall.NewFake(o, aircall.FakeOptions{APIID: "id", APIToken: "tok", RateLimitPerMinute: 1_000_000, Now: func() time.Time { return o.End.Add(24 * time.Hour) }})
 	hs := httptest.NewServer(fake)
 	defer hs.Close()
