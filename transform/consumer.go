@@ -51,6 +51,8 @@ type Config struct {
 	// SessionTimeout of the group member. Default 10s, so a crashed
 	// consumer's partitions move quickly.
 	SessionTimeout time.Duration
+	// ProgressEvery is how often a long run logs its progress. Default 5s.
+	ProgressEvery time.Duration
 	// TransactionalID of the session's producer. Default: the group name
 	// plus a random suffix (KIP-447 fences zombies by group generation, so
 	// the id need not be stable).
@@ -118,6 +120,9 @@ func New(cfg Config) (*Consumer, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.ProgressEvery == 0 {
+		cfg.ProgressEvery = 5 * time.Second
+	}
 	if cfg.TransactionalID == "" {
 		cfg.TransactionalID = fmt.Sprintf("%s-%d-%d", cfg.Group, os.Getpid(), time.Now().UnixNano())
 	}
@@ -159,6 +164,7 @@ func (c *Consumer) Run(ctx context.Context) error { return c.run(ctx, false) }
 func (c *Consumer) RunUntilIdle(ctx context.Context) error { return c.run(ctx, true) }
 
 func (c *Consumer) run(ctx context.Context, untilIdle bool) error {
+	lastLog := time.Now()
 	for {
 		if err := ctx.Err(); err != nil {
 			if untilIdle {
@@ -198,10 +204,22 @@ func (c *Consumer) run(ctx context.Context, untilIdle bool) error {
 		}
 		c.sess.AllowRebalance()
 		// Checking right after a batch saves a last empty poll's wait.
+		lag := int64(-1)
 		if untilIdle {
-			if lag, err := bus.Lag(ctx, c.cl, c.cfg.Group, bus.TopicRaw); err == nil && lag == 0 {
-				return nil
+			if l, err := bus.Lag(ctx, c.cl, c.cfg.Group, bus.TopicRaw); err == nil {
+				if l == 0 {
+					return nil
+				}
+				lag = l
 			}
+		}
+		if time.Since(lastLog) >= c.cfg.ProgressEvery {
+			lastLog = time.Now()
+			args := []any{"rows", c.stats.Rows, "records", c.stats.Records, "dead_letters", c.stats.DeadLetters, "batches", c.stats.Batches}
+			if lag >= 0 {
+				args = append(args, "records_behind", lag)
+			}
+			c.cfg.Logger.Info("transform progress", args...)
 		}
 	}
 }
