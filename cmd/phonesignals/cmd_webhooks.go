@@ -69,6 +69,12 @@ func webhooksServe(c *cli.Context) error {
 	srv, err := aircall.NewWebhookServer(aircall.WebhookConfig{
 		Listen: c.String("listen"), Orgs: &orgDirectory{st: st, box: box}, Sink: raw, TranscriptSink: trs,
 		Deliveries: deliveryLog{deliveries}, Logger: slog.Default(),
+		Health: func(ctx context.Context) error {
+			if err := bus.WaitReachable(ctx, bcfg, 2*time.Second); err != nil {
+				return err
+			}
+			return st.Conn().Ping(ctx)
+		},
 	})
 	if err != nil {
 		return err

@@ -114,6 +114,10 @@ type WebhookConfig struct {
 	Now func() time.Time
 	// Logger receives one line per delivery. Default: discarded.
 	Logger *slog.Logger
+	// Health, when set, answers GET /healthz: 200 when it returns nil,
+	// 503 with its error otherwise (for load balancers and compose
+	// healthchecks). Default: /healthz is not served.
+	Health func(ctx context.Context) error
 }
 
 // Validate reports every invalid field at once, each naming the fix.
@@ -249,6 +253,10 @@ type envelope struct {
 }
 
 func (s *WebhookServer) serve(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Health != nil && r.URL.Path == "/healthz" && r.Method == http.MethodGet {
+		s.health(w, r)
+		return
+	}
 	d := Delivery{At: s.cfg.Now()}
 	d.Status, d.Reason = s.handle(w, r, &d)
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -271,6 +279,19 @@ func (s *WebhookServer) serve(w http.ResponseWriter, r *http.Request) {
 			s.log.Warn("recording aircall webhook delivery failed", "org", d.Org, "event", d.Event, "err", err)
 		}
 	}
+}
+
+// health answers GET /healthz; it is not a delivery and is not recorded.
+func (s *WebhookServer) health(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if err := s.cfg.Health(ctx); err != nil {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		io.WriteString(w, "unhealthy: "+err.Error()+"\n")
+		return
+	}
+	io.WriteString(w, "ok\n")
 }
 
 // handle does the work and returns the status to answer and why.

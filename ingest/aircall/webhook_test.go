@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -305,5 +306,31 @@ func TestFakeWebhookPayloadsUseWebhookNames(t *testing.T) {
 	}
 	if _, ok := data["conference_participants"]; ok {
 		t.Error("webhook data uses the REST name conference_participants")
+	}
+}
+
+func TestWebhookHealthz(t *testing.T) {
+	var down error
+	ws, err := NewWebhookServer(WebhookConfig{Orgs: StaticOrgs{{Org: "acme", Token: "t"}}, Sink: &ingest.MemSink{},
+		Health: func(context.Context) error { return down }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(ws.Handler())
+	t.Cleanup(hs.Close)
+	for _, tt := range []struct {
+		down error
+		want int
+	}{{nil, http.StatusOK}, {errors.New("kafka unreachable"), http.StatusServiceUnavailable}} {
+		down = tt.down
+		resp, err := http.Get(hs.URL + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tt.want || (tt.down != nil && !strings.Contains(string(body), "kafka unreachable")) {
+			t.Fatalf("healthz with %v: %d %q", tt.down, resp.StatusCode, body)
+		}
 	}
 }
