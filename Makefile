@@ -8,8 +8,10 @@ GOFLAGS   ?=
 
 all: build
 
+VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+
 build:
-	$(GO) build $(GOFLAGS) -o $(BIN) ./cmd/phonesignals
+	$(GO) build $(GOFLAGS) -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/phonesignals
 
 # ClickHouse 18.16 from the OS packages, when missing (root only; the
 # package's service start is refused in containers, we start it ourselves).

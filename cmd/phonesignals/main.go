@@ -15,6 +15,9 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -34,6 +37,7 @@ func newApp() *cli.App {
 		// main prints the error and exits, so deferred cleanups (the
 		// embedded broker's flush) run first; urfave would os.Exit itself.
 		ExitErrHandler: func(*cli.Context, error) {},
+		Version:        version,
 		Usage:          "turn Aircall and RingCentral call activity into per-employee review signals",
 		Description: "Pipeline: provider APIs -> Kafka (raw calls, sealed) -> transform (Arrow, rules) -> ClickHouse -> review.\n" +
 			"Without --clickhouse a local ClickHouse server is started under --data-dir (installed from the OS packages when missing);\n" +
