@@ -22,7 +22,7 @@ clickhouse:
 
 # libchdb (current ClickHouse, in-process) for the SQL portability tests.
 chdb:
-	bash scripts/install-chdb.sh
+	bash internal/chdb/install-chdb.sh
 
 deps: clickhouse chdb
 

@@ -6,7 +6,7 @@
 // The library is loaded at run time with dlopen rather than linked: libchdb
 // is a 560 MB shared object that only a few tests need, so building the
 // project, and running every other test, never needs it. Install it with
-// `make chdb` (scripts/install-chdb.sh) and find it with LibPath.
+// `make chdb` (internal/chdb/install-chdb.sh) and find it with LibPath.
 //
 // libchdb hosts a single ClickHouse engine per process, bound to one data
 // directory, and the engine is meant to boot once per process: Open allows

@@ -12,14 +12,14 @@ import (
 // shared cache, a build for another platform).
 const EnvLibPath = "PHONESIGNALS_LIBCHDB"
 
-// RepoLibPath is where scripts/install-chdb.sh installs libchdb.so,
+// RepoLibPath is where internal/chdb/install-chdb.sh installs libchdb.so,
 // relative to the repository root. It lives under the git-ignored
 // .phonesignals directory so the 560 MB library never gets committed.
 const RepoLibPath = ".phonesignals/tools/chdb/node_modules/@chdb/lib-linux-x64-gnu/libchdb.so"
 
 // InstallHint is the fix LibPath's errors name, so a developer or CI log
 // says how to get the library instead of only that it is missing.
-const InstallHint = "run `make chdb` (or scripts/install-chdb.sh) to install it, or set " + EnvLibPath + " to the path of a libchdb.so"
+const InstallHint = "run `make chdb` (or internal/chdb/install-chdb.sh) to install it, or set " + EnvLibPath + " to the path of a libchdb.so"
 
 // ErrLibraryNotFound is wrapped by LibPath's error when no libchdb.so is
 // installed, so callers can tell "not installed" from other failures.
@@ -27,7 +27,7 @@ var ErrLibraryNotFound = errors.New("libchdb.so not found")
 
 // LibPath returns the path of libchdb.so: the file named by
 // PHONESIGNALS_LIBCHDB if that is set, otherwise the copy that
-// scripts/install-chdb.sh installs under the repository root (found by
+// internal/chdb/install-chdb.sh installs under the repository root (found by
 // walking up from the working directory to go.mod), so tests find it from
 // any package directory.
 func LibPath() (string, error) {

@@ -4,7 +4,7 @@
 # npm package @chdb/lib-linux-x64-gnu, so this needs only npm and the npm
 # registry. Idempotent: does nothing when the library is already there.
 #
-# Usage: scripts/install-chdb.sh        (from anywhere inside the repository)
+# Usage: internal/chdb/install-chdb.sh        (from anywhere inside the repository)
 # The Go side (internal/chdb.LibPath) looks for the library at the path
 # printed at the end, or wherever PHONESIGNALS_LIBCHDB points.
 set -euo pipefail
@@ -12,7 +12,7 @@ set -euo pipefail
 PKG="@chdb/lib-linux-x64-gnu"
 VERSION="26.7.3-stable.1"
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 PREFIX="$ROOT/.phonesignals/tools/chdb"
 LIB="$PREFIX/node_modules/$PKG/libchdb.so"
 
