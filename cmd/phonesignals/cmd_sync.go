@@ -192,7 +192,8 @@ func runSync(ctx context.Context, st *store.Store, src *providerSource, o store.
 	}
 	rep := progress.New(os.Stderr, fmt.Sprintf("sync %s (%s) %s", o.Name, o.Provider, w))
 	res, syncErr := src.Sync(ctx, ingest.SyncRequest{Org: o.Name, Window: w, UserIDs: users, Job: job}, sink, st.Checkpoints(o.Name), rep)
-	rep.Done(fmt.Sprintf("%d calls, %d requests", res.Calls, res.Requests))
+	// The caller prints the summary; Done only settles the bar.
+	rep.Done("")
 	run.Finished, run.Calls, run.Requests, run.Status = time.Now(), res.Calls, res.Requests, "ok"
 	if syncErr != nil {
 		run.Status, run.Error = "error", syncErr.Error()

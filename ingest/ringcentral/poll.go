@@ -160,7 +160,7 @@ func (c *Client) Sync(ctx context.Context, req ingest.SyncRequest, sink ingest.S
 			run.update()
 		}
 	}
-	c.log.Info("ringcentral sync done", "calls", res.Calls, "requests", run.st.Requests, "windows", res.Windows, "skipped_windows", res.SkippedWindows)
+	c.log.Debug("ringcentral sync done", "calls", res.Calls, "requests", run.st.Requests, "windows", res.Windows, "skipped_windows", res.SkippedWindows)
 	return res, nil
 }
 
