@@ -10,9 +10,19 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"testing"
 	"time"
 )
+
+// TB is the part of testing.TB the test helpers use. Naming it here keeps
+// the testing package out of binaries that import chserver for Ensure.
+type TB interface {
+	Helper()
+	Name() string
+	Cleanup(func())
+	Skip(args ...any)
+	Errorf(format string, args ...any)
+	Fatalf(format string, args ...any)
+}
 
 // EnvSkip names the environment variable that, set to 1, makes ForTest
 // skip instead of fail when no server can run: the explicit opt-out for a
@@ -40,7 +50,7 @@ var shared struct {
 // removed by the next ForTest. It skips the test only when
 // PHONESIGNALS_SKIP_CLICKHOUSE=1; a missing binary otherwise fails it,
 // naming the install command, so CI cannot silently lose coverage.
-func ForTest(t testing.TB) *Server {
+func ForTest(t TB) *Server {
 	t.Helper()
 	if os.Getenv(EnvSkip) == "1" {
 		t.Skip(EnvSkip + "=1: skipping a test that needs clickhouse-server 18.16")
@@ -85,7 +95,7 @@ var nonIdent = regexp.MustCompile(`[^A-Za-z0-9_]+`)
 // TestDatabase creates a database for t alone on s and drops it when t
 // ends, so tests sharing a server never see each other's tables. The name
 // is derived from the test name, for reading the server's logs.
-func (s *Server) TestDatabase(t testing.TB) string {
+func (s *Server) TestDatabase(t TB) string {
 	t.Helper()
 	name := nonIdent.ReplaceAllString(t.Name(), "_")
 	if len(name) > 40 {
