@@ -277,7 +277,7 @@ func ping(ctx context.Context, addr string) error {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64))
 	if resp.StatusCode != http.StatusOK || strings.TrimSpace(string(body)) != "Ok." {
-		return fmt.Errorf("http://%s/ping answered %d %q, not Ok.", addr, resp.StatusCode, body)
+		return fmt.Errorf("http://%s/ping answered %d %q instead of \"Ok.\"", addr, resp.StatusCode, body)
 	}
 	return nil
 }

@@ -153,7 +153,7 @@ func datasource(name string, jsonData map[string]any, secure map[string]string) 
 	dsSeq.Unlock()
 	raw, _ := json.Marshal(jsonData)
 	return backend.PluginContext{
-		OrgID:    1,
+		OrgID:    1, //nolint:staticcheck // Grafana still sends it; the SDK keeps it for compatibility.
 		PluginID: plugin.ID,
 		User:     &backend.User{Login: "manager", Role: "Viewer"},
 		DataSourceInstanceSettings: &backend.DataSourceInstanceSettings{
