@@ -113,15 +113,19 @@ func TestCLIWebhooksServe(t *testing.T) {
 		}
 		return n
 	}
-	deadline = time.Now().Add(60 * time.Second)
+	const wait = 3 * time.Minute // generous: -race makes this 10 times slower
+	deadline = time.Now().Add(wait)
 	for {
 		loaded := count("SELECT uniqExact(call_id) FROM " + e.db + ".raw_signals WHERE org = 'acme'")
 		saved := count("SELECT uniqExact(call_id) FROM " + e.db + ".call_transcripts WHERE org = 'acme'")
-		if loaded == len(calls) && saved == wantTranscripts {
+		// Deliveries are recorded in batches each second: wait for them too.
+		recorded := count("SELECT count() FROM " + e.db + ".webhook_deliveries WHERE org = 'acme'")
+		if loaded == len(calls) && saved == wantTranscripts && recorded == rep.Deliveries {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("after 60s: %d of %d calls loaded, %d of %d transcripts saved", loaded, len(calls), saved, wantTranscripts)
+			t.Fatalf("after %s: %d of %d calls loaded, %d of %d transcripts saved, %d of %d deliveries recorded",
+				wait, loaded, len(calls), saved, wantTranscripts, recorded, rep.Deliveries)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}

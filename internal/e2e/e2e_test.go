@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/phonesignals/phonesignals/ingest"
@@ -351,13 +352,22 @@ func readTopic(t *testing.T, cfg bus.Config, topic string) []*kgo.Record {
 		t.Fatal(err)
 	}
 	defer cl.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
+	// Transaction markers take offsets too, so read until the topic is
+	// quiet rather than to a count: up to 30s for the first record, then
+	// until a poll of 2s brings nothing.
 	var out []*kgo.Record
-	for ctx.Err() == nil {
-		cl.PollFetches(ctx).EachRecord(func(r *kgo.Record) { out = append(out, r) })
+	wait := 30 * time.Second
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), wait)
+		fs := cl.PollFetches(ctx)
+		cancel()
+		n := len(out)
+		fs.EachRecord(func(r *kgo.Record) { out = append(out, r) })
+		if len(out) == n {
+			return out
+		}
+		wait = 2 * time.Second
 	}
-	return out
 }
 
 // assertSealed reads the raw topic with a plain client and checks no
@@ -369,11 +379,24 @@ func assertSealed(t *testing.T, cfg bus.Config, phrases []string) {
 		t.Fatal(err)
 	}
 	defer cl.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	seen := 0
-	for ctx.Err() == nil {
+	ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, bus.TopicRaw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var total int64
+	ends.Each(func(o kadm.ListedOffset) { total += o.Offset })
+	if total == 0 {
+		t.Fatal("the raw topic is empty")
+	}
+	// The raw topic is not transactional: its end offsets count records.
+	var seen int64
+	for seen < total {
 		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			t.Fatalf("read %d of %d raw records", seen, total)
+		}
 		fs.EachRecord(func(rec *kgo.Record) {
 			seen++
 			for _, p := range phrases {
@@ -382,9 +405,6 @@ func assertSealed(t *testing.T, cfg bus.Config, phrases []string) {
 				}
 			}
 		})
-	}
-	if seen == 0 {
-		t.Fatal("read no raw records")
 	}
 }
 
