@@ -102,13 +102,7 @@ func orgCommand() *cli.Command {
 				Name:  "add",
 				Usage: "create an org with its phone provider (one provider per org)",
 				Flags: []cli.Flag{orgFlag, &cli.StringFlag{Name: "provider", Usage: "aircall or ringcentral", Required: true}},
-				Action: func(c *cli.Context) error {
-					e := newEnv(c)
-					defer e.close()
-					st, err := e.store(c.Context)
-					if err != nil {
-						return err
-					}
+				Action: storeAction(func(c *cli.Context, e *env, st *store.Store) error {
 					created, err := st.AddOrg(c.Context, c.String("org"), c.String("provider"))
 					if err != nil {
 						return err
@@ -119,7 +113,7 @@ func orgCommand() *cli.Command {
 						fmt.Printf("org %s already exists with provider %s\n", c.String("org"), c.String("provider"))
 					}
 					return nil
-				},
+				}),
 			},
 			{
 				Name:  "connect",
@@ -142,13 +136,7 @@ func orgCommand() *cli.Command {
 			{
 				Name:  "list",
 				Usage: "list orgs",
-				Action: func(c *cli.Context) error {
-					e := newEnv(c)
-					defer e.close()
-					st, err := e.store(c.Context)
-					if err != nil {
-						return err
-					}
+				Action: storeAction(func(c *cli.Context, e *env, st *store.Store) error {
 					orgs, err := st.ListOrgs(c.Context)
 					if err != nil {
 						return err
@@ -165,7 +153,7 @@ func orgCommand() *cli.Command {
 						fmt.Printf("%s\t%s\t%s\n", n, o.Provider, conn)
 					}
 					return nil
-				},
+				}),
 			},
 		},
 	}
@@ -363,13 +351,7 @@ func employeesCommand() *cli.Command {
 				Name:  "list",
 				Usage: "list the org's employees as CSV (the import format)",
 				Flags: []cli.Flag{&cli.StringFlag{Name: "org", Required: true, Usage: "org name"}},
-				Action: func(c *cli.Context) error {
-					e := newEnv(c)
-					defer e.close()
-					st, err := e.store(c.Context)
-					if err != nil {
-						return err
-					}
+				Action: storeAction(func(c *cli.Context, e *env, st *store.Store) error {
 					emps, err := st.Employees(c.Context, c.String("org"))
 					if err != nil {
 						return err
@@ -381,7 +363,7 @@ func employeesCommand() *cli.Command {
 					}
 					w.Flush()
 					return w.Error()
-				},
+				}),
 			},
 		},
 	}
@@ -426,13 +408,7 @@ func cyclesCommand() *cli.Command {
 				Name:  "list",
 				Usage: "list review cycles",
 				Flags: []cli.Flag{&cli.StringFlag{Name: "org", Required: true}},
-				Action: func(c *cli.Context) error {
-					e := newEnv(c)
-					defer e.close()
-					st, err := e.store(c.Context)
-					if err != nil {
-						return err
-					}
+				Action: storeAction(func(c *cli.Context, e *env, st *store.Store) error {
 					cs, err := st.Cycles(c.Context, c.String("org"))
 					if err != nil {
 						return err
@@ -441,7 +417,7 @@ func cyclesCommand() *cli.Command {
 						fmt.Printf("%s\t%s\t%s\n", cy.ID, cy.Start.Format(time.DateOnly), cy.End.Format(time.DateOnly))
 					}
 					return nil
-				},
+				}),
 			},
 		},
 	}

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/phonesignals/phonesignals/internal/store"
 )
 
 // syncStatusCommand shows the recent sync runs of an org with their errors
@@ -19,13 +21,7 @@ func syncStatusCommand() *cli.Command {
 			&cli.StringFlag{Name: "org", Required: true},
 			&cli.IntFlag{Name: "runs", Value: 10, Usage: "how many recent runs to show"},
 		},
-		Action: func(c *cli.Context) error {
-			e := newEnv(c)
-			defer e.close()
-			st, err := e.store(c.Context)
-			if err != nil {
-				return err
-			}
+		Action: storeAction(func(c *cli.Context, e *env, st *store.Store) error {
 			o, err := st.GetOrg(c.Context, c.String("org"))
 			if err != nil {
 				return err
@@ -57,6 +53,6 @@ func syncStatusCommand() *cli.Command {
 				fmt.Println("the latest run has not finished: it is still running, or it was killed (run the same sync again to resume)")
 			}
 			return nil
-		},
+		}),
 	}
 }

@@ -132,3 +132,17 @@ func requireFlag(c *cli.Context, name string) (string, error) {
 	}
 	return v, nil
 }
+
+// storeAction runs fn with the env and its migrated store, closing both
+// (and the local servers' clients) afterwards.
+func storeAction(fn func(c *cli.Context, e *env, st *store.Store) error) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		e := newEnv(c)
+		defer e.close()
+		st, err := e.store(c.Context)
+		if err != nil {
+			return err
+		}
+		return fn(c, e, st)
+	}
+}
