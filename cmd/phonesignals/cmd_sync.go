@@ -47,15 +47,7 @@ func syncCommand() *cli.Command {
 			}
 			e := newEnv(c)
 			defer e.close()
-			box, err := e.box()
-			if err != nil {
-				return err
-			}
-			st, err := e.store(c.Context)
-			if err != nil {
-				return err
-			}
-			bcfg, err := e.bus(c.Context)
+			box, st, bcfg, err := e.pipeline(c.Context)
 			if err != nil {
 				return err
 			}

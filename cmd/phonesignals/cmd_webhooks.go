@@ -42,15 +42,7 @@ func webhooksServe(c *cli.Context) error {
 	ctx := c.Context
 	e := newEnv(c)
 	defer e.close()
-	box, err := e.box()
-	if err != nil {
-		return err
-	}
-	st, err := e.store(ctx)
-	if err != nil {
-		return err
-	}
-	bcfg, err := e.bus(ctx)
+	box, st, bcfg, err := e.pipeline(ctx)
 	if err != nil {
 		return err
 	}

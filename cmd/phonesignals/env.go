@@ -146,3 +146,22 @@ func storeAction(fn func(c *cli.Context, e *env, st *store.Store) error) cli.Act
 		return fn(c, e, st)
 	}
 }
+
+// pipeline resolves what every stage that touches Kafka needs: the master
+// key (bodies on the raw topic are sealed), the migrated store, and the
+// broker with its topics.
+func (e *env) pipeline(ctx context.Context) (*secret.Box, *store.Store, bus.Config, error) {
+	box, err := e.box()
+	if err != nil {
+		return nil, nil, bus.Config{}, err
+	}
+	st, err := e.store(ctx)
+	if err != nil {
+		return nil, nil, bus.Config{}, err
+	}
+	bcfg, err := e.bus(ctx)
+	if err != nil {
+		return nil, nil, bus.Config{}, err
+	}
+	return box, st, bcfg, nil
+}
