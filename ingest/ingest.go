@@ -8,25 +8,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/phonesignals/phonesignals/internal/model"
 )
 
 // Window is a half-open range [From, To) of call start (creation) times.
-type Window struct {
-	From time.Time
-	To   time.Time
-}
-
-// String formats the window for logs and checkpoint keys.
-func (w Window) String() string {
-	return w.From.UTC().Format(time.RFC3339) + "/" + w.To.UTC().Format(time.RFC3339)
-}
-
-// Duration is To-From.
-func (w Window) Duration() time.Duration { return w.To.Sub(w.From) }
+// It lives in model so the store records windows without importing ingest.
+type Window = model.Window
 
 // Sink receives raw provider calls. Publish returns only once every call is
 // durable (acknowledged by Kafka), so a connector may checkpoint after it.
@@ -126,63 +116,18 @@ func IsAuth(err error) bool {
 	return errors.As(err, &a)
 }
 
-// MemCheckpoints is an in-memory Checkpoints for tests and one-shot runs.
-type MemCheckpoints struct {
-	mu   sync.Mutex
-	done map[string]int
-}
-
-// Done implements Checkpoints.
-func (m *MemCheckpoints) Done(_ context.Context, job string, w Window) (bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	_, ok := m.done[job+"|"+w.String()]
-	return ok, nil
-}
-
-// MarkDone implements Checkpoints.
-func (m *MemCheckpoints) MarkDone(_ context.Context, job string, w Window, n int) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.done == nil {
-		m.done = map[string]int{}
-	}
-	m.done[job+"|"+w.String()] = n
-	return nil
-}
-
-// Len is the number of finished windows recorded.
-func (m *MemCheckpoints) Len() int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return len(m.done)
-}
-
-// MemSink is an in-memory Sink for tests: it keeps every call published.
-type MemSink struct {
-	mu    sync.Mutex
-	Calls []model.RawCall
-	// Fail, when set, is returned by Publish instead of storing.
-	Fail error
-}
+// CountSink is a Sink that keeps nothing and counts the calls published:
+// a probe (doctor) fetches for real without publishing anything.
+type CountSink struct{ n atomic.Int64 }
 
 // Publish implements Sink.
-func (s *MemSink) Publish(_ context.Context, calls []model.RawCall) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.Fail != nil {
-		return s.Fail
-	}
-	s.Calls = append(s.Calls, calls...)
+func (s *CountSink) Publish(_ context.Context, calls []model.RawCall) error {
+	s.n.Add(int64(len(calls)))
 	return nil
 }
 
-// Snapshot returns a copy of the calls published so far.
-func (s *MemSink) Snapshot() []model.RawCall {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]model.RawCall(nil), s.Calls...)
-}
+// Count is the number of calls published so far.
+func (s *CountSink) Count() int64 { return s.n.Load() }
 
 // Sleep waits d or until ctx ends, whichever comes first; it is the
 // default sleeper of the connectors' rate-limit pacing.

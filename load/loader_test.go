@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/phonesignals/phonesignals/internal/chserver"
+	"github.com/phonesignals/phonesignals/internal/chserver/chservertest"
 	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/internal/store"
 	"github.com/phonesignals/phonesignals/transform"
@@ -14,8 +14,8 @@ import (
 // TestWriteRoundTrip loads an Arrow batch and reads every column back.
 func TestWriteRoundTrip(t *testing.T) {
 	ctx := context.Background()
-	srv := chserver.ForTest(t)
-	st, err := store.Open(ctx, store.Config{Addr: srv.Addr(), Database: srv.TestDatabase(t)})
+	srv := chservertest.Shared(t)
+	st, err := store.Open(ctx, store.Config{Addr: srv.Addr(), Database: chservertest.Database(t, srv)})
 	if err != nil {
 		t.Fatal(err)
 	}

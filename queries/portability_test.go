@@ -35,6 +35,7 @@ import (
 
 	"github.com/phonesignals/phonesignals/internal/chdb"
 	"github.com/phonesignals/phonesignals/internal/chserver"
+	"github.com/phonesignals/phonesignals/internal/chserver/chservertest"
 	"github.com/phonesignals/phonesignals/internal/fixture"
 	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/queries"
@@ -503,8 +504,8 @@ func open18(t *testing.T) engine {
 		t.Logf("%s=1: not running on ClickHouse 18.16", chserver.EnvSkip)
 		return nil
 	}
-	srv := chserver.ForTest(t)
-	db := srv.TestDatabase(t)
+	srv := chservertest.Shared(t)
+	db := chservertest.Database(t, srv)
 	conn, err := clickhouse.Open(&clickhouse.Options{
 		Addr:        []string{srv.Addr()},
 		Auth:        clickhouse.Auth{Database: db, Username: "default"},

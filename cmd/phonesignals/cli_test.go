@@ -22,9 +22,10 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/phonesignals/phonesignals/ingest/aircall"
-	"github.com/phonesignals/phonesignals/ingest/ringcentral"
+	"github.com/phonesignals/phonesignals/ingest/aircall/aircalltest"
+	"github.com/phonesignals/phonesignals/ingest/ringcentral/ringcentraltest"
 	"github.com/phonesignals/phonesignals/internal/chserver"
+	"github.com/phonesignals/phonesignals/internal/chserver/chservertest"
 	"github.com/phonesignals/phonesignals/internal/fixture"
 	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/internal/review"
@@ -48,14 +49,14 @@ type cliEnv struct {
 
 func newCLIEnv(t *testing.T) *cliEnv {
 	t.Helper()
-	srv := chserver.ForTest(t)
+	srv := chservertest.Shared(t)
 	t.Setenv("PHONESIGNALS_MASTER_KEY", testMasterKey)
 	// Flags win over the environment, but keep a developer's settings out.
 	for _, k := range []string{"PHONESIGNALS_CLICKHOUSE", "PHONESIGNALS_DATABASE", "PHONESIGNALS_BROKERS", "PHONESIGNALS_DATA_DIR", "PHONESIGNALS_MASTER_KEY_FILE", "PHONESIGNALS_LOG_LEVEL"} {
 		t.Setenv(k, "")
 		os.Unsetenv(k)
 	}
-	return &cliEnv{srv: srv, db: srv.TestDatabase(t), dataDir: t.TempDir()}
+	return &cliEnv{srv: srv, db: chservertest.Database(t, srv), dataDir: t.TempDir()}
 }
 
 // run runs `phonesignals --clickhouse ... ARGS` and returns its stdout and
@@ -559,7 +560,7 @@ func TestCLIAircallFlow(t *testing.T) {
 	org := fixture.Generate(fixture.Spec{Seed: 7, Org: "acme", Provider: model.ProviderAircall, Employees: 8, Days: 40})
 	now := org.End.Add(24 * time.Hour)
 	const apiID, token = "acme-api-id", "acme-token-4b1d9e2f-do-not-print"
-	fake := aircall.NewFake(org, aircall.FakeOptions{APIID: apiID, APIToken: token, RateLimitPerMinute: 100000,
+	fake := aircalltest.NewFake(org, aircalltest.FakeOptions{APIID: apiID, APIToken: token, RateLimitPerMinute: 100000,
 		Now: func() time.Time { return now }})
 	api := httptest.NewServer(fake)
 	t.Cleanup(api.Close)
@@ -716,7 +717,7 @@ func TestCLIRingCentralFlow(t *testing.T) {
 		UnmappedUsers: 1, CallsPerDay: 10, Cohorts: []string{"sdr", "support"}})
 	now := org.End.Add(24 * time.Hour)
 	const clientID, clientSecret, jwt = "globex-client", "globex-secret-77aa", "eyJhbGciOi.globex.jwt-credential"
-	fake := ringcentral.NewFake(org, ringcentral.FakeOptions{ClientID: clientID, ClientSecret: clientSecret, JWT: jwt,
+	fake := ringcentraltest.NewFake(org, ringcentraltest.FakeOptions{ClientID: clientID, ClientSecret: clientSecret, JWT: jwt,
 		HeavyLimit: 100000, HeavyWindow: time.Minute, AuthLimit: 1000, Now: func() time.Time { return now }})
 	api := httptest.NewServer(fake)
 	t.Cleanup(api.Close)

@@ -267,7 +267,7 @@ func (d *doctor) checkCredentials(ctx context.Context, e *env, st *store.Store, 
 	now := time.Now().UTC().Truncate(time.Minute)
 	pctx, cancel := context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()
-	_, err = src.Sync(pctx, ingest.SyncRequest{Org: o.Name, Window: ingest.Window{From: now.Add(-time.Minute), To: now}, UserIDs: users}, &ingest.MemSink{}, nil, ingest.NoProgress)
+	_, err = src.Sync(pctx, ingest.SyncRequest{Org: o.Name, Window: ingest.Window{From: now.Add(-time.Minute), To: now}, UserIDs: users}, &ingest.CountSink{}, nil, ingest.NoProgress)
 	var ae *ingest.AuthError
 	switch {
 	case err == nil:

@@ -18,7 +18,9 @@ import (
 
 	"github.com/phonesignals/phonesignals/ingest"
 	"github.com/phonesignals/phonesignals/ingest/aircall"
-	"github.com/phonesignals/phonesignals/ingest/ringcentral"
+	"github.com/phonesignals/phonesignals/ingest/aircall/aircalltest"
+	"github.com/phonesignals/phonesignals/ingest/ingesttest"
+	"github.com/phonesignals/phonesignals/ingest/ringcentral/ringcentraltest"
 	"github.com/phonesignals/phonesignals/internal/bus"
 	"github.com/phonesignals/phonesignals/internal/fixture"
 	"github.com/phonesignals/phonesignals/internal/model"
@@ -90,9 +92,9 @@ func runDemo(c *cli.Context) error {
 		Employees: 14, UnmappedUsers: 2, CallsPerDay: 12, Cohorts: []string{"sdr", "inside_sales", "support"}})
 	now := acme.End.Add(24 * time.Hour)
 	clock := func() time.Time { return now }
-	acmeFake := aircall.NewFake(acme, aircall.FakeOptions{APIID: "demo-id", APIToken: "demo-token",
+	acmeFake := aircalltest.NewFake(acme, aircalltest.FakeOptions{APIID: "demo-id", APIToken: "demo-token",
 		RateLimitPerMinute: 100000, Now: clock})
-	globexFake := ringcentral.NewFake(globex, ringcentral.FakeOptions{ClientID: "demo-client", ClientSecret: "demo-secret",
+	globexFake := ringcentraltest.NewFake(globex, ringcentraltest.FakeOptions{ClientID: "demo-client", ClientSecret: "demo-secret",
 		JWT: "demo.jwt.credential", HeavyLimit: 100000, HeavyWindow: time.Minute, AuthLimit: 1000, Now: clock})
 	acmeURL, stop1, err := serveLocal(acmeFake)
 	if err != nil {
@@ -376,11 +378,11 @@ const demoWebhookToken = "demo-webhook-token"
 // demoWebhooks has the simulated Aircall deliver the call events of the
 // org's last two days, a quarter of them twice and all out of order, to the
 // real webhook receiver: the calls converge with the polled versions.
-func demoWebhooks(ctx context.Context, st *store.Store, box *secret.Box, sink ingest.Sink, o *fixture.Org, fake *aircall.Fake) error {
+func demoWebhooks(ctx context.Context, st *store.Store, box *secret.Box, sink ingest.Sink, o *fixture.Org, fake *aircalltest.Fake) error {
 	deliveries := st.NewDeliveryBuffer(time.Second)
 	defer deliveries.Close(context.WithoutCancel(ctx))
 	ws, err := aircall.NewWebhookServer(aircall.WebhookConfig{Listen: "127.0.0.1:0", Orgs: &orgDirectory{st: st, box: box},
-		Sink: sink, TranscriptSink: &ingest.MemSink{}, Deliveries: deliveryLog{deliveries}})
+		Sink: sink, TranscriptSink: &ingesttest.MemSink{}, Deliveries: deliveryLog{deliveries}})
 	if err != nil {
 		return err
 	}
@@ -389,7 +391,7 @@ func demoWebhooks(ctx context.Context, st *store.Store, box *secret.Box, sink in
 		return err
 	}
 	defer stop()
-	rep, err := fake.SendWebhooks(ctx, url+"/", demoWebhookToken, aircall.SendOptions{From: o.End.AddDate(0, 0, -2), To: o.End,
+	rep, err := fake.SendWebhooks(ctx, url+"/", demoWebhookToken, aircalltest.SendOptions{From: o.End.AddDate(0, 0, -2), To: o.End,
 		Duplicates: 0.25, Shuffle: true, Seed: 1})
 	if err != nil {
 		return fmt.Errorf("sending simulated webhooks: %w", err)

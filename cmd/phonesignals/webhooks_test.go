@@ -14,7 +14,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/phonesignals/phonesignals/ingest/aircall"
+	"github.com/phonesignals/phonesignals/ingest/aircall/aircalltest"
 	"github.com/phonesignals/phonesignals/internal/fixture"
 	"github.com/phonesignals/phonesignals/internal/model"
 )
@@ -27,7 +27,7 @@ func TestCLIWebhooksServe(t *testing.T) {
 	dir := t.TempDir()
 	org := fixture.Generate(fixture.Spec{Seed: 9, Org: "acme", Provider: model.ProviderAircall, Employees: 6, Days: 14})
 	now := org.End.Add(24 * time.Hour)
-	fake := aircall.NewFake(org, aircall.FakeOptions{APIID: "id", APIToken: "tok", RateLimitPerMinute: 100000, AIAddOn: true,
+	fake := aircalltest.NewFake(org, aircalltest.FakeOptions{APIID: "id", APIToken: "tok", RateLimitPerMinute: 100000, AIAddOn: true,
 		Now: func() time.Time { return now }})
 	api := httptest.NewServer(fake)
 	t.Cleanup(api.Close)
@@ -91,7 +91,7 @@ func TestCLIWebhooksServe(t *testing.T) {
 		t.Fatalf("unknown token: HTTP %d", resp.StatusCode)
 	}
 
-	rep, err := fake.SendWebhooks(context.Background(), "http://"+addr+"/", whToken, aircall.SendOptions{From: from, To: to,
+	rep, err := fake.SendWebhooks(context.Background(), "http://"+addr+"/", whToken, aircalltest.SendOptions{From: from, To: to,
 		Transcripts: true, Duplicates: 0.25, Shuffle: true, Seed: 3})
 	if err != nil {
 		t.Fatal(err)

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/phonesignals/phonesignals/ingest"
+	"github.com/phonesignals/phonesignals/ingest/aircall/aircalltest"
+	"github.com/phonesignals/phonesignals/ingest/ingesttest"
 	"github.com/phonesignals/phonesignals/internal/fixture"
 	"github.com/phonesignals/phonesignals/internal/model"
 )
@@ -22,7 +24,7 @@ func realClockEnv(t testing.TB, days, perMinute int) (*testEnv, func(testing.TB)
 	// but after the org's last call, so every call is served.
 	epoch := time.Now()
 	now := func() time.Time { return org.End.Add(24 * time.Hour).Add(time.Since(epoch)) }
-	fake := NewFake(org, FakeOptions{APIID: testAPIID, APIToken: testAPIToken, RateLimitPerMinute: perMinute, Burst: 10, Now: now})
+	fake := aircalltest.NewFake(org, aircalltest.FakeOptions{APIID: testAPIID, APIToken: testAPIToken, RateLimitPerMinute: perMinute, Burst: 10, Now: now})
 	srv := httptest.NewServer(fake)
 	t.Cleanup(srv.Close)
 	e := &testEnv{org: org, fake: fake, srv: srv}
@@ -43,7 +45,7 @@ func TestPacingRealClock(t *testing.T) {
 	const perMinute = 3000 // one request per 20ms
 	e, client := realClockEnv(t, 5, perMinute)
 	start := time.Now()
-	res, err := client(t).Sync(context.Background(), ingest.SyncRequest{Window: ingest.Window{From: e.org.Start, To: e.org.End}}, &ingest.MemSink{}, nil, nil)
+	res, err := client(t).Sync(context.Background(), ingest.SyncRequest{Window: ingest.Window{From: e.org.Start, To: e.org.End}}, &ingesttest.MemSink{}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +72,7 @@ func BenchmarkBackfillRate(b *testing.B) {
 	b.ResetTimer()
 	start := time.Now()
 	for b.Loop() {
-		res, err := client(b).Sync(context.Background(), ingest.SyncRequest{Window: w}, &ingest.MemSink{}, nil, nil)
+		res, err := client(b).Sync(context.Background(), ingest.SyncRequest{Window: w}, &ingesttest.MemSink{}, nil, nil)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/phonesignals/phonesignals/ingest/aircall/aircalltest"
 	"github.com/phonesignals/phonesignals/internal/fixture"
 )
 
@@ -18,7 +19,14 @@ type fakeAnswer struct {
 	header http.Header
 	page   struct {
 		Calls []map[string]any `json:"calls"`
-		Meta  apiMeta          `json:"meta"`
+		Meta  struct {
+			Count            int     `json:"count"`
+			Total            int     `json:"total"`
+			CurrentPage      int     `json:"current_page"`
+			PerPage          int     `json:"per_page"`
+			NextPageLink     *string `json:"next_page_link"`
+			PreviousPageLink *string `json:"previous_page_link"`
+		} `json:"meta"`
 	}
 	errMsg string
 }
@@ -62,7 +70,7 @@ func qs(kv ...string) url.Values {
 }
 
 func TestFakeListing(t *testing.T) {
-	e := newEnv(t, fixture.Spec{Days: 20}, FakeOptions{RateLimitPerMinute: 100000})
+	e := newEnv(t, fixture.Spec{Days: 20}, aircalltest.FakeOptions{RateLimitPerMinute: 100000})
 	all := len(e.org.Calls)
 
 	t.Run("meta and paging", func(t *testing.T) {
@@ -164,7 +172,7 @@ func renderOf(t *testing.T, e *testEnv, id int64) map[string]any {
 }
 
 func TestFakeRendersProviderQuirks(t *testing.T) {
-	e := newEnv(t, fixture.Spec{Days: 10}, FakeOptions{RateLimitPerMinute: 100000})
+	e := newEnv(t, fixture.Spec{Days: 10}, aircalltest.FakeOptions{RateLimitPerMinute: 100000})
 	var anon, noUser, late, voicemail *fixture.Call
 	for i := range e.org.Calls {
 		c := &e.org.Calls[i]
@@ -218,7 +226,7 @@ func TestFakeRendersProviderQuirks(t *testing.T) {
 }
 
 func TestFakeRateLimit(t *testing.T) {
-	e := newEnv(t, fixture.Spec{Days: 1}, FakeOptions{RateLimitPerMinute: 60, Burst: 5})
+	e := newEnv(t, fixture.Spec{Days: 1}, aircalltest.FakeOptions{RateLimitPerMinute: 60, Burst: 5})
 	for i := 1; i <= 6; i++ {
 		a := e.get(t, "/v1/calls", nil)
 		rem, _ := strconv.Atoi(a.header.Get("X-AircallApi-Remaining"))

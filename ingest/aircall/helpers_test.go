@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/phonesignals/phonesignals/ingest"
+	"github.com/phonesignals/phonesignals/ingest/aircall/aircalltest"
 	"github.com/phonesignals/phonesignals/internal/fixture"
 	"github.com/phonesignals/phonesignals/internal/model"
 )
@@ -63,7 +64,7 @@ func (c *vclock) Sleep(ctx context.Context, d time.Duration) error {
 // testEnv is a fixture org served by a fake over real HTTP.
 type testEnv struct {
 	org   *fixture.Org
-	fake  *Fake
+	fake  *aircalltest.Fake
 	srv   *httptest.Server
 	clock *vclock
 }
@@ -71,7 +72,7 @@ type testEnv struct {
 // newEnv generates spec's org and serves it; the virtual clock starts a
 // week after the org's last day unless fo.Now is set, and fo gets the test
 // credentials unless it has some.
-func newEnv(t testing.TB, spec fixture.Spec, fo FakeOptions) *testEnv {
+func newEnv(t testing.TB, spec fixture.Spec, fo aircalltest.FakeOptions) *testEnv {
 	t.Helper()
 	org := fixture.Generate(spec)
 	clock := newVClock(org.End.Add(7 * 24 * time.Hour))
@@ -81,7 +82,7 @@ func newEnv(t testing.TB, spec fixture.Spec, fo FakeOptions) *testEnv {
 	if fo.APIID == "" {
 		fo.APIID, fo.APIToken = testAPIID, testAPIToken
 	}
-	fake := NewFake(org, fo)
+	fake := aircalltest.NewFake(org, fo)
 	srv := httptest.NewServer(fake)
 	t.Cleanup(srv.Close)
 	return &testEnv{org: org, fake: fake, srv: srv, clock: clock}
@@ -167,3 +168,24 @@ func seedStatus(c fixture.Call) string {
 type funcSink func(ctx context.Context, calls []model.RawCall) error
 
 func (f funcSink) Publish(ctx context.Context, calls []model.RawCall) error { return f(ctx, calls) }
+
+// MemDeliveryLog is an in-memory DeliveryLog for tests.
+type MemDeliveryLog struct {
+	mu sync.Mutex
+	d  []Delivery
+}
+
+// RecordDelivery implements DeliveryLog.
+func (m *MemDeliveryLog) RecordDelivery(_ context.Context, d Delivery) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.d = append(m.d, d)
+	return nil
+}
+
+// Deliveries returns a copy of the deliveries recorded so far.
+func (m *MemDeliveryLog) Deliveries() []Delivery {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]Delivery(nil), m.d...)
+}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/phonesignals/phonesignals/ingest"
+	"github.com/phonesignals/phonesignals/ingest/aircall/aircalltest"
+	"github.com/phonesignals/phonesignals/ingest/ingesttest"
 	"github.com/phonesignals/phonesignals/internal/fixture"
 	"github.com/phonesignals/phonesignals/internal/model"
 )
@@ -17,7 +19,7 @@ import (
 // must split them and publish every call exactly once, at the full rate
 // limit and without 429s.
 func TestBackfillSplitsWindowsOverCap(t *testing.T) {
-	e := newEnv(t, fixture.Spec{Days: 46}, FakeOptions{})
+	e := newEnv(t, fixture.Spec{Days: 46}, aircalltest.FakeOptions{})
 	w := ingest.Window{From: e.org.Start, To: e.org.End}
 	want := callsIn(e.org, w)
 	if len(want) < 25000 {
@@ -27,7 +29,7 @@ func TestBackfillSplitsWindowsOverCap(t *testing.T) {
 	if n := len(baseWindows(w, 128*24*time.Hour)); n > 2 {
 		t.Fatalf("%d base windows; the test needs windows over the cap", n)
 	}
-	sink := &ingest.MemSink{}
+	sink := &ingesttest.MemSink{}
 	start := e.clock.Now()
 	var last ingest.Status
 	var maxWait time.Duration
@@ -91,10 +93,10 @@ func head(s []string) []string { return s[:min(len(s), 5)] }
 // Daily windows: calls exactly on midnight and the last second of a day
 // land in exactly one window, and every record carries the routing facts.
 func TestBackfillDailyWindowsExactlyOnce(t *testing.T) {
-	e := newEnv(t, fixture.Spec{Days: 8}, FakeOptions{RateLimitPerMinute: 120})
+	e := newEnv(t, fixture.Spec{Days: 8}, aircalltest.FakeOptions{RateLimitPerMinute: 120})
 	w := ingest.Window{From: e.org.Start, To: e.org.End}
 	c := e.client(t, Config{})
-	sink := &ingest.MemSink{}
+	sink := &ingesttest.MemSink{}
 	var last ingest.Status
 	res, err := c.Sync(context.Background(), ingest.SyncRequest{Org: e.org.Name, Window: w}, sink, nil, ingest.ProgressFunc(func(s ingest.Status) { last = s }))
 	if err != nil {
@@ -130,10 +132,10 @@ func TestBackfillDailyWindowsExactlyOnce(t *testing.T) {
 // If paging runs into the cap anyway (the client believes in a larger cap
 // than the API enforces), the 400 splits the window and no call is lost.
 func TestBackfillCapErrorSplitsWithoutLoss(t *testing.T) {
-	e := newEnv(t, fixture.Spec{Days: 6}, FakeOptions{MaxResults: 1000, RateLimitPerMinute: 6000})
+	e := newEnv(t, fixture.Spec{Days: 6}, aircalltest.FakeOptions{MaxResults: 1000, RateLimitPerMinute: 6000})
 	w := ingest.Window{From: e.org.Start, To: e.org.End}
 	c := e.client(t, Config{MaxResults: 5000, WindowSize: 7 * 24 * time.Hour})
-	sink := &ingest.MemSink{}
+	sink := &ingesttest.MemSink{}
 	if _, err := c.Sync(context.Background(), ingest.SyncRequest{Window: w}, sink, nil, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -171,13 +173,13 @@ func TestBackfillSurvivesFaults(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t, fixture.Spec{Days: 3}, FakeOptions{})
+			e := newEnv(t, fixture.Spec{Days: 3}, aircalltest.FakeOptions{})
 			w := ingest.Window{From: e.org.Start, To: e.org.End}
 			c := e.client(t, Config{})
 			if tt.inject != nil {
 				tt.inject(e)
 			}
-			mem := &ingest.MemSink{}
+			mem := &ingesttest.MemSink{}
 			var once sync.Once
 			sink := funcSink(func(ctx context.Context, calls []model.RawCall) error {
 				if tt.during != nil {
@@ -201,10 +203,10 @@ func TestBackfillSurvivesFaults(t *testing.T) {
 }
 
 func TestBackfillGivesUpAfterMaxRetries(t *testing.T) {
-	e := newEnv(t, fixture.Spec{Days: 2}, FakeOptions{})
+	e := newEnv(t, fixture.Spec{Days: 2}, aircalltest.FakeOptions{})
 	c := e.client(t, Config{MaxRetries: 3})
 	e.fake.Storm(100)
-	_, err := c.Sync(context.Background(), ingest.SyncRequest{Window: ingest.Window{From: e.org.Start, To: e.org.End}}, &ingest.MemSink{}, nil, nil)
+	_, err := c.Sync(context.Background(), ingest.SyncRequest{Window: ingest.Window{From: e.org.Start, To: e.org.End}}, &ingesttest.MemSink{}, nil, nil)
 	if err == nil {
 		t.Fatal("Sync succeeded through a 100-request storm with 3 retries")
 	}
@@ -219,9 +221,9 @@ func TestBackfillGivesUpAfterMaxRetries(t *testing.T) {
 }
 
 func TestBadCredentialsGiveAuthError(t *testing.T) {
-	e := newEnv(t, fixture.Spec{Days: 1}, FakeOptions{})
+	e := newEnv(t, fixture.Spec{Days: 1}, aircalltest.FakeOptions{})
 	c := e.client(t, Config{APIID: testAPIID, APIToken: "the-api-key-from-the-ui"})
-	_, err := c.Sync(context.Background(), ingest.SyncRequest{Window: ingest.Window{From: e.org.Start, To: e.org.End}}, &ingest.MemSink{}, nil, nil)
+	_, err := c.Sync(context.Background(), ingest.SyncRequest{Window: ingest.Window{From: e.org.Start, To: e.org.End}}, &ingesttest.MemSink{}, nil, nil)
 	var ae *ingest.AuthError
 	if !errors.As(err, &ae) {
 		t.Fatalf("error %v is not an *ingest.AuthError", err)
@@ -243,16 +245,18 @@ func TestBackfillKillAndResume(t *testing.T) {
 	tests := []struct {
 		name string
 		// kill stops the first run after the publish number n.
-		kill func(cancel context.CancelFunc, sink *ingest.MemSink)
+		kill func(cancel context.CancelFunc, sink *ingesttest.MemSink)
 	}{
-		{"context cancelled", func(cancel context.CancelFunc, _ *ingest.MemSink) { cancel() }},
-		{"sink fails", func(_ context.CancelFunc, sink *ingest.MemSink) { sink.Fail = errors.New("kafka: broker unavailable") }},
+		{"context cancelled", func(cancel context.CancelFunc, _ *ingesttest.MemSink) { cancel() }},
+		{"sink fails", func(_ context.CancelFunc, sink *ingesttest.MemSink) {
+			sink.Fail = errors.New("kafka: broker unavailable")
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t, fixture.Spec{Days: 10}, FakeOptions{RateLimitPerMinute: 600})
+			e := newEnv(t, fixture.Spec{Days: 10}, aircalltest.FakeOptions{RateLimitPerMinute: 600})
 			w := ingest.Window{From: e.org.Start, To: e.org.End}
-			cp := &ingest.MemCheckpoints{}
+			cp := &ingesttest.MemCheckpoints{}
 			req := ingest.SyncRequest{Org: e.org.Name, Window: w, Job: "backfill-acme"}
 			perWindow := map[int64]int{}
 			for _, c := range e.org.Calls {
@@ -266,7 +270,7 @@ func TestBackfillKillAndResume(t *testing.T) {
 			// Run 1: killed in the middle of the fifth day's window.
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			first := &ingest.MemSink{}
+			first := &ingesttest.MemSink{}
 			publishes := 0
 			killAt := 4*17 + 7 // about 17 pages a weekday: in the middle of the fifth window
 			sink1 := funcSink(func(ctx context.Context, calls []model.RawCall) error {
@@ -290,7 +294,7 @@ func TestBackfillKillAndResume(t *testing.T) {
 			}
 
 			// Run 2: a new process (new client), same checkpoints and job.
-			second := &ingest.MemSink{}
+			second := &ingesttest.MemSink{}
 			c2 := e.client(t, Config{})
 			res, err := c2.Sync(context.Background(), req, second, cp, nil)
 			if err != nil {
@@ -325,7 +329,7 @@ func TestBackfillKillAndResume(t *testing.T) {
 // Per-user mode lists only the mapped users' calls; calls without a user
 // are not listed there, which is why org mode is the default.
 func TestPerUserMode(t *testing.T) {
-	e := newEnv(t, fixture.Spec{Days: 3}, FakeOptions{RateLimitPerMinute: 600})
+	e := newEnv(t, fixture.Spec{Days: 3}, aircalltest.FakeOptions{RateLimitPerMinute: 600})
 	w := ingest.Window{From: e.org.Start, To: e.org.End}
 	var users []string
 	mapped := map[string]bool{}
@@ -340,7 +344,7 @@ func TestPerUserMode(t *testing.T) {
 		}
 	}
 	c := e.client(t, Config{Mode: ModePerUser})
-	sink := &ingest.MemSink{}
+	sink := &ingesttest.MemSink{}
 	res, err := c.Sync(context.Background(), ingest.SyncRequest{Window: w, UserIDs: users}, sink, nil, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -361,7 +365,7 @@ func TestPerUserMode(t *testing.T) {
 // Follow re-reads the overlap each round, so notes and tags added after a
 // call ended end up in the highest-version record of the call.
 func TestFollowPicksUpLateEdits(t *testing.T) {
-	e := newEnv(t, fixture.Spec{Days: 4}, FakeOptions{RateLimitPerMinute: 120})
+	e := newEnv(t, fixture.Spec{Days: 4}, aircalltest.FakeOptions{RateLimitPerMinute: 120})
 	t0 := e.org.Start.Add(2*24*time.Hour + 9*time.Hour)
 	end := t0.Add(10 * time.Hour)
 	e.clock.Set(t0)
@@ -374,7 +378,7 @@ func TestFollowPicksUpLateEdits(t *testing.T) {
 		}
 		return err
 	}})
-	sink := &ingest.MemSink{}
+	sink := &ingesttest.MemSink{}
 	from := t0.Add(-3 * time.Hour)
 	if err := c.Follow(ctx, ingest.SyncRequest{Window: ingest.Window{From: from}}, sink, 15*time.Minute); err != nil {
 		t.Fatalf("Follow: %v", err)
@@ -426,9 +430,9 @@ func equalStrings(a, b []string) bool {
 // A client configured for 120/min against a company limited to 60 adapts
 // from the headers without a single 429.
 func TestPacerAdoptsHeaderLimit(t *testing.T) {
-	e := newEnv(t, fixture.Spec{Days: 3}, FakeOptions{RateLimitPerMinute: 60})
+	e := newEnv(t, fixture.Spec{Days: 3}, aircalltest.FakeOptions{RateLimitPerMinute: 60})
 	c := e.client(t, Config{RateLimitPerMinute: 120})
-	if _, err := c.Sync(context.Background(), ingest.SyncRequest{Window: ingest.Window{From: e.org.Start, To: e.org.End}}, &ingest.MemSink{}, nil, nil); err != nil {
+	if _, err := c.Sync(context.Background(), ingest.SyncRequest{Window: ingest.Window{From: e.org.Start, To: e.org.End}}, &ingesttest.MemSink{}, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	if st := e.fake.Stats(); st.RateLimited != 0 {
@@ -462,7 +466,7 @@ func TestBaseWindowsAlignToGrid(t *testing.T) {
 }
 
 func TestSyncRejectsBadRequests(t *testing.T) {
-	e := newEnv(t, fixture.Spec{Days: 1}, FakeOptions{})
+	e := newEnv(t, fixture.Spec{Days: 1}, aircalltest.FakeOptions{})
 	c := e.client(t, Config{})
 	w := ingest.Window{From: e.org.Start, To: e.org.End}
 	tests := []struct {
@@ -474,7 +478,7 @@ func TestSyncRejectsBadRequests(t *testing.T) {
 		{"empty window", ingest.SyncRequest{Window: ingest.Window{From: w.To, To: w.From}}, "empty"},
 	}
 	for _, tt := range tests {
-		_, err := c.Sync(context.Background(), tt.req, &ingest.MemSink{}, nil, nil)
+		_, err := c.Sync(context.Background(), tt.req, &ingesttest.MemSink{}, nil, nil)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: error %v, want %q", tt.name, err, tt.want)
 		}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/phonesignals/phonesignals/ingest/aircall/aircalltest"
 	"github.com/phonesignals/phonesignals/internal/fixture"
 	"github.com/phonesignals/phonesignals/internal/model"
 )
@@ -44,7 +45,7 @@ func TestFetchTranscript(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t, fixture.Spec{Days: 1}, FakeOptions{AIAddOn: tt.aiAddOn, TranscriptDelay: tt.delay})
+			e := newEnv(t, fixture.Spec{Days: 1}, aircalltest.FakeOptions{AIAddOn: tt.aiAddOn, TranscriptDelay: tt.delay})
 			call := firstCall(t, e.org, tt.outcome)
 			e.clock.Set(call.EndedAt.Add(time.Minute))
 			c := e.client(t, Config{TranscriptRetryDelay: time.Minute, TranscriptMaxAttempts: tt.attempts})
@@ -120,7 +121,7 @@ func TestHandleTranscriptEvent(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t, fixture.Spec{Days: 1}, FakeOptions{AIAddOn: tt.aiAddOn, TranscriptDelay: tt.delay})
+			e := newEnv(t, fixture.Spec{Days: 1}, aircalltest.FakeOptions{AIAddOn: tt.aiAddOn, TranscriptDelay: tt.delay})
 			call := firstCall(t, e.org, "answered")
 			e.clock.Set(call.EndedAt.Add(30 * time.Second))
 			c := e.client(t, Config{TranscriptRetryDelay: 30 * time.Second, TranscriptMaxAttempts: 5})
@@ -138,7 +139,7 @@ func TestHandleTranscriptEvent(t *testing.T) {
 			}
 		})
 	}
-	e := newEnv(t, fixture.Spec{Days: 1}, FakeOptions{AIAddOn: true})
+	e := newEnv(t, fixture.Spec{Days: 1}, aircalltest.FakeOptions{AIAddOn: true})
 	c := e.client(t, Config{})
 	if err := HandleTranscriptEvent(context.Background(), model.RawCall{Org: "globex", CallID: "1"}, c, &memTranscriptStore{}); err == nil {
 		t.Error("an event of another org was handled with this org's credentials")

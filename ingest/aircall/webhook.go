@@ -40,7 +40,8 @@ type OrgDirectory interface {
 	WebhookOrgs(ctx context.Context) ([]WebhookOrg, error)
 }
 
-// StaticOrgs is a fixed OrgDirectory, for tests and the demo.
+// StaticOrgs is a fixed OrgDirectory: for a deployment with a known set
+// of orgs, tests and the demo.
 type StaticOrgs []WebhookOrg
 
 // WebhookOrgs implements OrgDirectory.
@@ -66,27 +67,6 @@ type Delivery struct {
 // DeliveryLog records every webhook delivery.
 type DeliveryLog interface {
 	RecordDelivery(ctx context.Context, d Delivery) error
-}
-
-// MemDeliveryLog is an in-memory DeliveryLog for tests and the demo.
-type MemDeliveryLog struct {
-	mu sync.Mutex
-	d  []Delivery
-}
-
-// RecordDelivery implements DeliveryLog.
-func (m *MemDeliveryLog) RecordDelivery(_ context.Context, d Delivery) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.d = append(m.d, d)
-	return nil
-}
-
-// Deliveries returns a copy of the deliveries recorded so far.
-func (m *MemDeliveryLog) Deliveries() []Delivery {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return append([]Delivery(nil), m.d...)
 }
 
 // WebhookConfig configures a WebhookServer. Zero fields take the defaults

@@ -3,7 +3,6 @@ package aircall
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +16,8 @@ import (
 	"time"
 
 	"github.com/phonesignals/phonesignals/ingest"
+	"github.com/phonesignals/phonesignals/ingest/aircall/aircalltest"
+	"github.com/phonesignals/phonesignals/ingest/ingesttest"
 	"github.com/phonesignals/phonesignals/internal/fixture"
 	"github.com/phonesignals/phonesignals/internal/model"
 )
@@ -41,15 +42,15 @@ func (s *syncBuffer) String() string {
 
 type webhookEnv struct {
 	srv        *WebhookServer
-	sink       *ingest.MemSink
-	transcript *ingest.MemSink
+	sink       *ingesttest.MemSink
+	transcript *ingesttest.MemSink
 	log        *MemDeliveryLog
 	logs       *syncBuffer
 }
 
 func newWebhookEnv(t testing.TB, cfg WebhookConfig) *webhookEnv {
 	t.Helper()
-	e := &webhookEnv{sink: &ingest.MemSink{}, transcript: &ingest.MemSink{}, log: &MemDeliveryLog{}, logs: &syncBuffer{}}
+	e := &webhookEnv{sink: &ingesttest.MemSink{}, transcript: &ingesttest.MemSink{}, log: &MemDeliveryLog{}, logs: &syncBuffer{}}
 	if cfg.Orgs == nil {
 		cfg.Orgs = StaticOrgs{
 			{Org: "acme", Token: "tok-acme", Transcripts: true},
@@ -82,7 +83,7 @@ func envelopeJSON(event, token, data string) string {
 }
 
 func TestWebhookDeliveries(t *testing.T) {
-	failing := &ingest.MemSink{Fail: errors.New("kafka: not enough replicas")}
+	failing := &ingesttest.MemSink{Fail: errors.New("kafka: not enough replicas")}
 	tests := []struct {
 		name       string
 		method     string
@@ -178,12 +179,12 @@ func TestWebhookPublishesDataUntouched(t *testing.T) {
 // Duplicated and shuffled deliveries are all published; downstream the
 // highest Version of each call must be its final state.
 func TestWebhookDuplicatesAndReordering(t *testing.T) {
-	e := newEnv(t, fixture.Spec{Days: 2}, FakeOptions{})
+	e := newEnv(t, fixture.Spec{Days: 2}, aircalltest.FakeOptions{})
 	we := newWebhookEnv(t, WebhookConfig{Orgs: StaticOrgs{{Org: e.org.Name, Token: "hook-token"}}})
 	hs := httptest.NewServer(we.srv.Handler())
 	t.Cleanup(hs.Close)
 	from, to := e.org.Start, e.org.Start.Add(24*time.Hour)
-	rep, err := e.fake.SendWebhooks(context.Background(), hs.URL, "hook-token", SendOptions{From: from, To: to, Duplicates: 0.4, Shuffle: true, Seed: 7})
+	rep, err := e.fake.SendWebhooks(context.Background(), hs.URL, "hook-token", aircalltest.SendOptions{From: from, To: to, Duplicates: 0.4, Shuffle: true, Seed: 7})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,8 +220,8 @@ func TestWebhookDuplicatesAndReordering(t *testing.T) {
 
 // While the sink is down Aircall gets 503 and retries; nothing is lost.
 func TestWebhookSinkOutageIsRetried(t *testing.T) {
-	e := newEnv(t, fixture.Spec{Days: 1}, FakeOptions{})
-	mem := &ingest.MemSink{}
+	e := newEnv(t, fixture.Spec{Days: 1}, aircalltest.FakeOptions{})
+	mem := &ingesttest.MemSink{}
 	var mu sync.Mutex
 	failures := 25
 	sink := funcSink(func(ctx context.Context, calls []model.RawCall) error {
@@ -236,7 +237,7 @@ func TestWebhookSinkOutageIsRetried(t *testing.T) {
 	hs := httptest.NewServer(we.srv.Handler())
 	t.Cleanup(hs.Close)
 	ids := []int64{e.org.Calls[0].ID, e.org.Calls[1].ID, e.org.Calls[2].ID}
-	rep, err := e.fake.SendWebhooks(context.Background(), hs.URL, "hook-token", SendOptions{Calls: ids, MaxAttempts: 30, RetryDelay: time.Millisecond})
+	rep, err := e.fake.SendWebhooks(context.Background(), hs.URL, "hook-token", aircalltest.SendOptions{Calls: ids, MaxAttempts: 30, RetryDelay: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -286,32 +287,14 @@ func TestWebhookConfigValidate(t *testing.T) {
 			t.Errorf("Validate() = %v, want it to mention %q", err, want)
 		}
 	}
-	if err := (WebhookConfig{Orgs: StaticOrgs{}, Sink: &ingest.MemSink{}}).Validate(); err != nil {
+	if err := (WebhookConfig{Orgs: StaticOrgs{}, Sink: &ingesttest.MemSink{}}).Validate(); err != nil {
 		t.Errorf("minimal config: %v", err)
-	}
-}
-
-func TestFakeWebhookPayloadsUseWebhookNames(t *testing.T) {
-	e := newEnv(t, fixture.Spec{Days: 1}, FakeOptions{})
-	evs := e.fake.webhookEvents(e.org.Calls[0], true)
-	if len(evs) < 2 || evs[0].Event != "call.created" {
-		t.Fatalf("events %+v", evs)
-	}
-	var data map[string]json.RawMessage
-	if err := json.Unmarshal(evs[0].Data, &data); err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := data["participants"]; !ok {
-		t.Error("webhook data lacks participants")
-	}
-	if _, ok := data["conference_participants"]; ok {
-		t.Error("webhook data uses the REST name conference_participants")
 	}
 }
 
 func TestWebhookHealthz(t *testing.T) {
 	var down error
-	ws, err := NewWebhookServer(WebhookConfig{Orgs: StaticOrgs{{Org: "acme", Token: "t"}}, Sink: &ingest.MemSink{},
+	ws, err := NewWebhookServer(WebhookConfig{Orgs: StaticOrgs{{Org: "acme", Token: "t"}}, Sink: &ingesttest.MemSink{},
 		Health: func(context.Context) error { return down }})
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/phonesignals/phonesignals/ingest/ringcentral/ringcentraltest"
 	"github.com/phonesignals/phonesignals/internal/model"
 )
 
@@ -150,7 +151,7 @@ func assertCall(t *testing.T, got, want model.Call) {
 // decoder cannot drift apart unnoticed.
 func TestDecodeFakeRecords(t *testing.T) {
 	org := testOrg(t, 3, 1, 14)
-	env := newEnv(t, org, FakeOptions{HeavyLimit: 1000, HeavyWindow: time.Second}, Config{Mode: ModeAccount})
+	env := newEnv(t, org, ringcentraltest.FakeOptions{HeavyLimit: 1000, HeavyWindow: time.Second}, Config{Mode: ModeAccount})
 	sink := env.sync(t, env.request(org, ""), nil)
 	byID := map[string]int{}
 	for i, c := range org.Calls {

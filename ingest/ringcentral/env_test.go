@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/phonesignals/phonesignals/ingest"
+	"github.com/phonesignals/phonesignals/ingest/ingesttest"
+	"github.com/phonesignals/phonesignals/ingest/ringcentral/ringcentraltest"
 	"github.com/phonesignals/phonesignals/internal/fixture"
 	"github.com/phonesignals/phonesignals/internal/model"
 )
@@ -28,7 +30,7 @@ func testOrg(t testing.TB, employees, unmapped, days int) *fixture.Org {
 
 // env is a fake RingCentral behind httptest and a client pointed at it.
 type env struct {
-	fake   *Fake
+	fake   *ringcentraltest.Fake
 	srv    *httptest.Server
 	client *Client
 	now    *atomic.Pointer[time.Time] // the fake's data clock
@@ -68,7 +70,7 @@ func (l *requestLog) take() []url.URL {
 // newEnv serves org with fopts (data clock at org.End unless fopts.Now is
 // set) and builds a client from cfg, filling credentials, BaseURL and rate
 // limits from the fake so tests state only what they vary.
-func newEnv(t testing.TB, org *fixture.Org, fopts FakeOptions, cfg Config) *env {
+func newEnv(t testing.TB, org *fixture.Org, fopts ringcentraltest.FakeOptions, cfg Config) *env {
 	t.Helper()
 	e := &env{now: &atomic.Pointer[time.Time]{}, log: &requestLog{}}
 	end := org.End
@@ -76,7 +78,7 @@ func newEnv(t testing.TB, org *fixture.Org, fopts FakeOptions, cfg Config) *env 
 	if fopts.Now == nil {
 		fopts.Now = func() time.Time { return *e.now.Load() }
 	}
-	e.fake = NewFake(org, fopts)
+	e.fake = ringcentraltest.NewFake(org, fopts)
 	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.Contains(r.URL.Path, "/call-log") {
 			e.log.add(*r.URL)
@@ -84,7 +86,7 @@ func newEnv(t testing.TB, org *fixture.Org, fopts FakeOptions, cfg Config) *env 
 		e.fake.ServeHTTP(w, r)
 	}))
 	t.Cleanup(e.srv.Close)
-	fo := e.fake.opts
+	fo := e.fake.Options()
 	cfg.BaseURL = e.srv.URL
 	if cfg.ClientID == "" {
 		cfg.ClientID = fo.ClientID
@@ -131,9 +133,9 @@ func (e *env) request(org *fixture.Org, job string) ingest.SyncRequest {
 }
 
 // sync runs a Sync that must succeed and returns what it published.
-func (e *env) sync(t testing.TB, req ingest.SyncRequest, cp ingest.Checkpoints) *ingest.MemSink {
+func (e *env) sync(t testing.TB, req ingest.SyncRequest, cp ingest.Checkpoints) *ingesttest.MemSink {
 	t.Helper()
-	sink := &ingest.MemSink{}
+	sink := &ingesttest.MemSink{}
 	if _, err := e.client.Sync(context.Background(), req, sink, cp, nil); err != nil {
 		t.Fatalf("Sync: %v", err)
 	}

@@ -11,12 +11,14 @@ import (
 	"time"
 
 	"github.com/phonesignals/phonesignals/ingest"
+	"github.com/phonesignals/phonesignals/ingest/ingesttest"
+	"github.com/phonesignals/phonesignals/ingest/ringcentral/ringcentraltest"
 	"github.com/phonesignals/phonesignals/internal/fixture"
 	"github.com/phonesignals/phonesignals/internal/model"
 )
 
 // fast is a fake rate limit no test reaches unless it means to.
-var fast = FakeOptions{HeavyLimit: 100000, HeavyWindow: time.Second, AuthLimit: 1000, AuthWindow: time.Second}
+var fast = ringcentraltest.FakeOptions{HeavyLimit: 100000, HeavyWindow: time.Second, AuthLimit: 1000, AuthWindow: time.Second}
 
 func TestBackfill(t *testing.T) {
 	t.Parallel()
@@ -35,8 +37,8 @@ func TestBackfill(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t, org, fast, tt.cfg)
-			sink := &ingest.MemSink{}
-			res, err := e.client.Sync(context.Background(), e.request(org, "backfill"), sink, &ingest.MemCheckpoints{}, nil)
+			sink := &ingesttest.MemSink{}
+			res, err := e.client.Sync(context.Background(), e.request(org, "backfill"), sink, &ingesttest.MemCheckpoints{}, nil)
 			if err != nil {
 				t.Fatalf("Sync: %v", err)
 			}
@@ -127,14 +129,14 @@ func TestPenaltyNotExtended(t *testing.T) {
 	org := testOrg(t, 2, 1, 28) // 2 mapped extensions x 4 weekly windows
 	tests := []struct {
 		name         string
-		fake         FakeOptions
+		fake         ringcentraltest.FakeOptions
 		wantThrottle bool
 	}{
 		// Headers give the true limit on the first answer: no 429 at all.
-		{"paced from headers", FakeOptions{}, false},
+		{"paced from headers", ringcentraltest.FakeOptions{}, false},
 		// Without headers the client finds out by one 429, then paces.
-		{"no rate headers", FakeOptions{NoRateHeaders: true}, true},
-		{"no rate headers nor Retry-After", FakeOptions{NoRateHeaders: true, OmitRetryAfter: true}, true},
+		{"no rate headers", ringcentraltest.FakeOptions{NoRateHeaders: true}, true},
+		{"no rate headers nor Retry-After", ringcentraltest.FakeOptions{NoRateHeaders: true, OmitRetryAfter: true}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -148,7 +150,7 @@ func TestPenaltyNotExtended(t *testing.T) {
 					maxWait.Store(int64(s.Waiting))
 				}
 			})
-			sink := &ingest.MemSink{}
+			sink := &ingesttest.MemSink{}
 			if _, err := e.client.Sync(context.Background(), e.request(org, ""), sink, nil, p); err != nil {
 				t.Fatalf("Sync: %v", err)
 			}
@@ -177,13 +179,13 @@ func TestTokenExpiryMidBackfill(t *testing.T) {
 	org := testOrg(t, 3, 1, 42)
 	tests := []struct {
 		name   string
-		fake   FakeOptions
+		fake   ringcentraltest.FakeOptions
 		revoke bool // revoke every token after the first publish
 	}{
 		// expires_in rounds 300ms up to 1s, so the fake's 401s and the
 		// client's early renewal both happen.
-		{"short TTL", FakeOptions{TokenTTL: 300 * time.Millisecond, HeavyLimit: 6, HeavyWindow: 200 * time.Millisecond}, false},
-		{"revoked", FakeOptions{HeavyLimit: 1000, HeavyWindow: time.Second}, true},
+		{"short TTL", ringcentraltest.FakeOptions{TokenTTL: 300 * time.Millisecond, HeavyLimit: 6, HeavyWindow: 200 * time.Millisecond}, false},
+		{"revoked", ringcentraltest.FakeOptions{HeavyLimit: 1000, HeavyWindow: time.Second}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -209,8 +211,8 @@ func TestTokenExpiryMidBackfill(t *testing.T) {
 }
 
 type revokingSink struct {
-	ingest.MemSink
-	fake   *Fake
+	ingesttest.MemSink
+	fake   *ringcentraltest.Fake
 	revoke bool
 	once   sync.Once
 }
@@ -224,7 +226,7 @@ func (s *revokingSink) Publish(ctx context.Context, calls []model.RawCall) error
 
 // killSink simulates a backfill killed at its n-th publish.
 type killSink struct {
-	ingest.MemSink
+	ingesttest.MemSink
 	n      int
 	cancel context.CancelFunc // nil: fail the publish instead
 	calls  atomic.Int64
@@ -256,7 +258,7 @@ func TestKillAndResume(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t, org, fast, Config{PerPage: 60})
-			cp := &ingest.MemCheckpoints{}
+			cp := &ingesttest.MemCheckpoints{}
 			req := e.request(org, "backfill-2026-q3")
 
 			ctx, cancel := context.WithCancel(context.Background())
@@ -270,7 +272,7 @@ func TestKillAndResume(t *testing.T) {
 			}
 			run1 := windowsFetched(e.log.take())
 
-			second := &ingest.MemSink{}
+			second := &ingesttest.MemSink{}
 			res, err := e.client.Sync(context.Background(), req, second, cp, nil)
 			if err != nil {
 				t.Fatalf("resumed Sync: %v", err)
@@ -296,7 +298,7 @@ func TestKillAndResume(t *testing.T) {
 				t.Errorf("%d windows checkpointed, want %d", cp.Len(), total)
 			}
 			// A third run has nothing left to do.
-			res3, err := e.client.Sync(context.Background(), req, &ingest.MemSink{}, cp, nil)
+			res3, err := e.client.Sync(context.Background(), req, &ingesttest.MemSink{}, cp, nil)
 			if err != nil || res3.Windows != 0 || res3.Requests != 0 {
 				t.Errorf("third run fetched %d windows with %d requests (err %v), want none", res3.Windows, res3.Requests, err)
 			}
@@ -342,7 +344,7 @@ func TestCredentialAndAccountErrors(t *testing.T) {
 			if tt.userIDs != nil {
 				req.UserIDs = tt.userIDs
 			}
-			_, err := e.client.Sync(context.Background(), req, &ingest.MemSink{}, nil, nil)
+			_, err := e.client.Sync(context.Background(), req, &ingesttest.MemSink{}, nil, nil)
 			if err == nil {
 				t.Fatal("Sync succeeded")
 			}
@@ -381,7 +383,7 @@ func TestFollow(t *testing.T) {
 	org := testOrg(t, 2, 1, 14)
 	tests := []struct {
 		name string
-		fake FakeOptions
+		fake ringcentraltest.FakeOptions
 		cfg  Config
 		// from is where Follow starts, relative to org.End.
 		from time.Duration
@@ -393,7 +395,7 @@ func TestFollow(t *testing.T) {
 			breakToken: func(e *env, _ string) { e.fake.RejectSyncTokens() },
 		},
 		{
-			name: "too many changes", fake: FakeOptions{SyncMaxChanges: 2}, from: -3 * 24 * time.Hour,
+			name: "too many changes", fake: ringcentraltest.FakeOptions{SyncMaxChanges: 2}, from: -3 * 24 * time.Hour,
 			breakToken: func(e *env, ext string) {
 				for i := range 3 {
 					e.fake.AddCall(newCall(*e.now.Load(), int64(9_100_000_000+i), ext))
@@ -408,7 +410,7 @@ func TestFollow(t *testing.T) {
 			// A small recordCount makes FSync return a truncated set;
 			// the older calls come from the call log.
 			name: "FSync truncated", cfg: Config{SyncRecordCount: 20}, from: -14 * 24 * time.Hour,
-			fake:       FakeOptions{SyncTokenTTL: time.Hour},
+			fake:       ringcentraltest.FakeOptions{SyncTokenTTL: time.Hour},
 			breakToken: func(e *env, _ string) { e.setNow(e.now.Load().Add(2 * time.Hour)) },
 		},
 	}
@@ -426,7 +428,7 @@ func TestFollow(t *testing.T) {
 			if account {
 				hint = "" // account records name their extension
 			}
-			sink := &ingest.MemSink{}
+			sink := &ingesttest.MemSink{}
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan error, 1)
 			go func() { done <- e.client.Follow(ctx, req, sink, 20*time.Millisecond) }()
@@ -519,7 +521,7 @@ func TestFollowStopsOnAuthError(t *testing.T) {
 	org := testOrg(t, 2, 1, 7)
 	e := newEnv(t, org, fast, Config{JWT: "revoked"})
 	req := e.request(org, "")
-	err := e.client.Follow(context.Background(), req, &ingest.MemSink{}, time.Millisecond)
+	err := e.client.Follow(context.Background(), req, &ingesttest.MemSink{}, time.Millisecond)
 	if !ingest.IsAuth(err) {
 		t.Fatalf("Follow = %v, want an auth error", err)
 	}
@@ -542,7 +544,7 @@ func TestSyncRequestChecks(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			req := e.request(org, "")
 			tt.mutate(&req)
-			_, err := e.client.Sync(context.Background(), req, &ingest.MemSink{}, nil, nil)
+			_, err := e.client.Sync(context.Background(), req, &ingesttest.MemSink{}, nil, nil)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("Sync = %v, want an error containing %q", err, tt.want)
 			}
@@ -551,7 +553,7 @@ func TestSyncRequestChecks(t *testing.T) {
 	t.Run("no mapped extensions", func(t *testing.T) {
 		req := e.request(org, "")
 		req.UserIDs = nil
-		res, err := e.client.Sync(context.Background(), req, &ingest.MemSink{}, nil, nil)
+		res, err := e.client.Sync(context.Background(), req, &ingesttest.MemSink{}, nil, nil)
 		if err != nil || res.Calls != 0 || res.Requests != 0 {
 			t.Fatalf("Sync = %+v, %v; want nothing fetched and no error", res, err)
 		}
@@ -569,9 +571,9 @@ func BenchmarkBackfillHeavyRate(b *testing.B) {
 	var ratio, penalties float64
 	for b.Loop() {
 		// A fresh fake each time: its rate window must start empty.
-		e := newEnv(b, org, FakeOptions{HeavyLimit: limit, HeavyWindow: window, Penalty: time.Second, AuthLimit: 100, AuthWindow: time.Second},
+		e := newEnv(b, org, ringcentraltest.FakeOptions{HeavyLimit: limit, HeavyWindow: window, Penalty: time.Second, AuthLimit: 100, AuthWindow: time.Second},
 			Config{HeavyLimit: 10, HeavyWindow: window, PerPage: 100})
-		if _, err := e.client.Sync(context.Background(), e.request(org, ""), &ingest.MemSink{}, nil, nil); err != nil {
+		if _, err := e.client.Sync(context.Background(), e.request(org, ""), &ingesttest.MemSink{}, nil, nil); err != nil {
 			b.Fatalf("Sync: %v", err)
 		}
 		st := e.fake.Stats()

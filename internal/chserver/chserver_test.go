@@ -203,7 +203,7 @@ func TestStartQueryStop(t *testing.T) {
 	if err := s.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	if alive(s.Pid()) {
+	if ProcessAlive(s.Pid()) {
 		t.Fatalf("pid %d still alive after Stop", s.Pid())
 	}
 	if err := s.Ping(ctx); err == nil {
@@ -318,7 +318,7 @@ func TestEnsure(t *testing.T) {
 		if s.Reused() || s.Pid() == os.Getpid() || s.TCPPort() == p {
 			t.Fatalf("Ensure over a recycled pid: pid %d port %d reused=%v", s.Pid(), s.TCPPort(), s.Reused())
 		}
-		if !alive(os.Getpid()) {
+		if !ProcessAlive(os.Getpid()) {
 			t.Fatal("unreachable: Ensure killed the test binary")
 		}
 	})
@@ -359,8 +359,8 @@ func TestEnsure(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if s.Reused() || s.TCPPort() != tcp || s.HTTPPort() != http || alive(old.Pid()) {
-			t.Fatalf("Ensure on new ports: pid %d ports %d/%d reused=%v, old alive=%v", s.Pid(), s.TCPPort(), s.HTTPPort(), s.Reused(), alive(old.Pid()))
+		if s.Reused() || s.TCPPort() != tcp || s.HTTPPort() != http || ProcessAlive(old.Pid()) {
+			t.Fatalf("Ensure on new ports: pid %d ports %d/%d reused=%v, old alive=%v", s.Pid(), s.TCPPort(), s.HTTPPort(), s.Reused(), ProcessAlive(old.Pid()))
 		}
 	})
 }
@@ -380,83 +380,11 @@ func writeState(t *testing.T, dir string, st state) {
 func waitDead(t *testing.T, pid int) {
 	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if !alive(pid) {
+		if !ProcessAlive(pid) {
 			return
 		}
 	}
 	t.Fatalf("pid %d did not die", pid)
-}
-
-func TestForTest(t *testing.T) {
-	s := ForTest(t)
-	if again := ForTest(t); again != s {
-		t.Fatalf("ForTest started a second server (pid %d and %d)", s.Pid(), again.Pid())
-	}
-	ctx := testContext(t)
-	db := s.TestDatabase(t)
-	other := s.TestDatabase(t)
-	if db == other {
-		t.Fatalf("TestDatabase returned %q twice", db)
-	}
-
-	conn, err := clickhouse.Open(&clickhouse.Options{
-		Addr: []string{s.Addr()},
-		Auth: clickhouse.Auth{Database: db, Username: "default"},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if err := conn.Exec(ctx, "CREATE TABLE calls (id UInt32, org LowCardinality(String)) ENGINE = MergeTree ORDER BY id"); err != nil {
-		t.Fatal(err)
-	}
-	batch, err := conn.PrepareBatch(ctx, "INSERT INTO calls (id, org)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := batch.Column(0).Append([]uint32{1, 2, 3}); err != nil {
-		t.Fatal(err)
-	}
-	if err := batch.Column(1).Append([]string{"a", "b", "a"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := batch.Send(); err != nil {
-		t.Fatal(err)
-	}
-	out, err := s.Query(ctx, "SELECT org, count() FROM "+db+".calls GROUP BY org ORDER BY org")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if out != "a\t2\nb\t1\n" {
-		t.Fatalf("got %q", out)
-	}
-	if _, err := s.Query(ctx, "SELECT * FROM "+other+".calls"); err == nil || !strings.Contains(err.Error(), "doesn't exist") {
-		t.Fatalf("the other test database must be empty, got %v", err)
-	}
-}
-
-func TestSweepTestDirs(t *testing.T) {
-	// A pid that certainly exited: a finished child of ours.
-	cmd := exec.Command("true")
-	if err := cmd.Run(); err != nil {
-		t.Fatal(err)
-	}
-	deadDir, err := os.MkdirTemp("", testDirPrefix+strconv.Itoa(cmd.Process.Pid)+"-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	liveDir, err := os.MkdirTemp("", testDirPrefix+strconv.Itoa(os.Getppid())+"-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(liveDir); os.RemoveAll(deadDir) })
-	sweepTestDirs()
-	if _, err := os.Stat(deadDir); !os.IsNotExist(err) {
-		t.Errorf("%s of a dead test binary was kept (%v)", deadDir, err)
-	}
-	if _, err := os.Stat(liveDir); err != nil {
-		t.Errorf("%s of a live process was removed: %v", liveDir, err)
-	}
 }
 
 // envHelperDir makes the test binary act as a short-lived CLI run that
@@ -506,7 +434,7 @@ func TestEnsureOutlivesItsProcess(t *testing.T) {
 	if err := s.Terminate(); err != nil {
 		t.Fatal(err)
 	}
-	if alive(pid) {
+	if ProcessAlive(pid) {
 		t.Fatalf("pid %d alive after Terminate", pid)
 	}
 	if _, err := Lookup(ctx, dir); !errors.Is(err, ErrNotRunning) {

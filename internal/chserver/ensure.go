@@ -129,7 +129,7 @@ func lookup(ctx context.Context, dir string) (*Server, error) {
 	if err := json.Unmarshal(data, &st); err != nil || st.Pid <= 0 {
 		return nil, fmt.Errorf("%w in %s (%s is unreadable: %v)", ErrNotRunning, dir, l.State, err)
 	}
-	if !alive(st.Pid) {
+	if !ProcessAlive(st.Pid) {
 		return nil, fmt.Errorf("%w in %s (pid %d in %s has exited)", ErrNotRunning, dir, st.Pid, stateFile)
 	}
 	if !runsConfig(st.Pid, l.Config) {

@@ -23,8 +23,8 @@ func sysProcAttr(detached, dieWithParent bool) *syscall.SysProcAttr {
 	return a
 }
 
-// alive reports whether pid is a live process (a zombie is not).
-func alive(pid int) bool {
+// ProcessAlive reports whether pid is a live process (a zombie is not).
+func ProcessAlive(pid int) bool {
 	if pid <= 0 {
 		return false
 	}

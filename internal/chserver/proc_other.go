@@ -14,8 +14,8 @@ func sysProcAttr(detached, dieWithParent bool) *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true}
 }
 
-// alive reports whether pid is a live process.
-func alive(pid int) bool {
+// ProcessAlive reports whether pid is a live process.
+func ProcessAlive(pid int) bool {
 	if pid <= 0 {
 		return false
 	}
@@ -25,4 +25,4 @@ func alive(pid int) bool {
 
 // runsConfig cannot read another process's arguments without /proc; it
 // trusts the pid and lets the /ping check decide.
-func runsConfig(pid int, configPath string) bool { return alive(pid) }
+func runsConfig(pid int, configPath string) bool { return ProcessAlive(pid) }

@@ -104,6 +104,18 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	return start(ctx, cfg, startOpts{})
 }
 
+// StartChild starts a server like Start that the kernel terminates when
+// this process dies (Linux parent-death signal), so it never outlives the
+// process that owns it: test binaries start theirs this way.
+func StartChild(ctx context.Context, cfg Config) (*Server, error) {
+	return start(ctx, cfg, startOpts{dieWithParent: true})
+}
+
+// EnvSkip names the environment variable that, set to 1, makes tests skip
+// instead of fail when no clickhouse-server can run: the explicit opt-out
+// for a developer without Debian's clickhouse-server. CI never sets it.
+const EnvSkip = "PHONESIGNALS_SKIP_CLICKHOUSE"
+
 type startOpts struct {
 	// detached starts the server in its own session, so it outlives this
 	// process and ignores the terminal's Ctrl-C.
@@ -393,12 +405,12 @@ func (s *Server) waitExit(d time.Duration) bool {
 	}
 	deadline := time.Now().Add(d)
 	for time.Now().Before(deadline) {
-		if !alive(s.pid) {
+		if !ProcessAlive(s.pid) {
 			return true
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return !alive(s.pid)
+	return !ProcessAlive(s.pid)
 }
 
 // pickPorts returns tcp and http, replacing zeros by free loopback ports.

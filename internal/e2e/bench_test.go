@@ -14,6 +14,8 @@ import (
 
 	"github.com/phonesignals/phonesignals/ingest"
 	"github.com/phonesignals/phonesignals/ingest/aircall"
+	"github.com/phonesignals/phonesignals/ingest/aircall/aircalltest"
+	"github.com/phonesignals/phonesignals/ingest/ingesttest"
 	"github.com/phonesignals/phonesignals/internal/bus"
 	"github.com/phonesignals/phonesignals/internal/fixture"
 	"github.com/phonesignals/phonesignals/internal/model"
@@ -27,7 +29,7 @@ import (
 func BenchmarkTransformLoad(b *testing.B) {
 	r := newRig(b)
 	o := fixture.Generate(fixture.Spec{Seed: 21, Org: "bench", Employees: 40, Days: 30, CallsPerDay: 20})
-	fake := aircall.NewFake(o, aircall.FakeOptions{APIID: "id", APIToken: "tok", RateLimitPerMinute: 1_000_000, Now: func() time.Time { return o.End.Add(24 * time.Hour) }})
+	fake := aircalltest.NewFake(o, aircalltest.FakeOptions{APIID: "id", APIToken: "tok", RateLimitPerMinute: 1_000_000, Now: func() time.Time { return o.End.Add(24 * time.Hour) }})
 	hs := httptest.NewServer(fake)
 	defer hs.Close()
 	client, err := aircall.New(o.Name, aircall.Config{BaseURL: hs.URL + "/v1", APIID: "id", APIToken: "tok", RateLimitPerMinute: 1_000_000})
@@ -67,7 +69,7 @@ func BenchmarkWebhookKafkaAck(b *testing.B) {
 	body := []byte(`{"resource":"call","event":"call.ended","timestamp":1785000000,"token":"tok","data":{"id":1,"direction":"inbound","status":"done","started_at":1785000000,"duration":30}}`)
 	run := func(sink ingest.Sink, n int) time.Duration {
 		ws, err := aircall.NewWebhookServer(aircall.WebhookConfig{Listen: "127.0.0.1:0", Orgs: aircall.StaticOrgs{{Org: "acme", Token: "tok"}},
-			Sink: sink, TranscriptSink: &ingest.MemSink{}, Deliveries: &aircall.MemDeliveryLog{}})
+			Sink: sink, TranscriptSink: &ingesttest.MemSink{}, Deliveries: nopDeliveries{}})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -84,7 +86,7 @@ func BenchmarkWebhookKafkaAck(b *testing.B) {
 		return time.Since(start)
 	}
 	const n = 500
-	base := run(&ingest.MemSink{}, n)
+	base := run(&ingesttest.MemSink{}, n)
 	b.ResetTimer()
 	var d time.Duration
 	for i := 0; i < b.N; i++ {

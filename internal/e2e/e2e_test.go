@@ -23,9 +23,12 @@ import (
 
 	"github.com/phonesignals/phonesignals/ingest"
 	"github.com/phonesignals/phonesignals/ingest/aircall"
+	"github.com/phonesignals/phonesignals/ingest/aircall/aircalltest"
+	"github.com/phonesignals/phonesignals/ingest/ingesttest"
 	"github.com/phonesignals/phonesignals/ingest/ringcentral"
+	"github.com/phonesignals/phonesignals/ingest/ringcentral/ringcentraltest"
 	"github.com/phonesignals/phonesignals/internal/bus"
-	"github.com/phonesignals/phonesignals/internal/chserver"
+	"github.com/phonesignals/phonesignals/internal/chserver/chservertest"
 	"github.com/phonesignals/phonesignals/internal/fixture"
 	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/internal/secret"
@@ -46,8 +49,8 @@ type rig struct {
 func newRig(t testing.TB) *rig {
 	t.Helper()
 	ctx := context.Background()
-	srv := chserver.ForTest(t)
-	st, err := store.Open(ctx, store.Config{Addr: srv.Addr(), Database: srv.TestDatabase(t)})
+	srv := chservertest.Shared(t)
+	st, err := store.Open(ctx, store.Config{Addr: srv.Addr(), Database: chservertest.Database(t, srv)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,7 +240,7 @@ func TestAircallPipeline(t *testing.T) {
 	r.configure(o)
 
 	clk := newClock(o.Start.AddDate(0, 0, 35).Add(13 * time.Hour))
-	fake := aircall.NewFake(o, aircall.FakeOptions{APIID: "id", APIToken: "tok", RateLimitPerMinute: 1_000_000, Now: clk.now})
+	fake := aircalltest.NewFake(o, aircalltest.FakeOptions{APIID: "id", APIToken: "tok", RateLimitPerMinute: 1_000_000, Now: clk.now})
 	hs := httptest.NewServer(fake)
 	t.Cleanup(hs.Close)
 	client, err := aircall.New(o.Name, aircall.Config{BaseURL: hs.URL + "/v1", APIID: "id", APIToken: "tok",
@@ -266,15 +269,15 @@ func TestAircallPipeline(t *testing.T) {
 	// 2. Webhooks for the last weeks, duplicated and out of order, through
 	// the real webhook server into Kafka.
 	clk.set(o.End.Add(24 * time.Hour))
-	deliveries := &aircall.MemDeliveryLog{}
+	deliveries := nopDeliveries{}
 	ws, err := aircall.NewWebhookServer(aircall.WebhookConfig{Listen: "127.0.0.1:0",
-		Orgs: aircall.StaticOrgs{{Org: o.Name, Token: "whtoken"}}, Sink: r.pub, TranscriptSink: &ingest.MemSink{}, Deliveries: deliveries})
+		Orgs: aircall.StaticOrgs{{Org: o.Name, Token: "whtoken"}}, Sink: r.pub, TranscriptSink: &ingesttest.MemSink{}, Deliveries: deliveries})
 	if err != nil {
 		t.Fatal(err)
 	}
 	whs := httptest.NewServer(ws.Handler())
 	t.Cleanup(whs.Close)
-	rep, err := fake.SendWebhooks(ctx, whs.URL, "whtoken", aircall.SendOptions{From: o.End.AddDate(0, 0, -20), To: o.End, Duplicates: 0.3, Shuffle: true, Seed: 5})
+	rep, err := fake.SendWebhooks(ctx, whs.URL, "whtoken", aircalltest.SendOptions{From: o.End.AddDate(0, 0, -20), To: o.End, Duplicates: 0.3, Shuffle: true, Seed: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -414,7 +417,7 @@ func TestRingCentralPipeline(t *testing.T) {
 	o := fixture.Generate(fixture.Spec{Seed: 12, Org: "globex", Provider: model.ProviderRingCentral, Employees: 8, UnmappedUsers: 2, Days: 61, CallsPerDay: 5})
 	r.configure(o)
 	clk := newClock(o.End.Add(24 * time.Hour))
-	fake := ringcentral.NewFake(o, ringcentral.FakeOptions{ClientID: "cid", ClientSecret: "sec", JWT: "jwt",
+	fake := ringcentraltest.NewFake(o, ringcentraltest.FakeOptions{ClientID: "cid", ClientSecret: "sec", JWT: "jwt",
 		HeavyLimit: 1_000_000, HeavyWindow: time.Minute, AuthLimit: 1000, TokenTTL: 2 * time.Second, Now: time.Now})
 	hs := httptest.NewServer(fake)
 	t.Cleanup(hs.Close)
@@ -451,3 +454,9 @@ func TestRingCentralPipeline(t *testing.T) {
 		t.Fatalf("penalty restarts: %d", fake.Stats().PenaltyRestarts)
 	}
 }
+
+// nopDeliveries is an aircall.DeliveryLog that records nothing: these tests
+// check what reached Kafka, not the delivery log.
+type nopDeliveries struct{}
+
+func (nopDeliveries) RecordDelivery(context.Context, aircall.Delivery) error { return nil }

@@ -13,6 +13,7 @@ import (
 	"github.com/phonesignals/phonesignals/ingest"
 	"github.com/phonesignals/phonesignals/ingest/aircall"
 	"github.com/phonesignals/phonesignals/internal/chserver"
+	"github.com/phonesignals/phonesignals/internal/chserver/chservertest"
 	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/queries"
 )
@@ -27,8 +28,8 @@ type testStore struct {
 
 func newTestStore(t *testing.T) testStore {
 	t.Helper()
-	srv := chserver.ForTest(t)
-	db := srv.TestDatabase(t)
+	srv := chservertest.Shared(t)
+	db := chservertest.Database(t, srv)
 	ctx := testCtx(t)
 	st, err := Open(ctx, Config{Addr: srv.Addr(), Database: db})
 	if err != nil {
@@ -90,8 +91,8 @@ func TestConfigValidate(t *testing.T) {
 }
 
 func TestMigrateIdempotent(t *testing.T) {
-	srv := chserver.ForTest(t)
-	db := srv.TestDatabase(t)
+	srv := chservertest.Shared(t)
+	db := chservertest.Database(t, srv)
 	ctx := testCtx(t)
 	st, err := Open(ctx, Config{Addr: srv.Addr(), Database: db})
 	if err != nil {
@@ -176,8 +177,8 @@ func waitFor(t *testing.T, cond func() bool) {
 }
 
 func TestSchemaVersionBeforeMigrate(t *testing.T) {
-	srv := chserver.ForTest(t)
-	db := srv.TestDatabase(t)
+	srv := chservertest.Shared(t)
+	db := chservertest.Database(t, srv)
 	ctx := testCtx(t)
 	st, err := Open(ctx, Config{Addr: srv.Addr(), Database: db})
 	if err != nil {
@@ -191,8 +192,8 @@ func TestSchemaVersionBeforeMigrate(t *testing.T) {
 }
 
 func TestOpenCreatesDatabase(t *testing.T) {
-	srv := chserver.ForTest(t)
-	scratch := srv.TestDatabase(t) // reserved name, dropped and recreated by Open
+	srv := chservertest.Shared(t)
+	scratch := chservertest.Database(t, srv) // reserved name, dropped and recreated by Open
 	ts := testStore{srv: srv}
 	ts.query(t, "DROP DATABASE "+scratch)
 	ctx := testCtx(t)

@@ -5,20 +5,22 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/phonesignals/phonesignals/ingest"
 	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/queries"
 )
 
-// Checkpoints returns the durable ingest.Checkpoints of org.
-func (s *Store) Checkpoints(org string) ingest.Checkpoints { return &checkpoints{s: s, org: org} }
+// Checkpoints returns the durable checkpoints of org (they satisfy
+// ingest.Checkpoints).
+func (s *Store) Checkpoints(org string) *Checkpoints { return &Checkpoints{s: s, org: org} }
 
-type checkpoints struct {
+// Checkpoints records an org's finished sync windows in sync_windows.
+type Checkpoints struct {
 	s   *Store
 	org string
 }
 
-func (c *checkpoints) Done(ctx context.Context, job string, w ingest.Window) (bool, error) {
+// Done reports whether window w of job was finished already.
+func (c *Checkpoints) Done(ctx context.Context, job string, w model.Window) (bool, error) {
 	var n uint64
 	if err := c.s.conn.QueryRow(ctx, queries.SyncWindowDone, c.org, job, w.From.UTC(), w.To.UTC()).Scan(&n); err != nil {
 		return false, fmt.Errorf("reading checkpoint %s of org %s: %w", w, c.org, err)
@@ -26,7 +28,8 @@ func (c *checkpoints) Done(ctx context.Context, job string, w ingest.Window) (bo
 	return n > 0, nil
 }
 
-func (c *checkpoints) MarkDone(ctx context.Context, job string, w ingest.Window, n int) error {
+// MarkDone records w of job as finished after n calls were published.
+func (c *Checkpoints) MarkDone(ctx context.Context, job string, w model.Window, n int) error {
 	if err := c.s.insert(ctx, queries.InsertSyncWindows,
 		[]any{c.org, job, w.From.UTC(), w.To.UTC(), uint32(n), time.Now().UTC()}); err != nil {
 		return fmt.Errorf("recording checkpoint %s of org %s: %w", w, c.org, err)
@@ -41,7 +44,7 @@ type Run struct {
 	Provider string
 	Started  time.Time
 	Finished time.Time
-	Window   ingest.Window
+	Window   model.Window
 	Status   string // "running", "ok", "auth_error", "error"
 	Error    string
 	Calls    int

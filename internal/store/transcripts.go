@@ -3,19 +3,23 @@ package store
 import (
 	"context"
 	"fmt"
-	"github.com/phonesignals/phonesignals/queries"
 	"time"
 
-	"github.com/phonesignals/phonesignals/ingest/aircall"
+	"github.com/phonesignals/phonesignals/queries"
+
+	"github.com/phonesignals/phonesignals/internal/model"
 )
 
-// TranscriptStore adapts Store to aircall.TranscriptStore: utterances go
-// to call_transcripts (never raw_signals); outcomes to transcript_events.
-func (s *Store) TranscriptStore() aircall.TranscriptStore { return transcriptStore{s} }
+// TranscriptStore returns the durable transcript store (it satisfies
+// aircall.TranscriptStore): utterances go to call_transcripts (never
+// raw_signals); outcomes to transcript_events.
+func (s *Store) TranscriptStore() TranscriptStore { return TranscriptStore{s} }
 
-type transcriptStore struct{ s *Store }
+// TranscriptStore saves transcripts and their outcomes in ClickHouse.
+type TranscriptStore struct{ s *Store }
 
-func (t transcriptStore) SaveTranscript(ctx context.Context, org string, tr aircall.Transcript) error {
+// SaveTranscript stores tr's utterances and records it as saved.
+func (t TranscriptStore) SaveTranscript(ctx context.Context, org string, tr model.Transcript) error {
 	now := time.Now().UTC()
 	rows := make([][]any, 0, len(tr.Utterances))
 	for _, u := range tr.Utterances {
@@ -29,7 +33,8 @@ func (t transcriptStore) SaveTranscript(ctx context.Context, org string, tr airc
 	return t.event(ctx, org, tr.CallID, "saved", fmt.Sprintf("%d utterances", len(rows)))
 }
 
-func (t transcriptStore) DisableTranscripts(ctx context.Context, org, reason string) error {
+// DisableTranscripts turns transcripts off for org, recording why.
+func (t TranscriptStore) DisableTranscripts(ctx context.Context, org, reason string) error {
 	o, err := t.s.GetOrg(ctx, org)
 	if err != nil {
 		return err
@@ -41,11 +46,12 @@ func (t transcriptStore) DisableTranscripts(ctx context.Context, org, reason str
 	return t.event(ctx, org, "", "disabled", reason)
 }
 
-func (t transcriptStore) RecordTranscriptFailure(ctx context.Context, org, callID, reason string) error {
+// RecordTranscriptFailure records that callID's transcript could not be had.
+func (t TranscriptStore) RecordTranscriptFailure(ctx context.Context, org, callID, reason string) error {
 	return t.event(ctx, org, callID, "failed", reason)
 }
 
-func (t transcriptStore) event(ctx context.Context, org, callID, status, reason string) error {
+func (t TranscriptStore) event(ctx context.Context, org, callID, status, reason string) error {
 	if err := t.s.insert(ctx, queries.InsertTranscriptEvents,
 		[]any{org, callID, status, reason, time.Now().UTC()}); err != nil {
 		return fmt.Errorf("recording transcript event of org %s: %w", org, err)

@@ -30,7 +30,7 @@ import (
 	goplugin "github.com/hashicorp/go-plugin"
 
 	"github.com/phonesignals/phonesignals/grafana/pkg/plugin"
-	"github.com/phonesignals/phonesignals/internal/chserver"
+	"github.com/phonesignals/phonesignals/internal/chserver/chservertest"
 	"github.com/phonesignals/phonesignals/internal/fixture"
 	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/internal/store"
@@ -360,10 +360,10 @@ func seed(t *testing.T, ctx context.Context, st *store.Store, spec fixture.Spec)
 }
 
 func TestPluginOverGRPC(t *testing.T) {
-	srv := chserver.ForTest(t)
-	db := srv.TestDatabase(t)
-	unmigrated := srv.TestDatabase(t)
-	noMigrations := srv.TestDatabase(t) // schema_migrations exists, empty
+	srv := chservertest.Shared(t)
+	db := chservertest.Database(t, srv)
+	unmigrated := chservertest.Database(t, srv)
+	noMigrations := chservertest.Database(t, srv) // schema_migrations exists, empty
 
 	// The build runs while ClickHouse is seeded.
 	dist := t.TempDir()

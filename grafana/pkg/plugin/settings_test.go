@@ -9,7 +9,7 @@ import (
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 
-	"github.com/phonesignals/phonesignals/internal/chserver"
+	"github.com/phonesignals/phonesignals/internal/chserver/chservertest"
 	"github.com/phonesignals/phonesignals/internal/store"
 )
 
@@ -122,8 +122,8 @@ func TestParseQuery(t *testing.T) {
 // TestDispose checks an instance's connection is opened on first use and
 // closed by Dispose, after which the instance refuses work.
 func TestDispose(t *testing.T) {
-	srv := chserver.ForTest(t)
-	db := srv.TestDatabase(t)
+	srv := chservertest.Shared(t)
+	db := chservertest.Database(t, srv)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	st, err := store.Open(ctx, store.Config{Addr: srv.Addr(), Database: db})

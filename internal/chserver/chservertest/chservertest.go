@@ -1,4 +1,7 @@
-package chserver
+// Package chservertest gives tests a real clickhouse-server 18.16: one
+// shared per test binary (Shared), and a private database per test
+// (Database). It is a test package: only tests and the demo import it.
+package chservertest
 
 import (
 	"context"
@@ -10,50 +13,37 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"testing"
 	"time"
+
+	"github.com/phonesignals/phonesignals/internal/chserver"
 )
 
-// TB is the part of testing.TB the test helpers use. Naming it here keeps
-// the testing package out of binaries that import chserver for Ensure.
-type TB interface {
-	Helper()
-	Name() string
-	Cleanup(func())
-	Skip(args ...any)
-	Errorf(format string, args ...any)
-	Fatalf(format string, args ...any)
-}
-
-// EnvSkip names the environment variable that, set to 1, makes ForTest
-// skip instead of fail when no server can run: the explicit opt-out for a
-// developer without Debian's clickhouse-server. CI never sets it.
-const EnvSkip = "PHONESIGNALS_SKIP_CLICKHOUSE"
-
-// testDirPrefix names the temporary directories of ForTest's servers;
+// testDirPrefix names the temporary directories of Shared's servers;
 // the pid after it says which test binary owns one.
 const testDirPrefix = "phonesignals-chserver-"
 
 var shared struct {
 	once sync.Once
-	srv  *Server
+	srv  *chserver.Server
 	err  error
 	seq  atomic.Int64
 }
 
-// ForTest returns the clickhouse-server shared by every test of this test
+// Shared returns the clickhouse-server shared by every test of this test
 // binary, starting it on first use in a temporary directory. Sharing one
 // server per binary keeps tests fast (one start, not one per test); give
-// each test its own database with TestDatabase.
+// each test its own database with Database.
 //
 // The server is killed by the kernel when the test binary exits (Linux
 // parent-death signal), and leftover directories of dead test binaries are
-// removed by the next ForTest. It skips the test only when
+// removed by the next Shared. It skips the test only when
 // PHONESIGNALS_SKIP_CLICKHOUSE=1; a missing binary otherwise fails it,
 // naming the install command, so CI cannot silently lose coverage.
-func ForTest(t TB) *Server {
+func Shared(t testing.TB) *chserver.Server {
 	t.Helper()
-	if os.Getenv(EnvSkip) == "1" {
-		t.Skip(EnvSkip + "=1: skipping a test that needs clickhouse-server 18.16")
+	if os.Getenv(chserver.EnvSkip) == "1" {
+		t.Skip(chserver.EnvSkip + "=1: skipping a test that needs clickhouse-server 18.16")
 	}
 	shared.once.Do(func() {
 		sweepTestDirs()
@@ -62,20 +52,20 @@ func ForTest(t TB) *Server {
 			shared.err = fmt.Errorf("creating a directory for the test clickhouse-server: %w", err)
 			return
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 2*DefaultStartTimeout)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*chserver.DefaultStartTimeout)
 		defer cancel()
-		shared.srv, shared.err = start(ctx, Config{Dir: dir}, startOpts{dieWithParent: true})
+		shared.srv, shared.err = chserver.StartChild(ctx, chserver.Config{Dir: dir})
 		if shared.err != nil {
 			_ = os.RemoveAll(dir)
 		}
 	})
 	if shared.err != nil {
-		t.Fatalf("this test needs clickhouse-server 18.16 (Debian package; set %s=1 to skip such tests): %v", EnvSkip, shared.err)
+		t.Fatalf("this test needs clickhouse-server 18.16 (Debian package; set %s=1 to skip such tests): %v", chserver.EnvSkip, shared.err)
 	}
 	return shared.srv
 }
 
-// sweepTestDirs removes the directories of ForTest servers whose test
+// sweepTestDirs removes the directories of Shared servers whose test
 // binary has exited; the server itself died with it.
 func sweepTestDirs() {
 	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), testDirPrefix+"*"))
@@ -83,7 +73,7 @@ func sweepTestDirs() {
 		rest := strings.TrimPrefix(filepath.Base(d), testDirPrefix)
 		pidStr, _, _ := strings.Cut(rest, "-")
 		pid, err := strconv.Atoi(pidStr)
-		if err != nil || pid == os.Getpid() || alive(pid) {
+		if err != nil || pid == os.Getpid() || chserver.ProcessAlive(pid) {
 			continue
 		}
 		_ = os.RemoveAll(d)
@@ -92,10 +82,10 @@ func sweepTestDirs() {
 
 var nonIdent = regexp.MustCompile(`[^A-Za-z0-9_]+`)
 
-// TestDatabase creates a database for t alone on s and drops it when t
+// Database creates a database for t alone on s and drops it when t
 // ends, so tests sharing a server never see each other's tables. The name
 // is derived from the test name, for reading the server's logs.
-func (s *Server) TestDatabase(t TB) string {
+func Database(t testing.TB, s *chserver.Server) string {
 	t.Helper()
 	name := nonIdent.ReplaceAllString(t.Name(), "_")
 	if len(name) > 40 {

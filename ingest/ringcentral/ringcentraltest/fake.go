@@ -1,4 +1,4 @@
-package ringcentral
+package ringcentraltest
 
 import (
 	"crypto/subtle"
@@ -242,6 +242,10 @@ func (f *Fake) sortCalls() {
 
 // ServeHTTP implements http.Handler.
 func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) { f.mux.ServeHTTP(w, r) }
+
+// Options returns the options in effect, defaults filled in: tests
+// configure their client with the credentials the fake accepts.
+func (f *Fake) Options() FakeOptions { return f.opts }
 
 // Stats returns the counters so far.
 func (f *Fake) Stats() FakeStats {
@@ -827,4 +831,12 @@ func extIDValue(id string) any {
 		return json.Number(id)
 	}
 	return id
+}
+
+// jwtGrantType is the OAuth grant RingCentral's JWT flow posts.
+const jwtGrantType = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+
+// formatTime renders t the way RingCentral's call log does.
+func formatTime(t time.Time) string {
+	return t.UTC().Format("2006-01-02T15:04:05.000Z")
 }

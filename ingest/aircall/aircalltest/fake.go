@@ -1,4 +1,4 @@
-package aircall
+package aircalltest
 
 import (
 	"bytes"
@@ -19,6 +19,22 @@ import (
 	"time"
 
 	"github.com/phonesignals/phonesignals/internal/fixture"
+)
+
+// Aircall's API facts the fake serves. They are restated here, not taken
+// from package aircall, so that a drift in the client shows up in its tests
+// against the fake (and so the client's own tests can import this package).
+const (
+	// DefaultRateLimitPerMinute is Aircall's default company rate limit.
+	DefaultRateLimitPerMinute = 60
+	// DefaultMaxResults is the record cap of one Aircall query.
+	DefaultMaxResults = 10000
+	// MaxPerPage is the largest per_page Aircall accepts.
+	MaxPerPage = 50
+	// DefaultBaseURL is the public API root, used in rendered direct links.
+	DefaultBaseURL = "https://api.aircall.io/v1"
+	// EventTranscriptionCreated is the webhook event of a new transcript.
+	EventTranscriptionCreated = "transcription.created"
 )
 
 // CapErrorMessage is the text of Aircall's 400 for paging past the cap.
