@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/phonesignals/phonesignals/ingest"
 	"github.com/phonesignals/phonesignals/internal/bus"
+	"github.com/phonesignals/phonesignals/internal/lock"
 	"github.com/phonesignals/phonesignals/internal/progress"
 	"github.com/phonesignals/phonesignals/internal/store"
 )
@@ -47,6 +50,11 @@ func syncCommand() *cli.Command {
 			}
 			e := newEnv(c)
 			defer e.close()
+			release, err := e.syncLock(c.String("org"))
+			if err != nil {
+				return err
+			}
+			defer release()
 			box, st, bcfg, err := e.pipeline(c.Context)
 			if err != nil {
 				return err
@@ -98,6 +106,35 @@ func syncCommand() *cli.Command {
 			return nil
 		},
 	}
+}
+
+// syncLock takes the org's sync lock under the data dir: a second sync of
+// the same org at once would spend the provider's API quota twice.
+func (e *env) syncLock(org string) (func(), error) {
+	l, err := lock.Try(filepath.Join(e.dataDir, "locks", "sync-"+lockName(org)+".lock"))
+	var he *lock.HeldError
+	if errors.As(err, &he) {
+		holder := ""
+		if he.Holder != "" {
+			holder = " (" + he.Holder + ")"
+		}
+		return nil, cli.Exit(fmt.Sprintf("another sync of org %s is running%s: wait for it to finish, or stop it, then run sync again (lock %s)", org, holder, he.Path), 3)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return l.Release, nil
+}
+
+// lockName keeps an org name usable as a file name: plain names as they
+// are, others hex-encoded.
+func lockName(org string) string {
+	for _, r := range org {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return "x" + hex.EncodeToString([]byte(org))
+		}
+	}
+	return org
 }
 
 // parseTime accepts RFC 3339 or a UTC date.

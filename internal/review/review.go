@@ -11,6 +11,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/phonesignals/phonesignals/internal/store"
 )
@@ -31,7 +32,35 @@ type Block struct {
 	Baseline store.Baseline
 }
 
+// EscapeText makes s safe for one line of text output: control characters
+// (newlines, carriage returns, escape sequences) and Unicode line separators
+// become Go escapes such as \n and \x1b, so a name cannot forge lines or
+// drive the terminal.
+func EscapeText(s string) string {
+	clean := true
+	for _, r := range s {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
 func line(w *strings.Builder, name, value string) {
+	value = EscapeText(value)
 	pad := Width - len(name) - 1 - len(value)
 	if pad < 1 {
 		pad = 1
@@ -182,7 +211,7 @@ func WriteAll(w io.Writer, blocks []Block, format string) error {
 					return err
 				}
 			}
-			if _, err := fmt.Fprintf(w, "# %s %s (%s, cycle %s)\n%s", b.Employee, b.Metrics.Name, b.Org, b.Cycle, b.Text()); err != nil {
+			if _, err := fmt.Fprintf(w, "# %s %s (%s, cycle %s)\n%s", EscapeText(b.Employee), EscapeText(b.Metrics.Name), EscapeText(b.Org), EscapeText(b.Cycle), b.Text()); err != nil {
 				return err
 			}
 		}

@@ -111,3 +111,29 @@ func TestWriteAll(t *testing.T) {
 		t.Fatal("format xml accepted")
 	}
 }
+
+// A newline or terminal escape in a stored name or cohort cannot forge
+// lines of the text review.
+func TestTextEscapesControlCharacters(t *testing.T) {
+	b := Block{Org: "acme", Employee: "E001", Cycle: "2026-09",
+		Metrics:  store.Metrics{Name: "Ann\ntotal_calls:          999", EscalationAvailable: true},
+		Baseline: store.Baseline{Cohort: "sup\rport\x1b[2J\u2028x"}}
+	var buf bytes.Buffer
+	if err := WriteAll(&buf, []Block{b}, "text"); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	if n := strings.Count("\n"+out, "\ntotal_calls:"); n != 1 {
+		t.Fatalf("%d total_calls lines, want 1:\n%s", n, out)
+	}
+	for _, bad := range []string{"\r", "\x1b", "\u2028"} {
+		if strings.Contains(out, bad) {
+			t.Fatalf("output holds %q:\n%s", bad, out)
+		}
+	}
+	for _, want := range []string{`# E001 Ann\ntotal_calls:          999 (acme, cycle 2026-09)`, `cohort: sup\rport\x1b[2J\u2028x`} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("output lacks %q:\n%s", want, out)
+		}
+	}
+}

@@ -3,22 +3,32 @@ package store
 import (
 	"context"
 	"fmt"
-	"github.com/phonesignals/phonesignals/queries"
+	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/phonesignals/phonesignals/queries"
 )
+
+// MaxPendingDeliveries bounds the deliveries a DeliveryBuffer keeps while
+// ClickHouse is down: past it the oldest are dropped, counted and logged,
+// so a long outage cannot exhaust memory.
+const MaxPendingDeliveries = 100_000
 
 // DeliveryBuffer records webhook deliveries in batches: one ClickHouse
 // insert per delivery would make a part per webhook, which ClickHouse
 // punishes ("too many parts"). Deliveries are flushed every second and on
-// Close; a delivery is only diagnostics, so losing the last second on a
-// crash loses no call.
+// Close; a failed flush keeps its rows for the next one (up to
+// MaxPendingDeliveries) and logs the failure, so a ClickHouse outage delays
+// the records instead of dropping them silently. A delivery is only
+// diagnostics, so losing the last second on a crash loses no call.
 type DeliveryBuffer struct {
-	s    *Store
-	mu   sync.Mutex
-	rows [][]any
-	stop chan struct{}
-	done chan struct{}
+	s       *Store
+	mu      sync.Mutex
+	rows    [][]any
+	dropped int
+	stop    chan struct{}
+	done    chan struct{}
 }
 
 // NewDeliveryBuffer starts a buffer that flushes every interval (default 1s).
@@ -36,7 +46,9 @@ func (s *Store) NewDeliveryBuffer(interval time.Duration) *DeliveryBuffer {
 			case <-b.stop:
 				return
 			case <-t.C:
-				_ = b.Flush(context.Background())
+				if err := b.Flush(context.Background()); err != nil {
+					slog.Warn("webhook deliveries kept for the next flush", "err", err)
+				}
 			}
 		}
 	}()
@@ -47,8 +59,25 @@ func (s *Store) NewDeliveryBuffer(interval time.Duration) *DeliveryBuffer {
 func (b *DeliveryBuffer) RecordDelivery(_ context.Context, org, event string, status int, reason string) error {
 	b.mu.Lock()
 	b.rows = append(b.rows, []any{org, event, uint16(status), reason, time.Now().UTC()})
+	b.trimLocked()
 	b.mu.Unlock()
 	return nil
+}
+
+// trimLocked drops the oldest rows past MaxPendingDeliveries, counting them.
+func (b *DeliveryBuffer) trimLocked() {
+	if over := len(b.rows) - MaxPendingDeliveries; over > 0 {
+		b.rows = append(b.rows[:0:0], b.rows[over:]...)
+		b.dropped += over
+	}
+}
+
+// Pending returns the deliveries queued, and how many were dropped since
+// the last successful flush because the queue was full.
+func (b *DeliveryBuffer) Pending() (queued, dropped int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.rows), b.dropped
 }
 
 // Flush writes the queued deliveries in one insert.
@@ -61,8 +90,20 @@ func (b *DeliveryBuffer) Flush(ctx context.Context) error {
 		return nil
 	}
 	if err := b.s.insert(ctx, queries.InsertWebhookDeliveries, rows...); err != nil {
-		return fmt.Errorf("recording %d webhook deliveries: %w", len(rows), err)
+		// Put them back ahead of what arrived meanwhile, for the next flush.
+		b.mu.Lock()
+		b.rows = append(rows, b.rows...)
+		b.trimLocked()
+		n, dropped := len(b.rows), b.dropped
+		b.mu.Unlock()
+		return fmt.Errorf("recording %d webhook deliveries (%d queued for retry, %d dropped while ClickHouse is unreachable): %w", len(rows), n, dropped, err)
 	}
+	b.mu.Lock()
+	if b.dropped > 0 {
+		slog.Warn("webhook delivery records dropped while ClickHouse was unreachable (the calls themselves are in Kafka)", "dropped", b.dropped)
+		b.dropped = 0
+	}
+	b.mu.Unlock()
 	return nil
 }
 

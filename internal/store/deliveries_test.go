@@ -46,3 +46,28 @@ func TestDeliveryBufferBatches(t *testing.T) {
 		return ts.query(t, "SELECT count() FROM "+ts.db+".webhook_deliveries WHERE org = 'beta'") == "1"
 	})
 }
+
+// A flush that fails (here: the table is gone, as in a ClickHouse outage)
+// keeps its deliveries, and the next flush writes them.
+func TestDeliveryBufferKeepsRowsWhenClickHouseFails(t *testing.T) {
+	ts := newTestStore(t)
+	ctx := testCtx(t)
+	b := ts.NewDeliveryBuffer(time.Hour)
+	defer b.Close(ctx)
+	_ = b.RecordDelivery(ctx, "acme", "call.ended", 200, "")
+	ts.query(t, "RENAME TABLE "+ts.db+".webhook_deliveries TO "+ts.db+".webhook_deliveries_away")
+	if err := b.Flush(ctx); err == nil {
+		t.Fatal("flush into a missing table succeeded")
+	}
+	_ = b.RecordDelivery(ctx, "acme", "call.created", 200, "")
+	if q, _ := b.Pending(); q != 2 {
+		t.Fatalf("%d deliveries queued after a failed flush, want 2", q)
+	}
+	ts.query(t, "RENAME TABLE "+ts.db+".webhook_deliveries_away TO "+ts.db+".webhook_deliveries")
+	if err := b.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := ts.query(t, "SELECT count() FROM "+ts.db+".webhook_deliveries WHERE org = 'acme'"); got != "2" {
+		t.Fatalf("%s deliveries stored after the outage, want 2", got)
+	}
+}
