@@ -11,7 +11,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/phonesignals/phonesignals/ingest/aircall"
+	"github.com/phonesignals/phonesignals/ingest/aircall/aircalltest"
 	"github.com/phonesignals/phonesignals/internal/fixture"
 	"github.com/phonesignals/phonesignals/internal/model"
 )
@@ -20,7 +20,7 @@ import (
 // fake API: connected, roster imported, cycles added.
 type aircallOrg struct {
 	org  *fixture.Org
-	fake *aircall.Fake
+	fake *aircalltest.Fake
 	api  *httptest.Server
 	dir  string
 }
@@ -32,7 +32,7 @@ func setupAircall(t *testing.T, e *cliEnv, employees, days int, wrap func(http.H
 	a := &aircallOrg{dir: t.TempDir()}
 	a.org = fixture.Generate(fixture.Spec{Seed: 11, Org: "acme", Provider: model.ProviderAircall, Employees: employees, Days: days})
 	now := a.org.End.Add(24 * time.Hour)
-	a.fake = aircall.NewFake(a.org, aircall.FakeOptions{APIID: "id", APIToken: "tok", RateLimitPerMinute: 100000,
+	a.fake = aircalltest.NewFake(a.org, aircalltest.FakeOptions{APIID: "id", APIToken: "tok", RateLimitPerMinute: 100000,
 		Now: func() time.Time { return now }})
 	var h http.Handler = a.fake
 	if wrap != nil {
