@@ -15,6 +15,8 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
+
+	"github.com/phonesignals/phonesignals/load/cherr"
 )
 
 // Config configures a Loader.
@@ -72,17 +74,20 @@ func (l *Loader) Write(ctx context.Context, rec arrow.Record) error {
 	// header and Append fails.
 	batch, err := l.cfg.Conn.PrepareBatch(ctx, fmt.Sprintf("INSERT INTO %s (%s)", l.cfg.Table, strings.Join(names, ", ")))
 	if err != nil {
-		return fmt.Errorf("preparing insert into %s: %w", l.cfg.Table, err)
+		return cherr.Classify(fmt.Errorf("preparing insert into %s: %w", l.cfg.Table, err))
 	}
 	for i := 0; i < int(rec.NumCols()); i++ {
 		col, err := columnValues(rec.Column(i))
 		if err != nil {
 			_ = batch.Abort()
-			return fmt.Errorf("converting column %s: %w", schema.Field(i).Name, err)
+			return cherr.Permanentf("converting column %s: %w", schema.Field(i).Name, err)
 		}
 		if err := batch.Column(i).Append(col); err != nil {
 			_ = batch.Abort()
-			return fmt.Errorf("appending column %s: %w", schema.Field(i).Name, err)
+			// The driver converts on the client: a failure here means the
+			// live column's type is not the one the pipeline writes.
+			return cherr.Permanentf("column %s of %s does not take the pipeline's %s values (schema drift? `phonesignals doctor` compares the live schema with the expected one): %w",
+				schema.Field(i).Name, l.cfg.Table, schema.Field(i).Type, err)
 		}
 	}
 	now := l.cfg.Now().UTC().Truncate(time.Second)
@@ -92,10 +97,10 @@ func (l *Loader) Write(ctx context.Context, rec arrow.Record) error {
 	}
 	if err := batch.Column(int(rec.NumCols())).Append(loaded); err != nil {
 		_ = batch.Abort()
-		return fmt.Errorf("appending column loaded_at: %w", err)
+		return cherr.Permanentf("column loaded_at of %s does not take DateTime values (schema drift?): %w", l.cfg.Table, err)
 	}
 	if err := batch.Send(); err != nil {
-		return fmt.Errorf("inserting %d rows into %s: %w", n, l.cfg.Table, err)
+		return cherr.Classify(fmt.Errorf("inserting %d rows into %s: %w", n, l.cfg.Table, err))
 	}
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/phonesignals/phonesignals/internal/bus"
 	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/internal/secret"
+	"github.com/phonesignals/phonesignals/load/cherr"
 )
 
 // Decoder turns a provider's raw call into a model.Call (ingest/aircall.Decode,
@@ -57,6 +58,11 @@ type Config struct {
 	// plus a random suffix (KIP-447 fences zombies by group generation, so
 	// the id need not be stable).
 	TransactionalID string
+	// TransactionTimeout is the Kafka transaction timeout. A transaction
+	// is open only while the dead letters are published and the offsets
+	// committed, after the batch is in ClickHouse, so an outage never runs
+	// into it. Default 2m.
+	TransactionTimeout time.Duration
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 }
@@ -120,6 +126,9 @@ func New(cfg Config) (*Consumer, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.TransactionTimeout == 0 {
+		cfg.TransactionTimeout = 2 * time.Minute
+	}
 	if cfg.ProgressEvery == 0 {
 		cfg.ProgressEvery = 5 * time.Second
 	}
@@ -136,7 +145,7 @@ func New(cfg Config) (*Consumer, error) {
 		// session aborts and the batch is re-delivered (its rows load again
 		// and the versioned views count them once).
 		kgo.TransactionalID(cfg.TransactionalID),
-		kgo.TransactionTimeout(2*time.Minute),
+		kgo.TransactionTimeout(cfg.TransactionTimeout),
 		kgo.DefaultProduceTopic(bus.TopicDead),
 		kgo.BlockRebalanceOnPoll(),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
@@ -248,6 +257,16 @@ func (c *Consumer) process(ctx context.Context, recs []*kgo.Record) error {
 			c.cfg.Logger.Warn("dead-lettering raw call", "org", d.Org, "provider", d.Provider, "call_id", d.CallID, "offset", r.Offset, "reason", d.Reason)
 		}
 	}
+	// ClickHouse first, with no Kafka transaction open: an outage of any
+	// length is waited out here, so the transaction below never outlives
+	// its timeout (which fenced the producer and re-delivered the batch,
+	// writing its dead letters twice). A crash between the two re-delivers
+	// the batch; its rows load again and the versioned views count them once.
+	rec := bb.NewRecord()
+	defer rec.Release()
+	if err := c.store(ctx, rec, dead); err != nil {
+		return err
+	}
 	if err := c.sess.Begin(); err != nil {
 		return fmt.Errorf("beginning transaction: %w", err)
 	}
@@ -269,20 +288,6 @@ func (c *Consumer) process(ctx context.Context, recs []*kgo.Record) error {
 				mu.Unlock()
 			}
 		})
-	}
-	if len(dead) > 0 {
-		if err := retry(ctx, c.cfg.Logger, "recording dead letters", func() error {
-			return c.cfg.DeadLetters.RecordDeadLetters(ctx, dead)
-		}); err != nil {
-			return abort(err)
-		}
-	}
-	rec := bb.NewRecord()
-	defer rec.Release()
-	if err := retry(ctx, c.cfg.Logger, "loading batch into clickhouse", func() error {
-		return c.cfg.Writer.Write(ctx, rec)
-	}); err != nil {
-		return abort(err)
 	}
 	if err := c.cl.Flush(ctx); err != nil {
 		return abort(fmt.Errorf("flushing dead letters: %w", err))
@@ -310,6 +315,22 @@ func (c *Consumer) process(ctx context.Context, recs []*kgo.Record) error {
 	return nil
 }
 
+// store writes the batch's dead-letter reasons and rows into ClickHouse,
+// waiting out outages; a permanent failure (schema drift) stops the
+// consumer with the error naming the column instead.
+func (c *Consumer) store(ctx context.Context, rec arrow.Record, dead []model.DeadLetter) error {
+	if len(dead) > 0 {
+		if err := retry(ctx, c.cfg.Logger, "recording dead letters", func() error {
+			return cherr.Classify(c.cfg.DeadLetters.RecordDeadLetters(ctx, dead))
+		}); err != nil {
+			return err
+		}
+	}
+	return retry(ctx, c.cfg.Logger, "loading batch into clickhouse", func() error {
+		return c.cfg.Writer.Write(ctx, rec)
+	})
+}
+
 func (c *Consumer) decode(r *kgo.Record) (model.Call, error) {
 	raw, err := bus.Decode(c.cfg.Box, r)
 	if err != nil {
@@ -335,13 +356,18 @@ func (c *Consumer) decode(r *kgo.Record) (model.Call, error) {
 }
 
 // retry runs f until it succeeds or ctx ends, backing off up to 30s: a
-// ClickHouse or Kafka outage pauses the pipeline instead of losing data.
+// ClickHouse or Kafka outage pauses the pipeline instead of losing data. A
+// permanent error (cherr.IsPermanent) is returned at once: retrying a
+// dropped or retyped column would only hide it.
 func retry(ctx context.Context, log *slog.Logger, what string, f func() error) error {
 	delay := 200 * time.Millisecond
 	for attempt := 1; ; attempt++ {
 		err := f()
 		if err == nil {
 			return nil
+		}
+		if cherr.IsPermanent(err) {
+			return fmt.Errorf("%s: %w", what, err)
 		}
 		if ctx.Err() != nil {
 			return fmt.Errorf("%s: %w", what, err)

@@ -1,0 +1,110 @@
+// Package cherr sorts ClickHouse failures into transient ones (an outage,
+// an overloaded server: wait and retry) and permanent ones (schema drift, a
+// rejected statement, a missing grant: stop and say why), for the loader
+// and the transform consumer.
+package cherr
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"syscall"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/proto"
+)
+
+// PermanentError marks a ClickHouse failure that retrying cannot fix: the
+// table's schema no longer matches the rows (a column dropped, renamed or
+// retyped), the user lacks a grant, the statement is rejected. The
+// pipeline stops on it, naming the cause, instead of retrying forever as it
+// would through an outage.
+type PermanentError struct {
+	// Err is the failure as the driver or server reported it.
+	Err error
+}
+
+func (e *PermanentError) Error() string {
+	return "permanent clickhouse error (retrying will not help; fix the cause and restart): " + e.Err.Error()
+}
+
+func (e *PermanentError) Unwrap() error { return e.Err }
+
+// IsPermanent reports whether err is a ClickHouse failure that retrying
+// cannot fix. Connection failures, timeouts and server overload are
+// transient: the caller waits them out.
+func IsPermanent(err error) bool {
+	if err == nil {
+		return false
+	}
+	var pe *PermanentError
+	if errors.As(err, &pe) {
+		return true
+	}
+	var ex *proto.Exception
+	if errors.As(err, &ex) {
+		return !transientCodes[ex.Code]
+	}
+	return false
+}
+
+// Classify wraps err in a PermanentError when retrying cannot fix it, and
+// returns it unchanged otherwise.
+func Classify(err error) error {
+	if err == nil || !IsPermanent(err) {
+		return err
+	}
+	var pe *PermanentError
+	if errors.As(err, &pe) {
+		return err
+	}
+	return &PermanentError{Err: err}
+}
+
+// IsTransient reports whether err looks like an outage: the connection
+// failed, timed out or was refused, or the server was overloaded.
+func IsTransient(err error) bool {
+	if err == nil || IsPermanent(err) {
+		return false
+	}
+	var ne net.Error
+	var ex *proto.Exception
+	switch {
+	case errors.As(err, &ex):
+		return transientCodes[ex.Code]
+	case errors.As(err, &ne), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE),
+		errors.Is(err, clickhouse.ErrAcquireConnTimeout), errors.Is(err, context.DeadlineExceeded):
+		return true
+	}
+	return false
+}
+
+// transientCodes are the server exception codes of an overloaded,
+// restarting or briefly unreachable server; every other exception is a
+// property of the statement or schema and is permanent.
+var transientCodes = map[int32]bool{
+	3:   true, // UNEXPECTED_END_OF_FILE
+	159: true, // TIMEOUT_EXCEEDED
+	164: true, // READONLY (a replica catching up)
+	202: true, // TOO_MANY_SIMULTANEOUS_QUERIES
+	203: true, // NO_FREE_CONNECTION
+	209: true, // SOCKET_TIMEOUT
+	210: true, // NETWORK_ERROR
+	236: true, // ABORTED
+	241: true, // MEMORY_LIMIT_EXCEEDED
+	242: true, // TABLE_IS_READ_ONLY
+	252: true, // TOO_MANY_PARTS
+	285: true, // TOO_FEW_LIVE_REPLICAS
+	319: true, // UNKNOWN_STATUS_OF_INSERT
+	394: true, // QUERY_WAS_CANCELLED
+	425: true, // SYSTEM_ERROR
+	999: true, // KEEPER_EXCEPTION
+}
+
+// Permanentf is a PermanentError with a message of ours.
+func Permanentf(format string, args ...any) error {
+	return &PermanentError{Err: fmt.Errorf(format, args...)}
+}
