@@ -9,14 +9,14 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 
-	"github.com/phonesignals/phonesignals/internal/chserver"
+	"github.com/phonesignals/phonesignals/internal/chserver/chservertest"
 )
 
 // TestClassify sorts failures a real ClickHouse 18.16 and a closed port
 // produce.
 func TestClassify(t *testing.T) {
 	ctx := context.Background()
-	srv := chserver.ForTest(t)
+	srv := chservertest.Shared(t)
 	conn, err := clickhouse.Open(&clickhouse.Options{Addr: []string{srv.Addr()}})
 	if err != nil {
 		t.Fatal(err)
