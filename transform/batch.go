@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"errors"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -120,6 +121,20 @@ func u8(b bool) uint8 {
 // Add applies the rules to c and appends its row. Notes and tags are read
 // here and go no further.
 func (bb *BatchBuilder) Add(c *model.Call) error {
+	// A time the DateTime columns cannot hold would wrap to another year:
+	// the record is dead-lettered with the reason instead.
+	// A zero observed_at means unknown and is stored as 1970.
+	err := model.CheckStoreTime("started_at", c.StartedAt)
+	if !c.ObservedAt.IsZero() {
+		err = errors.Join(err, model.CheckStoreTime("observed_at", c.ObservedAt))
+	}
+	if err != nil {
+		return fmt.Errorf("call %s of org %s: %w", c.CallID, c.Org, err)
+	}
+	observed := c.ObservedAt.Unix()
+	if c.ObservedAt.IsZero() {
+		observed = 0
+	}
 	f := Apply(c)
 	p := Payload{
 		CallID: c.CallID, Direction: c.Direction, DurationSec: c.DurationSec, Status: c.Status,
@@ -156,7 +171,7 @@ func (bb *BatchBuilder) Add(c *model.Call) error {
 	str(ColRulesVersion, RulesVersion)
 	str(ColIngestSource, c.Source)
 	str(ColEvent, c.Event)
-	bb.b.Field(ColObservedAt).(*array.TimestampBuilder).Append(arrow.Timestamp(c.ObservedAt.Unix()))
+	bb.b.Field(ColObservedAt).(*array.TimestampBuilder).Append(arrow.Timestamp(observed))
 	str(ColPayload, string(payload))
 	bb.n++
 	return nil

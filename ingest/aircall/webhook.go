@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/phonesignals/phonesignals/ingest"
@@ -133,6 +134,31 @@ type WebhookServer struct {
 	mu     sync.Mutex
 	srv    *http.Server
 	closed bool
+
+	// clamped counts envelopes whose timestamp was after the receive time.
+	clamped atomic.Int64
+}
+
+// ClampedTimestamps returns how many events so far carried a timestamp
+// after their receive time and were clamped to it.
+func (s *WebhookServer) ClampedTimestamps() int64 { return s.clamped.Load() }
+
+// observedAt bounds an envelope's timestamp by the receive time: the
+// timestamp orders versions of a call, so one far in the future would pin
+// that version over every later poll. Missing or non-positive timestamps
+// mean the receive time too.
+func (s *WebhookServer) observedAt(d *Delivery, ts flexInt) time.Time {
+	now := d.At.UTC()
+	if !ts.ok || ts.v <= 0 {
+		return now
+	}
+	if ts.v > now.Unix() {
+		n := s.clamped.Add(1)
+		s.log.Warn("aircall webhook timestamp is after its receive time; clamped to the receive time",
+			"org", d.Org, "event", d.Event, "timestamp", ts.v, "received", now.Unix(), "clamped_total", n)
+		return now
+	}
+	return time.Unix(ts.v, 0).UTC()
 }
 
 // NewWebhookServer validates cfg and returns the server.
@@ -315,10 +341,7 @@ func (s *WebhookServer) handle(w http.ResponseWriter, r *http.Request, d *Delive
 	if env.Event == "" {
 		return http.StatusBadRequest, "payload has no event"
 	}
-	observed := s.cfg.Now()
-	if env.Timestamp.ok && env.Timestamp.v > 0 {
-		observed = time.Unix(env.Timestamp.v, 0).UTC()
-	}
+	observed := s.observedAt(d, env.Timestamp)
 	data := bytes.TrimSpace(env.Data)
 	isCall := strings.HasPrefix(env.Event, "call.")
 	isTranscript := env.Event == EventTranscriptionCreated

@@ -4,6 +4,7 @@
 package model
 
 import (
+	"fmt"
 	"time"
 )
 
@@ -94,4 +95,23 @@ type DeadLetter struct {
 	Partition int32
 	Offset    int64
 	Reason    string
+}
+
+// The times ClickHouse DateTime columns hold on every supported version:
+// DateTime is seconds since 1970 in a UInt32, and ClickHouse 18.16's date
+// tables end with 2105. A time outside [MinStoreTime, MaxStoreTime) would
+// wrap silently on insert (9999999999 becomes 2014), so it is refused.
+var (
+	MinStoreTime = time.Unix(0, 0).UTC()
+	MaxStoreTime = time.Date(2106, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// CheckStoreTime returns an error naming field when t cannot be stored
+// without wrapping.
+func CheckStoreTime(field string, t time.Time) error {
+	if t.Before(MinStoreTime) || !t.Before(MaxStoreTime) {
+		return fmt.Errorf("%s %s (unix %d) is outside what ClickHouse DateTime holds (%s to %s); refusing to store a wrapped time",
+			field, t.UTC().Format(time.RFC3339), t.Unix(), MinStoreTime.Format(time.DateOnly), MaxStoreTime.Format(time.DateOnly))
+	}
+	return nil
 }

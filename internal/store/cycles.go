@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/queries"
 )
 
@@ -30,7 +31,21 @@ func ParseCycleDates(start, end string) (time.Time, time.Time, error) {
 	if len(errs) == 0 && !e.After(s) {
 		errs = append(errs, fmt.Errorf("--end %s must be after --start %s (end is exclusive)", end, start))
 	}
+	if len(errs) == 0 && (s.Before(model.MinStoreTime) || e.After(model.MaxStoreTime)) {
+		errs = append(errs, fmt.Errorf("--start %s --end %s: cycles must lie between %s and %s (what ClickHouse DateTime holds)",
+			start, end, model.MinStoreTime.Format(time.DateOnly), model.MaxStoreTime.Format(time.DateOnly)))
+	}
 	return s.UTC(), e.UTC(), errors.Join(errs...)
+}
+
+// checkCycleRange refuses dates ClickHouse DateTime cannot hold: they
+// would wrap (1900-01-01 to 2200-01-01 was stored as 2036 to 2063).
+func checkCycleRange(c Cycle) error {
+	if c.Start.Before(model.MinStoreTime) || c.End.After(model.MaxStoreTime) {
+		return fmt.Errorf("cycle %s: %s to %s is outside the supported range %s to %s; pick dates inside it",
+			c.ID, c.Start.Format(time.DateOnly), c.End.Format(time.DateOnly), model.MinStoreTime.Format(time.DateOnly), model.MaxStoreTime.Format(time.DateOnly))
+	}
+	return nil
 }
 
 // AddCycle creates or updates a cycle.
@@ -40,6 +55,9 @@ func (s *Store) AddCycle(ctx context.Context, org string, c Cycle) error {
 	}
 	if !c.End.After(c.Start) {
 		return fmt.Errorf("cycle %s: end %s is not after start %s", c.ID, c.End.Format(time.DateOnly), c.Start.Format(time.DateOnly))
+	}
+	if err := checkCycleRange(c); err != nil {
+		return err
 	}
 	if err := s.insert(ctx, queries.InsertCycles,
 		[]any{org, c.ID, c.Start.UTC(), c.End.UTC(), version()}); err != nil {

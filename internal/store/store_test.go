@@ -701,3 +701,33 @@ func TestTranscriptStore(t *testing.T) {
 		t.Fatalf("DisableTranscripts of a missing org: %v, want ErrNotFound", err)
 	}
 }
+
+// Cycle dates ClickHouse DateTime cannot hold are refused, not wrapped
+// (1900-01-01 to 2200-01-01 was stored as 2036 to 2063).
+func TestCycleDatesOutsideTheStoreRange(t *testing.T) {
+	ts := newTestStore(t)
+	ctx := testCtx(t)
+	if _, _, err := ParseCycleDates("1900-01-01", "2200-01-01"); err == nil || !strings.Contains(err.Error(), "cycles must lie between 1970-01-01 and 2106-01-01") {
+		t.Errorf("ParseCycleDates: %v", err)
+	}
+	for _, c := range []Cycle{
+		{ID: "old", Start: time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{ID: "far", Start: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)},
+	} {
+		err := ts.AddCycle(ctx, "acme", c)
+		if err == nil || !strings.Contains(err.Error(), "outside the supported range") {
+			t.Errorf("AddCycle %s: %v", c.ID, err)
+		}
+	}
+	if got := ts.query(t, "SELECT count() FROM "+ts.db+".cycles"); got != "0" {
+		t.Fatalf("%s cycles stored", got)
+	}
+	ok := Cycle{ID: "edge", Start: time.Unix(0, 0).UTC(), End: time.Date(2106, 1, 1, 0, 0, 0, 0, time.UTC)}
+	if err := ts.AddCycle(ctx, "acme", ok); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ts.GetCycle(ctx, "acme", "edge")
+	if err != nil || !got.Start.Equal(ok.Start) || !got.End.Equal(ok.End) {
+		t.Fatalf("edge cycle read back as %v..%v (%v)", got.Start, got.End, err)
+	}
+}
