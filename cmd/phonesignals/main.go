@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
@@ -21,7 +22,10 @@ var version = "dev"
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := newApp().RunContext(ctx, os.Args); err != nil {
+	stopProfile := startCPUProfile(os.Getenv("PHONESIGNALS_CPU_PROFILE"))
+	err := newApp().RunContext(ctx, os.Args)
+	stopProfile()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "phonesignals:", err)
 		var ec cli.ExitCoder
 		if errors.As(err, &ec) {
@@ -73,4 +77,23 @@ func newApp() *cli.App {
 			brokerCommand(),
 		},
 	}
+}
+
+// startCPUProfile writes a CPU profile of the whole command to path (set
+// by `make bench-e2e` through PHONESIGNALS_CPU_PROFILE); "" does nothing.
+func startCPUProfile(path string) (stop func()) {
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "phonesignals: cpu profile:", err)
+		return func() {}
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		fmt.Fprintln(os.Stderr, "phonesignals: cpu profile:", err)
+		f.Close()
+		return func() {}
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }
 }
