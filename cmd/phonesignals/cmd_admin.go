@@ -27,7 +27,11 @@ func migrateCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			st, err := store.Open(c.Context, store.Config{Addr: addr, Database: c.String("database")})
+			cfg, err := storeConfig(c, addr)
+			if err != nil {
+				return err
+			}
+			st, err := store.Open(c.Context, cfg)
 			if err != nil {
 				return err
 			}

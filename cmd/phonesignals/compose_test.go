@@ -217,6 +217,9 @@ func TestComposeMountsExist(t *testing.T) {
 // flags' EnvVars plus the master key.
 func binaryEnvNames() map[string]bool {
 	names := map[string]bool{secret.EnvKey: true}
+	for _, n := range secretEnvNames {
+		names[n] = true
+	}
 	var walk func(flags []cli.Flag, cmds []*cli.Command)
 	walk = func(flags []cli.Flag, cmds []*cli.Command) {
 		for _, f := range flags {

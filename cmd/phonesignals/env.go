@@ -63,7 +63,11 @@ func (e *env) store(ctx context.Context) (*store.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := store.Open(ctx, store.Config{Addr: addr, Database: e.c.String("database")})
+	cfg, err := storeConfig(e.c, addr)
+	if err != nil {
+		return nil, err
+	}
+	st, err := store.Open(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -88,6 +92,9 @@ func (e *env) bus(ctx context.Context) (bus.Config, error) {
 			if s = strings.TrimSpace(s); s != "" {
 				cfg.Brokers = append(cfg.Brokers, s)
 			}
+		}
+		if err := kafkaSecurity(e.c, &cfg); err != nil {
+			return cfg, err
 		}
 	} else {
 		sh, err := bus.OpenShared(ctx, e.dataDir, 0)

@@ -46,14 +46,14 @@ func newApp() *cli.App {
 		Description: "Pipeline: provider APIs -> Kafka (raw calls, sealed) -> transform (Arrow, rules) -> ClickHouse -> review.\n" +
 			"Without --clickhouse a local ClickHouse server is started under --data-dir (installed from the OS packages when missing);\n" +
 			"without --brokers an embedded Kafka broker keeps its data under --data-dir.",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "clickhouse", EnvVars: []string{"PHONESIGNALS_CLICKHOUSE"}, Usage: "ClickHouse native address `HOST:PORT` (default: a local server under --data-dir)"},
 			&cli.StringFlag{Name: "database", EnvVars: []string{"PHONESIGNALS_DATABASE"}, Value: "phonesignals", Usage: "ClickHouse database"},
 			&cli.StringFlag{Name: "brokers", EnvVars: []string{"PHONESIGNALS_BROKERS"}, Usage: "Kafka brokers, comma separated `HOST:PORT,...` (default: the embedded broker under --data-dir)"},
 			&cli.StringFlag{Name: "data-dir", EnvVars: []string{"PHONESIGNALS_DATA_DIR"}, Value: ".phonesignals", Usage: "where the embedded broker, the local ClickHouse and the demo keep their data"},
 			&cli.StringFlag{Name: "master-key-file", EnvVars: []string{"PHONESIGNALS_MASTER_KEY_FILE"}, Usage: "file holding the master key when PHONESIGNALS_MASTER_KEY is unset (default: DATA-DIR/master.key if it exists)"},
 			&cli.StringFlag{Name: "log-level", EnvVars: []string{"PHONESIGNALS_LOG_LEVEL"}, Value: "info", Usage: "debug, info, warn or error"},
-		},
+		}, secureFlags()...),
 		Before: func(c *cli.Context) error {
 			var lvl slog.Level
 			if err := lvl.UnmarshalText([]byte(c.String("log-level"))); err != nil {

@@ -7,6 +7,7 @@ package bus
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"strings"
@@ -15,6 +16,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sasl"
+	"github.com/twmb/franz-go/pkg/sasl/plain"
+	"github.com/twmb/franz-go/pkg/sasl/scram"
 )
 
 // Topics.
@@ -43,6 +47,40 @@ type Config struct {
 	Brokers []string
 	// ClientID defaults to "phonesignals".
 	ClientID string
+	// TLS, when set, dials every broker over TLS (managed clusters).
+	// Default nil: plaintext.
+	TLS *tls.Config
+	// SASL authenticates to the brokers; the zero value does not.
+	SASL SASL
+}
+
+// SASL mechanisms.
+const (
+	SASLPlain       = "PLAIN"
+	SASLScramSHA256 = "SCRAM-SHA-256"
+	SASLScramSHA512 = "SCRAM-SHA-512"
+)
+
+// SASL is Kafka authentication with a user and password.
+type SASL struct {
+	// Mechanism is PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512; empty means no
+	// SASL.
+	Mechanism string
+	// User and Password are the credentials; both required with a
+	// Mechanism.
+	User, Password string
+}
+
+func (s SASL) mechanism() sasl.Mechanism {
+	switch strings.ToUpper(s.Mechanism) {
+	case SASLPlain:
+		return plain.Auth{User: s.User, Pass: s.Password}.AsMechanism()
+	case SASLScramSHA256:
+		return scram.Auth{User: s.User, Pass: s.Password}.AsSha256Mechanism()
+	case SASLScramSHA512:
+		return scram.Auth{User: s.User, Pass: s.Password}.AsSha512Mechanism()
+	}
+	return nil
 }
 
 // Validate reports every problem, each naming the field.
@@ -56,6 +94,17 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("broker %q: want HOST:PORT", b))
 		}
 	}
+	if c.SASL.Mechanism != "" {
+		if c.SASL.mechanism() == nil {
+			errs = append(errs, fmt.Errorf("kafka SASL mechanism %q: want %s, %s or %s", c.SASL.Mechanism, SASLPlain, SASLScramSHA256, SASLScramSHA512))
+		}
+		if c.SASL.User == "" {
+			errs = append(errs, errors.New("kafka SASL user: empty; pass --kafka-user or set PHONESIGNALS_KAFKA_USER"))
+		}
+		if c.SASL.Password == "" {
+			errs = append(errs, errors.New("kafka SASL password: empty; set PHONESIGNALS_KAFKA_PASSWORD or pass --kafka-password-file"))
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -65,7 +114,14 @@ func (c Config) Opts() []kgo.Opt {
 	if id == "" {
 		id = "phonesignals"
 	}
-	return []kgo.Opt{kgo.SeedBrokers(c.Brokers...), kgo.ClientID(id)}
+	opts := []kgo.Opt{kgo.SeedBrokers(c.Brokers...), kgo.ClientID(id)}
+	if c.TLS != nil {
+		opts = append(opts, kgo.DialTLSConfig(c.TLS.Clone()))
+	}
+	if m := c.SASL.mechanism(); m != nil {
+		opts = append(opts, kgo.SASL(m))
+	}
+	return opts
 }
 
 // EnsureTopics creates the phonesignals topics when missing.

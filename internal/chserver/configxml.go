@@ -2,6 +2,8 @@ package chserver
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/xml"
 	"fmt"
 	"os"
@@ -11,21 +13,26 @@ import (
 
 // layout is where a server in dir keeps each of its files.
 type layout struct {
-	Dir        string
-	Config     string
-	Users      string
-	Data       string
-	Tmp        string
-	UserFiles  string
-	Schemas    string
-	LogDir     string
-	Log        string
-	ErrorLog   string
-	Stdio      string
-	State      string
-	Lock       string
-	TCPPort    int
-	HTTPPort   int
+	Dir       string
+	Config    string
+	Users     string
+	Data      string
+	Tmp       string
+	UserFiles string
+	Schemas   string
+	LogDir    string
+	Log       string
+	ErrorLog  string
+	Stdio     string
+	State     string
+	Lock      string
+	TCPPort   int
+	HTTPPort  int
+	// SecurePort, CertFile and KeyFile serve TLS when SecurePort is set.
+	SecurePort int
+	CertFile   string
+	KeyFile    string
+	ExtraUsers []userEntry
 	MaxMemory  int64
 	SortSpill  int64
 	GroupSpill int64
@@ -67,6 +74,20 @@ var configTmpl = template.Must(template.New("config.xml").Funcs(template.FuncMap
     <listen_host>127.0.0.1</listen_host>
     <tcp_port>{{.TCPPort}}</tcp_port>
     <http_port>{{.HTTPPort}}</http_port>
+{{- if .SecurePort}}
+    <tcp_port_secure>{{.SecurePort}}</tcp_port_secure>
+    <openSSL>
+        <server>
+            <certificateFile>{{x .CertFile}}</certificateFile>
+            <privateKeyFile>{{x .KeyFile}}</privateKeyFile>
+            <verificationMode>none</verificationMode>
+            <loadDefaultCAFile>false</loadDefaultCAFile>
+            <cacheSessions>true</cacheSessions>
+            <disableProtocols>sslv2,sslv3</disableProtocols>
+            <preferServerCiphers>true</preferServerCiphers>
+        </server>
+    </openSSL>
+{{- end}}
     <max_connections>256</max_connections>
     <keep_alive_timeout>3</keep_alive_timeout>
     <max_concurrent_queries>64</max_concurrent_queries>
@@ -114,6 +135,17 @@ var usersTmpl = template.Must(template.New("users.xml").Parse(`<?xml version="1.
             <profile>default</profile>
             <quota>default</quota>
         </default>
+{{- range .ExtraUsers}}
+        <{{.Name}}>
+            <password_sha256_hex>{{.SHA256}}</password_sha256_hex>
+            <networks>
+                <ip>127.0.0.1</ip>
+                <ip>::1</ip>
+            </networks>
+            <profile>default</profile>
+            <quota>default</quota>
+        </{{.Name}}>
+{{- end}}
     </users>
     <quotas>
         <default>
@@ -129,6 +161,18 @@ var usersTmpl = template.Must(template.New("users.xml").Parse(`<?xml version="1.
     </quotas>
 </yandex>
 `))
+
+// userEntry is a User as users.xml holds it.
+type userEntry struct{ Name, SHA256 string }
+
+func userEntries(us []User) []userEntry {
+	out := make([]userEntry, len(us))
+	for i, u := range us {
+		h := sha256.Sum256([]byte(u.Password))
+		out[i] = userEntry{Name: u.Name, SHA256: hex.EncodeToString(h[:])}
+	}
+	return out
+}
 
 func xmlText(s string) (string, error) {
 	var b bytes.Buffer

@@ -50,6 +50,14 @@ type Server struct {
 // Addr is the native protocol address, for clickhouse.Options.Addr.
 func (s *Server) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.layout.TCPPort)) }
 
+// SecureAddr is the TLS native protocol address, empty without Config.TLS.
+func (s *Server) SecureAddr() string {
+	if s.layout.SecurePort == 0 {
+		return ""
+	}
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.layout.SecurePort))
+}
+
 // HTTPAddr is the HTTP interface address ("127.0.0.1:PORT").
 func (s *Server) HTTPAddr() string {
 	return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.layout.HTTPPort))
@@ -145,6 +153,9 @@ func start(ctx context.Context, cfg Config, opts startOpts) (*Server, error) {
 		l := newLayout(dir)
 		l.TCPPort, l.HTTPPort, err = pickPorts(cfg.TCPPort, cfg.HTTPPort)
 		if err != nil {
+			return nil, fmt.Errorf("starting clickhouse-server in %s: %w", dir, err)
+		}
+		if err := l.secure(cfg); err != nil {
 			return nil, fmt.Errorf("starting clickhouse-server in %s: %w", dir, err)
 		}
 		s, err := launch(ctx, bin, l, cfg.startTimeout(), opts)
@@ -411,6 +422,31 @@ func (s *Server) waitExit(d time.Duration) bool {
 		time.Sleep(50 * time.Millisecond)
 	}
 	return !ProcessAlive(s.pid)
+}
+
+// secure fills l's TLS port and files and its extra users from cfg.
+func (l *layout) secure(cfg Config) error {
+	l.ExtraUsers = userEntries(cfg.Users)
+	if cfg.TLS == nil {
+		return nil
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("picking a free port for TLS: %w", err)
+	}
+	l.SecurePort = ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	for _, f := range []struct {
+		dst *string
+		src string
+	}{{&l.CertFile, cfg.TLS.CertFile}, {&l.KeyFile, cfg.TLS.KeyFile}} {
+		abs, err := filepath.Abs(f.src)
+		if err != nil {
+			return fmt.Errorf("chserver.Config.TLS: %w", err)
+		}
+		*f.dst = abs
+	}
+	return nil
 }
 
 // pickPorts returns tcp and http, replacing zeros by free loopback ports.
