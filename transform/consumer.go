@@ -18,9 +18,9 @@ import (
 	"github.com/phonesignals/phonesignals/load/cherr"
 )
 
-// Decoder turns a provider's raw call into a model.Call (ingest/aircall.Decode,
-// ingest/ringcentral.Decode).
-type Decoder func(model.RawCall) (model.Call, error)
+// Decoder turns a provider's raw call into a model.Call (ingest.Provider.Decode;
+// ingest.Registry.Decoders gives them by provider name).
+type Decoder = func(model.RawCall) (model.Call, error)
 
 // BatchWriter durably stores a record batch (load.Loader).
 type BatchWriter interface {

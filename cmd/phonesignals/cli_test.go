@@ -22,6 +22,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/phonesignals/phonesignals/ingest"
 	"github.com/phonesignals/phonesignals/ingest/aircall/aircalltest"
 	"github.com/phonesignals/phonesignals/ingest/ringcentral/ringcentraltest"
 	"github.com/phonesignals/phonesignals/internal/chserver"
@@ -45,6 +46,8 @@ type cliEnv struct {
 	// stdout accumulates everything every command printed, to check that
 	// no secret is ever printed.
 	stdout strings.Builder
+	// providers, when set, replaces the registry the CLI is built with.
+	providers *ingest.Registry
 }
 
 func newCLIEnv(t *testing.T) *cliEnv {
@@ -66,6 +69,9 @@ func (e *cliEnv) run(t *testing.T, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	app := newApp()
+	if e.providers != nil {
+		app = newAppWith(e.providers)
+	}
 	// The default handler calls os.Exit for cli.Exit errors (doctor's 2).
 	app.ExitErrHandler = func(*cli.Context, error) {}
 	full := append([]string{"phonesignals", "--clickhouse", e.srv.Addr(), "--database", e.db, "--data-dir", e.dataDir, "--log-level", "warn"}, args...)

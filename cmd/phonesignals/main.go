@@ -14,6 +14,9 @@ import (
 	"syscall"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/phonesignals/phonesignals/ingest"
+	"github.com/phonesignals/phonesignals/ingest/providers"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -35,9 +38,13 @@ func main() {
 	}
 }
 
-func newApp() *cli.App {
+func newApp() *cli.App { return newAppWith(providers.Registry()) }
+
+// newAppWith builds the CLI over the providers of reg.
+func newAppWith(reg *ingest.Registry) *cli.App {
 	return &cli.App{
-		Name: "phonesignals",
+		Metadata: map[string]any{providersKey: reg},
+		Name:     "phonesignals",
 		// main prints the error and exits, so deferred cleanups (the
 		// embedded broker's flush) run first; urfave would os.Exit itself.
 		ExitErrHandler: func(*cli.Context, error) {},
@@ -64,7 +71,7 @@ func newApp() *cli.App {
 		},
 		Commands: []*cli.Command{
 			migrateCommand(),
-			orgCommand(),
+			orgCommand(reg),
 			employeesCommand(),
 			cyclesCommand(),
 			syncCommand(),
