@@ -322,7 +322,8 @@ func employeesCommand() *cli.Command {
 				Name:      "import",
 				Usage:     "import or update employees from a CSV with header " + strings.Join(store.EmployeesHeader, ","),
 				ArgsUsage: "FILE.csv",
-				Flags:     []cli.Flag{&cli.StringFlag{Name: "org", Required: true, Usage: "org name"}},
+				Flags: []cli.Flag{&cli.StringFlag{Name: "org", Required: true, Usage: "org name"},
+					&cli.BoolFlag{Name: "move", Usage: "let rows take provider users mapped to other employees (those keep no provider user)"}},
 				Action: func(c *cli.Context) error {
 					if c.NArg() != 1 {
 						return fmt.Errorf("employees import: want exactly one FILE.csv, got %d arguments", c.NArg())
@@ -345,8 +346,12 @@ func employeesCommand() *cli.Command {
 					if _, err := st.GetOrg(c.Context, c.String("org")); err != nil {
 						return err
 					}
-					if err := st.ImportEmployees(c.Context, c.String("org"), emps); err != nil {
+					moved, err := st.ImportEmployeesWith(c.Context, c.String("org"), emps, store.ImportOptions{Move: c.Bool("move")})
+					if err != nil {
 						return err
+					}
+					for _, m := range moved {
+						fmt.Printf("moved provider user %s from employee %s to %s\n", m.ProviderUserID, m.From, m.To)
 					}
 					cohorts := map[string]int{}
 					for _, e := range emps {
