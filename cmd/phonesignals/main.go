@@ -82,6 +82,7 @@ func newAppWith(reg *ingest.Registry) *cli.App {
 			demoCommand(),
 			clickhouseCommand(),
 			brokerCommand(),
+			grafanaCommand(),
 		},
 	}
 }
