@@ -14,6 +14,7 @@ import (
 
 	"github.com/phonesignals/phonesignals/internal/bus"
 	"github.com/phonesignals/phonesignals/internal/model"
+	"github.com/phonesignals/phonesignals/internal/obs"
 	"github.com/phonesignals/phonesignals/internal/secret"
 	"github.com/phonesignals/phonesignals/load/cherr"
 )
@@ -312,6 +313,7 @@ func (c *Consumer) process(ctx context.Context, recs []*kgo.Record) error {
 	c.stats.Rows += int(rec.NumRows())
 	c.stats.DeadLetters += len(dead)
 	c.stats.Batches++
+	obs.TransformBatch(len(recs), int(rec.NumRows()), len(dead))
 	return nil
 }
 

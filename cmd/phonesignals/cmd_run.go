@@ -31,6 +31,11 @@ func runCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			stopOps, err := serveOps(c, readiness(st, bcfg), &bcfg)
+			if err != nil {
+				return err
+			}
+			defer stopOps()
 			start := time.Now()
 			stats, err := transformUntil(c.Context, providersOf(c), bcfg, box, st, c.Int("max-batch"), c.Bool("until-idle"))
 			if err != nil {
@@ -49,7 +54,7 @@ func transformUntil(ctx context.Context, reg *ingest.Registry, bcfg bus.Config, 
 		return transform.Stats{}, err
 	}
 	cons, err := transform.New(transform.Config{
-		Bus: bcfg, Box: box, Decoders: reg.Decoders(), Writer: ld, DeadLetters: st, MaxBatch: maxBatch,
+		Bus: bcfg, Box: box, Decoders: reg.Decoders(), Writer: timedWriter{ld}, DeadLetters: st, MaxBatch: maxBatch,
 		Logger: slog.Default(),
 	})
 	if err != nil {

@@ -59,6 +59,13 @@ func syncCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			if c.Bool("follow") {
+				stopOps, err := serveOps(c, readiness(st, bcfg), nil)
+				if err != nil {
+					return err
+				}
+				defer stopOps()
+			}
 			pub, err := bus.NewPublisher(bcfg, box, bus.TopicRaw)
 			if err != nil {
 				return err

@@ -45,6 +45,16 @@ func webhooksServe(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	inProcess := c.Bool("transform") || (!c.IsSet("transform") && e.embedded != nil)
+	var lagOf *bus.Config // the transform's lag, when it runs here
+	if inProcess {
+		lagOf = &bcfg
+	}
+	stopOps, err := serveOps(c, readiness(st, bcfg), lagOf)
+	if err != nil {
+		return err
+	}
+	defer stopOps()
 	raw, err := bus.NewPublisher(bcfg, box, bus.TopicRaw)
 	if err != nil {
 		return err
@@ -73,7 +83,7 @@ func webhooksServe(c *cli.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return srv.Run(gctx) })
 	g.Go(func() error { return runTranscriptWorker(gctx, bcfg, box, st) })
-	if c.Bool("transform") || (!c.IsSet("transform") && e.embedded != nil) {
+	if inProcess {
 		g.Go(func() error {
 			_, err := transformUntil(gctx, providersOf(c), bcfg, box, st, 20000, false)
 			return err

@@ -291,6 +291,27 @@ func TestComposeDependsOn(t *testing.T) {
 	}
 }
 
+// TestComposeLongRunningHealth: the services that run for good report
+// ready only when their dependencies answer, through the binary itself
+// (the distroless image has no shell or curl) on the metrics address.
+func TestComposeLongRunningHealth(t *testing.T) {
+	f := loadCompose(t)
+	for _, name := range []string{"run", "webhooks"} {
+		s := f.Services[name]
+		addr := s.Environment["PHONESIGNALS_METRICS_ADDR"]
+		_, port, ok := strings.Cut(addr, ":")
+		if !ok {
+			t.Errorf("service %s: PHONESIGNALS_METRICS_ADDR %q: want HOST:PORT", name, addr)
+			continue
+		}
+		test := commandList(t, s.Healthcheck["test"])
+		want := []string{"CMD", "/usr/local/bin/phonesignals", "healthcheck", "http://127.0.0.1:" + port + "/readyz"}
+		if !slices.Equal(test, want) {
+			t.Errorf("service %s: healthcheck %q, want %q", name, test, want)
+		}
+	}
+}
+
 func commandList(t *testing.T, c any) []string {
 	t.Helper()
 	items, ok := c.([]any)

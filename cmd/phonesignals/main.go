@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"os/signal"
 	"runtime/pprof"
@@ -60,15 +59,8 @@ func newAppWith(reg *ingest.Registry) *cli.App {
 			&cli.StringFlag{Name: "data-dir", EnvVars: []string{"PHONESIGNALS_DATA_DIR"}, Value: ".phonesignals", Usage: "where the embedded broker, the local ClickHouse and the demo keep their data"},
 			&cli.StringFlag{Name: "master-key-file", EnvVars: []string{"PHONESIGNALS_MASTER_KEY_FILE"}, Usage: "file holding the master key when PHONESIGNALS_MASTER_KEY is unset (default: DATA-DIR/master.key if it exists)"},
 			&cli.StringFlag{Name: "log-level", EnvVars: []string{"PHONESIGNALS_LOG_LEVEL"}, Value: "info", Usage: "debug, info, warn or error"},
-		}, secureFlags()...),
-		Before: func(c *cli.Context) error {
-			var lvl slog.Level
-			if err := lvl.UnmarshalText([]byte(c.String("log-level"))); err != nil {
-				return fmt.Errorf("--log-level %q: want debug, info, warn or error", c.String("log-level"))
-			}
-			slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl})))
-			return nil
-		},
+		}, append(opsFlags(), secureFlags()...)...),
+		Before: setupLogging,
 		Commands: []*cli.Command{
 			migrateCommand(),
 			orgCommand(reg),
@@ -83,6 +75,7 @@ func newAppWith(reg *ingest.Registry) *cli.App {
 			clickhouseCommand(),
 			brokerCommand(),
 			grafanaCommand(),
+			healthcheckCommand(),
 		},
 	}
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/phonesignals/phonesignals/ingest"
 	"github.com/phonesignals/phonesignals/internal/model"
+	"github.com/phonesignals/phonesignals/internal/obs"
 )
 
 // DefaultWebhookMaxBody is the default cap on a webhook body. Aircall's
@@ -268,6 +269,7 @@ func (s *WebhookServer) serve(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(d.Status)
 	io.WriteString(w, http.StatusText(d.Status)+"\n")
+	obs.WebhookResponse("aircall", d.Status)
 
 	attrs := []any{"org", d.Org, "event", d.Event, "call_id", d.CallID, "status", d.Status, "reason", d.Reason, "remote", r.RemoteAddr}
 	switch {

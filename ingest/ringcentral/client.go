@@ -24,6 +24,7 @@ import (
 
 	"github.com/phonesignals/phonesignals/ingest"
 	"github.com/phonesignals/phonesignals/internal/model"
+	"github.com/phonesignals/phonesignals/internal/obs"
 )
 
 // DefaultBaseURL is RingCentral's production Platform API.
@@ -207,9 +208,7 @@ func (c *Config) defaults() {
 	if c.WindowSize == 0 {
 		c.WindowSize = 7 * 24 * time.Hour
 	}
-	if c.HTTPClient == nil {
-		c.HTTPClient = &http.Client{Timeout: 60 * time.Second}
-	}
+	c.HTTPClient = obs.InstrumentClient("ringcentral", c.HTTPClient, 60*time.Second)
 	if c.Now == nil {
 		c.Now = time.Now
 	}

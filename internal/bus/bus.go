@@ -19,6 +19,8 @@ import (
 	"github.com/twmb/franz-go/pkg/sasl"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
+
+	"github.com/phonesignals/phonesignals/internal/obs"
 )
 
 // Topics.
@@ -167,6 +169,10 @@ func Lag(ctx context.Context, cl *kgo.Client, group, topic string) (int64, error
 		return 0, fmt.Errorf("listing end offsets of %s: %w", topic, err)
 	}
 	committed, err := adm.FetchOffsets(ctx, group)
+	if errors.Is(err, kerr.GroupIDNotFound) {
+		// The group never committed: everything is behind.
+		committed, err = nil, nil
+	}
 	if err != nil {
 		return 0, fmt.Errorf("fetching offsets of group %s: %w", group, err)
 	}
@@ -197,4 +203,30 @@ func WaitReachable(ctx context.Context, cfg Config, d time.Duration) error {
 		return fmt.Errorf("reaching kafka at %v: %w", cfg.Brokers, err)
 	}
 	return nil
+}
+
+// WatchLag records group's lag on topic in the metrics (obs) every
+// interval until ctx ends; a failed check is logged by the caller's
+// metrics going stale, not fatal.
+func WatchLag(ctx context.Context, cfg Config, group, topic string, every time.Duration, onErr func(error)) {
+	cl, err := kgo.NewClient(cfg.Opts()...)
+	if err != nil {
+		onErr(fmt.Errorf("creating kafka client for the lag watcher: %w", err))
+		return
+	}
+	defer cl.Close()
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if lag, err := Lag(ctx, cl, group, topic); err == nil {
+			obs.ConsumerLag(group, topic, lag)
+		} else if ctx.Err() == nil {
+			onErr(err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/phonesignals/phonesignals/internal/model"
+	"github.com/phonesignals/phonesignals/internal/obs"
 	"github.com/phonesignals/phonesignals/internal/secret"
 )
 
@@ -54,6 +55,7 @@ func (p *Publisher) Publish(ctx context.Context, calls []model.RawCall) error {
 	if err := p.cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
 		return fmt.Errorf("publishing %d calls to %s: %w", len(calls), p.topic, err)
 	}
+	obs.Published(p.topic, len(recs))
 	return nil
 }
 
