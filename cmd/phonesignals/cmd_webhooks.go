@@ -14,6 +14,7 @@ import (
 
 	"github.com/phonesignals/phonesignals/ingest/aircall"
 	"github.com/phonesignals/phonesignals/internal/bus"
+	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/internal/secret"
 	"github.com/phonesignals/phonesignals/internal/store"
 )
@@ -45,16 +46,6 @@ func webhooksServe(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	inProcess := c.Bool("transform") || (!c.IsSet("transform") && e.embedded != nil)
-	var lagOf *bus.Config // the transform's lag, when it runs here
-	if inProcess {
-		lagOf = &bcfg
-	}
-	stopOps, err := serveOps(c, readiness(st, bcfg), lagOf)
-	if err != nil {
-		return err
-	}
-	defer stopOps()
 	raw, err := bus.NewPublisher(bcfg, box, bus.TopicRaw)
 	if err != nil {
 		return err
@@ -83,9 +74,9 @@ func webhooksServe(c *cli.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return srv.Run(gctx) })
 	g.Go(func() error { return runTranscriptWorker(gctx, bcfg, box, st) })
-	if inProcess {
+	if c.Bool("transform") || (!c.IsSet("transform") && e.embedded != nil) {
 		g.Go(func() error {
-			_, err := transformUntil(gctx, providersOf(c), bcfg, box, st, 20000, false)
+			_, err := transformUntil(gctx, bcfg, box, st, 20000, false)
 			return err
 		})
 	}
@@ -122,7 +113,7 @@ func (d *orgDirectory) WebhookOrgs(ctx context.Context) ([]aircall.WebhookOrg, e
 		if err != nil {
 			return nil, err
 		}
-		if o.Provider != aircall.Provider.Name || o.WebhookToken == "" {
+		if o.Provider != model.ProviderAircall || o.WebhookToken == "" {
 			continue
 		}
 		tok, err := d.box.OpenString(o.WebhookToken, webhookTokenAAD(o.Name))
@@ -189,19 +180,17 @@ func handleTranscriptRecord(ctx context.Context, box *secret.Box, st *store.Stor
 	if err != nil {
 		return err
 	}
-	if !o.Transcripts || o.Provider != aircall.Provider.Name {
+	if !o.Transcripts || o.Provider != model.ProviderAircall {
 		return nil
 	}
 	key := o.Name + "|" + o.Credentials + "|" + o.APIURL
 	c, ok := clients[key]
 	if !ok {
-		cr, err := openCredentials(box, o)
+		src, err := newSource(box, o, nil)
 		if err != nil {
 			return err
 		}
-		if c, err = aircall.NewClient(orgConfig(o, cr, nil)); err != nil {
-			return err
-		}
+		c = src.aircall
 		clients[key] = c
 	}
 	return aircall.HandleTranscriptEvent(ctx, rc, c, st.TranscriptStore())

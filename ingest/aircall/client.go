@@ -22,7 +22,6 @@ import (
 
 	"github.com/phonesignals/phonesignals/ingest"
 	"github.com/phonesignals/phonesignals/internal/model"
-	"github.com/phonesignals/phonesignals/internal/obs"
 )
 
 // Listing modes for Config.Mode.
@@ -209,7 +208,9 @@ func (c Config) withDefaults() Config {
 	if c.TranscriptMaxAttempts == 0 {
 		c.TranscriptMaxAttempts = 10
 	}
-	c.HTTPClient = obs.InstrumentClient("aircall", c.HTTPClient, 60*time.Second)
+	if c.HTTPClient == nil {
+		c.HTTPClient = &http.Client{Timeout: 60 * time.Second}
+	}
 	if c.Now == nil {
 		c.Now = time.Now
 	}
