@@ -4,7 +4,7 @@ GO        ?= go
 BIN       := bin/phonesignals
 GOFLAGS   ?=
 
-.PHONY: all build demo test test-short bench chdb clickhouse deps vet clean grafana
+.PHONY: all build demo test test-short bench bench-e2e chdb clickhouse deps vet clean grafana
 
 all: build
 
@@ -47,3 +47,19 @@ grafana:
 
 clean:
 	rm -rf bin grafana/dist
+
+# End-to-end stream benchmark: CALLS Aircall-like calls published sealed to
+# an in-memory broker, `run --until-idle` timed as a process until the rows
+# are in ClickHouse 18.16, every row checked. BASELINE=<git ref> also builds
+# and measures that ref, alternating, and prints the ratios.
+CALLS    ?= 1000000
+RUNS     ?= 1
+BASELINE ?=
+bench-e2e: clickhouse build
+	@set -e; base=""; \
+	if [ -n "$(BASELINE)" ]; then \
+	  tmp=$$(mktemp -d); git worktree add -q --detach $$tmp/src $(BASELINE); \
+	  (cd $$tmp/src && $(GO) build -o $$tmp/phonesignals ./cmd/phonesignals); \
+	  git worktree remove --force $$tmp/src; base="-baseline-bin $$tmp/phonesignals"; \
+	fi; \
+	$(GO) run ./cmd/bench-e2e -bin $(BIN) -calls $(CALLS) -runs $(RUNS) $$base $(BENCHFLAGS)

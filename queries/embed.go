@@ -62,6 +62,22 @@ var (
 	SchemaMigrations string
 )
 
+// Read queries of the Grafana data source's dashboards and alert rules.
+var (
+	//go:embed cohort_medians.sql
+	CohortMedians string
+	//go:embed employee_trend.sql
+	EmployeeTrend string
+	//go:embed calls_weekly.sql
+	CallsWeekly string
+	//go:embed escalated_by_employee.sql
+	EscalatedByEmployee string
+	//go:embed sync_last_success.sql
+	SyncLastSuccess string
+	//go:embed dead_letters_window.sql
+	DeadLettersWindow string
+)
+
 // Insert statements, one per table, for clickhouse-go's PrepareBatch.
 var (
 	//go:embed insert/orgs.sql

@@ -69,6 +69,13 @@ var readQueries = map[string]string{
 	"transcript_stats.sql":   queries.TranscriptStats,
 	"sync_runs_recent.sql":   queries.SyncRunsRecent,
 	"sync_windows_stats.sql": queries.SyncWindowsStats,
+	// Grafana dashboards and alert rules.
+	"cohort_medians.sql":        queries.CohortMedians,
+	"employee_trend.sql":        queries.EmployeeTrend,
+	"calls_weekly.sql":          queries.CallsWeekly,
+	"escalated_by_employee.sql": queries.EscalatedByEmployee,
+	"sync_last_success.sql":     queries.SyncLastSuccess,
+	"dead_letters_window.sql":   queries.DeadLettersWindow,
 }
 
 // ddlFiles are the top-level .sql files that are DDL, applied by
@@ -966,6 +973,7 @@ var orderFor = map[string]string{
 	"org_get.sql":            "org",
 	"sync_window_done.sql":   "`count()`",
 	"sync_windows_stats.sql": "windows",
+	"sync_last_success.sql":  "runs",
 }
 
 func hasOrderBy(sql string) bool {
@@ -994,6 +1002,8 @@ func queryCases(orgs []fxOrg) []queryCase {
 		add("sync_runs_recent.sql", org+"/3", org, 3)
 		add("sync_runs_recent.sql", org+"/all", org, 100)
 		add("sync_windows_stats.sql", org, org)
+		add("cohort_medians.sql", org, org)
+		add("sync_last_success.sql", org, org)
 	}
 	for _, o := range orgs {
 		g := o.gen
@@ -1018,6 +1028,13 @@ func queryCases(orgs []fxOrg) []queryCase {
 			label := g.Name + "/" + r[0].Format("0102T15") + "-" + r[1].Format("0102T15")
 			add("org_calls.sql", label, g.Name, r[0], r[1])
 			add("unmapped_users.sql", label, g.Name, r[0], r[1], g.Name)
+			add("calls_weekly.sql", label+"/org", g.Name, r[0], r[1], "", g.Name, "")
+			add("calls_weekly.sql", label+"/"+g.Employees[0].ID, g.Name, r[0], r[1], g.Employees[0].ID, g.Name, g.Employees[0].ID)
+			add("escalated_by_employee.sql", label, g.Name, g.Name, r[0], r[1])
+			add("dead_letters_window.sql", label, g.Name, r[0], r[1])
+		}
+		for _, e := range append(g.Employees, fixture.Employee{ID: "E999"}) {
+			add("employee_trend.sql", g.Name+"/"+e.ID, g.Name, e.ID)
 		}
 		add("sync_window_done.sql", g.Name+"/done-twice", g.Name, "backfill", g.Start.AddDate(0, 0, 14), g.Start.AddDate(0, 0, 21))
 		add("sync_window_done.sql", g.Name+"/done", g.Name, "backfill", g.Start, g.Start.AddDate(0, 0, 7))

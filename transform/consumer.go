@@ -14,13 +14,14 @@ import (
 
 	"github.com/phonesignals/phonesignals/internal/bus"
 	"github.com/phonesignals/phonesignals/internal/model"
+	"github.com/phonesignals/phonesignals/internal/obs"
 	"github.com/phonesignals/phonesignals/internal/secret"
 	"github.com/phonesignals/phonesignals/load/cherr"
 )
 
-// Decoder turns a provider's raw call into a model.Call (ingest/aircall.Decode,
-// ingest/ringcentral.Decode).
-type Decoder func(model.RawCall) (model.Call, error)
+// Decoder turns a provider's raw call into a model.Call (ingest.Provider.Decode;
+// ingest.Registry.Decoders gives them by provider name).
+type Decoder = func(model.RawCall) (model.Call, error)
 
 // BatchWriter durably stores a record batch (load.Loader).
 type BatchWriter interface {
@@ -312,6 +313,7 @@ func (c *Consumer) process(ctx context.Context, recs []*kgo.Record) error {
 	c.stats.Rows += int(rec.NumRows())
 	c.stats.DeadLetters += len(dead)
 	c.stats.Batches++
+	obs.TransformBatch(len(recs), int(rec.NumRows()), len(dead))
 	return nil
 }
 

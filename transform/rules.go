@@ -23,7 +23,7 @@ const (
 )
 
 // EscalationKeywords are matched case-insensitively as substrings of the
-// Aircall notes and tag names ("escalat" catches escalate, escalated,
+// call's notes and tag names ("escalat" catches escalate, escalated,
 // escalation).
 var EscalationKeywords = []string{"escalat", "urgent", "manager", "complaint", "refund"}
 
@@ -46,8 +46,8 @@ func AfterHours(t time.Time) bool {
 }
 
 // Escalated reports whether notes or tags contain an escalation keyword.
-// It is always false for RingCentral, whose call log has neither (the
-// caller stores escalation_available=0 so it is not read as a real zero).
+// It is always false where the provider exposes neither (its decoder sets
+// EscalationAvailable=false, stored so it is not read as a real zero).
 func Escalated(c *model.Call) bool {
 	if !c.EscalationAvailable {
 		return false
@@ -55,17 +55,10 @@ func Escalated(c *model.Call) bool {
 	return containsAny(c.Notes, EscalationKeywords) || containsAny(c.Tags, EscalationKeywords)
 }
 
-// Completed reports whether the provider says the call connected and
-// completed: Aircall "done" with answered_at set; RingCentral "Call
-// connected" or "Accepted".
+// Completed reports whether the call connected and completed, as the
+// provider's decoder read it (model.Call.Connected and Completed).
 func Completed(c *model.Call) bool {
-	switch c.Provider {
-	case model.ProviderAircall:
-		return c.ProviderStatus == "done" && c.AnsweredAt != nil
-	case model.ProviderRingCentral:
-		return c.ProviderStatus == "Call connected" || c.ProviderStatus == "Accepted"
-	}
-	return false
+	return c.Connected && c.Completed
 }
 
 // Resolved reports whether the notes contain a resolution keyword or the

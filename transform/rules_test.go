@@ -68,31 +68,28 @@ func TestEscalated(t *testing.T) {
 }
 
 func TestResolved(t *testing.T) {
-	ans := at("2026-08-03T10:00:05Z")
+	// Connected and Completed are set by the providers' decoders (their
+	// tests pin which provider statuses set them); the rule knows no
+	// provider.
 	tests := []struct {
-		name     string
-		prov     string
-		status   string
-		answered *time.Time
-		notes    []string
-		tags     []string
-		want     bool
+		name                 string
+		connected, completed bool
+		notes                []string
+		tags                 []string
+		want                 bool
 	}{
-		{"aircall done answered", model.ProviderAircall, "done", &ans, nil, nil, true},
-		{"aircall done not answered", model.ProviderAircall, "done", nil, nil, nil, false},
-		{"aircall answered not done", model.ProviderAircall, "answered", &ans, nil, nil, false},
-		{"aircall missed with resolved note", model.ProviderAircall, "done", nil, []string{"Issue Resolved"}, nil, true},
-		{"fixed", model.ProviderAircall, "done", nil, []string{"password reset, FIXED"}, nil, true},
-		{"satisfied", model.ProviderAircall, "initial", nil, []string{"customer satisfied"}, nil, true},
-		{"keyword only in tag does not resolve", model.ProviderAircall, "done", nil, nil, []string{"resolved"}, false},
-		{"rc connected", model.ProviderRingCentral, "Call connected", nil, nil, nil, true},
-		{"rc accepted", model.ProviderRingCentral, "Accepted", nil, nil, nil, true},
-		{"rc missed", model.ProviderRingCentral, "Missed", nil, nil, nil, false},
-		{"rc voicemail", model.ProviderRingCentral, "Voicemail", nil, nil, nil, false},
+		{"connected and completed", true, true, nil, nil, true},
+		{"completed, never connected", false, true, nil, nil, false},
+		{"connected, not completed", true, false, nil, nil, false},
+		{"missed with resolved note", false, true, []string{"Issue Resolved"}, nil, true},
+		{"fixed", false, false, []string{"password reset, FIXED"}, nil, true},
+		{"satisfied", false, false, []string{"customer satisfied"}, nil, true},
+		{"keyword only in tag does not resolve", false, true, nil, []string{"resolved"}, false},
+		{"nothing", false, false, nil, nil, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := &model.Call{Provider: tt.prov, ProviderStatus: tt.status, AnsweredAt: tt.answered, Notes: tt.notes, Tags: tt.tags}
+			c := &model.Call{Connected: tt.connected, Completed: tt.completed, Notes: tt.notes, Tags: tt.tags}
 			if got := Resolved(c); got != tt.want {
 				t.Fatalf("Resolved = %v, want %v", got, tt.want)
 			}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"os"
 	"sort"
@@ -11,7 +10,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/phonesignals/phonesignals/internal/model"
+	"github.com/phonesignals/phonesignals/ingest"
 	"github.com/phonesignals/phonesignals/internal/secret"
 	"github.com/phonesignals/phonesignals/internal/store"
 )
@@ -23,11 +22,14 @@ func migrateCommand() *cli.Command {
 		Action: func(c *cli.Context) error {
 			e := newEnv(c)
 			defer e.close()
-			cfg, err := e.clickhouseConfig(c.Context)
+			addr, err := e.clickhouseAddr(c.Context)
 			if err != nil {
 				return err
 			}
-			addr := cfg.Addr
+			cfg, err := storeConfig(c, addr)
+			if err != nil {
+				return err
+			}
 			st, err := store.Open(c.Context, cfg)
 			if err != nil {
 				return err
@@ -51,33 +53,6 @@ func migrateCommand() *cli.Command {
 	}
 }
 
-// credentials are what `org connect` seals into orgs.credentials.
-type credentials struct {
-	APIID        string `json:"api_id,omitempty"`
-	APIToken     string `json:"api_token,omitempty"`
-	ClientID     string `json:"client_id,omitempty"`
-	ClientSecret string `json:"client_secret,omitempty"`
-	JWT          string `json:"jwt,omitempty"`
-}
-
-func credentialsAAD(org string) string  { return "org:" + org + ":credentials" }
-func webhookTokenAAD(org string) string { return "org:" + org + ":webhook_token" }
-
-func openCredentials(box *secret.Box, o store.Org) (credentials, error) {
-	var cr credentials
-	if o.Credentials == "" {
-		return cr, fmt.Errorf("org %s has no credentials: run `phonesignals org connect --org %s ...`", o.Name, o.Name)
-	}
-	plain, err := box.OpenString(o.Credentials, credentialsAAD(o.Name))
-	if err != nil {
-		return cr, fmt.Errorf("opening the credentials of org %s: %w", o.Name, err)
-	}
-	if err := json.Unmarshal([]byte(plain), &cr); err != nil {
-		return cr, fmt.Errorf("decoding the credentials of org %s: %w", o.Name, err)
-	}
-	return cr, nil
-}
-
 func readSecretFile(flag, path string) (string, error) {
 	if path == "" {
 		return "", nil
@@ -93,7 +68,7 @@ func readSecretFile(flag, path string) (string, error) {
 	return s, nil
 }
 
-func orgCommand() *cli.Command {
+func orgCommand(reg *ingest.Registry) *cli.Command {
 	orgFlag := &cli.StringFlag{Name: "org", Usage: "org name", Required: true}
 	return &cli.Command{
 		Name:  "org",
@@ -102,8 +77,11 @@ func orgCommand() *cli.Command {
 			{
 				Name:  "add",
 				Usage: "create an org with its phone provider (one provider per org)",
-				Flags: []cli.Flag{orgFlag, &cli.StringFlag{Name: "provider", Usage: "aircall or ringcentral", Required: true}},
+				Flags: []cli.Flag{orgFlag, &cli.StringFlag{Name: "provider", Usage: strings.Join(reg.Names(), " or "), Required: true}},
 				Action: storeAction(func(c *cli.Context, e *env, st *store.Store) error {
+					if _, err := reg.Lookup(c.String("provider")); err != nil {
+						return err
+					}
 					created, err := st.AddOrg(c.Context, c.String("org"), c.String("provider"))
 					if err != nil {
 						return err
@@ -117,21 +95,9 @@ func orgCommand() *cli.Command {
 				}),
 			},
 			{
-				Name:  "connect",
-				Usage: "store the org's provider credentials, encrypted with the master key",
-				Flags: []cli.Flag{
-					orgFlag,
-					&cli.StringFlag{Name: "api-url", Usage: "override the provider's base URL"},
-					&cli.StringFlag{Name: "api-id", Usage: "Aircall API ID"},
-					&cli.StringFlag{Name: "api-token-file", Usage: "file holding the Aircall API token"},
-					&cli.StringFlag{Name: "webhook-token-file", Usage: "file holding the Aircall webhook token"},
-					&cli.StringFlag{Name: "client-id", Usage: "RingCentral app client id"},
-					&cli.StringFlag{Name: "client-secret-file", Usage: "file holding the RingCentral client secret"},
-					&cli.StringFlag{Name: "jwt-file", Usage: "file holding the RingCentral JWT credential"},
-					&cli.StringFlag{Name: "account-id", Usage: "RingCentral account id (default ~, the authenticated account)"},
-					&cli.StringFlag{Name: "transcripts", Usage: "Aircall transcripts: on or off (default off)"},
-					&cli.StringSliceFlag{Name: "setting", Usage: "provider setting `KEY=VALUE` (repeatable): rate_limit, mode, per_page"},
-				},
+				Name:   "connect",
+				Usage:  "store the org's provider credentials, encrypted with the master key",
+				Flags:  connectFlags(orgFlag, reg),
 				Action: orgConnect,
 			},
 			{
@@ -160,6 +126,27 @@ func orgCommand() *cli.Command {
 	}
 }
 
+// connectFlags are the flags of `org connect`: the common ones and every
+// registered provider's credential flags.
+func connectFlags(orgFlag cli.Flag, reg *ingest.Registry) []cli.Flag {
+	flags := []cli.Flag{orgFlag, &cli.StringFlag{Name: "api-url", Usage: "override the provider's base URL"}}
+	seen := map[string]bool{}
+	for _, p := range reg.All() {
+		for _, f := range p.Credentials {
+			if !seen[f.Flag] {
+				seen[f.Flag] = true
+				flags = append(flags, &cli.StringFlag{Name: f.Flag, Usage: f.Usage})
+			}
+		}
+	}
+	return append(flags,
+		&cli.StringFlag{Name: "webhook-token-file", Usage: "file holding the webhook token (providers with webhooks)"},
+		&cli.StringFlag{Name: "account-id", Usage: "provider account id (RingCentral; default ~, the authenticated account)"},
+		&cli.StringFlag{Name: "transcripts", Usage: "transcripts (providers with webhooks): on or off (default off)"},
+		&cli.StringSliceFlag{Name: "setting", Usage: "provider setting `KEY=VALUE` (repeatable): rate_limit, mode, per_page"},
+	)
+}
+
 func orgConnect(c *cli.Context) error {
 	e := newEnv(c)
 	defer e.close()
@@ -175,60 +162,127 @@ func orgConnect(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	var cr credentials
+	p, err := providersOf(c).Lookup(o.Provider)
+	if err != nil {
+		return fmt.Errorf("org %s: %w", o.Name, err)
+	}
+	cr := map[string]string{}
 	if o.Credentials != "" {
 		if cr, err = openCredentials(box, o); err != nil {
 			return err
 		}
 	}
+	probs := foreignFlags(c, providersOf(c), p, o.Name)
+	probs = append(probs, readCredentials(c, p, cr)...)
+	probs = append(probs, connectOptions(c, box, p, &o)...)
+	if len(probs) > 0 {
+		return fmt.Errorf("org connect %s:\n  %s", o.Name, strings.Join(probs, "\n  "))
+	}
+	if c.IsSet("api-url") {
+		o.APIURL = c.String("api-url")
+	}
+	if err := sealCredentials(box, &o, cr); err != nil {
+		return err
+	}
+	if err := st.SaveOrg(c.Context, o); err != nil {
+		return err
+	}
+	fmt.Printf("org %s connected to %s (credentials stored encrypted", o.Name, o.Provider)
+	if o.APIURL != "" {
+		fmt.Printf(", API %s", o.APIURL)
+	}
+	fmt.Println(")")
+	return nil
+}
+
+// providerFlags are the `org connect` flags p accepts beyond the common ones.
+func providerFlags(p ingest.Provider) []string {
+	var out []string
+	for _, f := range p.Credentials {
+		out = append(out, f.Flag)
+	}
+	if p.Webhooks {
+		out = append(out, "webhook-token-file", "transcripts")
+	}
+	if p.AccountID {
+		out = append(out, "account-id")
+	}
+	return out
+}
+
+// foreignFlags names every flag set that belongs to another provider.
+func foreignFlags(c *cli.Context, reg *ingest.Registry, p ingest.Provider, org string) []string {
+	own := map[string]bool{}
+	for _, f := range providerFlags(p) {
+		own[f] = true
+	}
 	var probs []string
-	switch o.Provider {
-	case model.ProviderAircall:
-		for _, f := range []string{"client-id", "client-secret-file", "jwt-file", "account-id"} {
-			if c.IsSet(f) {
-				probs = append(probs, fmt.Sprintf("--%s is a RingCentral flag; org %s uses Aircall", f, o.Name))
+	reported := map[string]bool{}
+	for _, other := range reg.All() {
+		for _, f := range providerFlags(other) {
+			if own[f] || reported[f] || !c.IsSet(f) {
+				continue
 			}
-		}
-		if v := c.String("api-id"); v != "" {
-			cr.APIID = v
-		}
-		tok, err := readSecretFile("api-token-file", c.String("api-token-file"))
-		if err != nil {
-			probs = append(probs, err.Error())
-		} else if tok != "" {
-			cr.APIToken = tok
-		}
-		if cr.APIID == "" || cr.APIToken == "" {
-			probs = append(probs, "Aircall needs --api-id and --api-token-file (Aircall → Integrations & API → API keys; the token is not the API key shown in the UI)")
-		}
-	case model.ProviderRingCentral:
-		for _, f := range []string{"api-id", "api-token-file", "webhook-token-file", "transcripts"} {
-			if c.IsSet(f) {
-				probs = append(probs, fmt.Sprintf("--%s is an Aircall flag; org %s uses RingCentral", f, o.Name))
-			}
-		}
-		if v := c.String("client-id"); v != "" {
-			cr.ClientID = v
-		}
-		for _, f := range []struct {
-			flag string
-			dst  *string
-		}{{"client-secret-file", &cr.ClientSecret}, {"jwt-file", &cr.JWT}} {
-			v, err := readSecretFile(f.flag, c.String(f.flag))
-			if err != nil {
-				probs = append(probs, err.Error())
-			} else if v != "" {
-				*f.dst = v
-			}
-		}
-		if cr.ClientID == "" || cr.ClientSecret == "" || cr.JWT == "" {
-			probs = append(probs, "RingCentral needs --client-id, --client-secret-file and --jwt-file (from the RingCentral Developer Console)")
-		}
-		if c.IsSet("account-id") {
-			o.AccountID = c.String("account-id")
+			reported[f] = true
+			probs = append(probs, fmt.Sprintf("--%s is %s %s flag; org %s uses %s", f, article(other.Title), other.Title, org, p.Title))
 		}
 	}
-	if c.IsSet("webhook-token-file") {
+	return probs
+}
+
+// article is "an" before a vowel sound of the usual kind, else "a".
+func article(word string) string {
+	if word != "" && strings.ContainsRune("AEIOUaeiou", rune(word[0])) {
+		return "an"
+	}
+	return "a"
+}
+
+// readCredentials sets cr from p's credential flags and names what is
+// wrong or still missing.
+func readCredentials(c *cli.Context, p ingest.Provider, cr map[string]string) []string {
+	var probs []string
+	for _, f := range p.Credentials {
+		v := c.String(f.Flag)
+		if f.File {
+			var err error
+			if v, err = readSecretFile(f.Flag, v); err != nil {
+				probs = append(probs, err.Error())
+				continue
+			}
+		}
+		if v != "" {
+			cr[f.Key] = v
+		}
+	}
+	var need []string
+	missing := false
+	for _, f := range p.Credentials {
+		need = append(need, "--"+f.Flag)
+		missing = missing || cr[f.Key] == ""
+	}
+	if missing {
+		probs = append(probs, fmt.Sprintf("%s needs %s %s", p.Title, joinAnd(need), p.CredentialsHint))
+	}
+	return probs
+}
+
+// joinAnd joins "a", "b" and "c" as "a, b and c".
+func joinAnd(s []string) string {
+	if len(s) <= 1 {
+		return strings.Join(s, "")
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " and " + s[len(s)-1]
+}
+
+// connectOptions applies the account id, webhook token, transcripts and
+// settings flags to o.
+func connectOptions(c *cli.Context, box *secret.Box, p ingest.Provider, o *store.Org) []string {
+	var probs []string
+	if p.AccountID && c.IsSet("account-id") {
+		o.AccountID = c.String("account-id")
+	}
+	if p.Webhooks && c.IsSet("webhook-token-file") {
 		tok, err := readSecretFile("webhook-token-file", c.String("webhook-token-file"))
 		if err != nil {
 			probs = append(probs, err.Error())
@@ -256,26 +310,7 @@ func orgConnect(c *cli.Context) error {
 		}
 		o.Settings[k] = v
 	}
-	if len(probs) > 0 {
-		return fmt.Errorf("org connect %s:\n  %s", o.Name, strings.Join(probs, "\n  "))
-	}
-	if c.IsSet("api-url") {
-		o.APIURL = c.String("api-url")
-	}
-	plain, err := json.Marshal(cr)
-	if err != nil {
-		return err
-	}
-	o.Credentials = box.SealString(string(plain), credentialsAAD(o.Name))
-	if err := st.SaveOrg(c.Context, o); err != nil {
-		return err
-	}
-	fmt.Printf("org %s connected to %s (credentials stored encrypted", o.Name, o.Provider)
-	if o.APIURL != "" {
-		fmt.Printf(", API %s", o.APIURL)
-	}
-	fmt.Println(")")
-	return nil
+	return probs
 }
 
 func employeesCommand() *cli.Command {
@@ -287,7 +322,8 @@ func employeesCommand() *cli.Command {
 				Name:      "import",
 				Usage:     "import or update employees from a CSV with header " + strings.Join(store.EmployeesHeader, ","),
 				ArgsUsage: "FILE.csv",
-				Flags:     []cli.Flag{&cli.StringFlag{Name: "org", Required: true, Usage: "org name"}},
+				Flags: []cli.Flag{&cli.StringFlag{Name: "org", Required: true, Usage: "org name"},
+					&cli.BoolFlag{Name: "move", Usage: "let rows take provider users mapped to other employees (those keep no provider user)"}},
 				Action: func(c *cli.Context) error {
 					if c.NArg() != 1 {
 						return fmt.Errorf("employees import: want exactly one FILE.csv, got %d arguments", c.NArg())
@@ -310,8 +346,12 @@ func employeesCommand() *cli.Command {
 					if _, err := st.GetOrg(c.Context, c.String("org")); err != nil {
 						return err
 					}
-					if err := st.ImportEmployees(c.Context, c.String("org"), emps); err != nil {
+					moved, err := st.ImportEmployeesWith(c.Context, c.String("org"), emps, store.ImportOptions{Move: c.Bool("move")})
+					if err != nil {
 						return err
+					}
+					for _, m := range moved {
+						fmt.Printf("moved provider user %s from employee %s to %s\n", m.ProviderUserID, m.From, m.To)
 					}
 					cohorts := map[string]int{}
 					for _, e := range emps {

@@ -9,8 +9,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/phonesignals/phonesignals/ingest"
-	"github.com/phonesignals/phonesignals/ingest/ringcentral"
-	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/internal/store"
 )
 
@@ -56,11 +54,15 @@ func runDoctor(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	p, err := providersOf(c).Lookup(o.Provider)
+	if err != nil {
+		return fmt.Errorf("org %s: %w", o.Name, err)
+	}
 	d := &doctor{}
 	fmt.Printf("doctor: org %s (%s)\n", o.Name, o.Provider)
 
 	// 1. Credentials, for real.
-	credsOK := d.checkCredentials(ctx, e, st, o, c.Bool("offline"))
+	credsOK := d.checkCredentials(ctx, e, st, p, o, c.Bool("offline"))
 
 	// 2. Mapping.
 	emps, err := st.Employees(ctx, o.Name)
@@ -79,9 +81,9 @@ func runDoctor(c *cli.Context) error {
 		d.fix("phonesignals employees import --org %s FILE.csv (header employee_id,name,email,cohort,provider_user_id)", o.Name)
 	case mapped == 0:
 		d.fail("%d employees but none has a provider_user_id: a missing mapping returns no calls", len(emps))
-		d.fix("fill provider_user_id (%s) in the CSV and import it again", userIDName(o.Provider))
+		d.fix("fill provider_user_id (%s) in the CSV and import it again", p.UserIDName)
 	default:
-		d.ok("%d employees, %d mapped to their %s id", len(emps), mapped, userIDName(o.Provider))
+		d.ok("%d employees, %d mapped to their %s id", len(emps), mapped, p.UserIDName)
 	}
 	far := time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
 	un, err := st.UnmappedUsers(ctx, o.Name, far, time.Now().AddDate(10, 0, 0))
@@ -98,7 +100,7 @@ func runDoctor(c *cli.Context) error {
 		unmappedUsers = append(unmappedUsers, fmt.Sprintf("%s (%d calls)", u.UserID, u.Calls))
 	}
 	if len(unmappedUsers) > 0 {
-		d.warn("%d %ss have calls but no employee mapping: %v", len(unmappedUsers), userIDName(o.Provider), firstN(unmappedUsers, 8))
+		d.warn("%d %ss have calls but no employee mapping: %v", len(unmappedUsers), p.UserIDName, firstN(unmappedUsers, 8))
 		d.fix("add them to the roster if they are employees under review; their calls are kept and count once mapped")
 	}
 	if noUser > 0 {
@@ -154,7 +156,7 @@ func runDoctor(c *cli.Context) error {
 			}
 		case counted == 0:
 			d.fail("cycle %s (%s): %d calls loaded but none belongs to a mapped employee", cy.ID, span, cc.Calls)
-			d.fix("map the %ss listed above to employees", userIDName(o.Provider))
+			d.fix("map the %ss listed above to employees", p.UserIDName)
 		default:
 			d.ok("cycle %s (%s): %d calls loaded, %d count for mapped employees", cy.ID, span, cc.Calls, counted)
 		}
@@ -174,7 +176,7 @@ func runDoctor(c *cli.Context) error {
 	}
 
 	// 5. Webhooks and 6. dead letters.
-	if o.Provider == model.ProviderAircall {
+	if p.Webhooks {
 		ws, err := st.WebhookStats(ctx, o.Name)
 		if err != nil {
 			return err
@@ -212,8 +214,9 @@ func runDoctor(c *cli.Context) error {
 				d.warn("transcripts: %d %s, last: %s", tr.N, tr.Label, tr.Note)
 			}
 		}
-	} else {
-		d.ok("escalated_calls is not available for RingCentral (its call log has no notes or tags); reviews show n/a, not 0")
+	}
+	if p.NoEscalation != "" {
+		d.ok("escalated_calls is not available for %s (%s); reviews show n/a, not 0", p.Title, p.NoEscalation)
 	}
 	dls, err := st.DeadLetterStats(ctx, o.Name)
 	if err != nil {
@@ -231,7 +234,7 @@ func runDoctor(c *cli.Context) error {
 
 // checkCredentials makes one real, minimal request with the stored
 // credentials (a one-minute window into a throwaway sink).
-func (d *doctor) checkCredentials(ctx context.Context, e *env, st *store.Store, o store.Org, offline bool) bool {
+func (d *doctor) checkCredentials(ctx context.Context, e *env, st *store.Store, p ingest.Provider, o store.Org, offline bool) bool {
 	if o.Credentials == "" {
 		d.fail("no credentials stored")
 		d.fix("phonesignals org connect --org %s ...", o.Name)
@@ -251,7 +254,13 @@ func (d *doctor) checkCredentials(ctx context.Context, e *env, st *store.Store, 
 		d.fail("cannot open the stored credentials: %v", err)
 		return false
 	}
-	src, err := newSource(box, o, nil)
+	cr, err := openCredentials(box, o)
+	if err != nil {
+		d.fail("%v", err)
+		return false
+	}
+	oc := orgConfig(o, cr, nil)
+	src, err := p.NewSource(oc)
 	if err != nil {
 		d.fail("%v", err)
 		return false
@@ -276,20 +285,17 @@ func (d *doctor) checkCredentials(ctx context.Context, e *env, st *store.Store, 
 	case errors.As(err, &ae):
 		d.fail("%s rejected the credentials (HTTP %d)", o.Provider, ae.Status)
 		d.fix("%s", ae.Hint)
-	case errors.Is(err, ringcentral.ErrAccountNotFound):
-		d.fail("RingCentral does not know account %q", accountHint(o))
-		d.fix("set the org's account id (extra_config.account_id) with `phonesignals org connect --org %s --account-id ID`, or ~ for the JWT user's own account", o.Name)
 	default:
+		if p.Diagnose != nil {
+			if problem, fix, ok := p.Diagnose(err, oc); ok {
+				d.fail("%s", problem)
+				d.fix("%s", fix)
+				return false
+			}
+		}
 		d.fail("could not reach %s at %s: %v", o.Provider, apiName(o), err)
 	}
 	return false
-}
-
-func userIDName(provider string) string {
-	if provider == model.ProviderRingCentral {
-		return "RingCentral extension"
-	}
-	return "Aircall user"
 }
 
 func accountHint(o store.Org) string {

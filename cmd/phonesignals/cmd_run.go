@@ -8,10 +8,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/phonesignals/phonesignals/ingest/aircall"
-	"github.com/phonesignals/phonesignals/ingest/ringcentral"
+	"github.com/phonesignals/phonesignals/ingest"
 	"github.com/phonesignals/phonesignals/internal/bus"
-	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/internal/secret"
 	"github.com/phonesignals/phonesignals/internal/store"
 	"github.com/phonesignals/phonesignals/load"
@@ -33,8 +31,13 @@ func runCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			stopOps, err := serveOps(c, readiness(st, bcfg), &bcfg)
+			if err != nil {
+				return err
+			}
+			defer stopOps()
 			start := time.Now()
-			stats, err := transformUntil(c.Context, bcfg, box, st, c.Int("max-batch"), c.Bool("until-idle"))
+			stats, err := transformUntil(c.Context, providersOf(c), bcfg, box, st, c.Int("max-batch"), c.Bool("until-idle"))
 			if err != nil {
 				return err
 			}
@@ -45,21 +48,13 @@ func runCommand() *cli.Command {
 	}
 }
 
-// decoders maps each provider to its raw-call decoder.
-func decoders() map[string]transform.Decoder {
-	return map[string]transform.Decoder{
-		model.ProviderAircall:     aircall.Decode,
-		model.ProviderRingCentral: ringcentral.Decode,
-	}
-}
-
-func transformUntil(ctx context.Context, bcfg bus.Config, box *secret.Box, st *store.Store, maxBatch int, untilIdle bool) (transform.Stats, error) {
+func transformUntil(ctx context.Context, reg *ingest.Registry, bcfg bus.Config, box *secret.Box, st *store.Store, maxBatch int, untilIdle bool) (transform.Stats, error) {
 	ld, err := load.New(load.Config{Conn: st.Conn()})
 	if err != nil {
 		return transform.Stats{}, err
 	}
 	cons, err := transform.New(transform.Config{
-		Bus: bcfg, Box: box, Decoders: decoders(), Writer: ld, DeadLetters: st, MaxBatch: maxBatch,
+		Bus: bcfg, Box: box, Decoders: reg.Decoders(), Writer: timedWriter{ld}, DeadLetters: st, MaxBatch: maxBatch,
 		Logger: slog.Default(),
 	})
 	if err != nil {

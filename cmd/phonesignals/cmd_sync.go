@@ -59,6 +59,13 @@ func syncCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			if c.Bool("follow") {
+				stopOps, err := serveOps(c, readiness(st, bcfg), nil)
+				if err != nil {
+					return err
+				}
+				defer stopOps()
+			}
 			pub, err := bus.NewPublisher(bcfg, box, bus.TopicRaw)
 			if err != nil {
 				return err
@@ -75,7 +82,7 @@ func syncCommand() *cli.Command {
 				}
 				w = ingest.Window{From: cy.Start, To: cy.End}
 			}
-			src, err := newSource(box, o, nil)
+			src, err := newSource(providersOf(c), box, o, nil)
 			if err != nil {
 				return err
 			}
@@ -195,7 +202,7 @@ func syncWindow(c *cli.Context, now time.Time) (ingest.Window, string, error) {
 
 // runSync runs the sync of window w with progress and records the run (and
 // its error) for `doctor`.
-func runSync(ctx context.Context, st *store.Store, src *providerSource, o store.Org, w ingest.Window, restart bool, sink ingest.Sink) (ingest.SyncResult, error) {
+func runSync(ctx context.Context, st *store.Store, src ingest.Source, o store.Org, w ingest.Window, restart bool, sink ingest.Sink) (ingest.SyncResult, error) {
 	users, err := mappedUsers(ctx, st, o.Name)
 	if err != nil {
 		return ingest.SyncResult{}, err

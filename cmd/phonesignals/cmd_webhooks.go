@@ -14,7 +14,6 @@ import (
 
 	"github.com/phonesignals/phonesignals/ingest/aircall"
 	"github.com/phonesignals/phonesignals/internal/bus"
-	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/internal/secret"
 	"github.com/phonesignals/phonesignals/internal/store"
 )
@@ -46,6 +45,16 @@ func webhooksServe(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	inProcess := c.Bool("transform") || (!c.IsSet("transform") && e.embedded != nil)
+	var lagOf *bus.Config // the transform's lag, when it runs here
+	if inProcess {
+		lagOf = &bcfg
+	}
+	stopOps, err := serveOps(c, readiness(st, bcfg), lagOf)
+	if err != nil {
+		return err
+	}
+	defer stopOps()
 	raw, err := bus.NewPublisher(bcfg, box, bus.TopicRaw)
 	if err != nil {
 		return err
@@ -74,9 +83,9 @@ func webhooksServe(c *cli.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return srv.Run(gctx) })
 	g.Go(func() error { return runTranscriptWorker(gctx, bcfg, box, st) })
-	if c.Bool("transform") || (!c.IsSet("transform") && e.embedded != nil) {
+	if inProcess {
 		g.Go(func() error {
-			_, err := transformUntil(gctx, bcfg, box, st, 20000, false)
+			_, err := transformUntil(gctx, providersOf(c), bcfg, box, st, 20000, false)
 			return err
 		})
 	}
@@ -113,7 +122,7 @@ func (d *orgDirectory) WebhookOrgs(ctx context.Context) ([]aircall.WebhookOrg, e
 		if err != nil {
 			return nil, err
 		}
-		if o.Provider != model.ProviderAircall || o.WebhookToken == "" {
+		if o.Provider != aircall.Provider.Name || o.WebhookToken == "" {
 			continue
 		}
 		tok, err := d.box.OpenString(o.WebhookToken, webhookTokenAAD(o.Name))
@@ -180,17 +189,19 @@ func handleTranscriptRecord(ctx context.Context, box *secret.Box, st *store.Stor
 	if err != nil {
 		return err
 	}
-	if !o.Transcripts || o.Provider != model.ProviderAircall {
+	if !o.Transcripts || o.Provider != aircall.Provider.Name {
 		return nil
 	}
 	key := o.Name + "|" + o.Credentials + "|" + o.APIURL
 	c, ok := clients[key]
 	if !ok {
-		src, err := newSource(box, o, nil)
+		cr, err := openCredentials(box, o)
 		if err != nil {
 			return err
 		}
-		c = src.aircall
+		if c, err = aircall.NewClient(orgConfig(o, cr, nil)); err != nil {
+			return err
+		}
 		clients[key] = c
 	}
 	return aircall.HandleTranscriptEvent(ctx, rc, c, st.TranscriptStore())

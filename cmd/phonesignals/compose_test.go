@@ -217,6 +217,9 @@ func TestComposeMountsExist(t *testing.T) {
 // flags' EnvVars plus the master key.
 func binaryEnvNames() map[string]bool {
 	names := map[string]bool{secret.EnvKey: true}
+	for _, n := range secretEnvNames {
+		names[n] = true
+	}
 	var walk func(flags []cli.Flag, cmds []*cli.Command)
 	walk = func(flags []cli.Flag, cmds []*cli.Command) {
 		for _, f := range flags {
@@ -284,6 +287,27 @@ func TestComposeDependsOn(t *testing.T) {
 	for _, name := range []string{"run", "webhooks", "phonesignals", "grafana"} {
 		if f.Services[name].DependsOn["migrate"].Condition != "service_completed_successfully" {
 			t.Errorf("service %s must depend on migrate with service_completed_successfully", name)
+		}
+	}
+}
+
+// TestComposeLongRunningHealth: the services that run for good report
+// ready only when their dependencies answer, through the binary itself
+// (the distroless image has no shell or curl) on the metrics address.
+func TestComposeLongRunningHealth(t *testing.T) {
+	f := loadCompose(t)
+	for _, name := range []string{"run", "webhooks"} {
+		s := f.Services[name]
+		addr := s.Environment["PHONESIGNALS_METRICS_ADDR"]
+		_, port, ok := strings.Cut(addr, ":")
+		if !ok {
+			t.Errorf("service %s: PHONESIGNALS_METRICS_ADDR %q: want HOST:PORT", name, addr)
+			continue
+		}
+		test := commandList(t, s.Healthcheck["test"])
+		want := []string{"CMD", "/usr/local/bin/phonesignals", "healthcheck", "http://127.0.0.1:" + port + "/readyz"}
+		if !slices.Equal(test, want) {
+			t.Errorf("service %s: healthcheck %q, want %q", name, test, want)
 		}
 	}
 }

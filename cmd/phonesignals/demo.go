@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -48,7 +47,7 @@ func demoCommand() *cli.Command {
 type demoOrg struct {
 	org     *fixture.Org
 	url     string
-	creds   credentials
+	creds   map[string]string
 	setting map[string]string
 }
 
@@ -107,9 +106,9 @@ func runDemo(c *cli.Context) error {
 	}
 	defer stop2()
 	orgs := []demoOrg{
-		{org: acme, url: acmeURL + "/v1", creds: credentials{APIID: "demo-id", APIToken: "demo-token"},
+		{org: acme, url: acmeURL + "/v1", creds: map[string]string{"api_id": "demo-id", "api_token": "demo-token"},
 			setting: map[string]string{"rate_limit": "100000"}},
-		{org: globex, url: globexURL, creds: credentials{ClientID: "demo-client", ClientSecret: "demo-secret", JWT: "demo.jwt.credential"},
+		{org: globex, url: globexURL, creds: map[string]string{"client_id": "demo-client", "client_secret": "demo-secret", "jwt": "demo.jwt.credential"},
 			setting: map[string]string{"heavy_limit": "100000", "heavy_window": "1m", "auth_limit": "1000", "mode": "account"}},
 	}
 	for _, d := range orgs {
@@ -135,7 +134,7 @@ func runDemo(c *cli.Context) error {
 		if err != nil {
 			return err
 		}
-		src, err := newSource(box, o, nil)
+		src, err := newSource(providersOf(c), box, o, nil)
 		if err != nil {
 			return err
 		}
@@ -153,7 +152,7 @@ func runDemo(c *cli.Context) error {
 	}
 
 	step(5, "transforming (Arrow, rules "+transform.RulesVersion+") and loading into ClickHouse")
-	stats, err := transformUntil(ctx, bcfg, box, st, 20000, true)
+	stats, err := transformUntil(ctx, providersOf(c), bcfg, box, st, 20000, true)
 	if err != nil {
 		return err
 	}
@@ -228,18 +227,13 @@ func runDemo(c *cli.Context) error {
 	fmt.Printf("\nverified: all %d review numbers (every employee, metric and cycle, plus cohort sizes and medians) equal an independent computation over the generated calls\n", checked)
 	fmt.Printf("done in %s\n", time.Since(start).Round(100*time.Millisecond))
 	port := chAddr[strings.LastIndex(chAddr, ":")+1:]
-	client := "clickhouse-client --port " + port
-	if st.Config().Password != "" {
-		// The shell reads the password from its 0600 file; it is never printed.
-		client += ` --password "$(cat ` + filepath.Join(e.dataDir, "clickhouse", "password") + `)"`
-	}
 	fmt.Printf(`
 Query it:
-  %[1]s -d %[2]s -q "SELECT employee_id, total_calls, avg_duration_sec, resolved_calls FROM employee_cycle_metrics WHERE org = 'acme' AND cycle_id = '%[3]s' ORDER BY total_calls DESC LIMIT 5"
-  %[1]s -d %[2]s -q "SELECT * FROM cohort_cycle_baselines WHERE org = 'acme'"
-  ./bin/phonesignals --data-dir %[5]s review --org acme --employee E001 --cycle %[3]s --format json
+  clickhouse-client --port %[1]s -d %[2]s -q "SELECT employee_id, total_calls, avg_duration_sec, resolved_calls FROM employee_cycle_metrics WHERE org = 'acme' AND cycle_id = '%[3]s' ORDER BY total_calls DESC LIMIT 5"
+  clickhouse-client --port %[1]s -d %[2]s -q "SELECT * FROM cohort_cycle_baselines WHERE org = 'acme'"
+  ./bin/phonesignals --clickhouse 127.0.0.1:%[1]s review --org acme --employee E001 --cycle %[3]s --format json
 The local ClickHouse server keeps running (data in %[4]s); stop it with: ./bin/phonesignals clickhouse stop
-`, client, st.Config().Database, acme.Cycles[1].ID, filepath.Join(e.dataDir, "clickhouse"), e.dataDir)
+`, port, st.Config().Database, acme.Cycles[1].ID, filepath.Join(e.dataDir, "clickhouse"))
 	return nil
 }
 
@@ -276,12 +270,10 @@ func demoConfigure(ctx context.Context, st *store.Store, box *secret.Box, dataDi
 	if err != nil {
 		return err
 	}
-	plain, err := json.Marshal(d.creds)
-	if err != nil {
+	o.APIURL, o.Settings = d.url, d.setting
+	if err := sealCredentials(box, &o, d.creds); err != nil {
 		return err
 	}
-	o.APIURL, o.Settings = d.url, d.setting
-	o.Credentials = box.SealString(string(plain), credentialsAAD(o.Name))
 	if o.Provider == model.ProviderAircall {
 		o.WebhookToken = box.SealString(demoWebhookToken, webhookTokenAAD(o.Name))
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -40,48 +39,18 @@ func (e *env) close() {
 	e.closers = nil
 }
 
-// clickhouseConfig says how to reach ClickHouse: --clickhouse, or the
-// local server under the data dir (started or reused) with its password.
-// The local server keeps running after the command so it can be queried;
-// `phonesignals demo` and `clickhouse status` print how.
-func (e *env) clickhouseConfig(ctx context.Context) (store.Config, error) {
-	cfg := store.Config{Database: e.c.String("database")}
+// clickhouseAddr returns --clickhouse, or starts (or reuses) the local
+// server under the data dir. The local server keeps running after the
+// command so it can be queried; `phonesignals demo` prints how.
+func (e *env) clickhouseAddr(ctx context.Context) (string, error) {
 	if a := e.c.String("clickhouse"); a != "" {
-		cfg.Addr = a
-		return cfg, nil
+		return a, nil
 	}
-	if err := ownerOnlyDir(e.dataDir); err != nil {
-		return cfg, err
-	}
-	dir := filepath.Join(e.dataDir, "clickhouse")
-	srv, err := chserver.Ensure(ctx, chserver.Config{Dir: dir, Install: true})
+	srv, err := chserver.Ensure(ctx, chserver.Config{Dir: filepath.Join(e.dataDir, "clickhouse"), Install: true})
 	if err != nil {
-		return cfg, fmt.Errorf("starting the local ClickHouse server (or pass --clickhouse HOST:PORT): %w", err)
+		return "", fmt.Errorf("starting the local ClickHouse server (or pass --clickhouse HOST:PORT): %w", err)
 	}
-	cfg.Addr, cfg.Username, cfg.Password = srv.Addr(), srv.User(), srv.Password()
-	// Every new connection dials where the local server is now: after a
-	// `clickhouse stop` and `start` (on other ports if its own were
-	// taken), long-running commands reconnect by themselves.
-	cfg.Dial = func(ctx context.Context, addr string) (net.Conn, error) {
-		if now, err := chserver.CurrentAddr(dir); err == nil {
-			addr = now
-		}
-		var d net.Dialer
-		return d.DialContext(ctx, "tcp", addr)
-	}
-	return cfg, nil
-}
-
-// ownerOnlyDir creates the data dir, or restricts an existing one, to its
-// owner: it holds the master key, the ClickHouse password and data.
-func ownerOnlyDir(dir string) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("creating the data dir %s: %w", dir, err)
-	}
-	if err := os.Chmod(dir, 0o700); err != nil {
-		return fmt.Errorf("restricting the data dir %s to its owner: %w", dir, err)
-	}
-	return nil
+	return srv.Addr(), nil
 }
 
 // store opens ClickHouse and applies pending migrations, so every command
@@ -90,7 +59,11 @@ func (e *env) store(ctx context.Context) (*store.Store, error) {
 	if e.st != nil {
 		return e.st, nil
 	}
-	cfg, err := e.clickhouseConfig(ctx)
+	addr, err := e.clickhouseAddr(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := storeConfig(e.c, addr)
 	if err != nil {
 		return nil, err
 	}
@@ -119,6 +92,9 @@ func (e *env) bus(ctx context.Context) (bus.Config, error) {
 			if s = strings.TrimSpace(s); s != "" {
 				cfg.Brokers = append(cfg.Brokers, s)
 			}
+		}
+		if err := kafkaSecurity(e.c, &cfg); err != nil {
+			return cfg, err
 		}
 	} else {
 		sh, err := bus.OpenShared(ctx, e.dataDir, 0)

@@ -7,12 +7,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/phonesignals/phonesignals/ingest"
+	"github.com/phonesignals/phonesignals/ingest/providers"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -21,7 +24,10 @@ var version = "dev"
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := newApp().RunContext(ctx, os.Args); err != nil {
+	stopProfile := startCPUProfile(os.Getenv("PHONESIGNALS_CPU_PROFILE"))
+	err := newApp().RunContext(ctx, os.Args)
+	stopProfile()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "phonesignals:", err)
 		var ec cli.ExitCoder
 		if errors.As(err, &ec) {
@@ -31,9 +37,13 @@ func main() {
 	}
 }
 
-func newApp() *cli.App {
+func newApp() *cli.App { return newAppWith(providers.Registry()) }
+
+// newAppWith builds the CLI over the providers of reg.
+func newAppWith(reg *ingest.Registry) *cli.App {
 	return &cli.App{
-		Name: "phonesignals",
+		Metadata: map[string]any{providersKey: reg},
+		Name:     "phonesignals",
 		// main prints the error and exits, so deferred cleanups (the
 		// embedded broker's flush) run first; urfave would os.Exit itself.
 		ExitErrHandler: func(*cli.Context, error) {},
@@ -42,25 +52,18 @@ func newApp() *cli.App {
 		Description: "Pipeline: provider APIs -> Kafka (raw calls, sealed) -> transform (Arrow, rules) -> ClickHouse -> review.\n" +
 			"Without --clickhouse a local ClickHouse server is started under --data-dir (installed from the OS packages when missing);\n" +
 			"without --brokers an embedded Kafka broker keeps its data under --data-dir.",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "clickhouse", EnvVars: []string{"PHONESIGNALS_CLICKHOUSE"}, Usage: "ClickHouse native address `HOST:PORT` (default: a local server under --data-dir)"},
 			&cli.StringFlag{Name: "database", EnvVars: []string{"PHONESIGNALS_DATABASE"}, Value: "phonesignals", Usage: "ClickHouse database"},
 			&cli.StringFlag{Name: "brokers", EnvVars: []string{"PHONESIGNALS_BROKERS"}, Usage: "Kafka brokers, comma separated `HOST:PORT,...` (default: the embedded broker under --data-dir)"},
 			&cli.StringFlag{Name: "data-dir", EnvVars: []string{"PHONESIGNALS_DATA_DIR"}, Value: ".phonesignals", Usage: "where the embedded broker, the local ClickHouse and the demo keep their data"},
 			&cli.StringFlag{Name: "master-key-file", EnvVars: []string{"PHONESIGNALS_MASTER_KEY_FILE"}, Usage: "file holding the master key when PHONESIGNALS_MASTER_KEY is unset (default: DATA-DIR/master.key if it exists)"},
 			&cli.StringFlag{Name: "log-level", EnvVars: []string{"PHONESIGNALS_LOG_LEVEL"}, Value: "info", Usage: "debug, info, warn or error"},
-		},
-		Before: func(c *cli.Context) error {
-			var lvl slog.Level
-			if err := lvl.UnmarshalText([]byte(c.String("log-level"))); err != nil {
-				return fmt.Errorf("--log-level %q: want debug, info, warn or error", c.String("log-level"))
-			}
-			slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl})))
-			return nil
-		},
+		}, append(opsFlags(), secureFlags()...)...),
+		Before: setupLogging,
 		Commands: []*cli.Command{
 			migrateCommand(),
-			orgCommand(),
+			orgCommand(reg),
 			employeesCommand(),
 			cyclesCommand(),
 			syncCommand(),
@@ -71,6 +74,27 @@ func newApp() *cli.App {
 			demoCommand(),
 			clickhouseCommand(),
 			brokerCommand(),
+			grafanaCommand(),
+			healthcheckCommand(),
 		},
 	}
+}
+
+// startCPUProfile writes a CPU profile of the whole command to path (set
+// by `make bench-e2e` through PHONESIGNALS_CPU_PROFILE); "" does nothing.
+func startCPUProfile(path string) (stop func()) {
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "phonesignals: cpu profile:", err)
+		return func() {}
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		fmt.Fprintln(os.Stderr, "phonesignals: cpu profile:", err)
+		f.Close()
+		return func() {}
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }
 }

@@ -106,3 +106,19 @@ func TestCLISyncLockPerOrg(t *testing.T) {
 	// Once the first is done, the lock is free again.
 	e.ok(t, a.syncArgs()...)
 }
+
+// A second file mapping E001's provider user to E999 is refused naming the
+// row and the holder; --move moves it explicitly.
+func TestCLIEmployeesImportMappingConflict(t *testing.T) {
+	e := newCLIEnv(t)
+	dir := t.TempDir()
+	e.ok(t, "org", "add", "--org", "acme", "--provider", "aircall")
+	e.ok(t, "employees", "import", "--org", "acme", writeFile(t, dir, "a.csv", "employee_id,name,email,cohort,provider_user_id\nE001,Ada,,support,100001\n"))
+	second := writeFile(t, dir, "b.csv", "employee_id,name,email,cohort,provider_user_id\nE999,Zed,,support,100001\n")
+	_, err := e.fail(t, "employees", "import", "--org", "acme", second)
+	mustContain(t, "conflicting import", err.Error(), "line 2: employee E999 maps provider_user_id 100001, already mapped to employee E001 (Ada)", "nothing imported", "--move")
+	out := e.ok(t, "employees", "import", "--org", "acme", "--move", second)
+	mustContain(t, "import --move", out, "moved provider user 100001 from employee E001 to E999")
+	out = e.ok(t, "employees", "list", "--org", "acme")
+	mustContain(t, "roster after the move", out, "E001,Ada,,support,\n", "E999,Zed,,support,100001\n")
+}

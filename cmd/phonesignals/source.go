@@ -1,122 +1,75 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strconv"
-	"time"
+
+	"github.com/urfave/cli/v2"
 
 	"github.com/phonesignals/phonesignals/ingest"
-	"github.com/phonesignals/phonesignals/ingest/aircall"
-	"github.com/phonesignals/phonesignals/ingest/ringcentral"
-	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/internal/secret"
 	"github.com/phonesignals/phonesignals/internal/store"
 )
 
-// providerSource is the connector of one org plus the provider-specific
-// extras the CLI uses.
-type providerSource struct {
-	ingest.Source
-	aircall *aircall.Client
+// providersKey holds the provider registry in cli.App.Metadata, so a test
+// can run the CLI with a provider of its own.
+const providersKey = "providers"
+
+// providersOf returns the provider registry the app was built with.
+func providersOf(c *cli.Context) *ingest.Registry {
+	return c.App.Metadata[providersKey].(*ingest.Registry)
 }
 
-// newSource builds the org's connector from its sealed credentials and
-// settings (see `org connect --setting`).
-func newSource(box *secret.Box, o store.Org, httpClient *http.Client) (*providerSource, error) {
+// newSource builds the org's connector, through the provider registry,
+// from its sealed credentials and settings (see `org connect --setting`).
+func newSource(reg *ingest.Registry, box *secret.Box, o store.Org, httpClient *http.Client) (ingest.Source, error) {
+	p, err := reg.Lookup(o.Provider)
+	if err != nil {
+		return nil, fmt.Errorf("org %s: %w", o.Name, err)
+	}
 	cr, err := openCredentials(box, o)
 	if err != nil {
 		return nil, err
 	}
-	s := settings{}
-	for k, v := range o.Settings {
-		s[k] = v
-	}
-	switch o.Provider {
-	case model.ProviderAircall:
-		cfg := aircall.Config{
-			BaseURL:            o.APIURL,
-			APIID:              cr.APIID,
-			APIToken:           cr.APIToken,
-			PerPage:            s.int("per_page"),
-			RateLimitPerMinute: s.int("rate_limit"),
-			Mode:               s.str("mode"),
-			WindowSize:         s.dur("window"),
-			HTTPClient:         httpClient,
-			Logger:             slog.Default(),
-		}
-		if err := s.err(); err != nil {
-			return nil, fmt.Errorf("settings of org %s: %w", o.Name, err)
-		}
-		c, err := aircall.New(o.Name, cfg)
-		if err != nil {
-			return nil, fmt.Errorf("configuring aircall for org %s: %w", o.Name, err)
-		}
-		return &providerSource{Source: c, aircall: c}, nil
-	case model.ProviderRingCentral:
-		cfg := ringcentral.Config{
-			BaseURL:      o.APIURL,
-			ClientID:     cr.ClientID,
-			ClientSecret: cr.ClientSecret,
-			JWT:          cr.JWT,
-			AccountID:    o.AccountID,
-			Mode:         s.str("mode"),
-			PerPage:      s.int("per_page"),
-			HeavyLimit:   s.int("heavy_limit"),
-			HeavyWindow:  s.dur("heavy_window"),
-			AuthLimit:    s.int("auth_limit"),
-			AuthWindow:   s.dur("auth_window"),
-			WindowSize:   s.dur("window"),
-			HTTPClient:   httpClient,
-			Logger:       slog.Default(),
-		}
-		if err := s.err(); err != nil {
-			return nil, fmt.Errorf("settings of org %s: %w", o.Name, err)
-		}
-		c, err := ringcentral.New(o.Name, cfg)
-		if err != nil {
-			return nil, fmt.Errorf("configuring ringcentral for org %s: %w", o.Name, err)
-		}
-		return &providerSource{Source: c}, nil
-	}
-	return nil, fmt.Errorf("org %s has unknown provider %q", o.Name, o.Provider)
+	return p.NewSource(orgConfig(o, cr, httpClient))
 }
 
-// settings reads typed values from an org's settings map, collecting
-// errors that name the key.
-type settings map[string]string
-
-func (s settings) str(k string) string { return s[k] }
-
-func (s settings) int(k string) int {
-	v, ok := s[k]
-	if !ok || v == "" {
-		return 0
+// orgConfig is the connector's view of a stored org.
+func orgConfig(o store.Org, cr map[string]string, httpClient *http.Client) ingest.OrgConfig {
+	return ingest.OrgConfig{
+		Org: o.Name, BaseURL: o.APIURL, AccountID: o.AccountID, Credentials: cr,
+		Settings: ingest.NewSettings(o.Settings), HTTPClient: httpClient, Logger: slog.Default(),
 	}
-	n, err := strconv.Atoi(v)
+}
+
+func credentialsAAD(org string) string  { return "org:" + org + ":credentials" }
+func webhookTokenAAD(org string) string { return "org:" + org + ":webhook_token" }
+
+// openCredentials opens what `org connect` sealed into orgs.credentials: a
+// JSON object keyed by the provider's ingest.CredentialField keys.
+func openCredentials(box *secret.Box, o store.Org) (map[string]string, error) {
+	cr := map[string]string{}
+	if o.Credentials == "" {
+		return cr, fmt.Errorf("org %s has no credentials: run `phonesignals org connect --org %s ...`", o.Name, o.Name)
+	}
+	plain, err := box.OpenString(o.Credentials, credentialsAAD(o.Name))
 	if err != nil {
-		s["__err"] += fmt.Sprintf("setting %s=%q is not a whole number; ", k, v)
+		return cr, fmt.Errorf("opening the credentials of org %s: %w", o.Name, err)
 	}
-	return n
+	if err := json.Unmarshal([]byte(plain), &cr); err != nil {
+		return cr, fmt.Errorf("decoding the credentials of org %s: %w", o.Name, err)
+	}
+	return cr, nil
 }
 
-func (s settings) dur(k string) time.Duration {
-	v, ok := s[k]
-	if !ok || v == "" {
-		return 0
-	}
-	d, err := time.ParseDuration(v)
+// sealCredentials seals cr into o.Credentials.
+func sealCredentials(box *secret.Box, o *store.Org, cr map[string]string) error {
+	plain, err := json.Marshal(cr)
 	if err != nil {
-		s["__err"] += fmt.Sprintf("setting %s=%q is not a duration like 24h or 30s; ", k, v)
+		return fmt.Errorf("encoding the credentials of org %s: %w", o.Name, err)
 	}
-	return d
-}
-
-func (s settings) err() error {
-	if e := s["__err"]; e != "" {
-		delete(s, "__err")
-		return fmt.Errorf("%s(fix with `phonesignals org connect --setting KEY=VALUE`)", e)
-	}
+	o.Credentials = box.SealString(string(plain), credentialsAAD(o.Name))
 	return nil
 }

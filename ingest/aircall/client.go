@@ -22,6 +22,7 @@ import (
 
 	"github.com/phonesignals/phonesignals/ingest"
 	"github.com/phonesignals/phonesignals/internal/model"
+	"github.com/phonesignals/phonesignals/internal/obs"
 )
 
 // Listing modes for Config.Mode.
@@ -208,9 +209,7 @@ func (c Config) withDefaults() Config {
 	if c.TranscriptMaxAttempts == 0 {
 		c.TranscriptMaxAttempts = 10
 	}
-	if c.HTTPClient == nil {
-		c.HTTPClient = &http.Client{Timeout: 60 * time.Second}
-	}
+	c.HTTPClient = obs.InstrumentClient("aircall", c.HTTPClient, 60*time.Second)
 	if c.Now == nil {
 		c.Now = time.Now
 	}

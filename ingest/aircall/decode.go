@@ -129,6 +129,8 @@ func Decode(raw model.RawCall) (model.Call, error) {
 		}
 	}
 	c.ProviderStatus = string(w.Status)
+	c.Connected = c.AnsweredAt != nil
+	c.Completed = c.ProviderStatus == "done"
 	switch {
 	case strings.TrimSpace(string(w.Voicemail)) != "":
 		c.Status = "voicemail"

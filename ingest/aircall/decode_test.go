@@ -23,31 +23,31 @@ func TestDecodeFixtures(t *testing.T) {
 		{file: "rest_answered.json", want: model.Call{
 			CallID: "4010000123", UserID: "100007", Direction: "inbound",
 			StartedAt: time.Unix(1785571200, 0).UTC(), AnsweredAt: unix(1785571207), EndedAt: unix(1785571450),
-			DurationSec: 250, Status: "done", ProviderStatus: "done",
+			DurationSec: 250, Status: "done", ProviderStatus: "done", Connected: true, Completed: true,
 			Notes: []string{"Customer wants the manager"}, Tags: []string{"Escalation", "Billing question"},
 		}},
 		{file: "rest_missed_null_user.json", want: model.Call{
 			CallID: "4010000124", Direction: "inbound", StartedAt: time.Unix(1785571300, 0).UTC(),
-			EndedAt: unix(1785571312), DurationSec: 12, Status: "missed", ProviderStatus: "done",
+			EndedAt: unix(1785571312), DurationSec: 12, Status: "missed", ProviderStatus: "done", Completed: true,
 			MissedReason: "no_available_agent",
 		}},
 		{file: "rest_voicemail.json", want: model.Call{
 			CallID: "4010000125", Direction: "inbound", StartedAt: time.Unix(1785571400, 0).UTC(),
-			EndedAt: unix(1785571470), DurationSec: 70, Status: "voicemail", ProviderStatus: "done",
+			EndedAt: unix(1785571470), DurationSec: 70, Status: "voicemail", ProviderStatus: "done", Completed: true,
 			MissedReason: "agents_did_not_answer", Notes: []string{"Issue resolved on the call"},
 		}},
 		{file: "rest_outbound_anonymous_missed.json", want: model.Call{
 			CallID: "4010000126", UserID: "100014", Direction: "outbound", StartedAt: time.Unix(1785571500, 0).UTC(),
-			EndedAt: unix(1785571520), DurationSec: 20, Status: "missed", ProviderStatus: "done",
+			EndedAt: unix(1785571520), DurationSec: 20, Status: "missed", ProviderStatus: "done", Completed: true,
 		}},
 		{file: "rest_in_progress.json", want: model.Call{
 			CallID: "4010000127", UserID: "100021", Direction: "outbound", StartedAt: time.Unix(1785571600, 0).UTC(),
-			AnsweredAt: unix(1785571605), Status: "answered", ProviderStatus: "answered",
+			AnsweredAt: unix(1785571605), Status: "answered", ProviderStatus: "answered", Connected: true,
 		}},
 		{file: "webhook_ended_string_ids.json", event: "call.ended", want: model.Call{
 			CallID: "4010000128", UserID: "100028", Direction: "inbound", StartedAt: time.Unix(1785571700, 0).UTC(),
 			AnsweredAt: unix(1785571704), EndedAt: unix(1785571900), DurationSec: 196,
-			Status: "done", ProviderStatus: "done",
+			Status: "done", ProviderStatus: "done", Connected: true, Completed: true,
 			Notes: []string{"Password reset, FIXED"}, Tags: []string{"URGENT"},
 		}},
 		{file: "webhook_created_nulls.json", event: "call.created", want: model.Call{
@@ -57,7 +57,9 @@ func TestDecodeFixtures(t *testing.T) {
 		{file: "webhook_no_status_float_id.json", event: "call.ended", want: model.Call{
 			CallID: "4010000130", UserID: "100035", Direction: "outbound", StartedAt: time.Unix(1785578400, 0).UTC(),
 			AnsweredAt: unix(1785578405), EndedAt: unix(1785578500), DurationSec: 95,
-			Status: "done", ProviderStatus: "",
+			// No status field: done is inferred for Status, but only an
+			// explicit "done" completes the call.
+			Status: "done", ProviderStatus: "", Connected: true,
 			Notes: []string{"Follow-up scheduled"}, Tags: []string{"Renewal"},
 		}},
 		{file: "malformed_truncated.json", wantErr: "unexpected end of JSON"},
@@ -112,7 +114,7 @@ func equalCall(a, b model.Call) bool {
 	return a.Org == b.Org && a.Provider == b.Provider && a.CallID == b.CallID && a.UserID == b.UserID &&
 		a.StartedAt.Equal(b.StartedAt) && eqT(a.AnsweredAt, b.AnsweredAt) && eqT(a.EndedAt, b.EndedAt) &&
 		a.Direction == b.Direction && a.DurationSec == b.DurationSec && a.Status == b.Status &&
-		a.ProviderStatus == b.ProviderStatus && a.MissedReason == b.MissedReason &&
+		a.ProviderStatus == b.ProviderStatus && a.Connected == b.Connected && a.Completed == b.Completed && a.MissedReason == b.MissedReason &&
 		slices.Equal(a.Notes, b.Notes) && slices.Equal(a.Tags, b.Tags) &&
 		a.EscalationAvailable == b.EscalationAvailable && a.Deleted == b.Deleted && a.Version == b.Version &&
 		a.Source == b.Source && a.Event == b.Event && a.ObservedAt.Equal(b.ObservedAt)

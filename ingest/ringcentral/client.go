@@ -24,6 +24,7 @@ import (
 
 	"github.com/phonesignals/phonesignals/ingest"
 	"github.com/phonesignals/phonesignals/internal/model"
+	"github.com/phonesignals/phonesignals/internal/obs"
 )
 
 // DefaultBaseURL is RingCentral's production Platform API.
@@ -51,7 +52,7 @@ const jwtGrantType = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 
 var (
 	// ErrAccountNotFound is wrapped by errors for a RingCentral account id
-	// the API does not know: the org's account_id setting is wrong.
+	// the API does not know: the org's account id (`org connect --account-id`) is wrong.
 	ErrAccountNotFound = errors.New("ringcentral account not found")
 	// ErrExtensionNotFound is wrapped by errors for an extension id the
 	// account does not have: an employee's extension mapping is wrong.
@@ -70,8 +71,9 @@ type Config struct {
 	ClientSecret string
 	// JWT is the JWT credential of the user the connector acts as. Required.
 	JWT string
-	// AccountID is the RingCentral account id (the org's
-	// extra_config.account_id). Default "~", the JWT user's own account.
+	// AccountID is the RingCentral account id (the org's account id, set
+	// with `org connect --account-id`). Default "~", the JWT user's own
+	// account.
 	AccountID string
 	// Mode is ModeExtension (default) or ModeAccount.
 	Mode string
@@ -206,9 +208,7 @@ func (c *Config) defaults() {
 	if c.WindowSize == 0 {
 		c.WindowSize = 7 * 24 * time.Hour
 	}
-	if c.HTTPClient == nil {
-		c.HTTPClient = &http.Client{Timeout: 60 * time.Second}
-	}
+	c.HTTPClient = obs.InstrumentClient("ringcentral", c.HTTPClient, 60*time.Second)
 	if c.Now == nil {
 		c.Now = time.Now
 	}
@@ -439,7 +439,7 @@ func (c *Client) notFound(e *APIError) error {
 	if strings.Contains(text, "extension") {
 		return fmt.Errorf("%w (%v): check the employees' RingCentral extension id mapping", ErrExtensionNotFound, e)
 	}
-	return fmt.Errorf("%w: account id %q (%v): check the org's extra_config.account_id setting (leave it empty or \"~\" for the account the JWT belongs to)",
+	return fmt.Errorf("%w: account id %q (%v): check the org's account id (`phonesignals org connect --account-id ID`; leave it empty or \"~\" for the account the JWT belongs to)",
 		ErrAccountNotFound, c.cfg.AccountID, e)
 }
 

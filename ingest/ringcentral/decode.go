@@ -103,6 +103,9 @@ func Decode(raw model.RawCall) (model.Call, error) {
 	if r.Result != nil {
 		c.Status = *r.Result
 		c.ProviderStatus = *r.Result
+		// Only these results mean the call connected and ended normally.
+		c.Connected = *r.Result == "Call connected" || *r.Result == "Accepted"
+		c.Completed = c.Connected
 	}
 	if r.Deleted != nil {
 		c.Deleted = *r.Deleted

@@ -45,7 +45,7 @@ func TestDecode(t *testing.T) {
 			want := model.Call{
 				Org: "acme", Provider: model.ProviderRingCentral, CallID: "RC4010000042X",
 				UserID: "62001122", StartedAt: mustTime(t, "2026-08-03T09:12:44Z"),
-				Direction: "inbound", DurationSec: 187, Status: "Accepted", ProviderStatus: "Accepted",
+				Direction: "inbound", DurationSec: 187, Status: "Accepted", ProviderStatus: "Accepted", Connected: true, Completed: true,
 				Version: ms("2026-08-03T09:15:53.127Z"), Source: model.SourcePoll, ObservedAt: observed,
 			}
 			end := want.StartedAt.Add(187 * time.Second)
@@ -141,7 +141,7 @@ func assertCall(t *testing.T, got, want model.Call) {
 	g, w := got, want
 	if g.Org != w.Org || g.Provider != w.Provider || g.CallID != w.CallID || g.UserID != w.UserID ||
 		g.Direction != w.Direction || g.DurationSec != w.DurationSec || g.Status != w.Status ||
-		g.ProviderStatus != w.ProviderStatus || g.Deleted != w.Deleted || g.Version != w.Version ||
+		g.ProviderStatus != w.ProviderStatus || g.Connected != w.Connected || g.Completed != w.Completed || g.Deleted != w.Deleted || g.Version != w.Version ||
 		g.Source != w.Source || g.Event != w.Event || g.MissedReason != w.MissedReason || g.AnsweredAt != nil {
 		t.Errorf("Decode =\n %+v\nwant\n %+v", g, w)
 	}
@@ -166,6 +166,27 @@ func TestDecodeFakeRecords(t *testing.T) {
 		if c.UserID != want.UserID || c.Direction != want.Direction || int(c.DurationSec) != want.Duration ||
 			c.Status != want.RCResult() || !c.StartedAt.Equal(want.StartedAt) || c.Deleted != want.Deleted {
 			t.Fatalf("decoded %+v from fixture call %+v", c, want)
+		}
+	}
+}
+
+// Only the results that mean a connected, normally ended call set the
+// neutral fields the resolution rule reads.
+func TestDecodeConnectedResults(t *testing.T) {
+	for _, tt := range []struct {
+		result string
+		want   bool
+	}{
+		{"Call connected", true}, {"Accepted", true}, {"Missed", false}, {"Voicemail", false},
+		{"No Answer", false}, {"Busy", false}, {"call connected", false}, {"", false},
+	} {
+		body := `{"id":"RC1","startTime":"2026-08-03T09:00:00Z","direction":"Inbound","duration":5,"result":"` + tt.result + `"}`
+		c, err := Decode(model.RawCall{Org: "acme", Provider: model.ProviderRingCentral, CallID: "RC1", Body: []byte(body)})
+		if err != nil {
+			t.Fatalf("%q: %v", tt.result, err)
+		}
+		if c.Connected != tt.want || c.Completed != tt.want {
+			t.Errorf("result %q: Connected %v Completed %v, want %v", tt.result, c.Connected, c.Completed, tt.want)
 		}
 	}
 }

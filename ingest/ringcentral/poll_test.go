@@ -332,8 +332,8 @@ func TestCredentialAndAccountErrors(t *testing.T) {
 		{name: "bad JWT", cfg: Config{JWT: "expired-jwt"}, wantStatus: 400, wantIn: "JWT was rejected"},
 		{name: "bad client secret", cfg: Config{ClientSecret: "wrong"}, wantStatus: 401, wantIn: "client ID or client secret"},
 		{name: "bad client id", cfg: Config{ClientID: "wrong"}, wantStatus: 401, wantIn: "client ID or client secret"},
-		{name: "wrong account id", cfg: Config{AccountID: "123"}, wantIn: "extra_config.account_id", wantIs: ErrAccountNotFound},
-		{name: "wrong account id, account mode", cfg: Config{AccountID: "123", Mode: ModeAccount}, wantIn: "account_id", wantIs: ErrAccountNotFound},
+		{name: "wrong account id", cfg: Config{AccountID: "123"}, wantIn: "--account-id", wantIs: ErrAccountNotFound},
+		{name: "wrong account id, account mode", cfg: Config{AccountID: "123", Mode: ModeAccount}, wantIn: "--account-id", wantIs: ErrAccountNotFound},
 		{name: "unknown extension", userIDs: []string{"999"}, wantIn: "extension id mapping", wantIs: ErrExtensionNotFound},
 	}
 	hints := map[string]string{}

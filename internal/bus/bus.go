@@ -7,15 +7,20 @@ package bus
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
-	"net"
 	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sasl"
+	"github.com/twmb/franz-go/pkg/sasl/plain"
+	"github.com/twmb/franz-go/pkg/sasl/scram"
+
+	"github.com/phonesignals/phonesignals/internal/obs"
 )
 
 // Topics.
@@ -44,10 +49,40 @@ type Config struct {
 	Brokers []string
 	// ClientID defaults to "phonesignals".
 	ClientID string
-	// Dial, when set, opens every broker connection (kgo.Dialer), so a
-	// client can follow a broker that moved (FollowAddrFile). Default: a
-	// plain dial of the address asked for.
-	Dial func(ctx context.Context, network, host string) (net.Conn, error)
+	// TLS, when set, dials every broker over TLS (managed clusters).
+	// Default nil: plaintext.
+	TLS *tls.Config
+	// SASL authenticates to the brokers; the zero value does not.
+	SASL SASL
+}
+
+// SASL mechanisms.
+const (
+	SASLPlain       = "PLAIN"
+	SASLScramSHA256 = "SCRAM-SHA-256"
+	SASLScramSHA512 = "SCRAM-SHA-512"
+)
+
+// SASL is Kafka authentication with a user and password.
+type SASL struct {
+	// Mechanism is PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512; empty means no
+	// SASL.
+	Mechanism string
+	// User and Password are the credentials; both required with a
+	// Mechanism.
+	User, Password string
+}
+
+func (s SASL) mechanism() sasl.Mechanism {
+	switch strings.ToUpper(s.Mechanism) {
+	case SASLPlain:
+		return plain.Auth{User: s.User, Pass: s.Password}.AsMechanism()
+	case SASLScramSHA256:
+		return scram.Auth{User: s.User, Pass: s.Password}.AsSha256Mechanism()
+	case SASLScramSHA512:
+		return scram.Auth{User: s.User, Pass: s.Password}.AsSha512Mechanism()
+	}
+	return nil
 }
 
 // Validate reports every problem, each naming the field.
@@ -61,6 +96,17 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("broker %q: want HOST:PORT", b))
 		}
 	}
+	if c.SASL.Mechanism != "" {
+		if c.SASL.mechanism() == nil {
+			errs = append(errs, fmt.Errorf("kafka SASL mechanism %q: want %s, %s or %s", c.SASL.Mechanism, SASLPlain, SASLScramSHA256, SASLScramSHA512))
+		}
+		if c.SASL.User == "" {
+			errs = append(errs, errors.New("kafka SASL user: empty; pass --kafka-user or set PHONESIGNALS_KAFKA_USER"))
+		}
+		if c.SASL.Password == "" {
+			errs = append(errs, errors.New("kafka SASL password: empty; set PHONESIGNALS_KAFKA_PASSWORD or pass --kafka-password-file"))
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -71,8 +117,11 @@ func (c Config) Opts() []kgo.Opt {
 		id = "phonesignals"
 	}
 	opts := []kgo.Opt{kgo.SeedBrokers(c.Brokers...), kgo.ClientID(id)}
-	if c.Dial != nil {
-		opts = append(opts, kgo.Dialer(c.Dial))
+	if c.TLS != nil {
+		opts = append(opts, kgo.DialTLSConfig(c.TLS.Clone()))
+	}
+	if m := c.SASL.mechanism(); m != nil {
+		opts = append(opts, kgo.SASL(m))
 	}
 	return opts
 }
@@ -120,6 +169,10 @@ func Lag(ctx context.Context, cl *kgo.Client, group, topic string) (int64, error
 		return 0, fmt.Errorf("listing end offsets of %s: %w", topic, err)
 	}
 	committed, err := adm.FetchOffsets(ctx, group)
+	if errors.Is(err, kerr.GroupIDNotFound) {
+		// The group never committed: everything is behind.
+		committed, err = nil, nil
+	}
 	if err != nil {
 		return 0, fmt.Errorf("fetching offsets of group %s: %w", group, err)
 	}
@@ -150,4 +203,30 @@ func WaitReachable(ctx context.Context, cfg Config, d time.Duration) error {
 		return fmt.Errorf("reaching kafka at %v: %w", cfg.Brokers, err)
 	}
 	return nil
+}
+
+// WatchLag records group's lag on topic in the metrics (obs) every
+// interval until ctx ends; a failed check is logged by the caller's
+// metrics going stale, not fatal.
+func WatchLag(ctx context.Context, cfg Config, group, topic string, every time.Duration, onErr func(error)) {
+	cl, err := kgo.NewClient(cfg.Opts()...)
+	if err != nil {
+		onErr(fmt.Errorf("creating kafka client for the lag watcher: %w", err))
+		return
+	}
+	defer cl.Close()
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if lag, err := Lag(ctx, cl, group, topic); err == nil {
+			obs.ConsumerLag(group, topic, lag)
+		} else if ctx.Err() == nil {
+			onErr(err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

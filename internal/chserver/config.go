@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -48,12 +49,29 @@ type Config struct {
 	// installs Debian's clickhouse-server and clickhouse-client with
 	// apt-get, so a fresh machine can run the demo in one step.
 	Install bool
-	// Password of user default; empty for none (test servers). Ensure
-	// sets it from Dir/password, generating one at the first start.
-	Password string
 	// StartTimeout bounds the wait for the server to answer /ping;
 	// 0 means DefaultStartTimeout.
 	StartTimeout time.Duration
+	// TLS, when set, also serves the native protocol over TLS on a free
+	// port (Server.SecureAddr), as ClickHouse Cloud does on 9440. Default nil.
+	TLS *TLS
+	// Users are extra users with a password, beside the password-less
+	// `default`, for tests of authenticated connections. Default none.
+	Users []User
+}
+
+// TLS is the server side of the secure native port.
+type TLS struct {
+	// CertFile and KeyFile are PEM files of the server's certificate
+	// (chain) and private key. Required.
+	CertFile, KeyFile string
+}
+
+// User is a ClickHouse user reachable from loopback.
+type User struct {
+	// Name is the user name; Password its plain-text password (stored
+	// hashed in users.xml).
+	Name, Password string
 }
 
 // Validate reports every problem with c at once, each naming its field, so
@@ -77,11 +95,21 @@ func (c Config) Validate() error {
 	if c.Binary != "" && strings.TrimSpace(c.Binary) != c.Binary {
 		errs = append(errs, fmt.Errorf("chserver.Config.Binary: %q has leading or trailing spaces", c.Binary))
 	}
+	if c.TLS != nil && (c.TLS.CertFile == "" || c.TLS.KeyFile == "") {
+		errs = append(errs, errors.New("chserver.Config.TLS: CertFile and KeyFile are both required"))
+	}
+	for _, u := range c.Users {
+		if !userRe.MatchString(u.Name) || u.Name == "default" {
+			errs = append(errs, fmt.Errorf("chserver.Config.Users: name %q: want letters, digits and _, not default", u.Name))
+		}
+	}
 	if c.StartTimeout < 0 {
 		errs = append(errs, fmt.Errorf("chserver.Config.StartTimeout: %v is negative", c.StartTimeout))
 	}
 	return errors.Join(errs...)
 }
+
+var userRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 func (c Config) startTimeout() time.Duration {
 	if c.StartTimeout > 0 {

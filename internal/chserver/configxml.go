@@ -2,6 +2,8 @@ package chserver
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/xml"
 	"fmt"
 	"os"
@@ -24,16 +26,16 @@ type layout struct {
 	Stdio     string
 	State     string
 	Lock      string
-	Ports     string
-	Password  string // the file holding it, for Ensure's servers
-	// PasswordSHA256 is the hex SHA-256 of user default's password, ""
-	// for no password.
-	PasswordSHA256 string
-	TCPPort        int
-	HTTPPort       int
-	MaxMemory      int64
-	SortSpill      int64
-	GroupSpill     int64
+	TCPPort   int
+	HTTPPort  int
+	// SecurePort, CertFile and KeyFile serve TLS when SecurePort is set.
+	SecurePort int
+	CertFile   string
+	KeyFile    string
+	ExtraUsers []userEntry
+	MaxMemory  int64
+	SortSpill  int64
+	GroupSpill int64
 }
 
 func newLayout(dir string) layout {
@@ -51,8 +53,6 @@ func newLayout(dir string) layout {
 		Stdio:     filepath.Join(dir, "log", "stdout-stderr.log"),
 		State:     filepath.Join(dir, stateFile),
 		Lock:      filepath.Join(dir, ".ensure.lock"),
-		Ports:     filepath.Join(dir, portsFile),
-		Password:  filepath.Join(dir, passwordFile),
 	}
 }
 
@@ -74,6 +74,20 @@ var configTmpl = template.Must(template.New("config.xml").Funcs(template.FuncMap
     <listen_host>127.0.0.1</listen_host>
     <tcp_port>{{.TCPPort}}</tcp_port>
     <http_port>{{.HTTPPort}}</http_port>
+{{- if .SecurePort}}
+    <tcp_port_secure>{{.SecurePort}}</tcp_port_secure>
+    <openSSL>
+        <server>
+            <certificateFile>{{x .CertFile}}</certificateFile>
+            <privateKeyFile>{{x .KeyFile}}</privateKeyFile>
+            <verificationMode>none</verificationMode>
+            <loadDefaultCAFile>false</loadDefaultCAFile>
+            <cacheSessions>true</cacheSessions>
+            <disableProtocols>sslv2,sslv3</disableProtocols>
+            <preferServerCiphers>true</preferServerCiphers>
+        </server>
+    </openSSL>
+{{- end}}
     <max_connections>256</max_connections>
     <keep_alive_timeout>3</keep_alive_timeout>
     <max_concurrent_queries>64</max_concurrent_queries>
@@ -94,8 +108,8 @@ var configTmpl = template.Must(template.New("config.xml").Funcs(template.FuncMap
 </yandex>
 `))
 
-// The users config: user default, with the password whose SHA-256 is in
-// PasswordSHA256 (none when empty), reachable from loopback only. allow_experimental_low_cardinality_type must be a profile setting:
+// The users config: user default with no password, reachable from loopback
+// only. allow_experimental_low_cardinality_type must be a profile setting:
 // 18.16 needs it for LowCardinality columns and current versions reject it
 // in SQL, so the project's SQL never names it.
 var usersTmpl = template.Must(template.New("users.xml").Parse(`<?xml version="1.0"?>
@@ -113,7 +127,7 @@ var usersTmpl = template.Must(template.New("users.xml").Parse(`<?xml version="1.
     </profiles>
     <users>
         <default>
-            {{if .PasswordSHA256}}<password_sha256_hex>{{.PasswordSHA256}}</password_sha256_hex>{{else}}<password></password>{{end}}
+            <password></password>
             <networks>
                 <ip>127.0.0.1</ip>
                 <ip>::1</ip>
@@ -121,6 +135,17 @@ var usersTmpl = template.Must(template.New("users.xml").Parse(`<?xml version="1.
             <profile>default</profile>
             <quota>default</quota>
         </default>
+{{- range .ExtraUsers}}
+        <{{.Name}}>
+            <password_sha256_hex>{{.SHA256}}</password_sha256_hex>
+            <networks>
+                <ip>127.0.0.1</ip>
+                <ip>::1</ip>
+            </networks>
+            <profile>default</profile>
+            <quota>default</quota>
+        </{{.Name}}>
+{{- end}}
     </users>
     <quotas>
         <default>
@@ -137,6 +162,18 @@ var usersTmpl = template.Must(template.New("users.xml").Parse(`<?xml version="1.
 </yandex>
 `))
 
+// userEntry is a User as users.xml holds it.
+type userEntry struct{ Name, SHA256 string }
+
+func userEntries(us []User) []userEntry {
+	out := make([]userEntry, len(us))
+	for i, u := range us {
+		h := sha256.Sum256([]byte(u.Password))
+		out[i] = userEntry{Name: u.Name, SHA256: hex.EncodeToString(h[:])}
+	}
+	return out
+}
+
 func xmlText(s string) (string, error) {
 	var b bytes.Buffer
 	if err := xml.EscapeText(&b, []byte(s)); err != nil {
@@ -148,14 +185,9 @@ func xmlText(s string) (string, error) {
 // writeConfig creates l's directories and writes config.xml and users.xml
 // for the ports in l.
 func writeConfig(l layout) error {
-	// Owner only: the data holds every org's rows, employee emails among
-	// them. Chmod too, for directories an older version made 0755.
 	for _, d := range []string{l.Dir, l.Data, l.Tmp, l.UserFiles, l.Schemas, l.LogDir} {
-		if err := os.MkdirAll(d, 0o700); err != nil {
+		if err := os.MkdirAll(d, 0o755); err != nil {
 			return fmt.Errorf("creating %s: %w", d, err)
-		}
-		if err := os.Chmod(d, 0o700); err != nil {
-			return fmt.Errorf("restricting %s to its owner: %w", d, err)
 		}
 	}
 	// 4 GiB per query, spilling sorts and GROUP BYs to disk from 2 GiB: the
@@ -194,7 +226,7 @@ func writeFileAtomic(path string, data []byte) error {
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	if err := os.Chmod(tmp.Name(), 0o600); err != nil {
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,8 +31,6 @@ type Server struct {
 	layout layout
 	binary string
 	pid    int
-	// password of user default, "" for none.
-	password string
 
 	// exited is closed when the process exits, if it is our child (started
 	// by this process); nil for a server Ensure found already running.
@@ -51,6 +50,14 @@ type Server struct {
 // Addr is the native protocol address, for clickhouse.Options.Addr.
 func (s *Server) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.layout.TCPPort)) }
 
+// SecureAddr is the TLS native protocol address, empty without Config.TLS.
+func (s *Server) SecureAddr() string {
+	if s.layout.SecurePort == 0 {
+		return ""
+	}
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.layout.SecurePort))
+}
+
 // HTTPAddr is the HTTP interface address ("127.0.0.1:PORT").
 func (s *Server) HTTPAddr() string {
 	return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.layout.HTTPPort))
@@ -61,22 +68,6 @@ func (s *Server) TCPPort() int { return s.layout.TCPPort }
 
 // HTTPPort is the HTTP interface port.
 func (s *Server) HTTPPort() int { return s.layout.HTTPPort }
-
-// User is the user clients connect as.
-func (s *Server) User() string { return "default" }
-
-// Password is user default's password, "" for a server without one. Never
-// print it: PasswordFile says where a person finds it.
-func (s *Server) Password() string { return s.password }
-
-// PasswordFile is the file (mode 0600) holding the password of a server
-// Ensure manages, "" for a server without one.
-func (s *Server) PasswordFile() string {
-	if s.password == "" {
-		return ""
-	}
-	return s.layout.Password
-}
 
 // Pid is the server's process id.
 func (s *Server) Pid() int { return s.pid }
@@ -160,14 +151,15 @@ func start(ctx context.Context, cfg Config, opts startOpts) (*Server, error) {
 	var lastErr error
 	for range attempts {
 		l := newLayout(dir)
-		l.PasswordSHA256 = passwordSHA256(cfg.Password)
 		l.TCPPort, l.HTTPPort, err = pickPorts(cfg.TCPPort, cfg.HTTPPort)
 		if err != nil {
 			return nil, fmt.Errorf("starting clickhouse-server in %s: %w", dir, err)
 		}
+		if err := l.secure(cfg); err != nil {
+			return nil, fmt.Errorf("starting clickhouse-server in %s: %w", dir, err)
+		}
 		s, err := launch(ctx, bin, l, cfg.startTimeout(), opts)
 		if err == nil {
-			s.password = cfg.Password
 			return s, nil
 		}
 		lastErr = err
@@ -326,15 +318,10 @@ func (s *Server) Ping(ctx context.Context) error {
 // quick checks from tests and the CLI without a driver; use clickhouse-go
 // on Addr for real work (the driver's own HTTP mode fails on 18.16).
 func (s *Server) Query(ctx context.Context, sql string) (string, error) {
-	u := "http://" + s.HTTPAddr() + "/"
+	u := "http://" + s.HTTPAddr() + "/?" + url.Values{"user": {"default"}}.Encode()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader(sql))
 	if err != nil {
 		return "", fmt.Errorf("clickhouse query %q: %w", abbreviate(sql), err)
-	}
-	// Headers, not the URL, so the password never lands in a log line.
-	req.Header.Set("X-ClickHouse-User", s.User())
-	if s.password != "" {
-		req.Header.Set("X-ClickHouse-Key", s.password)
 	}
 	resp, err := queryClient.Do(req)
 	if err != nil {
@@ -435,6 +422,31 @@ func (s *Server) waitExit(d time.Duration) bool {
 		time.Sleep(50 * time.Millisecond)
 	}
 	return !ProcessAlive(s.pid)
+}
+
+// secure fills l's TLS port and files and its extra users from cfg.
+func (l *layout) secure(cfg Config) error {
+	l.ExtraUsers = userEntries(cfg.Users)
+	if cfg.TLS == nil {
+		return nil
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("picking a free port for TLS: %w", err)
+	}
+	l.SecurePort = ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	for _, f := range []struct {
+		dst *string
+		src string
+	}{{&l.CertFile, cfg.TLS.CertFile}, {&l.KeyFile, cfg.TLS.KeyFile}} {
+		abs, err := filepath.Abs(f.src)
+		if err != nil {
+			return fmt.Errorf("chserver.Config.TLS: %w", err)
+		}
+		*f.dst = abs
+	}
+	return nil
 }
 
 // pickPorts returns tcp and http, replacing zeros by free loopback ports.

@@ -25,6 +25,7 @@ import (
 	"github.com/phonesignals/phonesignals/ingest/aircall"
 	"github.com/phonesignals/phonesignals/ingest/aircall/aircalltest"
 	"github.com/phonesignals/phonesignals/ingest/ingesttest"
+	"github.com/phonesignals/phonesignals/ingest/providers"
 	"github.com/phonesignals/phonesignals/ingest/ringcentral"
 	"github.com/phonesignals/phonesignals/ingest/ringcentral/ringcentraltest"
 	"github.com/phonesignals/phonesignals/internal/bus"
@@ -101,13 +102,9 @@ func (r *rig) configure(o *fixture.Org) {
 	}
 }
 
-func decoders() map[string]transform.Decoder {
-	return map[string]transform.Decoder{model.ProviderAircall: aircall.Decode, model.ProviderRingCentral: ringcentral.Decode}
-}
-
 func (r *rig) consumer(w transform.BatchWriter, maxBatch int) *transform.Consumer {
 	r.t.Helper()
-	c, err := transform.New(transform.Config{Bus: r.bus, Box: r.box, Decoders: decoders(), Writer: w,
+	c, err := transform.New(transform.Config{Bus: r.bus, Box: r.box, Decoders: providers.Registry().Decoders(), Writer: w,
 		DeadLetters: r.st, MaxBatch: maxBatch, SessionTimeout: 2 * time.Second})
 	if err != nil {
 		r.t.Fatal(err)

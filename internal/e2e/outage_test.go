@@ -12,6 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/phonesignals/phonesignals/ingest/providers"
 	"github.com/phonesignals/phonesignals/internal/bus"
 	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/transform"
@@ -106,7 +107,7 @@ func TestLongOutageWithDeadLetter(t *testing.T) {
 	}
 	defer cl.Close()
 	w := &outageWriter{inner: r.loader(), until: time.Now().Add(7 * time.Second), adm: kadm.NewClient(cl)}
-	c, err := transform.New(transform.Config{Bus: r.bus, Box: r.box, Decoders: decoders(), Writer: w,
+	c, err := transform.New(transform.Config{Bus: r.bus, Box: r.box, Decoders: providers.Registry().Decoders(), Writer: w,
 		DeadLetters: r.st, SessionTimeout: 2 * time.Second, TransactionTimeout: 3 * time.Second})
 	if err != nil {
 		t.Fatal(err)

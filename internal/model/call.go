@@ -67,6 +67,13 @@ type Call struct {
 	// ProviderStatus is the provider's own status field, untouched
 	// (Aircall: initial/answered/done; RingCentral: result).
 	ProviderStatus string
+	// Connected says the call was connected to a person (Aircall: answered_at
+	// set; RingCentral: result "Call connected" or "Accepted"). Set by the
+	// provider's decoder, so the rules know no provider.
+	Connected bool
+	// Completed says the provider reports the call as finished normally
+	// (Aircall: status "done"; RingCentral: a connected result).
+	Completed bool
 	// MissedReason is Aircall's missed_call_reason, if any.
 	MissedReason string
 	Notes        []string

@@ -22,6 +22,9 @@ type Employee struct {
 	Email          string
 	Cohort         string
 	ProviderUserID string
+	// Line is the CSV line the row came from (0 when not from a file), for
+	// messages about it.
+	Line int
 }
 
 // EmployeesHeader is the CSV header `employees import` expects.
@@ -78,7 +81,7 @@ func ParseEmployeesCSV(r io.Reader) ([]Employee, error) {
 		for i := range rec {
 			rec[i] = strings.TrimSpace(rec[i])
 		}
-		e := Employee{ID: rec[0], Name: rec[1], Email: rec[2], Cohort: rec[3], ProviderUserID: rec[4]}
+		e := Employee{ID: rec[0], Name: rec[1], Email: rec[2], Cohort: rec[3], ProviderUserID: rec[4], Line: line}
 		var probs []string
 		if e.ID == "" {
 			probs = append(probs, "employee_id is empty")
@@ -116,21 +119,101 @@ func ParseEmployeesCSV(r io.Reader) ([]Employee, error) {
 	return out, nil
 }
 
-// ImportEmployees upserts the roster of org in one atomic insert.
-// Employees already known and absent from the file are kept.
+// ImportOptions tunes ImportEmployeesWith.
+type ImportOptions struct {
+	// Move lets a row take a provider user already mapped to another
+	// active employee; that employee keeps no provider user. Default false:
+	// such rows are refused, since one provider user counts for one
+	// employee and a silent second mapping would count its calls twice.
+	Move bool
+}
+
+// Moved is a provider user mapping an import took from another employee.
+type Moved struct {
+	ProviderUserID string
+	From, To       string
+}
+
+// ImportEmployees upserts the roster of org in one atomic insert, refusing
+// rows that would map a provider user already held by another employee.
 func (s *Store) ImportEmployees(ctx context.Context, org string, emps []Employee) error {
+	_, err := s.ImportEmployeesWith(ctx, org, emps, ImportOptions{})
+	return err
+}
+
+// ImportEmployeesWith upserts the roster of org in one atomic insert.
+// Employees already known and absent from the file are kept. A row whose
+// provider user is mapped to another active employee is refused, listing
+// every such row and the holder, unless opts.Move; the file may also move
+// a mapping itself by giving the holder's row a new provider user.
+func (s *Store) ImportEmployeesWith(ctx context.Context, org string, emps []Employee, opts ImportOptions) ([]Moved, error) {
 	if len(emps) == 0 {
-		return nil
+		return nil, nil
+	}
+	cur, err := s.Employees(ctx, org)
+	if err != nil {
+		return nil, err
+	}
+	released, moved, err := mappingConflicts(org, cur, emps, opts.Move)
+	if err != nil {
+		return nil, err
 	}
 	v := version()
-	rows := make([][]any, len(emps))
-	for i, e := range emps {
-		rows[i] = []any{org, e.ID, e.Name, e.Email, e.Cohort, e.ProviderUserID, uint8(0), v}
+	rows := make([][]any, 0, len(emps)+len(released))
+	for _, e := range emps {
+		rows = append(rows, []any{org, e.ID, e.Name, e.Email, e.Cohort, e.ProviderUserID, uint8(0), v})
+	}
+	for _, e := range released {
+		rows = append(rows, []any{org, e.ID, e.Name, e.Email, e.Cohort, "", uint8(0), v})
 	}
 	if err := s.insert(ctx, queries.InsertEmployees, rows...); err != nil {
-		return fmt.Errorf("importing %d employees of org %s: %w", len(emps), org, err)
+		return nil, fmt.Errorf("importing %d employees of org %s: %w", len(emps), org, err)
 	}
-	return nil
+	return moved, nil
+}
+
+// mappingConflicts finds the rows of emps whose provider user another
+// active employee holds. With move it returns the holders to release;
+// without, an error listing every conflicting row.
+func mappingConflicts(org string, cur, emps []Employee, move bool) ([]Employee, []Moved, error) {
+	holder := map[string]Employee{}
+	for _, e := range cur {
+		if e.ProviderUserID != "" {
+			holder[e.ProviderUserID] = e
+		}
+	}
+	incoming := map[string]Employee{}
+	for _, e := range emps {
+		incoming[e.ID] = e
+	}
+	var released []Employee
+	var moved []Moved
+	var bad []string
+	for _, e := range emps {
+		h, ok := holder[e.ProviderUserID]
+		if e.ProviderUserID == "" || !ok || h.ID == e.ID {
+			continue
+		}
+		if in, ok := incoming[h.ID]; ok && in.ProviderUserID != e.ProviderUserID {
+			continue // the file gives the holder another user: an explicit move
+		}
+		if move {
+			released = append(released, h)
+			moved = append(moved, Moved{ProviderUserID: e.ProviderUserID, From: h.ID, To: e.ID})
+			continue
+		}
+		where := "row"
+		if e.Line > 0 {
+			where = fmt.Sprintf("line %d", e.Line)
+		}
+		bad = append(bad, fmt.Sprintf("%s: employee %s maps provider_user_id %s, already mapped to employee %s (%s)", where, e.ID, e.ProviderUserID, h.ID, h.Name))
+	}
+	if len(bad) > 0 {
+		return nil, nil, fmt.Errorf("org %s: %d rows map a provider user another employee holds (one provider user counts for one employee), nothing imported:\n  %s\n"+
+			"to move a mapping, import again with --move (the employee holding it keeps no provider user), or give the holder's row its new provider_user_id in the same file",
+			org, len(bad), strings.Join(bad, "\n  "))
+	}
+	return released, moved, nil
 }
 
 // Employees lists the current roster of org.

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/queries"
 )
 
@@ -29,19 +28,15 @@ type Org struct {
 	Settings map[string]string
 }
 
-// ValidProvider reports whether p is a supported provider.
-func ValidProvider(p string) bool {
-	return p == model.ProviderAircall || p == model.ProviderRingCentral
-}
-
-// AddOrg creates org with provider. Adding it again with the same provider
+// AddOrg creates org with provider (a name the caller checked against the
+// provider registry, ingest/providers). Adding it again with the same provider
 // is a no-op; with another provider it is refused, since an org has one.
 func (s *Store) AddOrg(ctx context.Context, name, provider string) (created bool, err error) {
 	if !identRe.MatchString(name) && !orgRe.MatchString(name) {
 		return false, fmt.Errorf("org %q: use letters, digits, '-', '_' and '.' only", name)
 	}
-	if !ValidProvider(provider) {
-		return false, fmt.Errorf("provider %q: must be aircall or ringcentral", provider)
+	if provider == "" {
+		return false, fmt.Errorf("org %q: the provider is empty", name)
 	}
 	cur, err := s.GetOrg(ctx, name)
 	switch {

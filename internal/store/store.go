@@ -7,6 +7,8 @@ package store
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -32,12 +34,11 @@ type Config struct {
 	// Username defaults to "default"; Password to empty.
 	Username string
 	Password string
-	// Dial, when set, opens every connection instead of a plain TCP dial
-	// to Addr, so a client can follow a server that moved (the CLI's local
-	// server). Default: dial Addr.
-	Dial func(ctx context.Context, addr string) (net.Conn, error)
 	// DialTimeout defaults to 10s.
 	DialTimeout time.Duration
+	// TLS, when set, speaks the native protocol over TLS (port 9440,
+	// ClickHouse Cloud's only port). Default nil: plain TCP.
+	TLS *tls.Config
 	// NoCreate skips creating the database, for readers (the Grafana
 	// plugin) that may connect as a read-only user; a missing database is
 	// then an error naming `phonesignals migrate`. Default false.
@@ -53,6 +54,9 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("clickhouse address: empty; pass --clickhouse HOST:PORT or set PHONESIGNALS_CLICKHOUSE"))
 	} else if !strings.Contains(c.Addr, ":") {
 		errs = append(errs, fmt.Errorf("clickhouse address %q: want HOST:PORT (native protocol, usually 9000)", c.Addr))
+	}
+	if _, port, err := net.SplitHostPort(c.Addr); err == nil && port == "9440" && c.TLS == nil {
+		errs = append(errs, fmt.Errorf("clickhouse address %q: 9440 is ClickHouse's TLS port; add --clickhouse-tls (PHONESIGNALS_CLICKHOUSE_TLS=1)", c.Addr))
 	}
 	if c.Database != "" && !identRe.MatchString(c.Database) {
 		errs = append(errs, fmt.Errorf("database %q: use letters, digits and _ only", c.Database))
@@ -110,7 +114,7 @@ func dial(ctx context.Context, cfg Config, db string) (driver.Conn, error) {
 		Addr:        []string{cfg.Addr},
 		Auth:        clickhouse.Auth{Database: db, Username: cfg.Username, Password: cfg.Password},
 		DialTimeout: cfg.DialTimeout,
-		DialContext: cfg.Dial,
+		TLS:         cfg.TLS,
 		Compression: &clickhouse.Compression{Method: clickhouse.CompressionLZ4},
 	})
 	if err != nil {
@@ -118,9 +122,23 @@ func dial(ctx context.Context, cfg Config, db string) (driver.Conn, error) {
 	}
 	if err := conn.Ping(ctx); err != nil {
 		conn.Close()
-		return nil, fmt.Errorf("connecting to clickhouse at %s (is the server running? `make demo` starts a local one): %w", cfg.Addr, err)
+		return nil, fmt.Errorf("connecting to clickhouse at %s (%s): %w", cfg.Addr, dialHint(cfg, err), err)
 	}
 	return conn, nil
+}
+
+// dialHint names the likely fix for a failed connection.
+func dialHint(cfg Config, err error) string {
+	var unknownCA x509.UnknownAuthorityError
+	switch {
+	case cfg.TLS != nil && errors.As(err, &unknownCA):
+		return "the server's certificate is signed by a CA this machine does not trust: pass --clickhouse-ca-file"
+	case cfg.TLS != nil:
+		return "with --clickhouse-tls the address must be the secure native port, usually 9440"
+	case cfg.Password == "" && strings.Contains(err.Error(), "Authentication failed"):
+		return "set PHONESIGNALS_CLICKHOUSE_PASSWORD or pass --clickhouse-password-file"
+	}
+	return "is the server running? `make demo` starts a local one"
 }
 
 // Conn is the underlying connection, for the loader.

@@ -403,6 +403,10 @@ func TestPluginOverGRPC(t *testing.T) {
 	}
 	globex.cycles = append([]fixture.Cycle{{ID: globexOnly.ID, Start: globexOnly.Start, End: globexOnly.End}}, globex.cycles...)
 
+	ops := seedOps(t, ctx, st, "acme", model.ProviderAircall, time.Date(2026, 9, 20, 6, 0, 0, 0, time.UTC))
+	broker, behind := startKafka(t, ctx)
+	ops.behind, ops.kafkaBroker = behind, broker
+
 	building.Wait()
 	if buildErr != nil {
 		t.Fatal(buildErr)
@@ -413,7 +417,9 @@ func TestPluginOverGRPC(t *testing.T) {
 	settings := func(org, database string) map[string]any {
 		return map[string]any{"clickhouse": srv.Addr(), "database": database, "org": org}
 	}
-	dsAcme := datasource("acme", settings("acme", db), nil)
+	acmeSettings := settings("acme", db)
+	acmeSettings["kafka"] = broker
+	dsAcme := datasource("acme", acmeSettings, nil)
 	dsGlobex := datasource("globex", settings("globex", db), map[string]string{"password": ""})
 	everything := backend.TimeRange{From: acme.org.Start, To: acme.org.End}
 
@@ -634,8 +640,20 @@ func TestPluginOverGRPC(t *testing.T) {
 		queryErr(t, resp, "A", backend.StatusBadRequest, "jsonData.org: empty")
 	})
 
-	t.Run("the provisioned dashboard's queries", func(t *testing.T) {
-		checkDashboard(t, p, dsAcme, "2026-09", everything)
+	testNewQueryTypes(t, p, dsAcme, dsGlobex, acme, globex, ops)
+
+	t.Run("every panel of every provisioned dashboard", func(t *testing.T) {
+		tr := backend.TimeRange{From: acme.org.Start, To: ops.lastOK.Add(time.Hour)}
+		vars := checkDashboards(t, p, dsAcme, tr, true)
+		newest := acme.cycles[len(acme.cycles)-1].ID
+		if got := vars["phonesignals-team"]["cycle"]; got != newest {
+			t.Errorf("the team review opens on cycle %s, want the newest, %s", got, newest)
+		}
+		if got := vars["phonesignals-employee"]["employee"]; got != acme.org.Employees[0].ID {
+			t.Errorf("the employee page opens on %q, want the first employee %s", got, acme.org.Employees[0].ID)
+		}
+		// A RingCentral org that never synced: every panel still answers.
+		checkDashboards(t, p, datasource("globex-k", map[string]any{"clickhouse": srv.Addr(), "database": db, "org": "globex", "kafka": broker}, nil), tr, false)
 	})
 }
 

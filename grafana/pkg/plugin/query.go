@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -15,23 +16,85 @@ import (
 	"github.com/phonesignals/phonesignals/internal/store"
 )
 
-// Query types.
+// Query types. The dashboards use all of them; alert rules only the
+// alert_* ones (see alertTypes).
 const (
 	QueryEmployeeMetrics = "employee_metrics"
 	QueryCohortBaselines = "cohort_baselines"
 	QueryUnmappedUsers   = "unmapped_users"
 	QueryCycles          = "cycles"
+	QueryEmployees       = "employees"
+	QueryTeamReview      = "team_review"
+	QueryEmployeeReview  = "employee_review"
+	QueryEmployeeTrend   = "employee_trend"
+	QueryCallsWeekly     = "calls_weekly"
+	QuerySyncStatus      = "sync_status"
+	QueryDeadLetters     = "dead_letters"
+	QueryRecordsBehind   = "records_behind"
+	// Alert-shaped: a table of string labels and exactly one number.
+	QueryAlertEscalated  = "alert_escalated_calls"
+	QueryAlertSyncAge    = "alert_hours_since_sync"
+	QueryAlertDeadLetter = "alert_dead_letters"
 )
 
-var queryTypes = []string{QueryEmployeeMetrics, QueryCohortBaselines, QueryUnmappedUsers, QueryCycles}
+// queryNeeds says what a query type reads from the query model.
+type queryNeeds struct {
+	cycle, employee, timeRange, optionalEmployee, alert bool
+}
+
+// queryTypes lists every query type in the order errors name them.
+var queryTypes = []string{QueryEmployeeMetrics, QueryCohortBaselines, QueryUnmappedUsers, QueryCycles,
+	QueryEmployees, QueryTeamReview, QueryEmployeeReview, QueryEmployeeTrend, QueryCallsWeekly,
+	QuerySyncStatus, QueryDeadLetters, QueryRecordsBehind, QueryAlertEscalated, QueryAlertSyncAge, QueryAlertDeadLetter}
+
+var needs = map[string]queryNeeds{
+	QueryEmployeeMetrics: {cycle: true},
+	QueryCohortBaselines: {cycle: true},
+	QueryUnmappedUsers:   {timeRange: true},
+	QueryCycles:          {},
+	QueryEmployees:       {},
+	QueryTeamReview:      {cycle: true},
+	QueryEmployeeReview:  {cycle: true, employee: true},
+	QueryEmployeeTrend:   {employee: true},
+	QueryCallsWeekly:     {timeRange: true, optionalEmployee: true},
+	QuerySyncStatus:      {},
+	QueryDeadLetters:     {timeRange: true},
+	QueryRecordsBehind:   {},
+	QueryAlertEscalated:  {timeRange: true, alert: true},
+	QueryAlertSyncAge:    {timeRange: true, alert: true},
+	QueryAlertDeadLetter: {timeRange: true, alert: true},
+}
+
+// AlertQueryTypes are the query types whose frames Grafana alerting
+// accepts; alert rules on any other type are refused with this list.
+func AlertQueryTypes() []string {
+	var out []string
+	for _, t := range queryTypes {
+		if needs[t].alert {
+			out = append(out, t)
+		}
+	}
+	return out
+}
 
 // QueryModel is a query's JSON. It has no org: the instance's
 // jsonData.org is the only org it can read.
 type QueryModel struct {
 	QueryType string `json:"queryType"`
-	// Cycle is the review cycle id, required by employee_metrics and
-	// cohort_baselines.
+	// Cycle is the review cycle id, required by employee_metrics,
+	// cohort_baselines, team_review and employee_review.
 	Cycle string `json:"cycle"`
+	// Employee is an employee id, required by employee_review and
+	// employee_trend; calls_weekly reads the whole org without it.
+	Employee string `json:"employee"`
+	// Hours is the window of alert_escalated_calls and alert_dead_letters:
+	// the last Hours before the end of the query's time range (the rule's
+	// evaluation time). 0 (the default) means the query's whole time range
+	// for alert_escalated_calls and 1 hour for alert_dead_letters.
+	Hours float64 `json:"hours"`
+	// NewestFirst lists cycles newest first (the dashboards' cycle
+	// variable, so it opens on the newest cycle); default oldest first.
+	NewestFirst bool `json:"newestFirst"`
 }
 
 // naText is what a missing escalated_calls shows as.
@@ -41,8 +104,9 @@ const naText = "n/a"
 // error in its own response and never fails the others.
 func (d *Datasource) QueryData(ctx context.Context, req *backend.QueryDataRequest) (*backend.QueryDataResponse, error) {
 	resp := backend.NewQueryDataResponse()
+	fromAlert := req.Headers[backend.FromAlertHeaderName] != ""
 	for _, q := range req.Queries {
-		resp.Responses[q.RefID] = d.query(ctx, q)
+		resp.Responses[q.RefID] = d.query(ctx, q, fromAlert)
 	}
 	return resp, nil
 }
@@ -60,8 +124,8 @@ func badRequest(format string, args ...any) error {
 	return &queryError{status: backend.StatusBadRequest, source: backend.ErrorSourceDownstream, msg: fmt.Sprintf(format, args...)}
 }
 
-func (d *Datasource) query(ctx context.Context, q backend.DataQuery) backend.DataResponse {
-	frames, err := d.frames(ctx, q)
+func (d *Datasource) query(ctx context.Context, q backend.DataQuery, fromAlert bool) backend.DataResponse {
+	frames, err := d.frames(ctx, q, fromAlert)
 	if err != nil {
 		var qe *queryError
 		switch {
@@ -88,7 +152,7 @@ func ParseQuery(q backend.DataQuery) (QueryModel, error) {
 			return m, badRequest("query %s: not a JSON object: %v", q.RefID, err)
 		}
 		if err := json.Unmarshal(q.JSON, &m); err != nil {
-			return m, badRequest("query %s: want {\"queryType\": %q, \"cycle\": \"CYCLE\"}: %v", q.RefID, strings.Join(queryTypes, "|"), err)
+			return m, badRequest("query %s: want {\"queryType\": %q, \"cycle\": \"CYCLE\", \"employee\": \"ID\", \"hours\": N}: %v", q.RefID, strings.Join(queryTypes, "|"), err)
 		}
 	}
 	if o, ok := raw["org"]; ok && string(o) != "null" && string(o) != `""` {
@@ -99,27 +163,67 @@ func ParseQuery(q backend.DataQuery) (QueryModel, error) {
 	}
 	m.QueryType = strings.TrimSpace(m.QueryType)
 	m.Cycle = strings.TrimSpace(m.Cycle)
-	switch m.QueryType {
-	case QueryEmployeeMetrics, QueryCohortBaselines:
-		if m.Cycle == "" {
-			return m, badRequest("query %s (%s): cycle is empty: pick a review cycle (the dashboard's $cycle variable lists them), or add one with `phonesignals cycles add --org ORG --cycle ID --start YYYY-MM-DD --end YYYY-MM-DD`", q.RefID, m.QueryType)
-		}
-		if strings.HasPrefix(m.Cycle, "$") {
-			return m, badRequest("query %s (%s): cycle %q is an unresolved dashboard variable: create a `cycle` variable of query type %q on this data source", q.RefID, m.QueryType, m.Cycle, QueryCycles)
-		}
-	case QueryUnmappedUsers, QueryCycles:
-	case "":
+	m.Employee = strings.TrimSpace(m.Employee)
+	n, ok := needs[m.QueryType]
+	switch {
+	case m.QueryType == "":
 		return m, badRequest("query %s: queryType is empty: want one of %s", q.RefID, strings.Join(queryTypes, ", "))
-	default:
+	case !ok:
 		return m, badRequest("query %s: unknown queryType %q: want one of %s", q.RefID, m.QueryType, strings.Join(queryTypes, ", "))
 	}
-	return m, nil
+	return m, checkModel(q, m, n)
 }
 
-func (d *Datasource) frames(ctx context.Context, q backend.DataQuery) (data.Frames, error) {
+// checkModel checks the fields the query type needs.
+func checkModel(q backend.DataQuery, m QueryModel, n queryNeeds) error {
+	if n.cycle {
+		if m.Cycle == "" {
+			return badRequest("query %s (%s): cycle is empty: pick a review cycle (the dashboard's $cycle variable lists them), or add one with `phonesignals cycles add --org ORG --cycle ID --start YYYY-MM-DD --end YYYY-MM-DD`", q.RefID, m.QueryType)
+		}
+		if strings.HasPrefix(m.Cycle, "$") {
+			return badRequest("query %s (%s): cycle %q is an unresolved dashboard variable: create a `cycle` variable of query type %q on this data source", q.RefID, m.QueryType, m.Cycle, QueryCycles)
+		}
+	}
+	if n.employee && m.Employee == "" {
+		return badRequest("query %s (%s): employee is empty: pick an employee id (the dashboard's $employee variable lists them; `phonesignals employees list --org ORG` too)", q.RefID, m.QueryType)
+	}
+	if (n.employee || n.optionalEmployee) && strings.HasPrefix(m.Employee, "$") {
+		return badRequest("query %s (%s): employee %q is an unresolved dashboard variable: create an `employee` variable of query type %q on this data source", q.RefID, m.QueryType, m.Employee, QueryEmployees)
+	}
+	if m.Hours < 0 || m.Hours > 24*366 {
+		return badRequest("query %s (%s): hours %v: want 0 (the default window) up to %d", q.RefID, m.QueryType, m.Hours, 24*366)
+	}
+	return nil
+}
+
+// checkTimeRange refuses an empty time range for the types that read one.
+func checkTimeRange(q backend.DataQuery, m QueryModel) error {
+	from, to := q.TimeRange.From.UTC(), q.TimeRange.To.UTC()
+	if needs[m.QueryType].timeRange && (from.IsZero() || to.IsZero() || !to.After(from)) {
+		return badRequest("query %s (%s): time range %s to %s is empty: pick a dashboard time range", q.RefID, m.QueryType, from.Format("2006-01-02 15:04:05"), to.Format("2006-01-02 15:04:05"))
+	}
+	return nil
+}
+
+// request is one parsed query with what answering it needs.
+type request struct {
+	q        backend.DataQuery
+	m        QueryModel
+	st       *store.Store
+	org      string
+	provider string
+}
+
+func (d *Datasource) frames(ctx context.Context, q backend.DataQuery, fromAlert bool) (data.Frames, error) {
 	m, err := ParseQuery(q)
 	if err != nil {
 		return nil, err
+	}
+	if err := checkTimeRange(q, m); err != nil {
+		return nil, err
+	}
+	if fromAlert && !needs[m.QueryType].alert {
+		return nil, badRequest("query %s: an alert rule cannot use queryType %q: Grafana alerting accepts only a time series or a table of string labels and one number; alert on %s", q.RefID, m.QueryType, strings.Join(AlertQueryTypes(), ", "))
 	}
 	st, err := d.store(ctx)
 	if err != nil {
@@ -129,42 +233,71 @@ func (d *Datasource) frames(ctx context.Context, q backend.DataQuery) (data.Fram
 	if err != nil {
 		return nil, err
 	}
-	org := d.settings.Org
-	switch m.QueryType {
-	case QueryEmployeeMetrics:
+	r := request{q: q, m: m, st: st, org: d.settings.Org, provider: provider}
+	if needs[m.QueryType].cycle {
 		if err := d.checkCycle(ctx, st, m.Cycle); err != nil {
 			return nil, err
 		}
-		ms, err := st.CycleMetrics(ctx, org, m.Cycle)
-		if err != nil {
+	}
+	if m.Employee != "" {
+		if err := checkEmployee(ctx, r); err != nil {
 			return nil, err
 		}
-		return data.Frames{metricsFrame(org, provider, m.Cycle, ms)}, nil
-	case QueryCohortBaselines:
-		if err := d.checkCycle(ctx, st, m.Cycle); err != nil {
-			return nil, err
-		}
-		bs, err := st.CycleBaselines(ctx, org, m.Cycle)
-		if err != nil {
-			return nil, err
-		}
-		return data.Frames{baselinesFrame(org, m.Cycle, bs)}, nil
-	case QueryUnmappedUsers:
-		from, to := q.TimeRange.From.UTC(), q.TimeRange.To.UTC()
-		if from.IsZero() || to.IsZero() || !to.After(from) {
-			return nil, badRequest("query %s (%s): time range %s to %s is empty: pick a dashboard time range", q.RefID, m.QueryType, from.Format("2006-01-02 15:04:05"), to.Format("2006-01-02 15:04:05"))
-		}
-		us, err := st.UnmappedUsers(ctx, org, from, to)
-		if err != nil {
-			return nil, err
-		}
-		return data.Frames{unmappedFrame(org, us)}, nil
-	default: // QueryCycles
-		cs, err := st.Cycles(ctx, org)
-		if err != nil {
-			return nil, err
-		}
-		return data.Frames{cyclesFrame(org, cs)}, nil
+	}
+	f, err := handlers[m.QueryType](ctx, d, r)
+	if err != nil {
+		return nil, err
+	}
+	return data.Frames{f}, nil
+}
+
+// handlers answer each query type with one frame.
+var handlers map[string]func(context.Context, *Datasource, request) (*data.Frame, error)
+
+func init() {
+	handlers = map[string]func(context.Context, *Datasource, request) (*data.Frame, error){
+		QueryEmployeeMetrics: func(ctx context.Context, _ *Datasource, r request) (*data.Frame, error) {
+			ms, err := r.st.CycleMetrics(ctx, r.org, r.m.Cycle)
+			if err != nil {
+				return nil, err
+			}
+			return metricsFrame(r.org, r.provider, r.m.Cycle, ms), nil
+		},
+		QueryCohortBaselines: func(ctx context.Context, _ *Datasource, r request) (*data.Frame, error) {
+			bs, err := r.st.CycleBaselines(ctx, r.org, r.m.Cycle)
+			if err != nil {
+				return nil, err
+			}
+			return baselinesFrame(r.org, r.m.Cycle, bs), nil
+		},
+		QueryUnmappedUsers: func(ctx context.Context, _ *Datasource, r request) (*data.Frame, error) {
+			us, err := r.st.UnmappedUsers(ctx, r.org, r.q.TimeRange.From.UTC(), r.q.TimeRange.To.UTC())
+			if err != nil {
+				return nil, err
+			}
+			return unmappedFrame(r.org, us), nil
+		},
+		QueryCycles: func(ctx context.Context, _ *Datasource, r request) (*data.Frame, error) {
+			cs, err := r.st.Cycles(ctx, r.org)
+			if err != nil {
+				return nil, err
+			}
+			if r.m.NewestFirst {
+				slices.Reverse(cs)
+			}
+			return cyclesFrame(r.org, cs), nil
+		},
+		QueryEmployees:       employeesQuery,
+		QueryTeamReview:      teamReviewQuery,
+		QueryEmployeeReview:  employeeReviewQuery,
+		QueryEmployeeTrend:   employeeTrendQuery,
+		QueryCallsWeekly:     callsWeeklyQuery,
+		QuerySyncStatus:      syncStatusQuery,
+		QueryDeadLetters:     deadLettersQuery,
+		QueryRecordsBehind:   recordsBehindQuery,
+		QueryAlertEscalated:  alertEscalatedQuery,
+		QueryAlertSyncAge:    alertSyncAgeQuery,
+		QueryAlertDeadLetter: alertDeadLettersQuery,
 	}
 }
 

@@ -27,6 +27,10 @@ type Settings struct {
 	Org string `json:"org"`
 	// Username defaults to ClickHouse's "default" (jsonData.username).
 	Username string `json:"username"`
+	// Kafka are the brokers phonesignals uses, HOST:PORT, from the
+	// comma-separated jsonData.kafka; optional, only records_behind reads
+	// it (default none).
+	Kafka []string `json:"-"`
 	// Password comes from secureJsonData.password only.
 	Password string `json:"-"`
 }
@@ -66,6 +70,18 @@ func LoadSettings(s backend.DataSourceInstanceSettings) (Settings, error) {
 	str("org", &st.Org)
 	str("username", &st.Username)
 	st.Password = s.DecryptedSecureJSONData["password"]
+	var kafka string
+	str("kafka", &kafka)
+	for _, b := range strings.Split(kafka, ",") {
+		if b = strings.TrimSpace(b); b == "" {
+			continue
+		}
+		if h, p, err := net.SplitHostPort(b); err != nil || h == "" || p == "" {
+			errs = append(errs, fmt.Errorf("jsonData.kafka: broker %q: want HOST:PORT[,HOST:PORT], e.g. redpanda:9092", b))
+			continue
+		}
+		st.Kafka = append(st.Kafka, b)
+	}
 
 	switch {
 	case st.ClickHouse == "":

@@ -3,6 +3,7 @@ package plugin
 import (
 	"context"
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -30,6 +31,9 @@ func TestLoadSettings(t *testing.T) {
 			want: Settings{ClickHouse: "[::1]:9000", Database: "phonesignals", Org: "acme"}},
 		{name: "extra keys from Grafana are ignored", jsonData: `{"clickhouse":"ch:9000","org":"acme","database":null,"timeout":30}`,
 			want: Settings{ClickHouse: "ch:9000", Database: "phonesignals", Org: "acme"}},
+		{name: "kafka brokers", jsonData: `{"clickhouse":"ch:9000","org":"acme","kafka":" redpanda:9092, r2:9092 ,"}`,
+			want: Settings{ClickHouse: "ch:9000", Database: "phonesignals", Org: "acme", Kafka: []string{"redpanda:9092", "r2:9092"}}},
+		{name: "bad kafka broker", jsonData: `{"clickhouse":"ch:9000","org":"acme","kafka":"redpanda"}`, errs: []string{`jsonData.kafka: broker "redpanda"`, "HOST:PORT"}},
 		{name: "empty", jsonData: `{}`, errs: []string{"jsonData.clickhouse: empty", "jsonData.org: empty", "one data source per org"}},
 		{name: "no jsonData", jsonData: ``, errs: []string{"jsonData.clickhouse: empty", "jsonData.org: empty"}},
 		{name: "null jsonData", jsonData: `null`, errs: []string{"jsonData.clickhouse: empty", "jsonData.org: empty"}},
@@ -56,7 +60,7 @@ func TestLoadSettings(t *testing.T) {
 				if err != nil {
 					t.Fatalf("unexpected error: %v", err)
 				}
-				if got != c.want {
+				if !reflect.DeepEqual(got, c.want) {
 					t.Errorf("got %+v, want %+v", got, c.want)
 				}
 				return
@@ -88,6 +92,17 @@ func TestParseQuery(t *testing.T) {
 		{name: "cycles", json: `{"queryType":"cycles"}`, want: QueryModel{QueryType: QueryCycles}},
 		{name: "queryType from the query", json: `{"cycle":"c1"}`, queryType: "cohort_baselines", want: QueryModel{QueryType: QueryCohortBaselines, Cycle: "c1"}},
 		{name: "empty org is not an org", json: `{"queryType":"cycles","org":""}`, want: QueryModel{QueryType: QueryCycles}},
+		{name: "team review", json: `{"queryType":"team_review","cycle":"2026-09"}`, want: QueryModel{QueryType: QueryTeamReview, Cycle: "2026-09"}},
+		{name: "employee review", json: `{"queryType":"employee_review","cycle":"2026-09","employee":" E001 "}`,
+			want: QueryModel{QueryType: QueryEmployeeReview, Cycle: "2026-09", Employee: "E001"}},
+		{name: "weekly calls of the org", json: `{"queryType":"calls_weekly"}`, want: QueryModel{QueryType: QueryCallsWeekly}},
+		{name: "newest cycles first", json: `{"queryType":"cycles","newestFirst":true}`, want: QueryModel{QueryType: QueryCycles, NewestFirst: true}},
+		{name: "alert window", json: `{"queryType":"alert_escalated_calls","hours":24}`, want: QueryModel{QueryType: QueryAlertEscalated, Hours: 24}},
+		{name: "trend needs an employee", json: `{"queryType":"employee_trend"}`, err: "employee is empty"},
+		{name: "review needs an employee", json: `{"queryType":"employee_review","cycle":"c"}`, err: "employee is empty"},
+		{name: "review needs a cycle", json: `{"queryType":"employee_review","employee":"E1"}`, err: "cycle is empty"},
+		{name: "unresolved employee", json: `{"queryType":"calls_weekly","employee":"$employee"}`, err: "`employee` variable"},
+		{name: "negative hours", json: `{"queryType":"alert_dead_letters","hours":-1}`, err: "hours -1"},
 		{name: "no cycle", json: `{"queryType":"employee_metrics"}`, err: "cycle is empty"},
 		{name: "blank cycle", json: `{"queryType":"cohort_baselines","cycle":"  "}`, err: "cycle is empty"},
 		{name: "unresolved variable", json: `{"queryType":"employee_metrics","cycle":"${cycle}"}`, err: "unresolved dashboard variable"},
@@ -104,7 +119,7 @@ func TestParseQuery(t *testing.T) {
 				if err != nil {
 					t.Fatalf("unexpected error: %v", err)
 				}
-				if got != c.want {
+				if !reflect.DeepEqual(got, c.want) {
 					t.Errorf("got %+v, want %+v", got, c.want)
 				}
 				return

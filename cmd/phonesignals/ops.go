@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/urfave/cli/v2"
+
+	"github.com/phonesignals/phonesignals/internal/bus"
+	"github.com/phonesignals/phonesignals/internal/obs"
+	"github.com/phonesignals/phonesignals/internal/store"
+	"github.com/phonesignals/phonesignals/transform"
+)
+
+// opsFlags are the global operations flags: logging and the metrics
+// server of the long-running commands.
+func opsFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "log-format", EnvVars: []string{"PHONESIGNALS_LOG_FORMAT"}, Value: "text", Usage: "`FORMAT` of the logs on stderr: text or json"},
+		&cli.StringFlag{Name: "metrics-addr", EnvVars: []string{"PHONESIGNALS_METRICS_ADDR"}, Usage: "serve /metrics, /healthz and /readyz on `HOST:PORT` during run, webhooks serve and sync --follow (default: not served)"},
+	}
+}
+
+// setupLogging installs the logger --log-level and --log-format ask for.
+func setupLogging(c *cli.Context) error {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(c.String("log-level"))); err != nil {
+		return fmt.Errorf("--log-level %q: want debug, info, warn or error", c.String("log-level"))
+	}
+	h, err := obs.NewLogHandler(os.Stderr, c.String("log-format"), lvl)
+	if err != nil {
+		return err
+	}
+	slog.SetDefault(slog.New(h))
+	obs.SetVersion(version)
+	return nil
+}
+
+// readiness is what a pipeline command needs to work: Kafka and
+// ClickHouse answering.
+func readiness(st *store.Store, bcfg bus.Config) func(context.Context) error {
+	return func(ctx context.Context) error {
+		if err := bus.WaitReachable(ctx, bcfg, 2*time.Second); err != nil {
+			return err
+		}
+		if err := st.Conn().Ping(ctx); err != nil {
+			return fmt.Errorf("reaching clickhouse: %w", err)
+		}
+		return nil
+	}
+}
+
+// serveOps serves /metrics, /healthz and /readyz on --metrics-addr until
+// the returned stop is called; without --metrics-addr it does nothing.
+// watchLag also records the transform group's lag every 10 s.
+func serveOps(c *cli.Context, ready func(context.Context) error, watchLag *bus.Config) (stop func(), err error) {
+	addr := c.String("metrics-addr")
+	if addr == "" {
+		return func() {}, nil
+	}
+	srv, err := obs.NewServer(obs.ServerConfig{Addr: addr, Ready: ready})
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(c.Context)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := srv.Run(ctx); err != nil {
+			slog.Error("metrics server stopped", "err", err)
+		}
+	}()
+	lagDone := make(chan struct{})
+	go func() {
+		defer close(lagDone)
+		if watchLag != nil {
+			bus.WatchLag(ctx, *watchLag, bus.GroupTransform, bus.TopicRaw, 10*time.Second,
+				func(err error) { slog.Warn("checking consumer lag", "err", err) })
+		}
+	}()
+	return func() { cancel(); <-done; <-lagDone }, nil
+}
+
+// healthcheckCommand is the health check of the distroless image, which
+// has no shell or curl.
+func healthcheckCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "healthcheck",
+		Usage:     "exit 0 when URL answers 2xx (for container health checks)",
+		ArgsUsage: "URL",
+		Description: "GETs URL (e.g. http://127.0.0.1:9100/readyz, served with --metrics-addr) and exits 0 on a 2xx\n" +
+			"answer, 1 otherwise, printing why.",
+		Flags: []cli.Flag{
+			&cli.DurationFlag{Name: "timeout", Value: 5 * time.Second, Usage: "give up after `DURATION`"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 1 {
+				return fmt.Errorf("want one URL, e.g. phonesignals healthcheck http://127.0.0.1:9100/readyz")
+			}
+			ctx, cancel := context.WithTimeout(c.Context, c.Duration("timeout"))
+			defer cancel()
+			if err := obs.Check(ctx, c.Args().First()); err != nil {
+				return cli.Exit(err.Error(), 1)
+			}
+			return nil
+		},
+	}
+}
+
+// timedWriter times every ClickHouse insert of the transform.
+type timedWriter struct{ transform.BatchWriter }
+
+func (w timedWriter) Write(ctx context.Context, rec arrow.Record) (err error) {
+	done := obs.InsertTimer()
+	defer func() { done(err) }()
+	return w.BatchWriter.Write(ctx, rec)
+}

@@ -1,0 +1,61 @@
+package aircall
+
+import (
+	"cmp"
+	"fmt"
+	"log/slog"
+
+	"github.com/phonesignals/phonesignals/ingest"
+	"github.com/phonesignals/phonesignals/internal/model"
+)
+
+// Provider is Aircall as the rest of phonesignals sees it (registered in
+// ingest/providers).
+var Provider = ingest.Provider{
+	Name:       model.ProviderAircall,
+	Title:      "Aircall",
+	UserIDName: "Aircall user",
+	Credentials: []ingest.CredentialField{
+		{Key: "api_id", Flag: "api-id", Usage: "Aircall API ID"},
+		{Key: "api_token", Flag: "api-token-file", File: true, Usage: "file holding the Aircall API token"},
+	},
+	CredentialsHint: "(Aircall → Integrations & API → API keys; the token is not the API key shown in the UI)",
+	Webhooks:        true,
+	NewSource:       NewSource,
+	Decode:          Decode,
+}
+
+// NewSource builds the Aircall connector of one org from its stored
+// connection; settings: per_page, rate_limit, mode, window.
+func NewSource(o ingest.OrgConfig) (ingest.Source, error) {
+	c, err := NewClient(o)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// NewClient is NewSource returning the *Client, for what only Aircall
+// does (transcripts).
+func NewClient(o ingest.OrgConfig) (*Client, error) {
+	s := cmp.Or(o.Settings, ingest.NewSettings(nil))
+	cfg := Config{
+		BaseURL:            o.BaseURL,
+		APIID:              o.Credentials["api_id"],
+		APIToken:           o.Credentials["api_token"],
+		PerPage:            s.Int("per_page"),
+		RateLimitPerMinute: s.Int("rate_limit"),
+		Mode:               s.String("mode"),
+		WindowSize:         s.Duration("window"),
+		HTTPClient:         o.HTTPClient,
+		Logger:             cmp.Or(o.Logger, slog.Default()),
+	}
+	if err := s.Err(); err != nil {
+		return nil, fmt.Errorf("settings of org %s: %w", o.Org, err)
+	}
+	c, err := New(o.Org, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("configuring aircall for org %s: %w", o.Org, err)
+	}
+	return c, nil
+}

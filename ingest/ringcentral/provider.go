@@ -1,0 +1,70 @@
+package ringcentral
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/phonesignals/phonesignals/ingest"
+	"github.com/phonesignals/phonesignals/internal/model"
+)
+
+// Provider is RingCentral as the rest of phonesignals sees it (registered
+// in ingest/providers).
+var Provider = ingest.Provider{
+	Name:       model.ProviderRingCentral,
+	Title:      "RingCentral",
+	UserIDName: "RingCentral extension",
+	Credentials: []ingest.CredentialField{
+		{Key: "client_id", Flag: "client-id", Usage: "RingCentral app client id"},
+		{Key: "client_secret", Flag: "client-secret-file", File: true, Usage: "file holding the RingCentral client secret"},
+		{Key: "jwt", Flag: "jwt-file", File: true, Usage: "file holding the RingCentral JWT credential"},
+	},
+	CredentialsHint: "(from the RingCentral Developer Console)",
+	AccountID:       true,
+	NoEscalation:    "its call log has no notes or tags",
+	NewSource:       NewSource,
+	Decode:          Decode,
+	Diagnose:        Diagnose,
+}
+
+// NewSource builds the RingCentral connector of one org from its stored
+// connection; settings: mode, per_page, heavy_limit, heavy_window,
+// auth_limit, auth_window, window.
+func NewSource(o ingest.OrgConfig) (ingest.Source, error) {
+	s := cmp.Or(o.Settings, ingest.NewSettings(nil))
+	cfg := Config{
+		BaseURL:      o.BaseURL,
+		ClientID:     o.Credentials["client_id"],
+		ClientSecret: o.Credentials["client_secret"],
+		JWT:          o.Credentials["jwt"],
+		AccountID:    o.AccountID,
+		Mode:         s.String("mode"),
+		PerPage:      s.Int("per_page"),
+		HeavyLimit:   s.Int("heavy_limit"),
+		HeavyWindow:  s.Duration("heavy_window"),
+		AuthLimit:    s.Int("auth_limit"),
+		AuthWindow:   s.Duration("auth_window"),
+		WindowSize:   s.Duration("window"),
+		HTTPClient:   o.HTTPClient,
+		Logger:       cmp.Or(o.Logger, slog.Default()),
+	}
+	if err := s.Err(); err != nil {
+		return nil, fmt.Errorf("settings of org %s: %w", o.Org, err)
+	}
+	c, err := New(o.Org, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("configuring ringcentral for org %s: %w", o.Org, err)
+	}
+	return c, nil
+}
+
+// Diagnose explains the account-not-found error for doctor.
+func Diagnose(err error, o ingest.OrgConfig) (problem, fix string, ok bool) {
+	if !errors.Is(err, ErrAccountNotFound) {
+		return "", "", false
+	}
+	return fmt.Sprintf("RingCentral does not know account %q", cmp.Or(o.AccountID, "~")),
+		fmt.Sprintf("set the org's account id with `phonesignals org connect --org %s --account-id ID`, or ~ for the JWT user's own account", o.Org), true
+}

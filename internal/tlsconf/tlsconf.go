@@ -1,0 +1,63 @@
+// Package tlsconf builds the client TLS configs phonesignals uses to reach
+// managed ClickHouse and Kafka clusters, and reads secrets (passwords) from
+// the environment or a file, never from the command line, where every
+// user of the machine can read them in the process list.
+package tlsconf
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+)
+
+// Client returns a TLS client config trusting the system roots plus the
+// PEM certificates in caFile (empty: system roots only, which is what
+// ClickHouse Cloud and most managed Kafka need). The server name is taken
+// from the address dialed.
+func Client(caFile string) (*tls.Config, error) {
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if caFile == "" {
+		return cfg, nil
+	}
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("reading CA file: %w", err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("CA file %s: no PEM certificate in it (want -----BEGIN CERTIFICATE-----)", caFile)
+	}
+	cfg.RootCAs = pool
+	return cfg, nil
+}
+
+// Secret returns the secret in the environment variable env, else the
+// content of file (trailing newlines trimmed), else "". Both set is an
+// error: which one wins would be a guess.
+func Secret(env, file string) (string, error) {
+	v, inEnv := os.LookupEnv(env)
+	if inEnv && v != "" && file != "" {
+		return "", fmt.Errorf("both $%s and a password file (%s) are set; keep one", env, file)
+	}
+	if inEnv && v != "" {
+		return v, nil
+	}
+	if file == "" {
+		return "", nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("reading password file: %w", err)
+	}
+	s := strings.TrimRight(string(b), "\r\n")
+	if s == "" {
+		return "", errors.New("password file " + file + " is empty")
+	}
+	return s, nil
+}
