@@ -22,14 +22,11 @@ func migrateCommand() *cli.Command {
 		Action: func(c *cli.Context) error {
 			e := newEnv(c)
 			defer e.close()
-			addr, err := e.clickhouseAddr(c.Context)
+			cfg, err := e.clickhouseConfig(c.Context)
 			if err != nil {
 				return err
 			}
-			cfg, err := storeConfig(c, addr)
-			if err != nil {
-				return err
-			}
+			addr := cfg.Addr
 			st, err := store.Open(c.Context, cfg)
 			if err != nil {
 				return err

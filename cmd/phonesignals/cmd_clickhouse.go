@@ -27,7 +27,8 @@ func clickhouseCommand() *cli.Command {
 				if err != nil {
 					return err
 				}
-				fmt.Printf("local ClickHouse server pid %d, native %s, http %s (clickhouse-client --port %d)\n", srv.Pid(), srv.Addr(), srv.HTTPAddr(), srv.TCPPort())
+				fmt.Printf("local ClickHouse server pid %d, native %s, http %s\n", srv.Pid(), srv.Addr(), srv.HTTPAddr())
+				fmt.Println(connectHint(srv, c.String("database")))
 				return nil
 			}},
 			{Name: "start", Usage: "start (or reuse) the local server", Action: func(c *cli.Context) error {
@@ -55,4 +56,15 @@ func clickhouseCommand() *cli.Command {
 			}},
 		},
 	}
+}
+
+// connectHint says how a person connects to the local server: the
+// password is read from its 0600 file by the shell, never printed.
+func connectHint(srv *chserver.Server, database string) string {
+	if srv.PasswordFile() == "" {
+		return fmt.Sprintf("connect: clickhouse-client --port %d -d %s", srv.TCPPort(), database)
+	}
+	return fmt.Sprintf("connect: clickhouse-client --port %d --user %s --password \"$(cat %s)\" -d %s\n"+
+		"(the password is in %s, readable by its owner only; phonesignals commands use it by themselves)",
+		srv.TCPPort(), srv.User(), srv.PasswordFile(), database, srv.PasswordFile())
 }

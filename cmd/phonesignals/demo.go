@@ -227,13 +227,18 @@ func runDemo(c *cli.Context) error {
 	fmt.Printf("\nverified: all %d review numbers (every employee, metric and cycle, plus cohort sizes and medians) equal an independent computation over the generated calls\n", checked)
 	fmt.Printf("done in %s\n", time.Since(start).Round(100*time.Millisecond))
 	port := chAddr[strings.LastIndex(chAddr, ":")+1:]
+	client := "clickhouse-client --port " + port
+	if st.Config().Password != "" {
+		// The shell reads the password from its 0600 file; it is never printed.
+		client += ` --password "$(cat ` + filepath.Join(e.dataDir, "clickhouse", "password") + `)"`
+	}
 	fmt.Printf(`
 Query it:
-  clickhouse-client --port %[1]s -d %[2]s -q "SELECT employee_id, total_calls, avg_duration_sec, resolved_calls FROM employee_cycle_metrics WHERE org = 'acme' AND cycle_id = '%[3]s' ORDER BY total_calls DESC LIMIT 5"
-  clickhouse-client --port %[1]s -d %[2]s -q "SELECT * FROM cohort_cycle_baselines WHERE org = 'acme'"
-  ./bin/phonesignals --clickhouse 127.0.0.1:%[1]s review --org acme --employee E001 --cycle %[3]s --format json
+  %[1]s -d %[2]s -q "SELECT employee_id, total_calls, avg_duration_sec, resolved_calls FROM employee_cycle_metrics WHERE org = 'acme' AND cycle_id = '%[3]s' ORDER BY total_calls DESC LIMIT 5"
+  %[1]s -d %[2]s -q "SELECT * FROM cohort_cycle_baselines WHERE org = 'acme'"
+  ./bin/phonesignals --data-dir %[5]s review --org acme --employee E001 --cycle %[3]s --format json
 The local ClickHouse server keeps running (data in %[4]s); stop it with: ./bin/phonesignals clickhouse stop
-`, port, st.Config().Database, acme.Cycles[1].ID, filepath.Join(e.dataDir, "clickhouse"))
+`, client, st.Config().Database, acme.Cycles[1].ID, filepath.Join(e.dataDir, "clickhouse"), e.dataDir)
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -39,18 +40,48 @@ func (e *env) close() {
 	e.closers = nil
 }
 
-// clickhouseAddr returns --clickhouse, or starts (or reuses) the local
-// server under the data dir. The local server keeps running after the
-// command so it can be queried; `phonesignals demo` prints how.
-func (e *env) clickhouseAddr(ctx context.Context) (string, error) {
+// clickhouseConfig says how to reach ClickHouse: --clickhouse, or the
+// local server under the data dir (started or reused) with its password.
+// The local server keeps running after the command so it can be queried;
+// `phonesignals demo` and `clickhouse status` print how.
+func (e *env) clickhouseConfig(ctx context.Context) (store.Config, error) {
 	if a := e.c.String("clickhouse"); a != "" {
-		return a, nil
+		// A server of the operator's: user, password and TLS from flags.
+		return storeConfig(e.c, a)
 	}
-	srv, err := chserver.Ensure(ctx, chserver.Config{Dir: filepath.Join(e.dataDir, "clickhouse"), Install: true})
+	cfg := store.Config{Database: e.c.String("database")}
+	if err := ownerOnlyDir(e.dataDir); err != nil {
+		return cfg, err
+	}
+	dir := filepath.Join(e.dataDir, "clickhouse")
+	srv, err := chserver.Ensure(ctx, chserver.Config{Dir: dir, Install: true})
 	if err != nil {
-		return "", fmt.Errorf("starting the local ClickHouse server (or pass --clickhouse HOST:PORT): %w", err)
+		return cfg, fmt.Errorf("starting the local ClickHouse server (or pass --clickhouse HOST:PORT): %w", err)
 	}
-	return srv.Addr(), nil
+	cfg.Addr, cfg.Username, cfg.Password = srv.Addr(), srv.User(), srv.Password()
+	// Every new connection dials where the local server is now: after a
+	// `clickhouse stop` and `start` (on other ports if its own were
+	// taken), long-running commands reconnect by themselves.
+	cfg.Dial = func(ctx context.Context, addr string) (net.Conn, error) {
+		if now, err := chserver.CurrentAddr(dir); err == nil {
+			addr = now
+		}
+		var d net.Dialer
+		return d.DialContext(ctx, "tcp", addr)
+	}
+	return cfg, nil
+}
+
+// ownerOnlyDir creates the data dir, or restricts an existing one, to its
+// owner: it holds the master key, the ClickHouse password and data.
+func ownerOnlyDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("creating the data dir %s: %w", dir, err)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return fmt.Errorf("restricting the data dir %s to its owner: %w", dir, err)
+	}
+	return nil
 }
 
 // store opens ClickHouse and applies pending migrations, so every command
@@ -59,11 +90,7 @@ func (e *env) store(ctx context.Context) (*store.Store, error) {
 	if e.st != nil {
 		return e.st, nil
 	}
-	addr, err := e.clickhouseAddr(ctx)
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := storeConfig(e.c, addr)
+	cfg, err := e.clickhouseConfig(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -265,11 +265,17 @@ func (s *WebhookServer) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := Delivery{At: s.cfg.Now()}
-	d.Status, d.Reason = s.handle(w, r, &d)
+	// Every delivery is answered within AckTimeout of its arrival, whatever
+	// the org directory or the sink do: Aircall gives up after 5 s.
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.AckTimeout)
+	d.Status, d.Reason = s.handle(w, r.WithContext(ctx), &d)
+	cancel()
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(d.Status)
 	io.WriteString(w, http.StatusText(d.Status)+"\n")
 	obs.WebhookResponse("aircall", d.Status)
+	// Send the answer now, not when the delivery record below is written.
+	_ = http.NewResponseController(w).Flush()
 
 	attrs := []any{"org", d.Org, "event", d.Event, "call_id", d.CallID, "status", d.Status, "reason", d.Reason, "remote", r.RemoteAddr}
 	switch {
@@ -326,7 +332,11 @@ func (s *WebhookServer) handle(w http.ResponseWriter, r *http.Request, d *Delive
 	if env.Token == "" {
 		return http.StatusUnauthorized, "payload has no token"
 	}
-	orgs, err := s.cfg.Orgs.WebhookOrgs(r.Context())
+	var orgs []WebhookOrg
+	err = within(r.Context(), func(ctx context.Context) (err error) {
+		orgs, err = s.cfg.Orgs.WebhookOrgs(ctx)
+		return err
+	})
 	if err != nil {
 		return http.StatusServiceUnavailable, "org directory unavailable: " + err.Error()
 	}
@@ -381,12 +391,25 @@ func (s *WebhookServer) handle(w http.ResponseWriter, r *http.Request, d *Delive
 		sink = s.cfg.TranscriptSink
 	}
 	d.CallID = rc.CallID
-	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.AckTimeout)
-	defer cancel()
-	if err := sink.Publish(ctx, []model.RawCall{rc}); err != nil {
+	if err := within(r.Context(), func(ctx context.Context) error { return sink.Publish(ctx, []model.RawCall{rc}) }); err != nil {
 		return http.StatusServiceUnavailable, "publishing failed, Aircall will retry: " + err.Error()
 	}
 	return http.StatusOK, "published"
+}
+
+// within runs f and returns its error, or ctx's as soon as ctx ends even
+// if f has not returned: a producer stuck on a dead broker, or a directory
+// stuck on a dead database, must not hold the answer to Aircall. f keeps
+// running with the ended ctx and is expected to give up soon.
+func within(ctx context.Context, f func(ctx context.Context) error) error {
+	done := make(chan error, 1)
+	go func() { done <- f(ctx) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("no answer within the ack timeout: %w", ctx.Err())
+	}
 }
 
 // matchToken compares token with every org's token in constant time and

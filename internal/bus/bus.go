@@ -10,6 +10,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"time"
 
@@ -54,6 +55,10 @@ type Config struct {
 	TLS *tls.Config
 	// SASL authenticates to the brokers; the zero value does not.
 	SASL SASL
+	// Dial, when set, opens every broker connection (kgo.Dialer), so a
+	// client can follow a broker that moved (FollowAddrFile); not with
+	// TLS. Default: a plain dial of the address asked for.
+	Dial func(ctx context.Context, network, host string) (net.Conn, error)
 }
 
 // SASL mechanisms.
@@ -119,6 +124,8 @@ func (c Config) Opts() []kgo.Opt {
 	opts := []kgo.Opt{kgo.SeedBrokers(c.Brokers...), kgo.ClientID(id)}
 	if c.TLS != nil {
 		opts = append(opts, kgo.DialTLSConfig(c.TLS.Clone()))
+	} else if c.Dial != nil {
+		opts = append(opts, kgo.Dialer(c.Dial))
 	}
 	if m := c.SASL.mechanism(); m != nil {
 		opts = append(opts, kgo.SASL(m))

@@ -49,6 +49,9 @@ type Config struct {
 	// installs Debian's clickhouse-server and clickhouse-client with
 	// apt-get, so a fresh machine can run the demo in one step.
 	Install bool
+	// Password of user default; empty for none (test servers). Ensure
+	// sets it from Dir/password, generating one at the first start.
+	Password string
 	// StartTimeout bounds the wait for the server to answer /ping;
 	// 0 means DefaultStartTimeout.
 	StartTimeout time.Duration

@@ -26,8 +26,13 @@ type layout struct {
 	Stdio     string
 	State     string
 	Lock      string
-	TCPPort   int
-	HTTPPort  int
+	Ports     string
+	Password  string // the file holding it, for Ensure's servers
+	// PasswordSHA256 is the hex SHA-256 of user default's password, ""
+	// for no password.
+	PasswordSHA256 string
+	TCPPort        int
+	HTTPPort       int
 	// SecurePort, CertFile and KeyFile serve TLS when SecurePort is set.
 	SecurePort int
 	CertFile   string
@@ -53,6 +58,8 @@ func newLayout(dir string) layout {
 		Stdio:     filepath.Join(dir, "log", "stdout-stderr.log"),
 		State:     filepath.Join(dir, stateFile),
 		Lock:      filepath.Join(dir, ".ensure.lock"),
+		Ports:     filepath.Join(dir, portsFile),
+		Password:  filepath.Join(dir, passwordFile),
 	}
 }
 
@@ -108,8 +115,8 @@ var configTmpl = template.Must(template.New("config.xml").Funcs(template.FuncMap
 </yandex>
 `))
 
-// The users config: user default with no password, reachable from loopback
-// only. allow_experimental_low_cardinality_type must be a profile setting:
+// The users config: user default, with the password whose SHA-256 is in
+// PasswordSHA256 (none when empty), reachable from loopback only. allow_experimental_low_cardinality_type must be a profile setting:
 // 18.16 needs it for LowCardinality columns and current versions reject it
 // in SQL, so the project's SQL never names it.
 var usersTmpl = template.Must(template.New("users.xml").Parse(`<?xml version="1.0"?>
@@ -127,7 +134,7 @@ var usersTmpl = template.Must(template.New("users.xml").Parse(`<?xml version="1.
     </profiles>
     <users>
         <default>
-            <password></password>
+            {{if .PasswordSHA256}}<password_sha256_hex>{{.PasswordSHA256}}</password_sha256_hex>{{else}}<password></password>{{end}}
             <networks>
                 <ip>127.0.0.1</ip>
                 <ip>::1</ip>
@@ -185,9 +192,14 @@ func xmlText(s string) (string, error) {
 // writeConfig creates l's directories and writes config.xml and users.xml
 // for the ports in l.
 func writeConfig(l layout) error {
+	// Owner only: the data holds every org's rows, employee emails among
+	// them. Chmod too, for directories an older version made 0755.
 	for _, d := range []string{l.Dir, l.Data, l.Tmp, l.UserFiles, l.Schemas, l.LogDir} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
+		if err := os.MkdirAll(d, 0o700); err != nil {
 			return fmt.Errorf("creating %s: %w", d, err)
+		}
+		if err := os.Chmod(d, 0o700); err != nil {
+			return fmt.Errorf("restricting %s to its owner: %w", d, err)
 		}
 	}
 	// 4 GiB per query, spilling sorts and GROUP BYs to disk from 2 GiB: the
@@ -226,7 +238,7 @@ func writeFileAtomic(path string, data []byte) error {
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+	if err := os.Chmod(tmp.Name(), 0o600); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {

@@ -2,11 +2,17 @@ package chserver
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -14,6 +20,15 @@ import (
 // stateFile, in Config.Dir, records the detached server Ensure started so
 // a later process (the next CLI run) finds and reuses it.
 const stateFile = "server.json"
+
+// portsFile, in Config.Dir, records the ports of the last server Ensure
+// started there. Unlike server.json it survives a stop, so a restarted
+// server comes back on the same ports and long-running clients reconnect.
+const portsFile = "ports.json"
+
+// passwordFile, in Config.Dir, holds user default's password (mode 0600),
+// generated at the first start.
+const passwordFile = "password"
 
 // state is the content of server.json.
 type state struct {
@@ -47,8 +62,11 @@ func Ensure(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("ensuring clickhouse-server in %s: %w", cfg.Dir, err)
 	}
 	cfg.Dir = dir
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("ensuring clickhouse-server in %s: %w", dir, err)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("ensuring clickhouse-server in %s: restricting it to its owner: %w", dir, err)
 	}
 	l := newLayout(dir)
 	unlock, err := lockFile(ctx, l.Lock)
@@ -56,14 +74,20 @@ func Ensure(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("ensuring clickhouse-server in %s: %w", dir, err)
 	}
 	defer unlock()
+	pw, created, err := readOrCreatePassword(l.Password)
+	if err != nil {
+		return nil, fmt.Errorf("ensuring clickhouse-server in %s: %w", dir, err)
+	}
+	cfg.Password = pw
 
 	s, err := lookup(ctx, dir)
 	switch {
-	case err == nil && (cfg.TCPPort == 0 || cfg.TCPPort == s.TCPPort()) && (cfg.HTTPPort == 0 || cfg.HTTPPort == s.HTTPPort()):
+	case err == nil && !created && (cfg.TCPPort == 0 || cfg.TCPPort == s.TCPPort()) && (cfg.HTTPPort == 0 || cfg.HTTPPort == s.HTTPPort()):
 		return s, nil
 	case err == nil || errors.Is(err, ErrNotResponding):
-		// Ours, but on other ports than asked for, or not answering:
-		// replace it rather than run two servers on one data directory.
+		// Ours, but on other ports than asked for, not answering, or
+		// started without the password just created: replace it rather
+		// than run two servers on one data directory.
 		if terr := s.Terminate(); terr != nil {
 			return nil, fmt.Errorf("ensuring clickhouse-server in %s: replacing the old server: %w", dir, terr)
 		}
@@ -75,7 +99,7 @@ func Ensure(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("ensuring clickhouse-server in %s: removing stale %s: %w", dir, l.State, err)
 	}
 
-	s, err = start(ctx, cfg, startOpts{detached: true})
+	s, err = startOnKnownPorts(ctx, cfg, l)
 	if err != nil {
 		return nil, err
 	}
@@ -137,6 +161,9 @@ func lookup(ctx context.Context, dir string) (*Server, error) {
 	}
 	l.TCPPort, l.HTTPPort = st.TCPPort, st.HTTPPort
 	s := &Server{layout: l, binary: st.Binary, pid: st.Pid, detached: true, reused: true}
+	if pw, err := os.ReadFile(l.Password); err == nil {
+		s.password = strings.TrimSpace(string(pw))
+	}
 	// A server restarting or under load may miss one ping; give it a moment.
 	var perr error
 	for i := 0; i < 10; i++ {
@@ -187,4 +214,106 @@ func lockFile(ctx context.Context, path string) (unlock func(), err error) {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// CurrentAddr is the native protocol address of the server Ensure runs in
+// dir now, or last ran there (its ports are kept for the next start),
+// read from the files alone: cheap enough for every new connection.
+func CurrentAddr(dir string) (string, error) {
+	l := newLayout(dir)
+	var st state
+	if data, err := os.ReadFile(l.State); err == nil && json.Unmarshal(data, &st) == nil && st.TCPPort > 0 {
+		return net.JoinHostPort("127.0.0.1", strconv.Itoa(st.TCPPort)), nil
+	}
+	if p, ok := readPorts(l.Ports); ok {
+		return net.JoinHostPort("127.0.0.1", strconv.Itoa(p.TCP)), nil
+	}
+	return "", fmt.Errorf("%w in %s", ErrNotRunning, dir)
+}
+
+// startOnKnownPorts starts a detached server on the ports cfg asks for, or
+// else on those of the last server of the directory while they are free,
+// or else on fresh ones; and records the ports it got.
+func startOnKnownPorts(ctx context.Context, cfg Config, l layout) (*Server, error) {
+	var s *Server
+	var err error
+	if p, ok := readPorts(l.Ports); ok && cfg.TCPPort == 0 && cfg.HTTPPort == 0 && portsFree(p.TCP, p.HTTP) {
+		known := cfg
+		known.TCPPort, known.HTTPPort = p.TCP, p.HTTP
+		s, err = start(ctx, known, startOpts{detached: true})
+		if err != nil && !strings.Contains(err.Error(), "Address already in use") {
+			return nil, err
+		}
+	}
+	if s == nil {
+		if s, err = start(ctx, cfg, startOpts{detached: true}); err != nil {
+			return nil, err
+		}
+	}
+	data, _ := json.Marshal(ports{TCP: s.TCPPort(), HTTP: s.HTTPPort()})
+	if err := writeFileAtomic(l.Ports, append(data, '\n')); err != nil {
+		_ = s.Terminate()
+		return nil, fmt.Errorf("recording the ports of clickhouse-server in %s: %w", l.Dir, err)
+	}
+	return s, nil
+}
+
+// ports is the content of ports.json.
+type ports struct {
+	TCP  int `json:"tcp_port"`
+	HTTP int `json:"http_port"`
+}
+
+func readPorts(path string) (ports, bool) {
+	var p ports
+	data, err := os.ReadFile(path)
+	if err != nil || json.Unmarshal(data, &p) != nil || p.TCP <= 0 || p.HTTP <= 0 || p.TCP == p.HTTP {
+		return ports{}, false
+	}
+	return p, true
+}
+
+// portsFree reports whether every port can be bound on loopback now.
+func portsFree(ps ...int) bool {
+	for _, p := range ps {
+		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
+		if err != nil {
+			return false
+		}
+		ln.Close()
+	}
+	return true
+}
+
+// readOrCreatePassword returns the password in path, generating a random
+// one (mode 0600) when the file is missing; created says it was just made.
+func readOrCreatePassword(path string) (pw string, created bool, err error) {
+	data, err := os.ReadFile(path)
+	if err == nil && len(strings.TrimSpace(string(data))) > 0 {
+		if err := os.Chmod(path, 0o600); err != nil {
+			return "", false, fmt.Errorf("restricting %s to its owner: %w", path, err)
+		}
+		return strings.TrimSpace(string(data)), false, nil
+	}
+	if err != nil && !os.IsNotExist(err) {
+		return "", false, fmt.Errorf("reading the clickhouse password: %w", err)
+	}
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		return "", false, fmt.Errorf("generating the clickhouse password: %w", err)
+	}
+	pw = hex.EncodeToString(b)
+	if err := writeFileAtomic(path, []byte(pw+"\n")); err != nil {
+		return "", false, fmt.Errorf("storing the clickhouse password: %w", err)
+	}
+	return pw, true, nil
+}
+
+// passwordSHA256 is what users.xml stores instead of the password.
+func passwordSHA256(pw string) string {
+	if pw == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(pw))
+	return hex.EncodeToString(sum[:])
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -31,6 +30,8 @@ type Server struct {
 	layout layout
 	binary string
 	pid    int
+	// password of user default, "" for none.
+	password string
 
 	// exited is closed when the process exits, if it is our child (started
 	// by this process); nil for a server Ensure found already running.
@@ -68,6 +69,22 @@ func (s *Server) TCPPort() int { return s.layout.TCPPort }
 
 // HTTPPort is the HTTP interface port.
 func (s *Server) HTTPPort() int { return s.layout.HTTPPort }
+
+// User is the user clients connect as.
+func (s *Server) User() string { return "default" }
+
+// Password is user default's password, "" for a server without one. Never
+// print it: PasswordFile says where a person finds it.
+func (s *Server) Password() string { return s.password }
+
+// PasswordFile is the file (mode 0600) holding the password of a server
+// Ensure manages, "" for a server without one.
+func (s *Server) PasswordFile() string {
+	if s.password == "" {
+		return ""
+	}
+	return s.layout.Password
+}
 
 // Pid is the server's process id.
 func (s *Server) Pid() int { return s.pid }
@@ -151,6 +168,7 @@ func start(ctx context.Context, cfg Config, opts startOpts) (*Server, error) {
 	var lastErr error
 	for range attempts {
 		l := newLayout(dir)
+		l.PasswordSHA256 = passwordSHA256(cfg.Password)
 		l.TCPPort, l.HTTPPort, err = pickPorts(cfg.TCPPort, cfg.HTTPPort)
 		if err != nil {
 			return nil, fmt.Errorf("starting clickhouse-server in %s: %w", dir, err)
@@ -160,6 +178,7 @@ func start(ctx context.Context, cfg Config, opts startOpts) (*Server, error) {
 		}
 		s, err := launch(ctx, bin, l, cfg.startTimeout(), opts)
 		if err == nil {
+			s.password = cfg.Password
 			return s, nil
 		}
 		lastErr = err
@@ -318,10 +337,15 @@ func (s *Server) Ping(ctx context.Context) error {
 // quick checks from tests and the CLI without a driver; use clickhouse-go
 // on Addr for real work (the driver's own HTTP mode fails on 18.16).
 func (s *Server) Query(ctx context.Context, sql string) (string, error) {
-	u := "http://" + s.HTTPAddr() + "/?" + url.Values{"user": {"default"}}.Encode()
+	u := "http://" + s.HTTPAddr() + "/"
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader(sql))
 	if err != nil {
 		return "", fmt.Errorf("clickhouse query %q: %w", abbreviate(sql), err)
+	}
+	// Headers, not the URL, so the password never lands in a log line.
+	req.Header.Set("X-ClickHouse-User", s.User())
+	if s.password != "" {
+		req.Header.Set("X-ClickHouse-Key", s.password)
 	}
 	resp, err := queryClient.Do(req)
 	if err != nil {

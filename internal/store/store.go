@@ -34,6 +34,10 @@ type Config struct {
 	// Username defaults to "default"; Password to empty.
 	Username string
 	Password string
+	// Dial, when set, opens every connection instead of a plain TCP dial
+	// to Addr, so a client can follow a server that moved (the CLI's local
+	// server). Default: dial Addr.
+	Dial func(ctx context.Context, addr string) (net.Conn, error)
 	// DialTimeout defaults to 10s.
 	DialTimeout time.Duration
 	// TLS, when set, speaks the native protocol over TLS (port 9440,
@@ -115,6 +119,7 @@ func dial(ctx context.Context, cfg Config, db string) (driver.Conn, error) {
 		Auth:        clickhouse.Auth{Database: db, Username: cfg.Username, Password: cfg.Password},
 		DialTimeout: cfg.DialTimeout,
 		TLS:         cfg.TLS,
+		DialContext: cfg.Dial,
 		Compression: &clickhouse.Compression{Method: clickhouse.CompressionLZ4},
 	})
 	if err != nil {
