@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/csv"
 	"fmt"
 	"os"
@@ -38,6 +39,9 @@ func migrateCommand() *cli.Command {
 			}
 			v, err := st.SchemaVersion(c.Context)
 			if err != nil {
+				return err
+			}
+			if err := reportDrift(c.Context, st); err != nil {
 				return err
 			}
 			if len(applied) == 0 {
@@ -459,4 +463,26 @@ func cyclesCommand() *cli.Command {
 			},
 		},
 	}
+}
+
+// reportDrift compares the live schema with the migrations' and fails,
+// listing every difference with its fix, when they differ: schema_migrations
+// alone cannot see a column retyped by hand.
+func reportDrift(ctx context.Context, st *store.Store) error {
+	drift, err := st.SchemaDrift(ctx)
+	if err != nil {
+		return err
+	}
+	if len(drift) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "the live schema of %s differs from the expected one in %d places:", st.Config().Database, len(drift))
+	for _, d := range drift {
+		fmt.Fprintf(&b, "\n  %s", d)
+		if f := d.Fix(); f != "" {
+			fmt.Fprintf(&b, "\n    fix: %s", f)
+		}
+	}
+	return cli.Exit(b.String(), 2)
 }

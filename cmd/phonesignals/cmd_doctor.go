@@ -61,6 +61,9 @@ func runDoctor(c *cli.Context) error {
 	d := &doctor{}
 	fmt.Printf("doctor: org %s (%s)\n", o.Name, o.Provider)
 
+	// 0. The schema the pipeline writes into.
+	d.checkSchema(ctx, st)
+
 	// 1. Credentials, for real.
 	credsOK := d.checkCredentials(ctx, e, st, p, o, c.Bool("offline"))
 
@@ -317,4 +320,23 @@ func firstN(s []string, n int) []string {
 		return append(s[:n:n], fmt.Sprintf("and %d more", len(s)-n))
 	}
 	return s
+}
+
+// checkSchema compares the live schema with the migrations': a column
+// retyped by hand stops `run` on every batch.
+func (d *doctor) checkSchema(ctx context.Context, st *store.Store) {
+	drift, err := st.SchemaDrift(ctx)
+	switch {
+	case err != nil:
+		d.warn("cannot compare the live schema with the expected one: %v", err)
+	case len(drift) == 0:
+		d.ok("schema matches the migrations")
+	default:
+		for _, dr := range drift {
+			d.fail("schema drift: %s", dr)
+			if f := dr.Fix(); f != "" {
+				d.fix("%s", f)
+			}
+		}
+	}
 }
