@@ -70,7 +70,7 @@ func readSecretFile(flag, path string) (string, error) {
 }
 
 func orgCommand(reg *ingest.Registry) *cli.Command {
-	orgFlag := &cli.StringFlag{Name: "org", Usage: "org name", Required: true}
+	orgFlag := newOrgFlag()
 	return &cli.Command{
 		Name:  "org",
 		Usage: "manage orgs and their provider connection",
@@ -323,7 +323,7 @@ func employeesCommand() *cli.Command {
 				Name:      "import",
 				Usage:     "import or update employees from a CSV with header " + strings.Join(store.EmployeesHeader, ","),
 				ArgsUsage: "FILE.csv",
-				Flags: []cli.Flag{&cli.StringFlag{Name: "org", Required: true, Usage: "org name"},
+				Flags: []cli.Flag{newOrgFlag(),
 					&cli.BoolFlag{Name: "move", Usage: "let rows take provider users mapped to other employees (those keep no provider user)"}},
 				Action: func(c *cli.Context) error {
 					if c.NArg() != 1 {
@@ -371,7 +371,7 @@ func employeesCommand() *cli.Command {
 				Name:      "remove",
 				Usage:     "remove employees from the roster (their calls stay loaded; importing them again restores them)",
 				ArgsUsage: "EMPLOYEE_ID...",
-				Flags:     []cli.Flag{&cli.StringFlag{Name: "org", Required: true, Usage: "org name"}},
+				Flags:     []cli.Flag{newOrgFlag()},
 				Action: func(c *cli.Context) error {
 					if c.NArg() == 0 {
 						return fmt.Errorf("employees remove: name at least one EMPLOYEE_ID")
@@ -392,7 +392,7 @@ func employeesCommand() *cli.Command {
 			{
 				Name:  "list",
 				Usage: "list the org's employees as CSV (the import format)",
-				Flags: []cli.Flag{&cli.StringFlag{Name: "org", Required: true, Usage: "org name"}},
+				Flags: []cli.Flag{newOrgFlag()},
 				Action: storeAction(func(c *cli.Context, e *env, st *store.Store) error {
 					emps, err := st.Employees(c.Context, c.String("org"))
 					if err != nil {
@@ -420,7 +420,7 @@ func cyclesCommand() *cli.Command {
 				Name:  "add",
 				Usage: "add or update a review cycle [start, end) in UTC",
 				Flags: []cli.Flag{
-					&cli.StringFlag{Name: "org", Required: true},
+					newOrgFlag(),
 					&cli.StringFlag{Name: "cycle", Required: true, Usage: "cycle id, e.g. 2026-Q3"},
 					&cli.StringFlag{Name: "start", Required: true, Usage: "first day `YYYY-MM-DD` (inclusive)"},
 					&cli.StringFlag{Name: "end", Required: true, Usage: "day after the last `YYYY-MM-DD` (exclusive)"},
@@ -449,7 +449,7 @@ func cyclesCommand() *cli.Command {
 			{
 				Name:  "list",
 				Usage: "list review cycles",
-				Flags: []cli.Flag{&cli.StringFlag{Name: "org", Required: true}},
+				Flags: []cli.Flag{newOrgFlag()},
 				Action: storeAction(func(c *cli.Context, e *env, st *store.Store) error {
 					cs, err := st.Cycles(c.Context, c.String("org"))
 					if err != nil {

@@ -19,7 +19,7 @@ func doctorCommand() *cli.Command {
 		Description: "Runs the troubleshooting list for real (it calls the provider once with the stored credentials)\n" +
 			"and prints what it found with the fix. Exits 2 when something needs fixing.",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "org", Required: true},
+			newOrgFlag(),
 			&cli.StringFlag{Name: "cycle", Usage: "check this cycle (default: every cycle)"},
 			&cli.BoolFlag{Name: "offline", Usage: "do not call the provider"},
 		},

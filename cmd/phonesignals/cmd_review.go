@@ -14,7 +14,7 @@ func reviewCommand() *cli.Command {
 		Name:  "review",
 		Usage: "print an employee's [PHONE DATA] and [BASELINES] blocks for a cycle (or every employee's, without --employee)",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "org", Required: true},
+			newOrgFlag(),
 			&cli.StringFlag{Name: "employee", Usage: "employee id (omit for every employee of the cycle)"},
 			&cli.StringFlag{Name: "cycle", Required: true, Usage: "cycle id"},
 			&cli.StringFlag{Name: "format", Value: "text", Usage: "text or json (and csv for every employee)"},

@@ -18,7 +18,7 @@ func syncStatusCommand() *cli.Command {
 		Name:  "status",
 		Usage: "show the org's recent sync runs, their errors and the finished backfill windows",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "org", Required: true},
+			newOrgFlag(),
 			&cli.IntFlag{Name: "runs", Value: 10, Usage: "how many recent runs to show"},
 		},
 		Action: storeAction(func(c *cli.Context, e *env, st *store.Store) error {

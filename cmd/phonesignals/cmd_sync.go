@@ -31,11 +31,11 @@ func syncCommand() *cli.Command {
 		Flags: []cli.Flag{
 			// Not Required: urfave checks a parent's required flags before
 			// dispatching to `sync status`; the action checks it instead.
-			&cli.StringFlag{Name: "org", Usage: "org name (required)"},
+			&cli.StringFlag{Name: "org", Usage: orgUsage + " (required)"},
 			&cli.StringFlag{Name: "cycle", Usage: "sync the cycle's [period_start, period_end)"},
 			&cli.StringFlag{Name: "from", Usage: "window start, RFC 3339 or YYYY-MM-DD (UTC)"},
 			&cli.StringFlag{Name: "to", Usage: "window end (exclusive), RFC 3339 or YYYY-MM-DD (UTC)"},
-			&cli.IntFlag{Name: "since-days", Usage: "look back N days from now (default 30)"},
+			&cli.IntFlag{Name: "since-days", Usage: "look back N days from now", DefaultText: "30"},
 			&cli.BoolFlag{Name: "restart", Usage: "ignore checkpoints of an earlier run of the same window"},
 			&cli.BoolFlag{Name: "follow", Usage: "after the window, keep polling for new and updated calls until stopped"},
 			&cli.DurationFlag{Name: "every", Value: time.Minute, Usage: "poll interval of --follow"},

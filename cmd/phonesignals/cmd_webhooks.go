@@ -30,7 +30,7 @@ func webhooksCommand() *cli.Command {
 				"With the embedded broker (no --brokers) it also transforms and loads in the same process.",
 			Flags: []cli.Flag{
 				&cli.StringFlag{Name: "listen", Value: "127.0.0.1:8088", Usage: "`ADDR` to listen on"},
-				&cli.BoolFlag{Name: "transform", Usage: "also run the transform and load stage in this process (default: on with the embedded broker)"},
+				&cli.BoolFlag{Name: "transform", Usage: "also run the transform and load stage in this process (default: on with the embedded broker)", DisableDefaultText: true},
 			},
 			Action: webhooksServe,
 		}},

@@ -25,7 +25,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	stopProfile := startCPUProfile(os.Getenv("PHONESIGNALS_CPU_PROFILE"))
-	err := newApp().RunContext(ctx, os.Args)
+	err := runApp(ctx, newApp(), os.Args)
 	stopProfile()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "phonesignals:", err)
@@ -46,9 +46,10 @@ func newAppWith(reg *ingest.Registry) *cli.App {
 		Name:     "phonesignals",
 		// main prints the error and exits, so deferred cleanups (the
 		// embedded broker's flush) run first; urfave would os.Exit itself.
-		ExitErrHandler: func(*cli.Context, error) {},
-		Version:        version,
-		Usage:          "turn Aircall and RingCentral call activity into per-employee review signals",
+		ExitErrHandler:       func(*cli.Context, error) {},
+		EnableBashCompletion: true,
+		Version:              version,
+		Usage:                "turn Aircall and RingCentral call activity into per-employee review signals",
 		Description: "Pipeline: provider APIs -> Kafka (raw calls, sealed) -> transform (Arrow, rules) -> ClickHouse -> review.\n" +
 			"Without --clickhouse a local ClickHouse server is started under --data-dir (installed from the OS packages when missing);\n" +
 			"without --brokers an embedded Kafka broker keeps its data under --data-dir.",
@@ -76,6 +77,7 @@ func newAppWith(reg *ingest.Registry) *cli.App {
 			brokerCommand(),
 			grafanaCommand(),
 			healthcheckCommand(),
+			completionCommand(),
 		},
 	}
 }

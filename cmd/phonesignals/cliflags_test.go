@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/urfave/cli/v2"
+)
+
+func TestHoistGlobalFlags(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"p review --clickhouse X --org acme", "p --clickhouse X review --org acme"},
+		{"p --database d review --clickhouse=X --org acme", "p --database d --clickhouse=X review --org acme"},
+		{"p sync --org acme --follow --metrics-addr :9100 --kafka-tls", "p --metrics-addr :9100 --kafka-tls sync --org acme --follow"},
+		{"p org connect --org acme --api-url u --brokers b", "p --brokers b org connect --org acme --api-url u"},
+		// A subcommand's own flag is not a global one, even with the same name.
+		{"p healthcheck --timeout 3s http://x", "p healthcheck --timeout 3s http://x"},
+		// A value is never read as a flag, nothing after -- moves.
+		{"p review --org --clickhouse --cycle c", "p review --org --clickhouse --cycle c"},
+		{"p review --org a -- --clickhouse X", "p review --org a -- --clickhouse X"},
+		{"p --clickhouse-tls migrate", "p --clickhouse-tls migrate"},
+		{"p migrate --clickhouse-tls --clickhouse X", "p --clickhouse-tls --clickhouse X migrate"},
+		{"p", "p"},
+	}
+	app := newApp()
+	for _, tc := range cases {
+		got := strings.Join(hoistGlobalFlags(app, strings.Fields(tc.in)), " ")
+		if got != tc.want {
+			t.Errorf("hoist(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// TestCLIGlobalFlagsAfterSubcommand: `review --clickhouse X` used to fail
+// with "flag provided but not defined".
+func TestCLIGlobalFlagsAfterSubcommand(t *testing.T) {
+	e := newCLIEnv(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	run := func(args ...string) (string, error) {
+		app := newApp()
+		app.ExitErrHandler = func(*cli.Context, error) {}
+		var err error
+		out := captureStdout(t, func() { err = runApp(ctx, app, append([]string{"phonesignals"}, args...)) })
+		return out, err
+	}
+	out, err := run("migrate", "--clickhouse", e.srv.Addr(), "--database="+e.db, "--data-dir", e.dataDir, "--log-level", "warn")
+	if err != nil || !strings.Contains(out, e.db) {
+		t.Fatalf("migrate with global flags after it: %q, %v", out, err)
+	}
+	_, err = run("review", "--org", "nope", "--clickhouse", e.srv.Addr(), "--database", e.db, "--data-dir", e.dataDir, "--cycle", "2026-08")
+	if err == nil || strings.Contains(err.Error(), "flag provided but not defined") || !strings.Contains(err.Error(), "nope") {
+		t.Fatalf("review with --clickhouse after it: %v; want the unknown org named", err)
+	}
+}
+
+// TestCLIFlagHelp: every --org says what it is, and no help line prints a
+// default twice.
+func TestCLIFlagHelp(t *testing.T) {
+	var walk func(path string, flags []cli.Flag, cmds []*cli.Command)
+	orgs := 0
+	walk = func(path string, flags []cli.Flag, cmds []*cli.Command) {
+		for _, f := range flags {
+			help := f.String()
+			if n := strings.Count(help, "(default"); n > 1 {
+				t.Errorf("%s: %q prints its default %d times", path, help, n)
+			}
+			if f.Names()[0] == "org" {
+				orgs++
+				if !strings.Contains(help, "--org NAME") || !strings.Contains(help, "phonesignals org list") {
+					t.Errorf("%s: --org help %q lacks its usage", path, help)
+				}
+			}
+		}
+		for _, c := range cmds {
+			walk(path+" "+c.Name, c.Flags, c.Subcommands)
+		}
+	}
+	app := newApp()
+	walk("phonesignals", app.Flags, app.Commands)
+	if orgs < 8 {
+		t.Fatalf("found %d --org flags; the walk is broken", orgs)
+	}
+}
+
+// TestCompletionHelper is the binary the completion script calls: this
+// test binary running the CLI on the arguments after "--".
+func TestCompletionHelper(t *testing.T) {
+	if os.Getenv("PHONESIGNALS_COMPLETION_HELPER") != "1" {
+		t.Skip("helper process")
+	}
+	i := slices.Index(os.Args, "--")
+	// urfave's completion reads os.Args itself.
+	os.Args = append([]string{"phonesignals"}, os.Args[i+1:]...)
+	_ = runApp(context.Background(), newApp(), os.Args)
+	os.Exit(0)
+}
+
+// TestCLICompletion sources `phonesignals completion bash` in a real bash,
+// with phonesignals being this CLI, and completes as a shell user would.
+func TestCLICompletion(t *testing.T) {
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("no bash")
+	}
+	var script strings.Builder
+	app := newApp()
+	app.Writer = &script
+	if err := runApp(context.Background(), app, []string{"phonesignals", "completion", "bash"}); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		line string
+		want []string
+	}{
+		{"phonesignals re", []string{"review"}},
+		{"phonesignals sync ", []string{"status"}},
+		{"phonesignals webhooks ", []string{"serve"}},
+		{"phonesignals run --max", []string{"--max-batch"}},
+		{"phonesignals --clickhouse-t", []string{"--clickhouse-tls"}},
+	}
+	for _, tc := range cases {
+		words := strings.Split(tc.line, " ")
+		prog := `phonesignals() { PHONESIGNALS_COMPLETION_HELPER=1 "$HELPER" -test.run='^TestCompletionHelper$' -- "$@"; }
+` + script.String() + `
+COMP_WORDS=(` + strings.Join(quoteAll(words), " ") + `)
+COMP_CWORD=` + strconv.Itoa(len(words)-1) + `
+_phonesignals_complete
+printf '%s\n' "${COMPREPLY[@]}"
+`
+		cmd := exec.Command(bash, "-c", prog)
+		cmd.Env = append(os.Environ(), "HELPER="+os.Args[0])
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%q: %v: %s", tc.line, err, out)
+		}
+		got := strings.Fields(string(out))
+		for _, w := range tc.want {
+			if !slices.Contains(got, w) {
+				t.Errorf("completing %q gave %q, want %s among them", tc.line, got, w)
+			}
+		}
+	}
+	if err := runApp(context.Background(), newApp(), []string{"phonesignals", "completion", "fish"}); err == nil || !strings.Contains(err.Error(), "bash or zsh") {
+		t.Errorf("completion fish: %v", err)
+	}
+}
+
+func quoteAll(ws []string) []string {
+	out := make([]string, len(ws))
+	for i, w := range ws {
+		out[i] = "'" + w + "'"
+	}
+	return out
+}
