@@ -4,7 +4,7 @@ GO        ?= go
 BIN       := bin/phonesignals
 GOFLAGS   ?=
 
-.PHONY: all build demo test test-short bench bench-e2e chdb clickhouse deps vet clean grafana
+.PHONY: all build demo test test-short bench chaos bench-e2e chdb clickhouse deps vet clean grafana
 
 all: build
 
@@ -40,6 +40,12 @@ test-short: vet
 
 bench: clickhouse
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# The chaos test at full size: 200,000 calls through sync, the broker, run
+# and the local ClickHouse while a driver kills them with SIGKILL at random
+# and restarts them (`make test` runs it with a few thousand calls).
+chaos: clickhouse
+	PHONESIGNALS_CHAOS_CALLS=$${PHONESIGNALS_CHAOS_CALLS:-200000} $(GO) test -count=1 -timeout 90m -run '^TestChaos$$' -v ./internal/chaos/
 
 # The Grafana data-source plugin (backend binary, plugin.json, module.js).
 grafana:
