@@ -12,6 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/phonesignals/phonesignals/ingest"
+	"github.com/phonesignals/phonesignals/internal/orgs"
 	"github.com/phonesignals/phonesignals/internal/secret"
 	"github.com/phonesignals/phonesignals/internal/store"
 )
@@ -169,7 +170,7 @@ func orgConnect(c *cli.Context) error {
 	}
 	cr := map[string]string{}
 	if o.Credentials != "" {
-		if cr, err = openCredentials(box, o); err != nil {
+		if cr, err = orgs.OpenCredentials(box, o); err != nil {
 			return err
 		}
 	}
@@ -182,7 +183,7 @@ func orgConnect(c *cli.Context) error {
 	if c.IsSet("api-url") {
 		o.APIURL = c.String("api-url")
 	}
-	if err := sealCredentials(box, &o, cr); err != nil {
+	if err := orgs.SealCredentials(box, &o, cr); err != nil {
 		return err
 	}
 	if err := st.SaveOrg(c.Context, o); err != nil {
@@ -288,7 +289,7 @@ func connectOptions(c *cli.Context, box *secret.Box, p ingest.Provider, o *store
 		if err != nil {
 			probs = append(probs, err.Error())
 		} else {
-			o.WebhookToken = box.SealString(tok, webhookTokenAAD(o.Name))
+			orgs.SealWebhookToken(box, o, tok)
 		}
 	}
 	switch c.String("transcripts") {

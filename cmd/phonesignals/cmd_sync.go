@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -16,8 +15,10 @@ import (
 	"github.com/phonesignals/phonesignals/ingest"
 	"github.com/phonesignals/phonesignals/internal/bus"
 	"github.com/phonesignals/phonesignals/internal/lock"
+	"github.com/phonesignals/phonesignals/internal/orgs"
 	"github.com/phonesignals/phonesignals/internal/progress"
 	"github.com/phonesignals/phonesignals/internal/store"
+	"github.com/phonesignals/phonesignals/internal/syncjob"
 )
 
 func syncCommand() *cli.Command {
@@ -40,79 +41,82 @@ func syncCommand() *cli.Command {
 			&cli.BoolFlag{Name: "follow", Usage: "after the window, keep polling for new and updated calls until stopped"},
 			&cli.DurationFlag{Name: "every", Value: time.Minute, Usage: "poll interval of --follow"},
 		},
-		Action: func(c *cli.Context) error {
-			if _, err := requireFlag(c, "org"); err != nil {
-				return err
-			}
-			w, label, err := syncWindow(c, time.Now().UTC())
-			if err != nil {
-				return err
-			}
-			e := newEnv(c)
-			defer e.close()
-			release, err := e.syncLock(c.String("org"))
-			if err != nil {
-				return err
-			}
-			defer release()
-			box, st, bcfg, err := e.pipeline(c.Context)
-			if err != nil {
-				return err
-			}
-			if c.Bool("follow") {
-				stopOps, err := serveOps(c, readiness(st, bcfg), nil)
-				if err != nil {
-					return err
-				}
-				defer stopOps()
-			}
-			pub, err := bus.NewPublisher(bcfg, box, bus.TopicRaw)
-			if err != nil {
-				return err
-			}
-			defer pub.Close()
-			o, err := st.GetOrg(c.Context, c.String("org"))
-			if err != nil {
-				return err
-			}
-			if id, ok := strings.CutPrefix(label, "cycle:"); ok {
-				cy, err := st.GetCycle(c.Context, o.Name, id)
-				if err != nil {
-					return err
-				}
-				w = ingest.Window{From: cy.Start, To: cy.End}
-			}
-			src, err := newSource(providersOf(c), box, o, nil)
-			if err != nil {
-				return err
-			}
-			res, err := runSync(c.Context, st, src, o, w, c.Bool("restart"), pub)
-			if err != nil {
-				return err
-			}
-			if err := printSyncResult(c.Context, st, o.Name, w, res); err != nil {
-				return err
-			}
-			if c.Bool("follow") {
-				fmt.Fprintf(os.Stderr, "following org %s every %s; Ctrl-C to stop\n", o.Name, c.Duration("every"))
-				users, err := mappedUsers(c.Context, st, o.Name)
-				if err != nil {
-					return err
-				}
-				// Follow from the end of what was just synced (never the
-				// future), re-reading a day so late edits are caught.
-				end := w.To
-				if now := time.Now().UTC(); end.After(now) {
-					end = now
-				}
-				req := ingest.SyncRequest{Org: o.Name, Window: ingest.Window{From: end.Add(-24 * time.Hour), To: end}, UserIDs: users}
-				if err := src.Follow(c.Context, req, pub, c.Duration("every")); err != nil && !errors.Is(err, context.Canceled) {
-					return err
-				}
-			}
-			return nil
-		},
+		Action: syncAction,
 	}
+}
+
+func syncAction(c *cli.Context) error {
+	if _, err := requireFlag(c, "org"); err != nil {
+		return err
+	}
+	w, label, err := syncWindow(c, time.Now().UTC())
+	if err != nil {
+		return err
+	}
+	e := newEnv(c)
+	defer e.close()
+	release, err := e.syncLock(c.String("org"))
+	if err != nil {
+		return err
+	}
+	defer release()
+	box, st, bcfg, err := e.pipeline(c.Context)
+	if err != nil {
+		return err
+	}
+	if c.Bool("follow") {
+		stopOps, err := serveOps(c, readiness(st, bcfg), nil)
+		if err != nil {
+			return err
+		}
+		defer stopOps()
+	}
+	pub, err := bus.NewPublisher(bcfg, box, bus.TopicRaw)
+	if err != nil {
+		return err
+	}
+	defer pub.Close()
+	o, err := st.GetOrg(c.Context, c.String("org"))
+	if err != nil {
+		return err
+	}
+	if id, ok := strings.CutPrefix(label, "cycle:"); ok {
+		cy, err := st.GetCycle(c.Context, o.Name, id)
+		if err != nil {
+			return err
+		}
+		w = ingest.Window{From: cy.Start, To: cy.End}
+	}
+	src, err := orgs.NewSource(providersOf(c), box, o, nil)
+	if err != nil {
+		return err
+	}
+	if err := runSync(c.Context, st, src, o, w, c.Bool("restart"), pub); err != nil {
+		return err
+	}
+	if c.Bool("follow") {
+		return follow(c, st, src, o, w.To, pub)
+	}
+	return nil
+}
+
+// follow keeps polling for new and updated calls from the end of what was
+// just synced (never the future), re-reading a day so late edits are
+// caught.
+func follow(c *cli.Context, st *store.Store, src ingest.Source, o store.Org, end time.Time, sink ingest.Sink) error {
+	fmt.Fprintf(os.Stderr, "following org %s every %s; Ctrl-C to stop\n", o.Name, c.Duration("every"))
+	users, err := syncjob.MappedUsers(c.Context, st, o.Name)
+	if err != nil {
+		return err
+	}
+	if now := time.Now().UTC(); end.After(now) {
+		end = now
+	}
+	req := ingest.SyncRequest{Org: o.Name, Window: ingest.Window{From: end.Add(-24 * time.Hour), To: end}, UserIDs: users}
+	if err := src.Follow(c.Context, req, sink, c.Duration("every")); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
 }
 
 // syncLock takes the org's sync lock under the data dir: a second sync of
@@ -200,99 +204,20 @@ func syncWindow(c *cli.Context, now time.Time) (ingest.Window, string, error) {
 	return ingest.Window{From: from, To: now.Truncate(time.Minute)}, "since", nil
 }
 
-// runSync runs the sync of window w with progress and records the run (and
-// its error) for `doctor`.
-func runSync(ctx context.Context, st *store.Store, src ingest.Source, o store.Org, w ingest.Window, restart bool, sink ingest.Sink) (ingest.SyncResult, error) {
-	users, err := mappedUsers(ctx, st, o.Name)
-	if err != nil {
-		return ingest.SyncResult{}, err
-	}
-	// Never fetch the future: a window checkpointed as finished before its
-	// calls happened would be skipped for good by the next run.
-	if now := time.Now().UTC().Truncate(time.Minute); w.To.After(now) {
-		w.To = now
-	}
-	if !w.To.After(w.From) {
-		return ingest.SyncResult{}, fmt.Errorf("the window %s starts in the future: nothing to sync yet", w)
-	}
-	// The checkpoint keys are the base windows themselves, so a job named by
-	// its start alone lets any later run over the same start skip the base
-	// windows already finished (the last, partial one differs and is fetched).
-	job := fmt.Sprintf("%s:%s", o.Provider, w.From.UTC().Format(time.RFC3339))
-	if restart {
-		job += fmt.Sprintf("#%d", time.Now().UnixNano())
-	}
-	run := store.Run{ID: fmt.Sprintf("%d", time.Now().UnixNano()), Org: o.Name, Provider: o.Provider, Started: time.Now(), Window: w, Status: "running"}
-	if err := st.RecordRun(ctx, run); err != nil {
-		return ingest.SyncResult{}, err
-	}
+// runSync runs the recorded sync job of window w with a progress display
+// and prints what it did.
+func runSync(ctx context.Context, st *store.Store, src ingest.Source, o store.Org, w ingest.Window, restart bool, sink ingest.Sink) error {
 	rep := progress.New(os.Stderr, fmt.Sprintf("sync %s (%s) %s", o.Name, o.Provider, w))
-	res, syncErr := src.Sync(ctx, ingest.SyncRequest{Org: o.Name, Window: w, UserIDs: users, Job: job}, sink, st.Checkpoints(o.Name), rep)
-	// The caller prints the summary; Done only settles the bar.
+	res, err := syncjob.Run(ctx, syncjob.Config{Store: st, Source: src, Org: o, Window: w, Restart: restart, Sink: sink, Progress: rep})
+	// The summary follows; Done only settles the bar.
 	rep.Done("")
-	run.Finished, run.Calls, run.Requests, run.Status = time.Now(), res.Calls, res.Requests, "ok"
-	if syncErr != nil {
-		run.Status, run.Error = "error", syncErr.Error()
-		if ingest.IsAuth(syncErr) {
-			run.Status = "auth_error"
-		}
-	}
-	// Record with a fresh context: an interrupted sync is still recorded.
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	if err := st.RecordRun(rctx, run); err != nil && syncErr == nil {
-		return res, err
-	}
-	if syncErr != nil {
-		return res, fmt.Errorf("syncing org %s: %w", o.Name, syncErr)
-	}
-	return res, nil
-}
-
-func printSyncResult(ctx context.Context, st *store.Store, org string, w ingest.Window, res ingest.SyncResult) error {
-	fmt.Printf("synced org %s %s: %d calls published in %d requests, %d windows (%d already done)\n",
-		org, w, res.Calls, res.Requests, res.Windows, res.SkippedWindows)
-	emps, err := st.Employees(ctx, org)
 	if err != nil {
 		return err
 	}
-	mapped := map[string]bool{}
-	for _, e := range emps {
-		mapped[e.ProviderUserID] = true
-	}
-	var unmapped []string
-	var noUser, mappedCalls int
-	for u, n := range res.PerUser {
-		switch {
-		case u == "":
-			noUser = n
-		case mapped[u]:
-			mappedCalls += n
-		default:
-			unmapped = append(unmapped, fmt.Sprintf("%s (%d calls)", u, n))
-		}
-	}
-	sort.Strings(unmapped)
-	fmt.Printf("  %d calls of mapped users, %d with no user (unanswered, count for nobody)\n", mappedCalls, noUser)
-	if len(unmapped) > 0 {
-		fmt.Printf("  %d provider users have calls but no employee mapping (kept; map them with `phonesignals employees import`): %s\n",
-			len(unmapped), strings.Join(unmapped, ", "))
-	}
-	return nil
-}
-
-// mappedUsers are the provider user ids of org's employees, for the
-// per-user (Aircall) and per-extension (RingCentral) listing modes.
-func mappedUsers(ctx context.Context, st *store.Store, org string) ([]string, error) {
-	emps, err := st.Employees(ctx, org)
+	sum, err := syncjob.Summarize(ctx, st, o.Name, res)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	var users []string
-	for _, e := range emps {
-		if e.ProviderUserID != "" {
-			users = append(users, e.ProviderUserID)
-		}
-	}
-	return users, nil
+	syncjob.Print(os.Stdout, o.Name, w, res, sum)
+	return nil
 }

@@ -1,0 +1,318 @@
+package doctor
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/phonesignals/phonesignals/ingest"
+	"github.com/phonesignals/phonesignals/internal/orgs"
+	"github.com/phonesignals/phonesignals/internal/store"
+)
+
+// schema compares the live schema with the migrations': a column retyped
+// by hand stops `run` on every batch.
+func (d *diagnosis) schema(ctx context.Context) {
+	drift, err := d.st.SchemaDrift(ctx)
+	switch {
+	case err != nil:
+		d.add(Warn, "", "cannot compare the live schema with the expected one: %v", err)
+	case len(drift) == 0:
+		d.add(OK, "", "schema matches the migrations")
+	default:
+		for _, dr := range drift {
+			d.add(Fail, dr.Fix(), "schema drift: %s", dr)
+		}
+	}
+}
+
+// credentials makes one real, minimal request with the stored credentials
+// (a one-minute window into a sink that keeps nothing).
+func (d *diagnosis) credentials(ctx context.Context) bool {
+	o, p := d.o, d.p
+	if o.Credentials == "" {
+		d.add(Fail, fmt.Sprintf("phonesignals org connect --org %s ...", o.Name), "no credentials stored")
+		return false
+	}
+	if d.cfg.Offline {
+		last, ok, _ := d.st.LastRun(ctx, o.Name)
+		if ok && last.Status == "auth_error" {
+			d.add(Fail, "", "the last sync was refused: %s", last.Error)
+			return false
+		}
+		d.add(OK, "", "credentials stored (not checked: --offline)")
+		return true
+	}
+	box, err := d.cfg.Box()
+	if err != nil {
+		d.add(Fail, "", "cannot open the stored credentials: %v", err)
+		return false
+	}
+	cr, err := orgs.OpenCredentials(box, o)
+	if err != nil {
+		d.add(Fail, "", "%v", err)
+		return false
+	}
+	oc := orgs.Config(o, cr, d.cfg.HTTPClient)
+	src, err := p.NewSource(oc)
+	if err != nil {
+		d.add(Fail, "", "%v", err)
+		return false
+	}
+	err = d.probe(ctx, src)
+	var ae *ingest.AuthError
+	switch {
+	case err == nil:
+		d.add(OK, "", "%s accepted the stored credentials (%s)", o.Provider, apiName(o))
+		return true
+	case errors.As(err, &ae):
+		d.add(Fail, ae.Hint, "%s rejected the credentials (HTTP %d)", o.Provider, ae.Status)
+		return false
+	}
+	if p.Diagnose != nil {
+		if problem, fix, ok := p.Diagnose(err, oc); ok {
+			d.add(Fail, fix, "%s", problem)
+			return false
+		}
+	}
+	d.add(Fail, "", "could not reach %s at %s: %v", o.Provider, apiName(o), err)
+	return false
+}
+
+// probe syncs the last minute for one mapped user (per-user listing modes
+// need one) and keeps nothing.
+func (d *diagnosis) probe(ctx context.Context, src ingest.Source) error {
+	emps, _ := d.st.Employees(ctx, d.o.Name)
+	var users []string
+	for _, em := range emps {
+		if em.ProviderUserID != "" {
+			users = append(users, em.ProviderUserID)
+			break
+		}
+	}
+	now := time.Now().UTC().Truncate(time.Minute)
+	pctx, cancel := context.WithTimeout(ctx, cmp.Or(d.cfg.ProbeTimeout, 90*time.Second))
+	defer cancel()
+	req := ingest.SyncRequest{Org: d.o.Name, Window: ingest.Window{From: now.Add(-time.Minute), To: now}, UserIDs: users}
+	_, err := src.Sync(pctx, req, &ingest.CountSink{}, nil, ingest.NoProgress)
+	return err
+}
+
+// mapping checks the roster and lists provider users with calls but no
+// employee.
+func (d *diagnosis) mapping(ctx context.Context) error {
+	o, who := d.o, d.p.UserIDName
+	emps, err := d.st.Employees(ctx, o.Name)
+	if err != nil {
+		return err
+	}
+	mapped := 0
+	for _, em := range emps {
+		if em.ProviderUserID != "" {
+			mapped++
+		}
+	}
+	switch {
+	case len(emps) == 0:
+		d.add(Fail, fmt.Sprintf("phonesignals employees import --org %s FILE.csv (header employee_id,name,email,cohort,provider_user_id)", o.Name),
+			"no employees imported: no call can count for anybody")
+	case mapped == 0:
+		d.add(Fail, fmt.Sprintf("fill provider_user_id (%s) in the CSV and import it again", who),
+			"%d employees but none has a provider_user_id: a missing mapping returns no calls", len(emps))
+	default:
+		d.add(OK, "", "%d employees, %d mapped to their %s id", len(emps), mapped, who)
+	}
+	far := time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
+	un, err := d.st.UnmappedUsers(ctx, o.Name, far, time.Now().AddDate(10, 0, 0))
+	if err != nil {
+		return err
+	}
+	var unmappedUsers []string
+	var noUser uint64
+	for _, u := range un {
+		if u.UserID == "" {
+			noUser = u.Calls
+			continue
+		}
+		unmappedUsers = append(unmappedUsers, fmt.Sprintf("%s (%d calls)", u.UserID, u.Calls))
+	}
+	if len(unmappedUsers) > 0 {
+		d.add(Warn, "add them to the roster if they are employees under review; their calls are kept and count once mapped",
+			"%d %ss have calls but no employee mapping: %v", len(unmappedUsers), who, firstN(unmappedUsers, 8))
+	}
+	if noUser > 0 {
+		d.add(OK, "", "%d calls have no user (unanswered inbound calls); they count for nobody", noUser)
+	}
+	return nil
+}
+
+// cycles explains every cycle with zero calls, or none counted.
+func (d *diagnosis) cycles(ctx context.Context, credsOK bool) error {
+	o := d.o
+	cycles, err := d.st.Cycles(ctx, o.Name)
+	if err != nil {
+		return err
+	}
+	if d.cfg.Cycle != "" {
+		cy, err := d.st.GetCycle(ctx, o.Name, d.cfg.Cycle)
+		if err != nil {
+			return err
+		}
+		cycles = []store.Cycle{cy}
+	}
+	if len(cycles) == 0 {
+		d.add(Warn, fmt.Sprintf("phonesignals cycles add --org %s --cycle ID --start YYYY-MM-DD --end YYYY-MM-DD", o.Name), "no review cycles")
+	}
+	last, synced, err := d.st.LastRun(ctx, o.Name)
+	if err != nil {
+		return err
+	}
+	for _, cy := range cycles {
+		if err := d.cycle(ctx, cy, credsOK, last, synced); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (d *diagnosis) cycle(ctx context.Context, cy store.Cycle, credsOK bool, last store.Run, synced bool) error {
+	o := d.o
+	cc, err := d.st.OrgCalls(ctx, o.Name, cy.Start, cy.End)
+	if err != nil {
+		return err
+	}
+	ms, err := d.st.CycleMetrics(ctx, o.Name, cy.ID)
+	if err != nil {
+		return err
+	}
+	var counted uint64
+	for _, m := range ms {
+		counted += m.TotalCalls
+	}
+	span := fmt.Sprintf("%s to %s", cy.Start.Format(time.DateOnly), cy.End.Format(time.DateOnly))
+	switch {
+	case cc.Calls == 0:
+		d.add(Fail, zeroCallsFix(o, cy, credsOK, last, synced), "cycle %s (%s): zero calls loaded", cy.ID, span)
+	case counted == 0:
+		d.add(Fail, fmt.Sprintf("map the %ss listed above to employees", d.p.UserIDName),
+			"cycle %s (%s): %d calls loaded but none belongs to a mapped employee", cy.ID, span, cc.Calls)
+	default:
+		d.add(OK, "", "cycle %s (%s): %d calls loaded, %d count for mapped employees", cy.ID, span, cc.Calls, counted)
+	}
+	return nil
+}
+
+// zeroCallsFix says why a cycle has no calls, most likely cause first.
+func zeroCallsFix(o store.Org, cy store.Cycle, credsOK bool, last store.Run, synced bool) string {
+	switch {
+	case !credsOK:
+		return "the credentials are rejected (above); fix them, then sync the cycle"
+	case !synced:
+		return fmt.Sprintf("the org was never synced: phonesignals sync --org %s --cycle %s, then phonesignals run --until-idle", o.Name, cy.ID)
+	case last.Window.To.Before(cy.Start) || last.Window.From.After(cy.End):
+		return fmt.Sprintf("the last sync covered %s, outside this cycle (calls outside the synced window do not appear): phonesignals sync --org %s --cycle %s", last.Window, o.Name, cy.ID)
+	default:
+		return fmt.Sprintf("the provider returned no calls in this window; check the account (%s) and run `phonesignals run --until-idle` if calls are still in Kafka", cmp.Or(o.AccountID, "~"))
+	}
+}
+
+// lastSync reports the latest sync run.
+func (d *diagnosis) lastSync(ctx context.Context) error {
+	last, synced, err := d.st.LastRun(ctx, d.o.Name)
+	if err != nil {
+		return err
+	}
+	switch {
+	case !synced:
+		d.add(Warn, fmt.Sprintf("phonesignals sync --org %s --since-days 30", d.o.Name), "never synced")
+	case last.Status == "ok":
+		d.add(OK, "", "last sync %s: %d calls in %d requests, window %s", last.Finished.Format(time.RFC3339), last.Calls, last.Requests, last.Window)
+	case last.Status == "running":
+		d.add(Warn, "", "last sync started %s has not finished (still running, or killed: run it again to resume)", last.Started.Format(time.RFC3339))
+	default:
+		d.add(Fail, "", "last sync %s failed (%s): %s", last.Finished.Format(time.RFC3339), last.Status, last.Error)
+	}
+	return nil
+}
+
+// webhooks reports the deliveries of providers that push webhooks.
+func (d *diagnosis) webhooks(ctx context.Context) error {
+	if !d.p.Webhooks {
+		return nil
+	}
+	ws, err := d.st.WebhookStats(ctx, d.o.Name)
+	if err != nil {
+		return err
+	}
+	if len(ws) == 0 {
+		if d.o.WebhookToken == "" {
+			d.add(OK, "", "webhooks not configured (polling only); set --webhook-token-file and run `phonesignals webhooks serve` for near real time")
+		} else {
+			d.add(Warn, "", "webhook token set but no deliveries seen: check the webhook URL in %s → Integrations & API → Webhook", d.p.Title)
+		}
+	}
+	for _, w := range ws {
+		if w.Label == "HTTP 200" {
+			d.add(OK, "", "webhooks: %d delivered, last %s", w.N, w.Last.Format(time.RFC3339))
+		} else {
+			d.add(Warn, "", "webhooks: %d answered %s, last %s (%s)", w.N, w.Label, w.Last.Format(time.RFC3339), w.Note)
+		}
+	}
+	return nil
+}
+
+// transcripts reports the transcript outcomes of providers with webhooks,
+// and says when escalation cannot be detected at all.
+func (d *diagnosis) transcripts(ctx context.Context) error {
+	if d.p.NoEscalation != "" {
+		defer d.add(OK, "", "escalated_calls is not available for %s (%s); reviews show n/a, not 0", d.p.Title, d.p.NoEscalation)
+	}
+	if !d.p.Webhooks {
+		return nil
+	}
+	ts, err := d.st.TranscriptStats(ctx, d.o.Name)
+	if err != nil {
+		return err
+	}
+	if d.o.Transcripts {
+		d.add(OK, "", "transcripts on (opt-in): fetched on transcription.created by `webhooks serve`")
+	}
+	for _, tr := range ts {
+		switch tr.Label {
+		case "saved":
+			d.add(OK, "", "transcripts: %d saved, last %s", tr.N, tr.Last.Format(time.RFC3339))
+		case "disabled":
+			if !d.o.Transcripts {
+				d.add(Warn, "", "transcripts were turned off %s: %s", tr.Last.Format(time.RFC3339), tr.Note)
+			}
+		default:
+			d.add(Warn, "", "transcripts: %d %s, last: %s", tr.N, tr.Label, tr.Note)
+		}
+	}
+	return nil
+}
+
+// deadLetters reports raw records the transform could not use.
+func (d *diagnosis) deadLetters(ctx context.Context) error {
+	dls, err := d.st.DeadLetterStats(ctx, d.o.Name)
+	if err != nil {
+		return err
+	}
+	for _, dl := range dls {
+		d.add(Warn, "", "%d raw records dead-lettered: %s", dl.N, dl.Label)
+	}
+	return nil
+}
+
+func apiName(o store.Org) string {
+	return cmp.Or(o.APIURL, "default API URL")
+}
+
+func firstN(s []string, n int) []string {
+	if len(s) > n {
+		return append(s[:n:n], fmt.Sprintf("and %d more", len(s)-n))
+	}
+	return s
+}
