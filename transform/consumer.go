@@ -209,7 +209,20 @@ func (c *Consumer) run(ctx context.Context, untilIdle bool) error {
 		}
 		if err := c.process(ctx, recs); err != nil {
 			c.sess.AllowRebalance()
-			return err
+			var te *txnError
+			if !errors.As(err, &te) || ctx.Err() != nil {
+				return err
+			}
+			// The batch is in ClickHouse and its offsets are not committed:
+			// the session rewound to the last commit, so the batch comes
+			// again and loads once more (the views count it once). A broker
+			// restarting mid-commit must not end a long-running run.
+			c.cfg.Logger.Warn("kafka transaction not committed; the batch will be delivered again", "records", len(recs), "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
+			continue
 		}
 		c.sess.AllowRebalance()
 		// Checking right after a batch saves a last empty poll's wait.
@@ -291,17 +304,17 @@ func (c *Consumer) process(ctx context.Context, recs []*kgo.Record) error {
 		})
 	}
 	if err := c.cl.Flush(ctx); err != nil {
-		return abort(fmt.Errorf("flushing dead letters: %w", err))
+		return abort(&txnError{fmt.Errorf("flushing dead letters: %w", err)})
 	}
 	mu.Lock()
 	perr := produceErr
 	mu.Unlock()
 	if perr != nil {
-		return abort(fmt.Errorf("publishing %d dead letters: %w", len(deadRecs), perr))
+		return abort(&txnError{fmt.Errorf("publishing %d dead letters: %w", len(deadRecs), perr)})
 	}
 	committed, err := c.sess.End(ctx, kgo.TryCommit)
 	if err != nil {
-		return fmt.Errorf("committing transaction after loading %d rows: %w", rec.NumRows(), err)
+		return &txnError{fmt.Errorf("committing transaction after loading %d rows: %w", rec.NumRows(), err)}
 	}
 	if !committed {
 		// The group rebalanced: the batch goes to the partitions' new owner,
@@ -332,6 +345,13 @@ func (c *Consumer) store(ctx context.Context, rec arrow.Record, dead []model.Dea
 		return c.cfg.Writer.Write(ctx, rec)
 	})
 }
+
+// txnError is a Kafka transaction that failed after its batch was loaded;
+// the session aborted it and rewound, so the consumer goes on.
+type txnError struct{ err error }
+
+func (e *txnError) Error() string { return e.err.Error() }
+func (e *txnError) Unwrap() error { return e.err }
 
 func (c *Consumer) decode(r *kgo.Record) (model.Call, error) {
 	raw, err := bus.Decode(c.cfg.Box, r)

@@ -10,7 +10,10 @@ import (
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/phonesignals/phonesignals/ingest/providers"
 	"github.com/phonesignals/phonesignals/internal/bus"
@@ -153,4 +156,59 @@ func lagOf(t *testing.T, r *rig) (int64, error) {
 	}
 	defer cl.Close()
 	return bus.Lag(context.Background(), cl, bus.GroupTransform, bus.TopicRaw)
+}
+
+// TestCommitFailureDoesNotStopRun: a broker failing the transaction's
+// offset commit once (as while it restarts) must not end the consumer: the
+// batch comes again and everything loads, each call once in the views.
+func TestCommitFailureDoesNotStopRun(t *testing.T) {
+	r := newRig(t)
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.GroupMinSessionTimeout(time.Second),
+		kfake.SeedTopics(6, bus.TopicRaw), kfake.SeedTopics(1, bus.TopicDead))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	r.bus = bus.Config{Brokers: c.ListenAddrs()}
+	pub, err := bus.NewPublisher(r.bus, r.box, bus.TopicRaw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pub.Close)
+	r.pub = pub
+	r.publishCalls(25)
+	var failed atomic.Int64
+	c.ControlKey(int16(kmsg.TxnOffsetCommit), func(kr kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		if failed.Add(1) > 1 {
+			return nil, nil, false
+		}
+		req := kr.(*kmsg.TxnOffsetCommitRequest)
+		resp := req.ResponseKind().(*kmsg.TxnOffsetCommitResponse)
+		for _, rt := range req.Topics {
+			st := kmsg.NewTxnOffsetCommitResponseTopic()
+			st.Topic = rt.Topic
+			for _, rp := range rt.Partitions {
+				sp := kmsg.NewTxnOffsetCommitResponseTopicPartition()
+				sp.Partition = rp.Partition
+				sp.ErrorCode = kerr.RequestTimedOut.Code
+				st.Partitions = append(st.Partitions, sp)
+			}
+			resp.Topics = append(resp.Topics, st)
+		}
+		return resp, nil, true
+	})
+	cons := r.consumer(r.loader(), 2000)
+	defer cons.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := cons.RunUntilIdle(ctx); err != nil {
+		t.Fatalf("consumer after one failed commit: %v", err)
+	}
+	if failed.Load() < 2 {
+		t.Fatalf("the failed commit was not retried (%d offset commits)", failed.Load())
+	}
+	if got := r.count("SELECT count() FROM calls_current"); got != 25 {
+		t.Errorf("calls_current holds %d calls, want 25", got)
+	}
 }
