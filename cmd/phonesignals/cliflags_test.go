@@ -159,3 +159,25 @@ func quoteAll(ws []string) []string {
 	}
 	return out
 }
+
+// TestCLINoSecretInArgv: a secret is never a flag value (the process list
+// shows argv to every user); flags name a file or an environment variable.
+func TestCLINoSecretInArgv(t *testing.T) {
+	var walk func(path string, flags []cli.Flag, cmds []*cli.Command)
+	walk = func(path string, flags []cli.Flag, cmds []*cli.Command) {
+		for _, f := range flags {
+			for _, n := range f.Names() {
+				secretish := strings.Contains(n, "password") || strings.Contains(n, "token") || strings.Contains(n, "secret") ||
+					strings.HasSuffix(n, "-key") || strings.Contains(n, "jwt")
+				if secretish && !strings.HasSuffix(n, "-file") && !strings.HasSuffix(n, "-env") {
+					t.Errorf("%s --%s takes a secret on the command line; read it from a file or the environment", path, n)
+				}
+			}
+		}
+		for _, c := range cmds {
+			walk(path+" "+c.Name, c.Flags, c.Subcommands)
+		}
+	}
+	app := newApp()
+	walk("phonesignals", app.Flags, app.Commands)
+}

@@ -256,6 +256,24 @@ func TestComposeEnvironmentIsRead(t *testing.T) {
 	}
 }
 
+// TestComposeClickHousePassword: the server's password is the one every
+// client sends, all from one variable of the operator's environment.
+func TestComposeClickHousePassword(t *testing.T) {
+	f := loadCompose(t)
+	server := f.Services["clickhouse"].Environment["CLICKHOUSE_PASSWORD"]
+	if !strings.HasPrefix(server, "${CLICKHOUSE_PASSWORD") {
+		t.Fatalf("clickhouse: CLICKHOUSE_PASSWORD %q; want it from the environment", server)
+	}
+	if _, ok := f.Services["clickhouse"].Environment["CLICKHOUSE_SKIP_USER_SETUP"]; ok {
+		t.Error("clickhouse: CLICKHOUSE_SKIP_USER_SETUP leaves user default without a password")
+	}
+	for name, s := range f.Services {
+		if strings.HasPrefix(s.Image, "phonesignals") && s.Environment[envClickHousePassword] != server {
+			t.Errorf("service %s: %s %q, want the server's %q", name, envClickHousePassword, s.Environment[envClickHousePassword], server)
+		}
+	}
+}
+
 func TestComposeDependsOn(t *testing.T) {
 	f := loadCompose(t)
 	for name, s := range f.Services {
