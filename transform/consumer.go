@@ -195,32 +195,15 @@ func (c *Consumer) run(ctx context.Context, untilIdle bool) error {
 		recs := fetches.Records()
 		if len(recs) == 0 {
 			c.sess.AllowRebalance()
-			if untilIdle {
-				lag, err := bus.Lag(ctx, c.cl, c.cfg.Group, bus.TopicRaw)
-				if err != nil {
-					c.cfg.Logger.Warn("checking consumer lag", "err", err)
-					continue
-				}
-				if lag == 0 {
-					return nil
-				}
+			if untilIdle && c.caughtUp(ctx) {
+				return nil
 			}
 			continue
 		}
 		if err := c.process(ctx, recs); err != nil {
 			c.sess.AllowRebalance()
-			var te *txnError
-			if !errors.As(err, &te) || ctx.Err() != nil {
+			if err := c.failedBatch(ctx, err, len(recs)); err != nil {
 				return err
-			}
-			// The batch is in ClickHouse and its offsets are not committed:
-			// the session rewound to the last commit, so the batch comes
-			// again and loads once more (the views count it once). A broker
-			// restarting mid-commit must not end a long-running run.
-			c.cfg.Logger.Warn("kafka transaction not committed; the batch will be delivered again", "records", len(recs), "err", err)
-			select {
-			case <-ctx.Done():
-			case <-time.After(time.Second):
 			}
 			continue
 		}
@@ -246,8 +229,50 @@ func (c *Consumer) run(ctx context.Context, untilIdle bool) error {
 	}
 }
 
+// caughtUp reports whether the group has consumed everything published.
+func (c *Consumer) caughtUp(ctx context.Context) bool {
+	lag, err := bus.Lag(ctx, c.cl, c.cfg.Group, bus.TopicRaw)
+	if err != nil {
+		c.cfg.Logger.Warn("checking consumer lag", "err", err)
+		return false
+	}
+	return lag == 0
+}
+
+// failedBatch decides what a batch of n records that failed with err
+// means: nil to go on, else the error that ends the run.
+func (c *Consumer) failedBatch(ctx context.Context, err error, n int) error {
+	var te *txnError
+	if !errors.As(err, &te) || ctx.Err() != nil {
+		return err
+	}
+	// The batch is in ClickHouse and its offsets are not committed: the
+	// session rewound to the last commit, so the batch comes again and
+	// loads once more (the views count it once). A broker restarting
+	// mid-commit must not end a long-running run.
+	c.cfg.Logger.Warn("kafka transaction not committed; the batch will be delivered again", "records", n, "err", err)
+	select {
+	case <-ctx.Done():
+	case <-time.After(time.Second):
+	}
+	return nil
+}
+
 // process turns recs into one batch, dead-letters what cannot be used,
 // writes the batch, and only then commits the offsets.
+// deadLetter is the dead-letter row and record of r, which failed with
+// err: the record keeps r's sealed body and headers, plus the reason and
+// where r came from.
+func deadLetter(r *kgo.Record, err error) (model.DeadLetter, *kgo.Record) {
+	d := model.DeadLetter{Org: bus.Header(r, bus.HeaderOrg), Provider: bus.Header(r, bus.HeaderProvider),
+		CallID: bus.Header(r, bus.HeaderCallID), Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Reason: err.Error()}
+	dr := &kgo.Record{Topic: bus.TopicDead, Key: r.Key, Value: r.Value,
+		Headers: append(append([]kgo.RecordHeader(nil), r.Headers...),
+			kgo.RecordHeader{Key: bus.HeaderReason, Value: []byte(d.Reason)},
+			kgo.RecordHeader{Key: "origin", Value: []byte(fmt.Sprintf("%s/%d/%d", r.Topic, r.Partition, r.Offset))})}
+	return d, dr
+}
+
 func (c *Consumer) process(ctx context.Context, recs []*kgo.Record) error {
 	bb := NewBatchBuilder(nil)
 	defer bb.Release()
@@ -259,13 +284,8 @@ func (c *Consumer) process(ctx context.Context, recs []*kgo.Record) error {
 			err = bb.Add(&call)
 		}
 		if err != nil {
-			d := model.DeadLetter{Org: bus.Header(r, bus.HeaderOrg), Provider: bus.Header(r, bus.HeaderProvider),
-				CallID: bus.Header(r, bus.HeaderCallID), Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Reason: err.Error()}
+			d, dr := deadLetter(r, err)
 			dead = append(dead, d)
-			dr := &kgo.Record{Topic: bus.TopicDead, Key: r.Key, Value: r.Value,
-				Headers: append(append([]kgo.RecordHeader(nil), r.Headers...),
-					kgo.RecordHeader{Key: bus.HeaderReason, Value: []byte(d.Reason)},
-					kgo.RecordHeader{Key: "origin", Value: []byte(fmt.Sprintf("%s/%d/%d", r.Topic, r.Partition, r.Offset))})}
 			deadRecs = append(deadRecs, dr)
 			// The reason names the field; the body is never logged.
 			c.cfg.Logger.Warn("dead-lettering raw call", "org", d.Org, "provider", d.Provider, "call_id", d.CallID, "offset", r.Offset, "reason", d.Reason)

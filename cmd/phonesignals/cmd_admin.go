@@ -326,47 +326,7 @@ func employeesCommand() *cli.Command {
 				ArgsUsage: "FILE.csv",
 				Flags: []cli.Flag{newOrgFlag(),
 					&cli.BoolFlag{Name: "move", Usage: "let rows take provider users mapped to other employees (those keep no provider user)"}},
-				Action: func(c *cli.Context) error {
-					if c.NArg() != 1 {
-						return fmt.Errorf("employees import: want exactly one FILE.csv, got %d arguments", c.NArg())
-					}
-					f, err := os.Open(c.Args().First())
-					if err != nil {
-						return fmt.Errorf("opening employees file: %w", err)
-					}
-					defer f.Close()
-					emps, err := store.ParseEmployeesCSV(f)
-					if err != nil {
-						return fmt.Errorf("%s: %w", c.Args().First(), err)
-					}
-					e := newEnv(c)
-					defer e.close()
-					st, err := e.store(c.Context)
-					if err != nil {
-						return err
-					}
-					if _, err := st.GetOrg(c.Context, c.String("org")); err != nil {
-						return err
-					}
-					moved, err := st.ImportEmployeesWith(c.Context, c.String("org"), emps, store.ImportOptions{Move: c.Bool("move")})
-					if err != nil {
-						return err
-					}
-					for _, m := range moved {
-						fmt.Printf("moved provider user %s from employee %s to %s\n", m.ProviderUserID, m.From, m.To)
-					}
-					cohorts := map[string]int{}
-					for _, e := range emps {
-						cohorts[e.Cohort]++
-					}
-					names := make([]string, 0, len(cohorts))
-					for k, v := range cohorts {
-						names = append(names, fmt.Sprintf("%s=%d", k, v))
-					}
-					sort.Strings(names)
-					fmt.Printf("imported %d employees into org %s (%s)\n", len(emps), c.String("org"), strings.Join(names, ", "))
-					return nil
-				},
+				Action: employeesImport,
 			},
 			{
 				Name:      "remove",
@@ -410,6 +370,49 @@ func employeesCommand() *cli.Command {
 			},
 		},
 	}
+}
+
+// employeesImport checks every row of the CSV first, then imports them all.
+func employeesImport(c *cli.Context) error {
+	if c.NArg() != 1 {
+		return fmt.Errorf("employees import: want exactly one FILE.csv, got %d arguments", c.NArg())
+	}
+	f, err := os.Open(c.Args().First())
+	if err != nil {
+		return fmt.Errorf("opening employees file: %w", err)
+	}
+	defer f.Close()
+	emps, err := store.ParseEmployeesCSV(f)
+	if err != nil {
+		return fmt.Errorf("%s: %w", c.Args().First(), err)
+	}
+	e := newEnv(c)
+	defer e.close()
+	st, err := e.store(c.Context)
+	if err != nil {
+		return err
+	}
+	if _, err := st.GetOrg(c.Context, c.String("org")); err != nil {
+		return err
+	}
+	moved, err := st.ImportEmployeesWith(c.Context, c.String("org"), emps, store.ImportOptions{Move: c.Bool("move")})
+	if err != nil {
+		return err
+	}
+	for _, m := range moved {
+		fmt.Printf("moved provider user %s from employee %s to %s\n", m.ProviderUserID, m.From, m.To)
+	}
+	cohorts := map[string]int{}
+	for _, e := range emps {
+		cohorts[e.Cohort]++
+	}
+	names := make([]string, 0, len(cohorts))
+	for k, v := range cohorts {
+		names = append(names, fmt.Sprintf("%s=%d", k, v))
+	}
+	sort.Strings(names)
+	fmt.Printf("imported %d employees into org %s (%s)\n", len(emps), c.String("org"), strings.Join(names, ", "))
+	return nil
 }
 
 func cyclesCommand() *cli.Command {

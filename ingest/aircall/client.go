@@ -145,7 +145,7 @@ func (c Config) Validate() error {
 	if c.MaxResults < 0 {
 		errs = append(errs, fmt.Errorf("aircall: MaxResults %d is negative: use 0 for Aircall's cap of %d", c.MaxResults, DefaultMaxResults))
 	}
-	if c.WindowSize < 0 || (c.WindowSize > 0 && (c.WindowSize < time.Second || c.WindowSize%time.Second != 0)) {
+	if !validWindowSize(c.WindowSize) {
 		errs = append(errs, fmt.Errorf("aircall: WindowSize %s is invalid: use whole seconds of at least 1s, or 0 for 24h", c.WindowSize))
 	}
 	for _, d := range []struct {
@@ -169,6 +169,12 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("aircall: TranscriptMaxAttempts %d is negative: use 0 for 10", c.TranscriptMaxAttempts))
 	}
 	return errors.Join(errs...)
+}
+
+// validWindowSize reports whether d is 0 (the default) or whole seconds of
+// at least 1s.
+func validWindowSize(d time.Duration) bool {
+	return d == 0 || (d >= time.Second && d%time.Second == 0)
 }
 
 func (c Config) withDefaults() Config {

@@ -65,26 +65,9 @@ func Decode(raw model.RawCall) (model.Call, error) {
 	fail := func(format string, args ...any) (model.Call, error) {
 		return model.Call{}, fmt.Errorf("decoding aircall call %q of org %q: %s", raw.CallID, raw.Org, fmt.Sprintf(format, args...))
 	}
-	if raw.Event != "" && !strings.HasPrefix(raw.Event, "call.") {
-		return fail("record is a %q event, not a call", raw.Event)
-	}
-	body := bytes.TrimSpace(raw.Body)
-	if len(body) == 0 || body[0] != '{' {
-		return fail("body is not a JSON object")
-	}
-	var w wireCall
-	if err := json.Unmarshal(body, &w); err != nil {
-		return fail("%v", err)
-	}
-	if w.ID == "" {
-		return fail("field id is missing or null")
-	}
-	if !w.StartedAt.ok {
-		return fail("field started_at is missing or null")
-	}
-	dir := strings.ToLower(strings.TrimSpace(string(w.Direction)))
-	if dir != "inbound" && dir != "outbound" {
-		return fail("field direction is %q, want inbound or outbound", string(w.Direction))
+	w, dir, problem := parseCall(raw)
+	if problem != "" {
+		return fail("%s", problem)
 	}
 	provider := raw.Provider
 	if provider == "" {
@@ -105,29 +88,11 @@ func Decode(raw model.RawCall) (model.Call, error) {
 	if w.User != nil {
 		c.UserID = string(w.User.ID)
 	}
-	if w.AnsweredAt.ok {
-		t := time.Unix(w.AnsweredAt.v, 0).UTC()
-		c.AnsweredAt = &t
-	}
-	if w.EndedAt.ok {
-		t := time.Unix(w.EndedAt.v, 0).UTC()
-		c.EndedAt = &t
-	}
+	c.AnsweredAt, c.EndedAt = w.AnsweredAt.time(), w.EndedAt.time()
 	if w.Duration.ok && w.Duration.v > 0 {
 		c.DurationSec = uint32(min(w.Duration.v, math.MaxUint32))
 	}
-	status := strings.ToLower(strings.TrimSpace(string(w.Status)))
-	if status == "" {
-		// Some webhook payloads omit the status; the timestamps tell it.
-		switch {
-		case c.EndedAt != nil:
-			status = "done"
-		case c.AnsweredAt != nil:
-			status = "answered"
-		default:
-			status = "initial"
-		}
-	}
+	status := callState(w, c)
 	c.ProviderStatus = string(w.Status)
 	c.Connected = c.AnsweredAt != nil
 	c.Completed = c.ProviderStatus == "done"
@@ -139,22 +104,66 @@ func Decode(raw model.RawCall) (model.Call, error) {
 	default:
 		c.Status = status
 	}
-	for _, n := range w.Comments {
-		if n.text != "" {
-			c.Notes = append(c.Notes, n.text)
-		}
-	}
-	for _, n := range w.Tags {
-		if n.text != "" {
-			c.Tags = append(c.Tags, n.text)
-		}
-	}
+	c.Notes, c.Tags = texts(w.Comments), texts(w.Tags)
 	var ms uint64
 	if !raw.ObservedAt.IsZero() && raw.ObservedAt.UnixMilli() > 0 {
 		ms = uint64(raw.ObservedAt.UnixMilli()) & observedMask
 	}
 	c.Version = statusRank(status)<<48 | ms
 	return c, nil
+}
+
+// parseCall reads raw's body and checks the fields every call needs; it
+// returns the problem in words when there is one.
+func parseCall(raw model.RawCall) (w wireCall, dir, problem string) {
+	if raw.Event != "" && !strings.HasPrefix(raw.Event, "call.") {
+		return w, "", fmt.Sprintf("record is a %q event, not a call", raw.Event)
+	}
+	body := bytes.TrimSpace(raw.Body)
+	if len(body) == 0 || body[0] != '{' {
+		return w, "", "body is not a JSON object"
+	}
+	if err := json.Unmarshal(body, &w); err != nil {
+		return w, "", err.Error()
+	}
+	if w.ID == "" {
+		return w, "", "field id is missing or null"
+	}
+	if !w.StartedAt.ok {
+		return w, "", "field started_at is missing or null"
+	}
+	dir = strings.ToLower(strings.TrimSpace(string(w.Direction)))
+	if dir != "inbound" && dir != "outbound" {
+		return w, "", fmt.Sprintf("field direction is %q, want inbound or outbound", string(w.Direction))
+	}
+	return w, dir, ""
+}
+
+// callState is Aircall's state of the call, lower case; some webhook
+// payloads omit the status, and then the timestamps tell it.
+func callState(w wireCall, c model.Call) string {
+	if status := strings.ToLower(strings.TrimSpace(string(w.Status))); status != "" {
+		return status
+	}
+	switch {
+	case c.EndedAt != nil:
+		return "done"
+	case c.AnsweredAt != nil:
+		return "answered"
+	default:
+		return "initial"
+	}
+}
+
+// texts are the non-empty texts of notes or tags.
+func texts(items []namedItem) []string {
+	var out []string
+	for _, n := range items {
+		if n.text != "" {
+			out = append(out, n.text)
+		}
+	}
+	return out
 }
 
 // flexID is an id sent as a JSON number or string; null is "".
@@ -193,6 +202,15 @@ func (f *flexID) UnmarshalJSON(b []byte) error {
 type flexInt struct {
 	v  int64
 	ok bool
+}
+
+// time is the UNIX time f holds, nil when absent.
+func (f flexInt) time() *time.Time {
+	if !f.ok {
+		return nil
+	}
+	t := time.Unix(f.v, 0).UTC()
+	return &t
 }
 
 // UnmarshalJSON implements json.Unmarshaler.

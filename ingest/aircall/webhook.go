@@ -329,25 +329,9 @@ func (s *WebhookServer) handle(w http.ResponseWriter, r *http.Request, d *Delive
 		return http.StatusBadRequest, "body is not a JSON webhook envelope"
 	}
 	d.Event = env.Event
-	if env.Token == "" {
-		return http.StatusUnauthorized, "payload has no token"
-	}
-	var orgs []WebhookOrg
-	err = within(r.Context(), func(ctx context.Context) (err error) {
-		orgs, err = s.cfg.Orgs.WebhookOrgs(ctx)
-		return err
-	})
-	if err != nil {
-		return http.StatusServiceUnavailable, "org directory unavailable: " + err.Error()
-	}
-	org, n := matchToken(orgs, env.Token)
-	switch {
-	case n == 0:
-		return http.StatusUnauthorized, "token matches no org"
-	case n > 1:
-		// Publishing under the wrong org would mix tenants; Aircall retries
-		// while the operator fixes the tokens.
-		return http.StatusInternalServerError, fmt.Sprintf("token matches %d orgs; give each org its own webhook token", n)
+	org, status, reason := s.authenticate(r.Context(), env.Token)
+	if status != 0 {
+		return status, reason
 	}
 	d.Org = org.Org
 	if env.Event == "" {
@@ -367,34 +351,69 @@ func (s *WebhookServer) handle(w http.ResponseWriter, r *http.Request, d *Delive
 		Org: org.Org, Provider: model.ProviderAircall, Source: model.SourceWebhook,
 		Event: env.Event, ObservedAt: observed, Body: data,
 	}
-	sink := s.cfg.Sink
-	if isCall {
-		var k callKey
-		if err := json.Unmarshal(data, &k); err != nil || k.ID == "" {
-			return http.StatusBadRequest, "call event without data.id"
-		}
-		rc.CallID = string(k.ID)
-	} else {
-		switch {
-		case !org.Transcripts:
-			return http.StatusOK, "ignored: org has not opted in to transcripts"
-		case s.cfg.TranscriptSink == nil:
-			return http.StatusOK, "ignored: no transcript sink configured"
-		}
-		var k struct {
-			CallID flexID `json:"call_id"`
-		}
-		if err := json.Unmarshal(data, &k); err != nil || k.CallID == "" {
-			return http.StatusBadRequest, "transcription event without data.call_id"
-		}
-		rc.CallID = string(k.CallID)
-		sink = s.cfg.TranscriptSink
+	sink, status, reason := s.route(&rc, org, isCall)
+	if sink == nil {
+		return status, reason
 	}
 	d.CallID = rc.CallID
 	if err := within(r.Context(), func(ctx context.Context) error { return sink.Publish(ctx, []model.RawCall{rc}) }); err != nil {
 		return http.StatusServiceUnavailable, "publishing failed, Aircall will retry: " + err.Error()
 	}
 	return http.StatusOK, "published"
+}
+
+// authenticate finds the one org whose webhook token is tok; status is 0
+// when it did, else the answer to give with its reason.
+func (s *WebhookServer) authenticate(ctx context.Context, tok string) (org WebhookOrg, status int, reason string) {
+	if tok == "" {
+		return org, http.StatusUnauthorized, "payload has no token"
+	}
+	var orgs []WebhookOrg
+	err := within(ctx, func(ctx context.Context) (err error) {
+		orgs, err = s.cfg.Orgs.WebhookOrgs(ctx)
+		return err
+	})
+	if err != nil {
+		return org, http.StatusServiceUnavailable, "org directory unavailable: " + err.Error()
+	}
+	org, n := matchToken(orgs, tok)
+	switch {
+	case n == 0:
+		return org, http.StatusUnauthorized, "token matches no org"
+	case n > 1:
+		// Publishing under the wrong org would mix tenants; Aircall retries
+		// while the operator fixes the tokens.
+		return org, http.StatusInternalServerError, fmt.Sprintf("token matches %d orgs; give each org its own webhook token", n)
+	}
+	return org, 0, ""
+}
+
+// route sets rc's call id from the event's data and picks its sink: call
+// events go to Sink, transcription events of opted-in orgs to
+// TranscriptSink. A nil sink comes with the answer to give instead.
+func (s *WebhookServer) route(rc *model.RawCall, org WebhookOrg, isCall bool) (sink ingest.Sink, status int, reason string) {
+	if isCall {
+		var k callKey
+		if err := json.Unmarshal(rc.Body, &k); err != nil || k.ID == "" {
+			return nil, http.StatusBadRequest, "call event without data.id"
+		}
+		rc.CallID = string(k.ID)
+		return s.cfg.Sink, 0, ""
+	}
+	switch {
+	case !org.Transcripts:
+		return nil, http.StatusOK, "ignored: org has not opted in to transcripts"
+	case s.cfg.TranscriptSink == nil:
+		return nil, http.StatusOK, "ignored: no transcript sink configured"
+	}
+	var k struct {
+		CallID flexID `json:"call_id"`
+	}
+	if err := json.Unmarshal(rc.Body, &k); err != nil || k.CallID == "" {
+		return nil, http.StatusBadRequest, "transcription event without data.call_id"
+	}
+	rc.CallID = string(k.CallID)
+	return s.cfg.TranscriptSink, 0, ""
 }
 
 // within runs f and returns its error, or ctx's as soon as ctx ends even

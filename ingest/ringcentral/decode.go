@@ -54,16 +54,9 @@ func Decode(raw model.RawCall) (model.Call, error) {
 	if err != nil {
 		return fail("startTime %q is not an ISO 8601 time", *r.StartTime)
 	}
-	var direction string
-	switch {
-	case r.Direction == nil || *r.Direction == "":
-		return fail("missing direction")
-	case strings.EqualFold(*r.Direction, "Inbound"):
-		direction = "inbound"
-	case strings.EqualFold(*r.Direction, "Outbound"):
-		direction = "outbound"
-	default:
-		return fail("direction %q is neither Inbound nor Outbound", *r.Direction)
+	direction, problem := parseDirection(r.Direction)
+	if problem != "" {
+		return fail("%s", problem)
 	}
 
 	c := model.Call{
@@ -83,20 +76,12 @@ func Decode(raw model.RawCall) (model.Call, error) {
 			c.UserID = ext
 		}
 	}
-	// duration is whole seconds; durationMs is the fallback when a record
-	// carries only that.
-	var dur time.Duration
-	switch {
-	case r.Duration != nil:
-		dur = time.Duration(*r.Duration * float64(time.Second))
-	case r.DurationMs != nil:
-		dur = time.Duration(*r.DurationMs * float64(time.Millisecond))
-	}
+	dur, ok := r.duration()
 	if dur < 0 || dur.Seconds() > math.MaxUint32 {
 		return fail("duration %v is out of range", dur)
 	}
 	c.DurationSec = uint32(dur.Round(time.Second) / time.Second)
-	if r.Duration != nil || r.DurationMs != nil {
+	if ok {
 		end := start.Add(dur)
 		c.EndedAt = &end
 	}
@@ -120,6 +105,33 @@ func Decode(raw model.RawCall) (model.Call, error) {
 		c.Version = unixMilli(t)
 	}
 	return c, nil
+}
+
+// parseDirection maps RingCentral's direction; problem says what is wrong.
+func parseDirection(d *string) (direction, problem string) {
+	switch {
+	case d == nil || *d == "":
+		return "", "missing direction"
+	case strings.EqualFold(*d, "Inbound"):
+		return "inbound", ""
+	case strings.EqualFold(*d, "Outbound"):
+		return "outbound", ""
+	default:
+		return "", fmt.Sprintf("direction %q is neither Inbound nor Outbound", *d)
+	}
+}
+
+// duration is the call's length: duration is whole seconds; durationMs is
+// the fallback when a record carries only that. ok is false when the
+// record has neither (the call has not ended).
+func (r wireRecord) duration() (d time.Duration, ok bool) {
+	switch {
+	case r.Duration != nil:
+		return time.Duration(*r.Duration * float64(time.Second)), true
+	case r.DurationMs != nil:
+		return time.Duration(*r.DurationMs * float64(time.Millisecond)), true
+	}
+	return 0, false
 }
 
 func unixMilli(t time.Time) uint64 {

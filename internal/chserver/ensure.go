@@ -62,11 +62,8 @@ func Ensure(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("ensuring clickhouse-server in %s: %w", cfg.Dir, err)
 	}
 	cfg.Dir = dir
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := ownerOnlyDir(dir); err != nil {
 		return nil, fmt.Errorf("ensuring clickhouse-server in %s: %w", dir, err)
-	}
-	if err := os.Chmod(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("ensuring clickhouse-server in %s: restricting it to its owner: %w", dir, err)
 	}
 	l := newLayout(dir)
 	unlock, err := lockFile(ctx, l.Lock)
@@ -82,7 +79,7 @@ func Ensure(ctx context.Context, cfg Config) (*Server, error) {
 
 	s, err := lookup(ctx, dir)
 	switch {
-	case err == nil && !created && (cfg.TCPPort == 0 || cfg.TCPPort == s.TCPPort()) && (cfg.HTTPPort == 0 || cfg.HTTPPort == s.HTTPPort()):
+	case err == nil && !created && s.onPorts(cfg):
 		return s, nil
 	case err == nil || errors.Is(err, ErrNotResponding):
 		// Ours, but on other ports than asked for, not answering, or
@@ -113,6 +110,22 @@ func Ensure(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("ensuring clickhouse-server in %s: recording it: %w", dir, err)
 	}
 	return s, nil
+}
+
+// ownerOnlyDir creates dir, or restricts an existing one, to its owner.
+func ownerOnlyDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return fmt.Errorf("restricting it to its owner: %w", err)
+	}
+	return nil
+}
+
+// onPorts reports whether s listens on the ports cfg asks for (0: any).
+func (s *Server) onPorts(cfg Config) bool {
+	return (cfg.TCPPort == 0 || cfg.TCPPort == s.TCPPort()) && (cfg.HTTPPort == 0 || cfg.HTTPPort == s.HTTPPort())
 }
 
 // Lookup returns the live server Ensure recorded in dir, detached (Stop

@@ -37,18 +37,8 @@ func ParseEmployeesCSV(r io.Reader) ([]Employee, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
 	cr.TrimLeadingSpace = true
-	header, err := cr.Read()
-	if err == io.EOF {
-		return nil, errors.New("employees CSV is empty: want a header line " + strings.Join(EmployeesHeader, ","))
-	}
-	if err != nil {
-		return nil, fmt.Errorf("reading employees CSV header: %w", err)
-	}
-	for i := range header {
-		header[i] = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(header[i], "\ufeff")))
-	}
-	if strings.Join(header, ",") != strings.Join(EmployeesHeader, ",") {
-		return nil, fmt.Errorf("employees CSV line 1: header is %q, want %q", strings.Join(header, ","), strings.Join(EmployeesHeader, ","))
+	if err := readEmployeesHeader(cr); err != nil {
+		return nil, err
 	}
 	var out []Employee
 	var errs []error
@@ -82,27 +72,7 @@ func ParseEmployeesCSV(r io.Reader) ([]Employee, error) {
 			rec[i] = strings.TrimSpace(rec[i])
 		}
 		e := Employee{ID: rec[0], Name: rec[1], Email: rec[2], Cohort: rec[3], ProviderUserID: rec[4], Line: line}
-		var probs []string
-		if e.ID == "" {
-			probs = append(probs, "employee_id is empty")
-		}
-		if e.Cohort == "" {
-			probs = append(probs, "cohort is empty")
-		}
-		if e.Email != "" {
-			if _, err := mail.ParseAddress(e.Email); err != nil {
-				probs = append(probs, fmt.Sprintf("email %q is not an address", e.Email))
-			}
-		}
-		if e.ProviderUserID != "" && strings.ContainsAny(e.ProviderUserID, " \t/") {
-			probs = append(probs, fmt.Sprintf("provider_user_id %q must be the numeric Aircall user id or RingCentral extension id", e.ProviderUserID))
-		}
-		if prev, ok := seenID[e.ID]; ok && e.ID != "" {
-			probs = append(probs, fmt.Sprintf("employee_id %s already on line %d", e.ID, prev))
-		}
-		if prev, ok := seenUser[e.ProviderUserID]; ok && e.ProviderUserID != "" {
-			probs = append(probs, fmt.Sprintf("provider_user_id %s already mapped on line %d (one provider user counts for one employee)", e.ProviderUserID, prev))
-		}
+		probs := e.problems(seenID, seenUser)
 		if len(probs) > 0 {
 			errs = append(errs, fmt.Errorf("line %d: %s", line, strings.Join(probs, "; ")))
 			continue
@@ -117,6 +87,51 @@ func ParseEmployeesCSV(r io.Reader) ([]Employee, error) {
 		return nil, fmt.Errorf("employees CSV has %d bad rows, nothing imported:\n%w", len(errs), errors.Join(errs...))
 	}
 	return out, nil
+}
+
+// readEmployeesHeader reads and checks the header line.
+func readEmployeesHeader(cr *csv.Reader) error {
+	header, err := cr.Read()
+	if err == io.EOF {
+		return errors.New("employees CSV is empty: want a header line " + strings.Join(EmployeesHeader, ","))
+	}
+	if err != nil {
+		return fmt.Errorf("reading employees CSV header: %w", err)
+	}
+	for i := range header {
+		header[i] = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(header[i], "\ufeff")))
+	}
+	if strings.Join(header, ",") != strings.Join(EmployeesHeader, ",") {
+		return fmt.Errorf("employees CSV line 1: header is %q, want %q", strings.Join(header, ","), strings.Join(EmployeesHeader, ","))
+	}
+	return nil
+}
+
+// problems lists what is wrong with row e, given the lines where earlier
+// rows used each employee id and provider user id.
+func (e Employee) problems(seenID, seenUser map[string]int) []string {
+	var probs []string
+	if e.ID == "" {
+		probs = append(probs, "employee_id is empty")
+	}
+	if e.Cohort == "" {
+		probs = append(probs, "cohort is empty")
+	}
+	if e.Email != "" {
+		if _, err := mail.ParseAddress(e.Email); err != nil {
+			probs = append(probs, fmt.Sprintf("email %q is not an address", e.Email))
+		}
+	}
+	if e.ProviderUserID != "" && strings.ContainsAny(e.ProviderUserID, " \t/") {
+		probs = append(probs, fmt.Sprintf("provider_user_id %q must be the numeric Aircall user id or RingCentral extension id", e.ProviderUserID))
+	}
+	if prev, ok := seenID[e.ID]; ok && e.ID != "" {
+		probs = append(probs, fmt.Sprintf("employee_id %s already on line %d", e.ID, prev))
+	}
+	if prev, ok := seenUser[e.ProviderUserID]; ok && e.ProviderUserID != "" {
+		probs = append(probs, fmt.Sprintf("provider_user_id %s already mapped on line %d (one provider user counts for one employee)", e.ProviderUserID, prev))
+	}
+	return probs
 }
 
 // ImportOptions tunes ImportEmployeesWith.

@@ -72,33 +72,12 @@ func LoadSettings(s backend.DataSourceInstanceSettings) (Settings, error) {
 	st.Password = s.DecryptedSecureJSONData["password"]
 	var kafka string
 	str("kafka", &kafka)
-	for _, b := range strings.Split(kafka, ",") {
-		if b = strings.TrimSpace(b); b == "" {
-			continue
-		}
-		if h, p, err := net.SplitHostPort(b); err != nil || h == "" || p == "" {
-			errs = append(errs, fmt.Errorf("jsonData.kafka: broker %q: want HOST:PORT[,HOST:PORT], e.g. redpanda:9092", b))
-			continue
-		}
-		st.Kafka = append(st.Kafka, b)
-	}
-
-	switch {
-	case st.ClickHouse == "":
-		hint := ""
-		if _, ok := raw["host"]; ok {
-			hint = " (found jsonData.host/port, the official ClickHouse plugin's keys: this plugin reads one HOST:PORT from jsonData.clickhouse)"
-		}
-		errs = append(errs, fmt.Errorf("jsonData.clickhouse: empty; set it to ClickHouse's native-protocol HOST:PORT, e.g. clickhouse:9000%s", hint))
-	case strings.Contains(st.ClickHouse, "://"):
-		errs = append(errs, fmt.Errorf("jsonData.clickhouse %q: want HOST:PORT of the native protocol (usually 9000), not a URL", st.ClickHouse))
-	default:
-		host, port, err := net.SplitHostPort(st.ClickHouse)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("jsonData.clickhouse %q: want HOST:PORT of the native protocol, e.g. clickhouse:9000", st.ClickHouse))
-		} else if p, perr := strconv.Atoi(port); host == "" || perr != nil || p < 1 || p > 65535 {
-			errs = append(errs, fmt.Errorf("jsonData.clickhouse %q: want HOST:PORT with a host and a port in 1-65535, e.g. clickhouse:9000", st.ClickHouse))
-		}
+	var kerrs []error
+	st.Kafka, kerrs = parseBrokers(kafka)
+	errs = append(errs, kerrs...)
+	_, hostKey := raw["host"]
+	if err := checkClickHouseAddr(st.ClickHouse, hostKey); err != nil {
+		errs = append(errs, err)
 	}
 	if st.Database == "" {
 		st.Database = DefaultDatabase
@@ -115,4 +94,43 @@ func LoadSettings(s backend.DataSourceInstanceSettings) (Settings, error) {
 		errs = append(errs, errors.New("jsonData.password: passwords are not stored in plain jsonData; move it to secureJsonData.password"))
 	}
 	return st, errors.Join(errs...)
+}
+
+// parseBrokers splits jsonData.kafka into HOST:PORT brokers, with an error
+// per malformed one.
+func parseBrokers(kafka string) (brokers []string, errs []error) {
+	for _, b := range strings.Split(kafka, ",") {
+		if b = strings.TrimSpace(b); b == "" {
+			continue
+		}
+		if h, p, err := net.SplitHostPort(b); err != nil || h == "" || p == "" {
+			errs = append(errs, fmt.Errorf("jsonData.kafka: broker %q: want HOST:PORT[,HOST:PORT], e.g. redpanda:9092", b))
+			continue
+		}
+		brokers = append(brokers, b)
+	}
+	return brokers, errs
+}
+
+// checkClickHouseAddr checks jsonData.clickhouse; hostKey says jsonData has
+// the official ClickHouse plugin's "host" key, a likely mix-up.
+func checkClickHouseAddr(addr string, hostKey bool) error {
+	switch {
+	case addr == "":
+		hint := ""
+		if hostKey {
+			hint = " (found jsonData.host/port, the official ClickHouse plugin's keys: this plugin reads one HOST:PORT from jsonData.clickhouse)"
+		}
+		return fmt.Errorf("jsonData.clickhouse: empty; set it to ClickHouse's native-protocol HOST:PORT, e.g. clickhouse:9000%s", hint)
+	case strings.Contains(addr, "://"):
+		return fmt.Errorf("jsonData.clickhouse %q: want HOST:PORT of the native protocol (usually 9000), not a URL", addr)
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("jsonData.clickhouse %q: want HOST:PORT of the native protocol, e.g. clickhouse:9000", addr)
+	}
+	if p, perr := strconv.Atoi(port); host == "" || perr != nil || p < 1 || p > 65535 {
+		return fmt.Errorf("jsonData.clickhouse %q: want HOST:PORT with a host and a port in 1-65535, e.g. clickhouse:9000", addr)
+	}
+	return nil
 }
