@@ -60,6 +60,10 @@ var (
 	MigrationsApplied string
 	//go:embed schema_migrations.sql
 	SchemaMigrations string
+	//go:embed key_check_get.sql
+	KeyCheckGet string
+	//go:embed dead_letter_replays.sql
+	DeadLetterReplays string
 )
 
 // Read queries of the Grafana data source's dashboards and alert rules.
@@ -100,6 +104,10 @@ var (
 	InsertSyncRuns string
 	//go:embed insert/dead_letters.sql
 	InsertDeadLetters string
+	//go:embed insert/key_checks.sql
+	InsertKeyChecks string
+	//go:embed insert/dead_letter_replays.sql
+	InsertDeadLetterReplays string
 )
 
 // Migration is one numbered schema change.

@@ -50,25 +50,27 @@ const envSkipCHDB = "PHONESIGNALS_SKIP_CHDB"
 // .sql file is added to queries/ without being listed here (or in
 // ddlFiles), so a new query cannot escape the two-engine comparison.
 var readQueries = map[string]string{
-	"review.sql":             queries.Review,
-	"baseline.sql":           queries.Baseline,
-	"cycle_metrics.sql":      queries.CycleMetrics,
-	"cycle_baselines.sql":    queries.CycleBaselines,
-	"unmapped_users.sql":     queries.UnmappedUsers,
-	"org_calls.sql":          queries.OrgCalls,
-	"org_get.sql":            queries.OrgGet,
-	"org_list.sql":           queries.OrgList,
-	"employees_list.sql":     queries.EmployeesList,
-	"cycle_get.sql":          queries.CycleGet,
-	"cycles_list.sql":        queries.CyclesList,
-	"sync_window_done.sql":   queries.SyncWindowDone,
-	"sync_last_run.sql":      queries.SyncLastRun,
-	"webhook_stats.sql":      queries.WebhookStats,
-	"dead_letter_stats.sql":  queries.DeadLetterStats,
-	"migrations_applied.sql": queries.MigrationsApplied,
-	"transcript_stats.sql":   queries.TranscriptStats,
-	"sync_runs_recent.sql":   queries.SyncRunsRecent,
-	"sync_windows_stats.sql": queries.SyncWindowsStats,
+	"review.sql":              queries.Review,
+	"baseline.sql":            queries.Baseline,
+	"cycle_metrics.sql":       queries.CycleMetrics,
+	"cycle_baselines.sql":     queries.CycleBaselines,
+	"unmapped_users.sql":      queries.UnmappedUsers,
+	"org_calls.sql":           queries.OrgCalls,
+	"org_get.sql":             queries.OrgGet,
+	"org_list.sql":            queries.OrgList,
+	"employees_list.sql":      queries.EmployeesList,
+	"cycle_get.sql":           queries.CycleGet,
+	"cycles_list.sql":         queries.CyclesList,
+	"sync_window_done.sql":    queries.SyncWindowDone,
+	"sync_last_run.sql":       queries.SyncLastRun,
+	"webhook_stats.sql":       queries.WebhookStats,
+	"dead_letter_stats.sql":   queries.DeadLetterStats,
+	"migrations_applied.sql":  queries.MigrationsApplied,
+	"transcript_stats.sql":    queries.TranscriptStats,
+	"sync_runs_recent.sql":    queries.SyncRunsRecent,
+	"sync_windows_stats.sql":  queries.SyncWindowsStats,
+	"key_check_get.sql":       queries.KeyCheckGet,
+	"dead_letter_replays.sql": queries.DeadLetterReplays,
 	// Grafana dashboards and alert rules.
 	"cohort_medians.sql":        queries.CohortMedians,
 	"employee_trend.sql":        queries.EmployeeTrend,
@@ -540,7 +542,7 @@ func open18(t *testing.T) engine {
 var migratedTables = []string{
 	"raw_signals", "orgs", "employees", "cycles", "sync_windows", "sync_runs",
 	"dead_letters", "webhook_deliveries", "call_transcripts", "transcript_events",
-	"schema_migrations",
+	"schema_migrations", "key_checks", "dead_letter_replays",
 }
 
 // fixedAppliedAt stands in for time.Now in schema_migrations, so the two
@@ -966,14 +968,16 @@ func (q queryCase) wrapped() string {
 
 // orderFor gives the wrapper's ORDER BY of each query with none.
 var orderFor = map[string]string{
-	"review.sql":             "name",
-	"baseline.sql":           "cohort_size",
-	"cycle_get.sql":          "period_start",
-	"org_calls.sql":          "calls",
-	"org_get.sql":            "org",
-	"sync_window_done.sql":   "`count()`",
-	"sync_windows_stats.sql": "windows",
-	"sync_last_success.sql":  "runs",
+	"review.sql":              "name",
+	"baseline.sql":            "cohort_size",
+	"cycle_get.sql":           "period_start",
+	"org_calls.sql":           "calls",
+	"org_get.sql":             "org",
+	"sync_window_done.sql":    "`count()`",
+	"sync_windows_stats.sql":  "windows",
+	"sync_last_success.sql":   "runs",
+	"key_check_get.sql":       "created_at",
+	"dead_letter_replays.sql": "org, origin, reason",
 }
 
 func hasOrderBy(sql string) bool {
@@ -987,6 +991,8 @@ func queryCases(orgs []fxOrg) []queryCase {
 	}
 	add("org_list.sql", "all")
 	add("migrations_applied.sql", "all")
+	add("key_check_get.sql", "first")
+	add("dead_letter_replays.sql", "all", "", "")
 	orgNames := []string{"nope"}
 	for _, o := range orgs {
 		orgNames = append(orgNames, o.gen.Name)
@@ -998,6 +1004,7 @@ func queryCases(orgs []fxOrg) []queryCase {
 		add("sync_last_run.sql", org, org)
 		add("webhook_stats.sql", org, org)
 		add("dead_letter_stats.sql", org, org)
+		add("dead_letter_replays.sql", org, org, org)
 		add("transcript_stats.sql", org, org)
 		add("sync_runs_recent.sql", org+"/3", org, 3)
 		add("sync_runs_recent.sql", org+"/all", org, 100)
@@ -1432,16 +1439,18 @@ func TestPortabilityCoversEverySQLFile(t *testing.T) {
 
 // insertFiles are the batch insert statements in queries/insert, by file.
 var insertFiles = map[string]string{
-	"orgs.sql":               queries.InsertOrgs,
-	"employees.sql":          queries.InsertEmployees,
-	"schema_migrations.sql":  queries.InsertSchemaMigrations,
-	"cycles.sql":             queries.InsertCycles,
-	"call_transcripts.sql":   queries.InsertCallTranscripts,
-	"transcript_events.sql":  queries.InsertTranscriptEvents,
-	"webhook_deliveries.sql": queries.InsertWebhookDeliveries,
-	"sync_windows.sql":       queries.InsertSyncWindows,
-	"sync_runs.sql":          queries.InsertSyncRuns,
-	"dead_letters.sql":       queries.InsertDeadLetters,
+	"orgs.sql":                queries.InsertOrgs,
+	"employees.sql":           queries.InsertEmployees,
+	"schema_migrations.sql":   queries.InsertSchemaMigrations,
+	"cycles.sql":              queries.InsertCycles,
+	"call_transcripts.sql":    queries.InsertCallTranscripts,
+	"transcript_events.sql":   queries.InsertTranscriptEvents,
+	"webhook_deliveries.sql":  queries.InsertWebhookDeliveries,
+	"sync_windows.sql":        queries.InsertSyncWindows,
+	"sync_runs.sql":           queries.InsertSyncRuns,
+	"dead_letters.sql":        queries.InsertDeadLetters,
+	"key_checks.sql":          queries.InsertKeyChecks,
+	"dead_letter_replays.sql": queries.InsertDeadLetterReplays,
 }
 
 var insertRe = regexp.MustCompile(`(?s)INSERT INTO (\w+) \(([^)]*)\)\s*$`)

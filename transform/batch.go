@@ -1,8 +1,8 @@
 package transform
 
 import (
-	"errors"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 

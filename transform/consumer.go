@@ -280,6 +280,9 @@ func (c *Consumer) process(ctx context.Context, recs []*kgo.Record) error {
 	var deadRecs []*kgo.Record
 	for _, r := range recs {
 		call, err := c.decode(r)
+		if errors.Is(err, secret.ErrWrongKey) {
+			return openFailure(r, err)
+		}
 		if err == nil {
 			err = bb.Add(&call)
 		}
@@ -372,6 +375,16 @@ type txnError struct{ err error }
 
 func (e *txnError) Error() string { return e.err.Error() }
 func (e *txnError) Unwrap() error { return e.err }
+
+// openFailure stops the consumer on a record the key does not open,
+// before anything of the batch is written or committed: dead-lettering it
+// would commit past every record sealed under the right key, and a wrong
+// key would discard everything pending.
+func openFailure(r *kgo.Record, err error) error {
+	return fmt.Errorf("raw record %s/%d/%d (org %s, call %s) does not open with this master key; stopped without committing, nothing is lost: "+
+		"run again with the key the records were sealed with (PHONESIGNALS_MASTER_KEY or --master-key-file): %w",
+		r.Topic, r.Partition, r.Offset, bus.Header(r, bus.HeaderOrg), bus.Header(r, bus.HeaderCallID), err)
+}
 
 func (c *Consumer) decode(r *kgo.Record) (model.Call, error) {
 	raw, err := bus.Decode(c.cfg.Box, r)

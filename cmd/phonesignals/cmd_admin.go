@@ -152,7 +152,7 @@ func connectFlags(orgFlag cli.Flag, reg *ingest.Registry) []cli.Flag {
 func orgConnect(c *cli.Context) error {
 	e := newEnv(c)
 	defer e.close()
-	box, err := e.box()
+	box, err := e.box(c.Context)
 	if err != nil {
 		return err
 	}

@@ -39,7 +39,7 @@ func runDemo(c *cli.Context) error {
 			return err
 		}
 	}
-	box, err := e.box()
+	box, err := e.box(c.Context)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/phonesignals/phonesignals/internal/doctor"
+	"github.com/phonesignals/phonesignals/internal/secret"
 	"github.com/phonesignals/phonesignals/internal/store"
 )
 
@@ -23,7 +24,7 @@ func doctorCommand() *cli.Command {
 		},
 		Action: storeAction(func(c *cli.Context, e *env, st *store.Store) error {
 			rep, err := doctor.Run(c.Context, doctor.Config{
-				Store: st, Providers: providersOf(c), Box: e.box,
+				Store: st, Providers: providersOf(c), Box: func() (*secret.Box, error) { return e.box(c.Context) },
 				Org: c.String("org"), Cycle: c.String("cycle"), Offline: c.Bool("offline"),
 			})
 			if err != nil {

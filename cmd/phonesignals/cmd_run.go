@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -38,6 +39,9 @@ func runCommand() *cli.Command {
 			defer stopOps()
 			start := time.Now()
 			stats, err := transformUntil(c.Context, providersOf(c), bcfg, box, st, c.Int("max-batch"), c.Bool("until-idle"))
+			if errors.Is(err, secret.ErrWrongKey) {
+				return cli.Exit(err.Error(), 2)
+			}
 			if err != nil {
 				return err
 			}

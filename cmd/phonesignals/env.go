@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/phonesignals/phonesignals/internal/bus"
 	"github.com/phonesignals/phonesignals/internal/chserver"
+	"github.com/phonesignals/phonesignals/internal/orgs"
 	"github.com/phonesignals/phonesignals/internal/secret"
 	"github.com/phonesignals/phonesignals/internal/store"
 )
@@ -26,7 +28,9 @@ type env struct {
 	// embedded is set when this process runs the embedded broker.
 	embedded *bus.Shared
 	busCfg   bus.Config
-	closers  []func()
+	// sealBox is the verified master-key box, once resolved.
+	sealBox *secret.Box
+	closers []func()
 }
 
 func newEnv(c *cli.Context) *env {
@@ -146,8 +150,14 @@ func (e *env) bus(ctx context.Context) (bus.Config, error) {
 }
 
 // box returns the master-key box: $PHONESIGNALS_MASTER_KEY, else
-// --master-key-file, else DATA-DIR/master.key when it exists.
-func (e *env) box() (*secret.Box, error) {
+// --master-key-file, else DATA-DIR/master.key when it exists. The key is
+// checked against the key check value stored by its first use on the
+// database (stored now if there is none), so a wrong key stops the command
+// with exit code 2 before it opens or seals anything.
+func (e *env) box(ctx context.Context) (*secret.Box, error) {
+	if e.sealBox != nil {
+		return e.sealBox, nil
+	}
 	f := e.c.String("master-key-file")
 	if f == "" {
 		def := filepath.Join(e.dataDir, "master.key")
@@ -155,7 +165,43 @@ func (e *env) box() (*secret.Box, error) {
 			f = def
 		}
 	}
-	return secret.FromEnv(f)
+	box, err := secret.FromEnv(f)
+	if err != nil {
+		return nil, err
+	}
+	st, err := e.store(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.VerifyKeyCheck(ctx, box.Check(), func(ctx context.Context) error { return probeSealed(ctx, st, box) }); err != nil {
+		if errors.Is(err, store.ErrKeyMismatch) {
+			return nil, cli.Exit(err.Error(), 2)
+		}
+		return nil, err
+	}
+	e.sealBox = box
+	return box, nil
+}
+
+// probeSealed opens the stored credentials of the first org that has some:
+// on a database set up before key checks existed, the first key checked
+// must be the one they were sealed with.
+func probeSealed(ctx context.Context, st *store.Store, box *secret.Box) error {
+	names, err := st.ListOrgs(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		o, err := st.GetOrg(ctx, n)
+		if err != nil || o.Credentials == "" {
+			continue
+		}
+		if _, err := orgs.OpenCredentials(box, o); err != nil {
+			return fmt.Errorf("the stored credentials of org %s do not open with it", n)
+		}
+		return nil
+	}
+	return nil
 }
 
 // requireFlag returns the flag's value or an error naming it.
@@ -185,7 +231,7 @@ func storeAction(fn func(c *cli.Context, e *env, st *store.Store) error) cli.Act
 // key (bodies on the raw topic are sealed), the migrated store, and the
 // broker with its topics.
 func (e *env) pipeline(ctx context.Context) (*secret.Box, *store.Store, bus.Config, error) {
-	box, err := e.box()
+	box, err := e.box(ctx)
 	if err != nil {
 		return nil, nil, bus.Config{}, err
 	}

@@ -71,6 +71,7 @@ func newAppWith(reg *ingest.Registry) *cli.App {
 			runCommand(),
 			reviewCommand(),
 			doctorCommand(),
+			dlqCommand(),
 			webhooksCommand(),
 			demoCommand(),
 			clickhouseCommand(),

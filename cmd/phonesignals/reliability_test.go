@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -12,8 +15,10 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/phonesignals/phonesignals/ingest/aircall/aircalltest"
+	"github.com/phonesignals/phonesignals/internal/bus"
 	"github.com/phonesignals/phonesignals/internal/fixture"
 	"github.com/phonesignals/phonesignals/internal/model"
+	"github.com/phonesignals/phonesignals/internal/secret"
 )
 
 // aircallOrg is an Aircall org "acme" set up through the CLI against the
@@ -121,4 +126,87 @@ func TestCLIEmployeesImportMappingConflict(t *testing.T) {
 	mustContain(t, "import --move", out, "moved provider user 100001 from employee E001 to E999")
 	out = e.ok(t, "employees", "list", "--org", "acme")
 	mustContain(t, "roster after the move", out, "E001,Ada,,support,\n", "E999,Zed,,support,100001\n")
+}
+
+// A wrong master key stops every command that opens sealed data with exit
+// code 2 and a message naming the fix, before anything is consumed: the
+// right key then loads every call (issue 8, item 1).
+func TestCLIWrongMasterKey(t *testing.T) {
+	e := newCLIEnv(t)
+	a := setupAircall(t, e, 4, 35, nil)
+	e.ok(t, a.syncArgs()...)
+	other := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{0x42}, 32))
+	t.Setenv("PHONESIGNALS_MASTER_KEY", other)
+	for _, args := range [][]string{{"run", "--until-idle"}, a.syncArgs(), {"org", "connect", "--org", "acme", "--setting", "rate_limit=60"}} {
+		_, err := e.fail(t, args...)
+		var ec cli.ExitCoder
+		if !errors.As(err, &ec) || ec.ExitCode() != 2 {
+			t.Errorf("%v with a wrong key: %v, want exit code 2", args, err)
+		}
+		mustContain(t, strings.Join(args, " ")+" with a wrong key", err.Error(), "master key is not the one this database was set up with", "PHONESIGNALS_MASTER_KEY")
+	}
+	out, _ := e.run(t, "doctor", "--org", "acme")
+	mustContain(t, "doctor with a wrong key", out, "master key is not the one this database was set up with")
+
+	// A database from before key checks: the first key checked must open
+	// the stored credentials.
+	e.query(t, "TRUNCATE TABLE "+e.db+".key_checks")
+	_, err := e.fail(t, "run", "--until-idle")
+	mustContain(t, "first use of a wrong key", err.Error(), "the stored credentials of org acme do not open with it")
+	if n := strings.TrimSpace(e.query(t, "SELECT count() FROM "+e.db+".key_checks")); n != "0" {
+		t.Fatalf("a refused key stored %s key checks", n)
+	}
+
+	t.Setenv("PHONESIGNALS_MASTER_KEY", testMasterKey)
+	out = e.ok(t, "run", "--until-idle")
+	lm := loadedRe.FindStringSubmatch(out)
+	if lm == nil || lm[4] != "0" || atoi(t, lm[2]) < len(a.org.CallsIn(a.org.Start, a.org.End)) {
+		t.Fatalf("run with the right key printed %q, want every call and no dead letter", out)
+	}
+	checkReviews(t, e, a.org, a.org.Cycles[0], []string{"E001"})
+}
+
+// dlq list and dlq replay through the CLI: the dead letter is listed with
+// its reason, replayed once, and a second replay publishes nothing.
+func TestCLIDeadLetterCommands(t *testing.T) {
+	e := newCLIEnv(t)
+	e.ok(t, "org", "add", "--org", "acme", "--provider", "aircall")
+	out := e.ok(t, "dlq", "list")
+	mustContain(t, "dlq list of nothing", out, "no dead letters")
+	// A record of a call the store cannot hold, published as sync would.
+	ctx := context.Background()
+	sh, err := bus.OpenShared(ctx, e.dataDir, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bus.EnsureTopics(ctx, sh.Config); err != nil {
+		t.Fatal(err)
+	}
+	key, _ := secret.ParseKey(testMasterKey)
+	box, _ := secret.New(key)
+	pub, err := bus.NewPublisher(sh.Config, box, bus.TopicRaw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = pub.Publish(ctx, []model.RawCall{{Org: "acme", Provider: model.ProviderAircall, CallID: "7", Source: model.SourcePoll,
+		ObservedAt: time.Now(), Body: []byte(`{"id": 7, "direction": "inbound", "status": "done", "started_at": 9999999999}`)}})
+	pub.Close()
+	sh.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.ok(t, "run", "--until-idle")
+	out = e.ok(t, "dlq", "list", "--org", "acme", "--reason", "STARTED_AT")
+	mustContain(t, "dlq list", out, "acme", "aircall", "7", "phonesignals.calls.raw/", "started_at 2286-11-20T17:46:39Z", "1 dead letters, 1 not replayed")
+	out = e.ok(t, "dlq", "list", "--reason", "no such reason")
+	mustContain(t, "dlq list --reason", out, "no dead letters")
+	_, err = e.fail(t, "dlq", "replay", "--since", "yesterday")
+	mustContain(t, "dlq replay --since yesterday", err.Error(), "--since \"yesterday\"", "24h")
+	out = e.ok(t, "dlq", "replay", "--org", "acme", "--since", "1h")
+	mustContain(t, "first replay", out, "replayed 1 dead letters (0 already replayed)")
+	e.ok(t, "run", "--until-idle")
+	out = e.ok(t, "dlq", "replay")
+	mustContain(t, "second replay", out, "replayed 0 dead letters (1 already replayed)")
+	out = e.ok(t, "dlq", "list", "--org", "acme")
+	mustContain(t, "dlq list after replays", out, "2 dead letters, 0 not replayed")
 }

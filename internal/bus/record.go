@@ -22,7 +22,12 @@ const (
 	HeaderUserHint   = "user_hint"
 	HeaderEncoding   = "enc"
 	HeaderReason     = "reason"
-	encodingV1       = "aes-256-gcm/v1"
+	// HeaderOrigin, on a dead letter, is the raw record's topic/partition/offset.
+	HeaderOrigin = "origin"
+	// HeaderReplayOf, on a raw record re-published by `dlq replay`, is the
+	// origin of the dead letter it replays.
+	HeaderReplayOf = "replay_of"
+	encodingV1     = "aes-256-gcm/v1"
 )
 
 // Key is the record key of a call: one call always lands in one partition.

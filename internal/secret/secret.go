@@ -5,7 +5,9 @@ package secret
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -25,9 +27,18 @@ const formatV1 byte = 1
 // ErrNoKey says no master key was configured.
 var ErrNoKey = errors.New("no master key: set " + EnvKey + " to 32 random bytes in base64 or hex (for example `openssl rand -base64 32`), or pass --master-key-file")
 
+// ErrWrongKey says a sealed value did not open: it was sealed under another
+// master key, or altered. Callers must stop rather than discard the value.
+var ErrWrongKey = errors.New("sealed value does not open with this master key (wrong PHONESIGNALS_MASTER_KEY, or tampered data)")
+
+// checkLabel is what the key check value authenticates; changing it
+// invalidates every stored check.
+const checkLabel = "phonesignals master key check v1"
+
 // Box seals and opens values with one master key.
 type Box struct {
-	aead cipher.AEAD
+	aead  cipher.AEAD
+	check string
 }
 
 // ParseKey decodes a 32-byte key given in base64 (standard or URL) or hex.
@@ -60,8 +71,15 @@ func New(key []byte) (*Box, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating GCM: %w", err)
 	}
-	return &Box{aead: aead}, nil
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte(checkLabel))
+	return &Box{aead: aead, check: hex.EncodeToString(mac.Sum(nil)[:16])}, nil
 }
+
+// Check is the key check value: an HMAC-SHA256 of a constant under the
+// key, truncated to 128 bits. Storing it tells a later process whether it
+// holds the same key without storing anything that helps recover the key.
+func (b *Box) Check() string { return b.check }
 
 // FromEnv returns a Box for the key in $PHONESIGNALS_MASTER_KEY, or else in
 // keyFile when it is not empty.
@@ -127,7 +145,7 @@ func (b *Box) Open(sealed, aad []byte) ([]byte, error) {
 	}
 	plain, err := b.aead.Open(nil, sealed[1:1+ns], sealed[1+ns:], aad)
 	if err != nil {
-		return nil, errors.New("sealed value does not open with this master key (wrong PHONESIGNALS_MASTER_KEY, or tampered data)")
+		return nil, ErrWrongKey
 	}
 	return plain, nil
 }

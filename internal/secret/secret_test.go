@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -80,5 +81,19 @@ func TestKeyFile(t *testing.T) {
 	b2, _ := FromEnv(f)
 	if _, err := b2.Open(b1.Seal([]byte("x"), nil), nil); err != nil {
 		t.Fatal("EnsureKeyFile replaced an existing key")
+	}
+}
+
+func TestCheckAndWrongKey(t *testing.T) {
+	k1, k2 := make([]byte, 32), make([]byte, 32)
+	k2[0] = 1
+	b1, _ := New(k1)
+	b1again, _ := New(k1)
+	b2, _ := New(k2)
+	if b1.Check() != b1again.Check() || b1.Check() == b2.Check() || len(b1.Check()) != 32 {
+		t.Fatalf("checks %q %q %q", b1.Check(), b1again.Check(), b2.Check())
+	}
+	if _, err := b2.Open(b1.Seal([]byte("x"), []byte("aad")), []byte("aad")); !errors.Is(err, ErrWrongKey) {
+		t.Fatalf("open under another key: %v, want ErrWrongKey", err)
 	}
 }
