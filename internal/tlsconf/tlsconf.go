@@ -18,20 +18,33 @@ import (
 // ClickHouse Cloud and most managed Kafka need). The server name is taken
 // from the address dialed.
 func Client(caFile string) (*tls.Config, error) {
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
 	if caFile == "" {
-		return cfg, nil
+		return ClientPEM("")
 	}
 	pem, err := os.ReadFile(caFile)
 	if err != nil {
 		return nil, fmt.Errorf("reading CA file: %w", err)
 	}
+	cfg, err := ClientPEM(string(pem))
+	if err != nil {
+		return nil, fmt.Errorf("CA file %s: %w", caFile, err)
+	}
+	return cfg, nil
+}
+
+// ClientPEM is Client with the CA certificates given as PEM text (as a
+// Grafana data source holds them) instead of a file.
+func ClientPEM(caPEM string) (*tls.Config, error) {
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if strings.TrimSpace(caPEM) == "" {
+		return cfg, nil
+	}
 	pool, err := x509.SystemCertPool()
 	if err != nil || pool == nil {
 		pool = x509.NewCertPool()
 	}
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("CA file %s: no PEM certificate in it (want -----BEGIN CERTIFICATE-----)", caFile)
+	if !pool.AppendCertsFromPEM([]byte(caPEM)) {
+		return nil, errors.New("no PEM certificate in it (want -----BEGIN CERTIFICATE-----)")
 	}
 	cfg.RootCAs = pool
 	return cfg, nil

@@ -6,6 +6,8 @@ package plugin
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -16,6 +18,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend/instancemgmt"
 
 	"github.com/phonesignals/phonesignals/internal/store"
+	"github.com/phonesignals/phonesignals/internal/tlsconf"
 )
 
 // ID is the plugin id (plugin.json "id").
@@ -82,7 +85,15 @@ func (d *Datasource) store(ctx context.Context) (*store.Store, error) {
 	if d.st != nil {
 		return d.st, nil
 	}
+	var tlsCfg *tls.Config
+	if d.settings.TLS {
+		var err error
+		if tlsCfg, err = tlsconf.ClientPEM(d.settings.TLSCACert); err != nil {
+			return nil, fmt.Errorf("secureJsonData.tlsCACert: %w", err)
+		}
+	}
 	st, err := store.Open(ctx, store.Config{
+		TLS:         tlsCfg,
 		Addr:        d.settings.ClickHouse,
 		Database:    d.settings.Database,
 		Username:    d.settings.Username,
@@ -104,6 +115,10 @@ func connectError(s Settings, err error) error {
 	hint := "check jsonData.clickhouse (native protocol HOST:PORT), jsonData.username and secureJsonData.password"
 	if _, port, _ := net.SplitHostPort(s.ClickHouse); port == "8123" || port == "8443" {
 		hint = "port " + port + " is ClickHouse's HTTP interface: jsonData.clickhouse wants the native protocol port, usually 9000"
+	}
+	var unknownCA x509.UnknownAuthorityError
+	if s.TLS && errors.As(err, &unknownCA) {
+		hint = "the server's certificate is signed by a CA Grafana does not trust: put that CA's PEM in secureJsonData.tlsCACert"
 	}
 	return fmt.Errorf("cannot use ClickHouse at %s, database %s (%s): %w", s.ClickHouse, s.Database, hint, err)
 }

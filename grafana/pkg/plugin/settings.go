@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
+
+	"github.com/phonesignals/phonesignals/internal/tlsconf"
 )
 
 // DefaultDatabase is the database used when jsonData.database is empty.
@@ -33,6 +35,12 @@ type Settings struct {
 	Kafka []string `json:"-"`
 	// Password comes from secureJsonData.password only.
 	Password string `json:"-"`
+	// TLS speaks the native protocol over TLS (jsonData.tls; port 9440,
+	// ClickHouse Cloud). Default false; implied by TLSCACert.
+	TLS bool `json:"-"`
+	// TLSCACert is a PEM CA to trust beside the system roots
+	// (secureJsonData.tlsCACert), for a server with a private CA.
+	TLSCACert string `json:"-"`
 }
 
 // Same rules as internal/store: databases are identifiers, orgs are what
@@ -90,6 +98,7 @@ func LoadSettings(s backend.DataSourceInstanceSettings) (Settings, error) {
 	case !identRe.MatchString(st.Org) && !orgRe.MatchString(st.Org):
 		errs = append(errs, fmt.Errorf("jsonData.org %q: use letters, digits, '-', '_' and '.' only", st.Org))
 	}
+	errs = append(errs, st.loadTLS(raw, s.DecryptedSecureJSONData["tlsCACert"])...)
 	if _, ok := raw["password"]; ok {
 		errs = append(errs, errors.New("jsonData.password: passwords are not stored in plain jsonData; move it to secureJsonData.password"))
 	}
@@ -133,4 +142,25 @@ func checkClickHouseAddr(addr string, hostKey bool) error {
 		return fmt.Errorf("jsonData.clickhouse %q: want HOST:PORT with a host and a port in 1-65535, e.g. clickhouse:9000", addr)
 	}
 	return nil
+}
+
+// loadTLS reads jsonData.tls and secureJsonData.tlsCACert.
+func (st *Settings) loadTLS(raw map[string]json.RawMessage, caPEM string) []error {
+	var errs []error
+	if v, ok := raw["tls"]; ok && string(v) != "null" {
+		if err := json.Unmarshal(v, &st.TLS); err != nil {
+			errs = append(errs, fmt.Errorf("jsonData.tls: want true or false, got %s", v))
+		}
+	}
+	st.TLSCACert = caPEM
+	if strings.TrimSpace(caPEM) != "" {
+		st.TLS = true
+		if _, err := tlsconf.ClientPEM(caPEM); err != nil {
+			errs = append(errs, fmt.Errorf("secureJsonData.tlsCACert: %w", err))
+		}
+	}
+	if _, port, err := net.SplitHostPort(st.ClickHouse); err == nil && port == "9440" && !st.TLS {
+		errs = append(errs, fmt.Errorf("jsonData.clickhouse %q: 9440 is ClickHouse's TLS port (ClickHouse Cloud); set jsonData.tls to true", st.ClickHouse))
+	}
+	return errs
 }

@@ -3,6 +3,7 @@ package plugin
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -10,8 +11,11 @@ import (
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 
+	"github.com/phonesignals/phonesignals/internal/chserver"
 	"github.com/phonesignals/phonesignals/internal/chserver/chservertest"
 	"github.com/phonesignals/phonesignals/internal/store"
+	"github.com/phonesignals/phonesignals/internal/tlsconf"
+	"github.com/phonesignals/phonesignals/internal/tlsconf/tlsconftest"
 )
 
 func TestLoadSettings(t *testing.T) {
@@ -24,9 +28,12 @@ func TestLoadSettings(t *testing.T) {
 	}{
 		{name: "minimal", jsonData: `{"clickhouse":"clickhouse:9000","org":"acme"}`,
 			want: Settings{ClickHouse: "clickhouse:9000", Database: "phonesignals", Org: "acme"}},
-		{name: "full", jsonData: `{"clickhouse":" 10.0.0.5:9440 ","database":"ps_prod","org":"globex.eu","username":"grafana"}`,
+		{name: "full", jsonData: `{"clickhouse":" 10.0.0.5:9440 ","database":"ps_prod","org":"globex.eu","username":"grafana","tls":true}`,
 			secure: map[string]string{"password": "s3cret"},
-			want:   Settings{ClickHouse: "10.0.0.5:9440", Database: "ps_prod", Org: "globex.eu", Username: "grafana", Password: "s3cret"}},
+			want:   Settings{ClickHouse: "10.0.0.5:9440", Database: "ps_prod", Org: "globex.eu", Username: "grafana", Password: "s3cret", TLS: true}},
+		{name: "TLS port without tls", jsonData: `{"clickhouse":"abc.clickhouse.cloud:9440","org":"acme"}`, errs: []string{"9440 is ClickHouse's TLS port", "jsonData.tls"}},
+		{name: "tls not a bool", jsonData: `{"clickhouse":"ch:9440","org":"acme","tls":"yes"}`, errs: []string{"jsonData.tls: want true or false"}},
+		{name: "CA not PEM", jsonData: `{"clickhouse":"ch:9440","org":"acme"}`, secure: map[string]string{"tlsCACert": "hello"}, errs: []string{"secureJsonData.tlsCACert", "no PEM certificate"}},
 		{name: "ipv6", jsonData: `{"clickhouse":"[::1]:9000","org":"acme"}`,
 			want: Settings{ClickHouse: "[::1]:9000", Database: "phonesignals", Org: "acme"}},
 		{name: "extra keys from Grafana are ignored", jsonData: `{"clickhouse":"ch:9000","org":"acme","database":null,"timeout":30}`,
@@ -181,4 +188,66 @@ func TestDispose(t *testing.T) {
 		t.Errorf("query after Dispose: %+v %v", resp.Responses["A"], err)
 	}
 	d.Dispose() // twice is fine
+}
+
+// TestDatasourceOverTLS: a data source reaches ClickHouse 18.16 serving
+// TLS with a private CA given in secureJsonData.tlsCACert, as Grafana
+// reaches ClickHouse Cloud on 9440 (system roots there).
+func TestDatasourceOverTLS(t *testing.T) {
+	if os.Getenv(chserver.EnvSkip) == "1" {
+		t.Skip(chserver.EnvSkip + "=1")
+	}
+	certs := tlsconftest.New(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	srv, err := chserver.Start(ctx, chserver.Config{Dir: t.TempDir(), TLS: &chserver.TLS{CertFile: certs.Cert, KeyFile: certs.Key},
+		Users: []chserver.User{{Name: "grafana", Password: "gf-pass"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Stop() })
+	caTLS, err := tlsconf.Client(certs.CA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	boot, err := store.Open(ctx, store.Config{Addr: srv.SecureAddr(), TLS: caTLS}) // creates the database
+	if err != nil {
+		t.Fatal(err)
+	}
+	boot.Close()
+	ca, err := os.ReadFile(certs.CA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jsonData := `{"clickhouse":"` + srv.SecureAddr() + `","org":"acme","username":"grafana","tls":true}`
+	for _, tc := range []struct {
+		name    string
+		secure  map[string]string
+		wantErr string
+	}{
+		{"private CA", map[string]string{"password": "gf-pass", "tlsCACert": string(ca)}, ""},
+		{"system roots only", map[string]string{"password": "gf-pass"}, "secureJsonData.tlsCACert"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			inst, err := NewDatasource(ctx, backend.DataSourceInstanceSettings{Name: "acme", JSONData: []byte(jsonData), DecryptedSecureJSONData: tc.secure})
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := inst.(*Datasource)
+			defer d.Dispose()
+			st, err := d.store(ctx)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("store: %v; want an error about the %s", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := st.Conn().Ping(ctx); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
 }
