@@ -202,7 +202,7 @@ func (c *Consumer) run(ctx context.Context, untilIdle bool) error {
 		}
 		if err := c.process(ctx, recs); err != nil {
 			c.sess.AllowRebalance()
-			if err := c.failedBatch(ctx, err, len(recs)); err != nil {
+			if err := c.failedBatch(ctx, err, len(recs), untilIdle); err != nil {
 				return err
 			}
 			continue
@@ -241,7 +241,12 @@ func (c *Consumer) caughtUp(ctx context.Context) bool {
 
 // failedBatch decides what a batch of n records that failed with err
 // means: nil to go on, else the error that ends the run.
-func (c *Consumer) failedBatch(ctx context.Context, err error, n int) error {
+func (c *Consumer) failedBatch(ctx context.Context, err error, n int, untilIdle bool) error {
+	if ctx.Err() != nil && !untilIdle {
+		// Stopped mid-batch: nothing of it is committed, so it comes
+		// again on the next start. A clean stop.
+		return nil
+	}
 	var te *txnError
 	if !errors.As(err, &te) || ctx.Err() != nil {
 		return err

@@ -106,6 +106,23 @@ func TestRunFollowsRestartedParts(t *testing.T) {
 	n.publish(31, 40)
 	webhook(t, wh, 40, 30*time.Second)
 	n.waitLoaded(40, 60*time.Second, "after the broker restarted", run, broker, hooks)
+
+	// Killed again, and its port taken meanwhile: the next broker gets
+	// another port, and the clients follow it through the data dir.
+	broker.kill()
+	held, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatalf("taking the broker's port %s: %v", addr, err)
+	}
+	defer held.Close()
+	broker = n.start("broker")
+	time.Sleep(500 * time.Millisecond)
+	if got := n.brokerAddr(); got == addr {
+		t.Fatalf("the broker came back on %s, a port another program holds", got)
+	}
+	n.publish(41, 50)
+	webhook(t, wh, 50, 30*time.Second)
+	n.waitLoaded(50, 60*time.Second, "after the broker moved to another port", run, broker, hooks)
 	for _, p := range []*proc{run, hooks} {
 		if !p.running() {
 			t.Fatalf("%s exited:\n%s", p.name, p.output())
