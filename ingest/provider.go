@@ -49,6 +49,11 @@ type Provider struct {
 	// fields (Connected, Completed, EscalationAvailable) the rules read.
 	// Required.
 	Decode func(model.RawCall) (model.Call, error)
+	// DecodeView is the transform's fast path: Decode's result laid out
+	// for its Arrow column builders, decoded in one pass without
+	// allocating (model.CallView). Optional: the transform uses Decode
+	// when nil. It must give what Decode gives, errors included.
+	DecodeView func(model.RawCall, *model.CallView) error
 	// Diagnose explains a provider-specific Sync error for doctor: what is
 	// wrong and how to fix it, ok=false when it does not recognise err.
 	// Optional; auth errors (*AuthError) are handled for every provider.
@@ -172,6 +177,18 @@ func (r *Registry) Decoders() map[string]func(model.RawCall) (model.Call, error)
 	out := make(map[string]func(model.RawCall) (model.Call, error), len(r.list))
 	for _, p := range r.list {
 		out[p.Name] = p.Decode
+	}
+	return out
+}
+
+// ViewDecoders returns the providers' fast-path decoders by provider name
+// (only those that have one; the transform falls back to Decoders).
+func (r *Registry) ViewDecoders() map[string]func(model.RawCall, *model.CallView) error {
+	out := make(map[string]func(model.RawCall, *model.CallView) error, len(r.list))
+	for _, p := range r.list {
+		if p.DecodeView != nil {
+			out[p.Name] = p.DecodeView
+		}
 	}
 	return out
 }

@@ -115,12 +115,14 @@ func columnValues(a arrow.Array) (any, error) {
 			out[i] = c.Value(i)
 		}
 		return out, nil
+	// The driver copies numbers into its own column buffers: the Arrow
+	// values go in as they are.
 	case *array.Uint8:
-		return append([]uint8(nil), c.Uint8Values()...), nil
+		return c.Uint8Values(), nil
 	case *array.Uint32:
-		return append([]uint32(nil), c.Uint32Values()...), nil
+		return c.Uint32Values(), nil
 	case *array.Uint64:
-		return append([]uint64(nil), c.Uint64Values()...), nil
+		return c.Uint64Values(), nil
 	case *array.Timestamp:
 		unit := c.DataType().(*arrow.TimestampType).Unit
 		out := make([]time.Time, c.Len())

@@ -1,10 +1,10 @@
 package transform
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
+	"unsafe"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
@@ -35,7 +35,6 @@ const (
 	ColIngestSource
 	ColEvent
 	ColObservedAt
-	ColPayload
 )
 
 var tsType = &arrow.TimestampType{Unit: arrow.Second, TimeZone: "UTC"}
@@ -63,33 +62,31 @@ var Schema = arrow.NewSchema([]arrow.Field{
 	{Name: "ingest_source", Type: arrow.BinaryTypes.String},
 	{Name: "event", Type: arrow.BinaryTypes.String},
 	{Name: "observed_at", Type: tsType},
-	{Name: "payload", Type: arrow.BinaryTypes.String},
 }, nil)
 
-// Payload is the JSON stored in raw_signals.payload: the seed's fields and
-// call metadata managers may see. It never holds notes, tags or numbers.
-type Payload struct {
-	CallID      string `json:"call_id"`
-	Direction   string `json:"direction"`
-	DurationSec uint32 `json:"duration_sec"`
-	Status      string `json:"status"`
-	AfterHours  bool   `json:"after_hours"`
-	// Escalated is null where the provider cannot tell (RingCentral).
-	Escalated      *bool   `json:"escalated"`
-	Resolved       bool    `json:"resolved"`
-	ProviderStatus string  `json:"provider_status,omitempty"`
-	UserID         string  `json:"user_id,omitempty"`
-	StartedAt      string  `json:"started_at"`
-	AnsweredAt     *string `json:"answered_at,omitempty"`
-	EndedAt        *string `json:"ended_at,omitempty"`
-	MissedReason   string  `json:"missed_call_reason,omitempty"`
-	RulesVersion   string  `json:"rules_version"`
-}
-
-// BatchBuilder accumulates decoded calls into an Arrow record batch.
+// BatchBuilder accumulates decoded calls into an Arrow record batch. The
+// stored columns are built row by row; the flags are computed when the
+// record is cut, by kernels over whole columns: after_hours over
+// started_at, escalated and resolved over the transient notes and tags
+// columns, which never leave the builder.
 type BatchBuilder struct {
-	b *array.RecordBuilder
-	n int
+	mem memory.Allocator
+	b   *array.RecordBuilder
+	n   int
+
+	org, source, eventType, provider, callID, userID, direction, status *array.StringBuilder
+	rulesVersion, ingestSource, event                                   *array.StringBuilder
+	startedAt, observedAt                                               *array.TimestampBuilder
+	duration                                                            *array.Uint32Builder
+	escAvail, deleted                                                   *array.Uint8Builder
+	version                                                             *array.Uint64Builder
+
+	// Transient: notes and tags (one string per row, items separated by
+	// '\n') and the provider's connected-and-completed verdict.
+	notes, tags *array.BinaryBuilder
+	completed   []uint8
+	folded      []byte
+	view        model.CallView
 }
 
 // NewBatchBuilder returns an empty builder.
@@ -97,19 +94,23 @@ func NewBatchBuilder(mem memory.Allocator) *BatchBuilder {
 	if mem == nil {
 		mem = memory.NewGoAllocator()
 	}
-	return &BatchBuilder{b: array.NewRecordBuilder(mem, Schema)}
+	b := array.NewRecordBuilder(mem, Schema)
+	str := func(i int) *array.StringBuilder { return b.Field(i).(*array.StringBuilder) }
+	return &BatchBuilder{mem: mem, b: b,
+		org: str(ColOrg), source: str(ColSource), eventType: str(ColEventType), provider: str(ColProvider),
+		callID: str(ColCallID), userID: str(ColUserID), direction: str(ColDirection), status: str(ColStatus),
+		rulesVersion: str(ColRulesVersion), ingestSource: str(ColIngestSource), event: str(ColEvent),
+		startedAt: b.Field(ColStartedAt).(*array.TimestampBuilder), observedAt: b.Field(ColObservedAt).(*array.TimestampBuilder),
+		duration: b.Field(ColDurationSec).(*array.Uint32Builder),
+		escAvail: b.Field(ColEscalationAvailable).(*array.Uint8Builder), deleted: b.Field(ColDeleted).(*array.Uint8Builder),
+		version: b.Field(ColVersion).(*array.Uint64Builder),
+		notes:   array.NewBinaryBuilder(mem, arrow.BinaryTypes.Binary),
+		tags:    array.NewBinaryBuilder(mem, arrow.BinaryTypes.Binary),
+	}
 }
 
 // Len is the number of rows added since the last NewRecord.
 func (bb *BatchBuilder) Len() int { return bb.n }
-
-func fmtTime(t *time.Time) *string {
-	if t == nil {
-		return nil
-	}
-	s := t.UTC().Format(time.RFC3339)
-	return &s
-}
 
 func u8(b bool) uint8 {
 	if b {
@@ -118,71 +119,138 @@ func u8(b bool) uint8 {
 	return 0
 }
 
-// Add applies the rules to c and appends its row. Notes and tags are read
-// here and go no further.
+// Add appends c's row (the row-at-a-time API of tests and tools). Notes
+// and tags are read here and go no further.
 func (bb *BatchBuilder) Add(c *model.Call) error {
-	// A time the DateTime columns cannot hold would wrap to another year:
-	// the record is dead-lettered with the reason instead.
-	// A zero observed_at means unknown and is stored as 1970.
-	err := model.CheckStoreTime("started_at", c.StartedAt)
-	if !c.ObservedAt.IsZero() {
-		err = errors.Join(err, model.CheckStoreTime("observed_at", c.ObservedAt))
-	}
-	if err != nil {
-		return fmt.Errorf("call %s of org %s: %w", c.CallID, c.Org, err)
-	}
-	observed := c.ObservedAt.Unix()
-	if c.ObservedAt.IsZero() {
+	bb.view.FromCall(c)
+	return bb.AddView(Route{Org: c.Org, Provider: c.Provider, Source: c.Source, Event: c.Event, ObservedAt: c.ObservedAt}, &bb.view)
+}
+
+// Route is what the Kafka record's headers say about a call: they are
+// authoritative for routing, so a body cannot move a call to another org.
+type Route struct {
+	Org, Provider, Source, Event string
+	// CallID is used when the body names none.
+	CallID     string
+	ObservedAt time.Time
+}
+
+// storeSeconds are the UNIX seconds ClickHouse DateTime holds.
+var minStoreSec, maxStoreSec = model.MinStoreTime.Unix(), model.MaxStoreTime.Unix()
+
+// AddView appends one decoded call. A time the DateTime columns cannot
+// hold would wrap to another year: the call is refused with the reason
+// (and dead-lettered by the consumer). A zero observed_at means unknown
+// and is stored as 1970.
+func (bb *BatchBuilder) AddView(rt Route, v *model.CallView) error {
+	observed := rt.ObservedAt.Unix()
+	if rt.ObservedAt.IsZero() {
 		observed = 0
 	}
-	f := Apply(c)
-	p := Payload{
-		CallID: c.CallID, Direction: c.Direction, DurationSec: c.DurationSec, Status: c.Status,
-		AfterHours: f.AfterHours, Resolved: f.Resolved, ProviderStatus: c.ProviderStatus, UserID: c.UserID,
-		StartedAt: c.StartedAt.UTC().Format(time.RFC3339), AnsweredAt: fmtTime(c.AnsweredAt), EndedAt: fmtTime(c.EndedAt),
-		MissedReason: c.MissedReason, RulesVersion: RulesVersion,
+	if v.StartedAt < minStoreSec || v.StartedAt >= maxStoreSec || observed < minStoreSec || observed >= maxStoreSec {
+		err := model.CheckStoreTime("started_at", time.Unix(v.StartedAt, 0))
+		if !rt.ObservedAt.IsZero() {
+			err = errors.Join(err, model.CheckStoreTime("observed_at", rt.ObservedAt))
+		}
+		id := string(v.CallID)
+		if id == "" {
+			id = rt.CallID
+		}
+		return fmt.Errorf("call %s of org %s: %w", id, rt.Org, err)
 	}
-	if c.EscalationAvailable {
-		e := f.Escalated
-		p.Escalated = &e
+	bb.org.Append(rt.Org)
+	bb.source.Append("phone")
+	bb.eventType.Append("call")
+	bb.provider.Append(rt.Provider)
+	if len(v.CallID) > 0 {
+		bb.callID.BinaryBuilder.Append(v.CallID)
+	} else {
+		bb.callID.Append(rt.CallID)
 	}
-	payload, err := json.Marshal(p)
-	if err != nil {
-		return fmt.Errorf("encoding payload of call %s: %w", c.CallID, err)
+	bb.userID.BinaryBuilder.Append(v.UserID)
+	bb.startedAt.Append(arrow.Timestamp(v.StartedAt))
+	bb.direction.BinaryBuilder.Append(v.Direction)
+	bb.duration.Append(v.DurationSec)
+	bb.status.BinaryBuilder.Append(v.Status)
+	bb.escAvail.Append(u8(v.EscalationAvailable))
+	bb.deleted.Append(u8(v.Deleted))
+	bb.version.Append(v.Version)
+	bb.rulesVersion.Append(RulesVersion)
+	bb.ingestSource.Append(rt.Source)
+	bb.event.Append(rt.Event)
+	bb.observedAt.Append(arrow.Timestamp(observed))
+	if v.EscalationAvailable {
+		bb.notes.Append(v.Notes)
+		bb.tags.Append(v.Tags)
+	} else {
+		bb.notes.Append(nil)
+		bb.tags.Append(nil)
 	}
-	str := func(i int, v string) { bb.b.Field(i).(*array.StringBuilder).Append(v) }
-	flag := func(i int, v bool) { bb.b.Field(i).(*array.Uint8Builder).Append(u8(v)) }
-	str(ColOrg, c.Org)
-	str(ColSource, "phone")
-	str(ColEventType, "call")
-	str(ColProvider, c.Provider)
-	str(ColCallID, c.CallID)
-	str(ColUserID, c.UserID)
-	bb.b.Field(ColStartedAt).(*array.TimestampBuilder).Append(arrow.Timestamp(c.StartedAt.Unix()))
-	str(ColDirection, c.Direction)
-	bb.b.Field(ColDurationSec).(*array.Uint32Builder).Append(c.DurationSec)
-	str(ColStatus, c.Status)
-	flag(ColAfterHours, f.AfterHours)
-	flag(ColEscalated, f.Escalated)
-	flag(ColEscalationAvailable, c.EscalationAvailable)
-	flag(ColResolved, f.Resolved)
-	flag(ColDeleted, c.Deleted)
-	bb.b.Field(ColVersion).(*array.Uint64Builder).Append(c.Version)
-	str(ColRulesVersion, RulesVersion)
-	str(ColIngestSource, c.Source)
-	str(ColEvent, c.Event)
-	bb.b.Field(ColObservedAt).(*array.TimestampBuilder).Append(arrow.Timestamp(observed))
-	str(ColPayload, string(payload))
+	bb.completed = append(bb.completed, u8(v.Connected && v.Completed))
 	bb.n++
 	return nil
 }
 
-// NewRecord returns the rows added so far as a record batch and resets
-// the builder. The caller releases the record.
+// NewRecord returns the rows added so far as a record batch, with the
+// flags computed over whole columns, and resets the builder. The caller
+// releases the record.
 func (bb *BatchBuilder) NewRecord() arrow.Record {
+	n := bb.n
 	bb.n = 0
-	return bb.b.NewRecord()
+	notes, tags := bb.notes.NewBinaryArray(), bb.tags.NewBinaryArray()
+	defer notes.Release()
+	defer tags.Release()
+	afterHours, escalated, resolved := make([]uint8, n), make([]uint8, n), make([]uint8, n)
+	started := bb.startedAt.NewTimestampArray()
+	afterHoursKernel(timestampSeconds(started), afterHours)
+	// Escalation: notes or tags; RingCentral rows have neither (their
+	// escalation_available=0 says the zero is not a real zero).
+	bb.folded = foldColumn(notes.ValueBytes(), notes.ValueOffsets(), bb.folded)
+	matchFolded(bb.folded, notes.ValueOffsets(), escalationKW, escalated)
+	matchFolded(bb.folded, notes.ValueOffsets(), resolutionKW, resolved)
+	bb.folded = matchKeywords(tags.ValueBytes(), tags.ValueOffsets(), escalationKW, escalated, bb.folded)
+	for i, c := range bb.completed {
+		resolved[i] |= c
+	}
+	bb.completed = bb.completed[:0]
+	cols := make([]arrow.Array, len(Schema.Fields()))
+	for i := range cols {
+		switch i {
+		case ColStartedAt:
+			cols[i] = started
+		case ColAfterHours:
+			cols[i] = uint8Array(bb.mem, afterHours)
+		case ColEscalated:
+			cols[i] = uint8Array(bb.mem, escalated)
+		case ColResolved:
+			cols[i] = uint8Array(bb.mem, resolved)
+		default:
+			cols[i] = bb.b.Field(i).NewArray()
+		}
+	}
+	rec := array.NewRecord(Schema, cols, int64(n))
+	for _, c := range cols {
+		c.Release()
+	}
+	return rec
+}
+
+// timestampSeconds views a timestamp array's values as int64 seconds.
+func timestampSeconds(a *array.Timestamp) []int64 {
+	vals := a.TimestampValues()
+	return unsafe.Slice((*int64)(unsafe.Pointer(unsafe.SliceData(vals))), len(vals))
+}
+
+// uint8Array wraps vals as an Arrow array without copying.
+func uint8Array(_ memory.Allocator, vals []uint8) arrow.Array {
+	data := array.NewData(arrow.PrimitiveTypes.Uint8, len(vals), []*memory.Buffer{nil, memory.NewBufferBytes(vals)}, nil, 0, 0)
+	defer data.Release()
+	return array.NewUint8Data(data)
 }
 
 // Release frees the builder.
-func (bb *BatchBuilder) Release() { bb.b.Release() }
+func (bb *BatchBuilder) Release() {
+	bb.b.Release()
+	bb.notes.Release()
+	bb.tags.Release()
+}

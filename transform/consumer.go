@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime"
+	"sort"
 	"sync"
 	"time"
 
@@ -22,6 +24,10 @@ import (
 // Decoder turns a provider's raw call into a model.Call (ingest.Provider.Decode;
 // ingest.Registry.Decoders gives them by provider name).
 type Decoder = func(model.RawCall) (model.Call, error)
+
+// ViewDecoder is a provider's fast path (ingest.Provider.DecodeView):
+// Decode's result laid out for the column builders, without allocating.
+type ViewDecoder = func(model.RawCall, *model.CallView) error
 
 // BatchWriter durably stores a record batch (load.Loader).
 type BatchWriter interface {
@@ -41,6 +47,12 @@ type Config struct {
 	Box *secret.Box
 	// Decoders by provider name. Required.
 	Decoders map[string]Decoder
+	// ViewDecoders are the fast paths of the providers that have one
+	// (ingest.Registry.ViewDecoders); they take precedence over Decoders.
+	ViewDecoders map[string]ViewDecoder
+	// Workers is how many goroutines decode a poll's chunks in parallel.
+	// Default GOMAXPROCS.
+	Workers int
 	// Writer stores record batches. Required.
 	Writer BatchWriter
 	// DeadLetters records dead-letter reasons. Required.
@@ -50,6 +62,10 @@ type Config struct {
 	// MaxBatch is the most records turned into one Arrow batch and one
 	// ClickHouse insert. Default 20000.
 	MaxBatch int
+	// PollBatches is how many batches one poll may hold: they are decoded
+	// in parallel and loaded one after another while the next decode, and
+	// their offsets committed together. Default 2.
+	PollBatches int
 	// SessionTimeout of the group member. Default 10s, so a crashed
 	// consumer's partitions move quickly.
 	SessionTimeout time.Duration
@@ -104,10 +120,13 @@ type Stats struct {
 // decodes raw calls, applies the rules into Arrow batches, writes them and
 // commits offsets only after the write returned.
 type Consumer struct {
-	cfg   Config
-	sess  *kgo.GroupTransactSession
-	cl    *kgo.Client
-	stats Stats
+	cfg       Config
+	sess      *kgo.GroupTransactSession
+	cl        *kgo.Client
+	stats     Stats
+	decoders  map[string]ViewDecoder
+	providers []string
+	workers   []*worker
 }
 
 // New creates the consumer and joins the group.
@@ -120,6 +139,12 @@ func New(cfg Config) (*Consumer, error) {
 	}
 	if cfg.MaxBatch == 0 {
 		cfg.MaxBatch = 20000
+	}
+	if cfg.PollBatches <= 0 {
+		cfg.PollBatches = 2
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = runtime.GOMAXPROCS(0)
 	}
 	if cfg.SessionTimeout == 0 {
 		cfg.SessionTimeout = 10 * time.Second
@@ -154,12 +179,30 @@ func New(cfg Config) (*Consumer, error) {
 		kgo.SessionTimeout(cfg.SessionTimeout),
 		kgo.HeartbeatInterval(cfg.SessionTimeout/4),
 		kgo.FetchMaxWait(250*time.Millisecond),
+		// What the client buffers ahead of the polls is bounded, whatever
+		// is queued on the topic (the default allows 50 MiB per fetch).
+		kgo.FetchMaxBytes(16<<20),
+		kgo.FetchMaxPartitionBytes(4<<20),
 	)
 	sess, err := kgo.NewGroupTransactSession(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("creating kafka transact session for %v: %w", cfg.Bus.Brokers, err)
 	}
-	return &Consumer{cfg: cfg, sess: sess, cl: sess.Client()}, nil
+	c := &Consumer{cfg: cfg, sess: sess, cl: sess.Client(), decoders: map[string]ViewDecoder{}}
+	for name, d := range cfg.Decoders {
+		c.decoders[name] = rowDecoder(d)
+	}
+	for name, d := range cfg.ViewDecoders {
+		c.decoders[name] = d
+	}
+	for name := range c.decoders {
+		c.providers = append(c.providers, name)
+	}
+	sort.Strings(c.providers)
+	for range cfg.Workers {
+		c.workers = append(c.workers, &worker{bb: NewBatchBuilder(nil)})
+	}
+	return c, nil
 }
 
 // Stats returns the counts so far.
@@ -182,8 +225,13 @@ func (c *Consumer) run(ctx context.Context, untilIdle bool) error {
 			return nil
 		}
 		pollCtx, cancel := context.WithTimeout(ctx, time.Second)
-		fetches := c.sess.PollRecords(pollCtx, c.cfg.MaxBatch)
+		polled := time.Now()
+		fetches := c.sess.PollRecords(pollCtx, c.cfg.MaxBatch*c.cfg.PollBatches)
 		cancel()
+		pollWait := time.Since(polled)
+		if !fetches.IsClientClosed() {
+			fetches = c.fill(ctx, fetches)
+		}
 		if fetches.IsClientClosed() {
 			return nil
 		}
@@ -200,6 +248,7 @@ func (c *Consumer) run(ctx context.Context, untilIdle bool) error {
 			}
 			continue
 		}
+		c.cfg.Logger.Debug("polled", "records", len(recs), "wait", pollWait)
 		if err := c.process(ctx, recs); err != nil {
 			c.sess.AllowRebalance()
 			if err := c.failedBatch(ctx, err, len(recs), untilIdle); err != nil {
@@ -263,8 +312,6 @@ func (c *Consumer) failedBatch(ctx context.Context, err error, n int, untilIdle 
 	return nil
 }
 
-// process turns recs into one batch, dead-letters what cannot be used,
-// writes the batch, and only then commits the offsets.
 // deadLetter is the dead-letter row and record of r, which failed with
 // err: the record keeps r's sealed body and headers, plus the reason and
 // where r came from.
@@ -278,37 +325,45 @@ func deadLetter(r *kgo.Record, err error) (model.DeadLetter, *kgo.Record) {
 	return d, dr
 }
 
-func (c *Consumer) process(ctx context.Context, recs []*kgo.Record) error {
-	bb := NewBatchBuilder(nil)
-	defer bb.Release()
-	var dead []model.DeadLetter
-	var deadRecs []*kgo.Record
-	for _, r := range recs {
-		call, err := c.decode(r)
-		if errors.Is(err, secret.ErrWrongKey) {
-			return openFailure(r, err)
+// fill polls again while records are buffered or arriving, up to
+// MaxBatch*PollBatches records: one fetch holds a few MiB, and ClickHouse
+// prefers few large inserts to many small ones (each insert writes a part
+// per month it touches, which the server then merges).
+func (c *Consumer) fill(ctx context.Context, fetches kgo.Fetches) kgo.Fetches {
+	want := c.cfg.MaxBatch * c.cfg.PollBatches
+	n := fetches.NumRecords()
+	for n > 0 && n < want {
+		pollCtx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+		more := c.sess.PollRecords(pollCtx, want-n)
+		cancel()
+		if more.IsClientClosed() || more.NumRecords() == 0 {
+			break
 		}
-		if err == nil {
-			err = bb.Add(&call)
-		}
-		if err != nil {
-			d, dr := deadLetter(r, err)
-			dead = append(dead, d)
-			deadRecs = append(deadRecs, dr)
-			// The reason names the field; the body is never logged.
-			c.cfg.Logger.Warn("dead-lettering raw call", "org", d.Org, "provider", d.Provider, "call_id", d.CallID, "offset", r.Offset, "reason", d.Reason)
-		}
+		n += more.NumRecords()
+		fetches = append(fetches, more...)
 	}
+	return fetches
+}
+
+// process decodes recs into batches, writes them and the dead-letter
+// reasons into ClickHouse, and only then, in one transaction, publishes the
+// dead letters and commits the offsets.
+func (c *Consumer) process(ctx context.Context, recs []*kgo.Record) error {
 	// ClickHouse first, with no Kafka transaction open: an outage of any
 	// length is waited out here, so the transaction below never outlives
 	// its timeout (which fenced the producer and re-delivered the batch,
 	// writing its dead letters twice). A crash between the two re-delivers
 	// the batch; its rows load again and the versioned views count them once.
-	rec := bb.NewRecord()
-	defer rec.Release()
-	if err := c.store(ctx, rec, dead); err != nil {
+	start := time.Now()
+	ld, err := c.load(ctx, recs)
+	if err != nil {
 		return err
 	}
+	loadedAt := time.Now()
+	defer func() {
+		c.cfg.Logger.Debug("batch committed", "records", len(recs), "load", loadedAt.Sub(start), "commit", time.Since(loadedAt))
+	}()
+	dead, deadRecs := ld.dead, ld.deadRecs
 	if err := c.sess.Begin(); err != nil {
 		return fmt.Errorf("beginning transaction: %w", err)
 	}
@@ -342,7 +397,7 @@ func (c *Consumer) process(ctx context.Context, recs []*kgo.Record) error {
 	}
 	committed, err := c.sess.End(ctx, kgo.TryCommit)
 	if err != nil {
-		return &txnError{fmt.Errorf("committing transaction after loading %d rows: %w", rec.NumRows(), err)}
+		return &txnError{fmt.Errorf("committing transaction after loading %d rows: %w", ld.rows, err)}
 	}
 	if !committed {
 		// The group rebalanced: the batch goes to the partitions' new owner,
@@ -351,10 +406,10 @@ func (c *Consumer) process(ctx context.Context, recs []*kgo.Record) error {
 		return nil
 	}
 	c.stats.Records += len(recs)
-	c.stats.Rows += int(rec.NumRows())
+	c.stats.Rows += ld.rows
 	c.stats.DeadLetters += len(dead)
-	c.stats.Batches++
-	obs.TransformBatch(len(recs), int(rec.NumRows()), len(dead))
+	c.stats.Batches += ld.batches
+	obs.TransformBatch(len(recs), ld.rows, len(dead))
 	return nil
 }
 
@@ -391,30 +446,6 @@ func openFailure(r *kgo.Record, err error) error {
 		r.Topic, r.Partition, r.Offset, bus.Header(r, bus.HeaderOrg), bus.Header(r, bus.HeaderCallID), err)
 }
 
-func (c *Consumer) decode(r *kgo.Record) (model.Call, error) {
-	raw, err := bus.Decode(c.cfg.Box, r)
-	if err != nil {
-		return model.Call{}, fmt.Errorf("decoding record: %w", err)
-	}
-	dec, ok := c.cfg.Decoders[raw.Provider]
-	if !ok {
-		return model.Call{}, fmt.Errorf("provider %q has no decoder (want aircall or ringcentral)", raw.Provider)
-	}
-	call, err := dec(raw)
-	if err != nil {
-		// Decoders name the provider, org, call and field already.
-		return model.Call{}, err
-	}
-	// The headers are authoritative for routing: a body cannot move a call
-	// to another org.
-	call.Org, call.Provider = raw.Org, raw.Provider
-	if call.CallID == "" {
-		call.CallID = raw.CallID
-	}
-	call.Source, call.Event, call.ObservedAt = raw.Source, raw.Event, raw.ObservedAt
-	return call, nil
-}
-
 // retry runs f until it succeeds or ctx ends, backing off up to 30s: a
 // ClickHouse or Kafka outage pauses the pipeline instead of losing data. A
 // permanent error (cherr.IsPermanent) is returned at once: retrying a
@@ -448,4 +479,7 @@ func retry(ctx context.Context, log *slog.Logger, what string, f func() error) e
 func (c *Consumer) Close() {
 	// Leaving the group waits for a rebalance blocked by a poll in flight.
 	c.sess.CloseAllowingRebalance()
+	for _, w := range c.workers {
+		w.bb.Release()
+	}
 }

@@ -96,3 +96,5 @@ func TestResolved(t *testing.T) {
 		})
 	}
 }
+
+func unix(s int64) time.Time { return time.Unix(s, 0) }

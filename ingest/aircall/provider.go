@@ -23,6 +23,7 @@ var Provider = ingest.Provider{
 	Webhooks:        true,
 	NewSource:       NewSource,
 	Decode:          Decode,
+	DecodeView:      DecodeView,
 }
 
 // NewSource builds the Aircall connector of one org from its stored

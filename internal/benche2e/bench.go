@@ -1,6 +1,13 @@
+// Package benche2e is the end-to-end stream benchmark behind `make
+// bench-e2e`: it publishes generated Aircall-like calls (internal/callgen)
+// sealed to the raw topic as the poller does, times `phonesignals run
+// --until-idle` as a separate process until the rows are queryable in
+// ClickHouse, and checks every row against what the generator knows it
+// should be.
 package benche2e
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -19,6 +26,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/phonesignals/phonesignals/internal/bus"
+	"github.com/phonesignals/phonesignals/internal/callgen"
 	"github.com/phonesignals/phonesignals/internal/chserver"
 	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/internal/secret"
@@ -177,12 +185,12 @@ func best(rs []Result) Result {
 
 // publish generates the calls and publishes them sealed, as the poller
 // does, from two goroutines. It returns the expected rows by call id.
-func publish(ctx context.Context, cfg Config, bcfg bus.Config, box *secret.Box) (map[string]Expected, int, error) {
+func publish(ctx context.Context, cfg Config, bcfg bus.Config, box *secret.Box) (map[string]callgen.Expected, int, error) {
 	if err := bus.EnsureTopics(ctx, bcfg); err != nil {
 		return nil, 0, err
 	}
-	gen := NewGenerator(cfg.Seed, cfg.Orgs, time.Now())
-	expected := make(map[string]Expected, cfg.Calls)
+	gen := callgen.NewGenerator(cfg.Seed, cfg.Orgs, time.Now())
+	expected := make(map[string]callgen.Expected, cfg.Calls)
 	const chunk = 5000
 	work := make(chan []model.RawCall, 4)
 	var wg sync.WaitGroup
@@ -236,7 +244,7 @@ func publish(ctx context.Context, cfg Config, bcfg bus.Config, box *secret.Box) 
 // accounting of the child (wall time, user+system CPU, peak RSS).
 func timeRun(ctx context.Context, bin, db, chAddr string, bcfg bus.Config, env []string, cpuProfile, dir string) (Result, error) {
 	cmd := exec.CommandContext(ctx, bin, "--clickhouse", chAddr, "--database", db, "--brokers", strings.Join(bcfg.Brokers, ","),
-		"--data-dir", filepath.Join(dir, "data"), "--log-level", "warn", "run", "--until-idle")
+		"--data-dir", filepath.Join(dir, "data"), "--log-level", cmp.Or(os.Getenv("BENCH_LOG_LEVEL"), "warn"), "run", "--until-idle")
 	cmd.Env = env
 	if cpuProfile != "" {
 		cmd.Env = append(cmd.Env, "PHONESIGNALS_CPU_PROFILE="+cpuProfile)
@@ -310,7 +318,7 @@ func resetGroup(ctx context.Context, bcfg bus.Config) error {
 
 // check compares every loaded row with the generator's expectation and
 // counts the dead letters.
-func check(ctx context.Context, addr, db string, expected map[string]Expected, bad int, res *Result) error {
+func check(ctx context.Context, addr, db string, expected map[string]callgen.Expected, bad int, res *Result) error {
 	st, err := store.Open(ctx, store.Config{Addr: addr, Database: db, NoCreate: true})
 	if err != nil {
 		return err
@@ -325,7 +333,7 @@ func check(ctx context.Context, addr, db string, expected map[string]Expected, b
 	seen := make(map[string]bool, len(expected))
 	for rows.Next() {
 		var id string
-		var g Expected
+		var g callgen.Expected
 		var started uint32
 		if err := rows.Scan(&id, &g.UserID, &started, &g.Direction, &g.DurationSec, &g.Status, &g.AfterHours, &g.Escalated, &g.Resolved, &g.Version); err != nil {
 			return err

@@ -2,6 +2,7 @@ package bus
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -75,5 +76,57 @@ func TestDecodeErrors(t *testing.T) {
 				t.Fatalf("Decode error %v, want it to mention %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestDecodeToMatchesDecode runs the transform's fast header path and the
+// general one over good and bad records: same result, same error.
+func TestDecodeToMatchesDecode(t *testing.T) {
+	box := testBox(t, 3)
+	good := model.RawCall{Org: "acme", Provider: "aircall", CallID: "42", Source: "poll",
+		ObservedAt: time.Date(2026, 8, 3, 10, 0, 0, 123456789, time.UTC), Body: []byte(`{"id":42}`)}
+	mutate := func(f func(r *kgo.Record)) *kgo.Record {
+		r := Encode(box, TopicRaw, good)
+		f(r)
+		return r
+	}
+	setHeader := func(k, v string) func(r *kgo.Record) {
+		return func(r *kgo.Record) {
+			for i := range r.Headers {
+				if r.Headers[i].Key == k {
+					r.Headers[i].Value = []byte(v)
+				}
+			}
+		}
+	}
+	cases := map[string]*kgo.Record{
+		"good":             mutate(func(*kgo.Record) {}),
+		"whole seconds":    mutate(setHeader(HeaderObservedAt, "2026-08-03T10:00:00Z")),
+		"millis":           mutate(setHeader(HeaderObservedAt, "2026-08-03T10:00:00.5Z")),
+		"offset":           mutate(setHeader(HeaderObservedAt, "2026-08-03T12:00:00.5+02:00")),
+		"feb 30":           mutate(setHeader(HeaderObservedAt, "2026-02-30T10:00:00Z")),
+		"garbage time":     mutate(setHeader(HeaderObservedAt, "yesterday")),
+		"no org":           mutate(setHeader(HeaderOrg, "")),
+		"other org":        mutate(setHeader(HeaderOrg, "globex")),
+		"bad enc":          mutate(setHeader(HeaderEncoding, "plain")),
+		"other key":        mutate(func(r *kgo.Record) { r.Key = []byte("acme/aircall/43") }),
+		"tampered":         mutate(func(r *kgo.Record) { r.Value[len(r.Value)-1] ^= 1 }),
+		"no headers":       mutate(func(r *kgo.Record) { r.Headers = nil }),
+		"key with slashes": mutate(func(r *kgo.Record) { r.Key = []byte("acme/aircall/4/2") }),
+	}
+	var buf []byte
+	for name, r := range cases {
+		want, werr := Decode(box, r)
+		got, gerr := DecodeTo(box, r, &buf)
+		if fmt.Sprint(werr) != fmt.Sprint(gerr) {
+			t.Fatalf("%s: error %v, Decode says %v", name, gerr, werr)
+		}
+		if werr != nil {
+			continue
+		}
+		if !got.ObservedAt.Equal(want.ObservedAt) || string(got.Body) != string(want.Body) || got.Org != want.Org ||
+			got.Provider != want.Provider || got.CallID != want.CallID || got.Source != want.Source || got.Event != want.Event || got.UserHint != want.UserHint {
+			t.Fatalf("%s: got %+v, want %+v", name, got, want)
+		}
 	}
 }

@@ -138,12 +138,19 @@ func (b *Box) Seal(plain, aad []byte) []byte {
 }
 
 // Open decrypts a value made by Seal with the same aad.
-func (b *Box) Open(sealed, aad []byte) ([]byte, error) {
+func (b *Box) Open(sealed, aad []byte) ([]byte, error) { return b.OpenTo(nil, sealed, aad) }
+
+// OpenTo is Open appending the plain text to dst[:0], so a hot loop can
+// reuse one buffer instead of allocating one per value.
+func (b *Box) OpenTo(dst, sealed, aad []byte) ([]byte, error) {
 	ns := b.aead.NonceSize()
 	if len(sealed) < 1+ns+b.aead.Overhead() || sealed[0] != formatV1 {
 		return nil, errors.New("sealed value is truncated or not in format v1")
 	}
-	plain, err := b.aead.Open(nil, sealed[1:1+ns], sealed[1+ns:], aad)
+	if dst != nil {
+		dst = dst[:0]
+	}
+	plain, err := b.aead.Open(dst, sealed[1:1+ns], sealed[1+ns:], aad)
 	if err != nil {
 		return nil, ErrWrongKey
 	}

@@ -284,7 +284,7 @@ func (s seeded) truthUnmapped(from, to time.Time) map[string]uint64 {
 var signalCols = []string{
 	"org", "source", "event_type", "provider", "call_id", "user_id", "started_at", "direction",
 	"duration_sec", "status", "after_hours", "escalated", "escalation_available", "resolved",
-	"deleted", "version", "rules_version", "ingest_source", "event", "observed_at", "loaded_at", "payload",
+	"deleted", "version", "rules_version", "ingest_source", "event", "observed_at", "loaded_at",
 }
 
 func b2u(b bool) uint8 {
@@ -304,7 +304,7 @@ func signalRow(o *fixture.Org, c fixture.Call, version uint64) []any {
 	return []any{
 		o.Name, "phone", "call", o.Provider, callID, c.UserID, c.StartedAt.UTC(), c.Direction,
 		uint32(c.Duration), c.Outcome, b2u(c.AfterHours), b2u(c.Escalated), escAvail, b2u(c.Resolved),
-		b2u(c.Deleted), version, "rules-test", "poll", "", c.EndedAt.UTC(), c.EndedAt.UTC(), fmt.Sprintf(`{"id":%d}`, c.ID),
+		b2u(c.Deleted), version, "rules-test", "poll", "", c.EndedAt.UTC(), c.EndedAt.UTC(),
 	}
 }
 

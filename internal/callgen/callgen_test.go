@@ -1,4 +1,4 @@
-package benche2e
+package callgen
 
 import (
 	"testing"

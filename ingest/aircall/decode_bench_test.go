@@ -1,0 +1,39 @@
+package aircall
+
+import (
+	"testing"
+	"time"
+
+	"github.com/phonesignals/phonesignals/internal/callgen"
+	"github.com/phonesignals/phonesignals/internal/model"
+)
+
+// BenchmarkDecode decodes the bench-e2e workload (650-byte calls, 60% with
+// notes) with the one-pass view decoder and, in the same run, with the
+// encoding/json decoder it replaced (Decode, now its slow path). It
+// reports both in µs per call and their ratio.
+func BenchmarkDecode(b *testing.B) {
+	gen := callgen.NewGenerator(1, 20, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
+	raws := make([]model.RawCall, 10000)
+	for i := range raws {
+		raws[i], _, _ = gen.Next()
+	}
+	var v model.CallView
+	timeIt := func(f func(model.RawCall)) time.Duration {
+		start := time.Now()
+		for _, r := range raws {
+			f(r)
+		}
+		return time.Since(start)
+	}
+	var fast, slow time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		fast += timeIt(func(r model.RawCall) { _ = DecodeView(r, &v) })
+		slow += timeIt(func(r model.RawCall) { _, _ = Decode(r) })
+	}
+	n := float64(b.N * len(raws))
+	b.ReportMetric(fast.Seconds()*1e6/n, "us/call_view")
+	b.ReportMetric(slow.Seconds()*1e6/n, "us/call_json")
+	b.ReportMetric(slow.Seconds()/fast.Seconds(), "x_faster")
+}
