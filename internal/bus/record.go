@@ -179,42 +179,46 @@ func parseRFC3339UTC(s string) (time.Time, bool) {
 	if len(s) < 20 || s[len(s)-1] != 'Z' || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' {
 		return time.Time{}, false
 	}
-	num := func(a, b int) (int, bool) {
-		n := 0
-		for i := a; i < b; i++ {
-			if s[i] < '0' || s[i] > '9' {
-				return 0, false
-			}
-			n = n*10 + int(s[i]-'0')
-		}
-		return n, true
-	}
-	y, ok1 := num(0, 4)
-	mo, ok2 := num(5, 7)
-	d, ok3 := num(8, 10)
-	h, ok4 := num(11, 13)
-	mi, ok5 := num(14, 16)
-	sec, ok6 := num(17, 19)
-	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 59 {
-		return time.Time{}, false
-	}
-	ns := 0
-	if rest := s[19 : len(s)-1]; rest != "" {
-		if rest[0] != '.' || len(rest) < 2 || len(rest) > 10 {
-			return time.Time{}, false
-		}
-		f, ok := num(20, len(s)-1)
+	var f [6]int
+	for i, span := range [6][2]int{{0, 4}, {5, 7}, {8, 10}, {11, 13}, {14, 16}, {17, 19}} {
+		n, ok := digits(s[span[0]:span[1]])
 		if !ok {
 			return time.Time{}, false
 		}
-		for i := len(rest) - 1; i < 9; i++ {
-			f *= 10
+		f[i] = n
+	}
+	ns, ok := fraction(s[19 : len(s)-1])
+	if !ok || f[1] < 1 || f[1] > 12 || f[2] < 1 || f[2] > 31 || f[3] > 23 || f[4] > 59 || f[5] > 59 {
+		return time.Time{}, false
+	}
+	t := time.Date(f[0], time.Month(f[1]), f[2], f[3], f[4], f[5], ns, time.UTC)
+	// February 30th and the like normalise into another day.
+	return t, t.Day() == f[2]
+}
+
+// digits parses an unsigned decimal of ASCII digits only.
+func digits(s string) (int, bool) {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
 		}
-		ns = f
+		n = n*10 + int(s[i]-'0')
 	}
-	t := time.Date(y, time.Month(mo), d, h, mi, sec, ns, time.UTC)
-	if t.Day() != d {
-		return time.Time{}, false // February 30th and the like
+	return n, true
+}
+
+// fraction parses "" or ".d" to ".ddddddddd" into nanoseconds.
+func fraction(s string) (int, bool) {
+	if s == "" {
+		return 0, true
 	}
-	return t, true
+	if s[0] != '.' || len(s) < 2 || len(s) > 10 {
+		return 0, false
+	}
+	f, ok := digits(s[1:])
+	for i := len(s) - 1; i < 9; i++ {
+		f *= 10
+	}
+	return f, ok
 }

@@ -202,6 +202,12 @@ func (g *Generator) body(b []byte, id int64, started time.Time, e Expected, answ
 	} else {
 		b = append(b, `,"voicemail":null`...)
 	}
+	return g.bodyTail(b, id, end, e, notes, tags)
+}
+
+// bodyTail appends the caller, user, number, tags and comments.
+func (g *Generator) bodyTail(b []byte, id, end int64, e Expected, notes, tags []string) []byte {
+	r := g.rng
 	b = append(b, `,"raw_digits":"+1 415-555-0`...)
 	b = strconv.AppendInt(b, int64(100+r.IntN(900)), 10)
 	b = append(b, '"')
