@@ -4,7 +4,7 @@ GO        ?= go
 BIN       := bin/phonesignals
 GOFLAGS   ?=
 
-.PHONY: all build demo test test-short bench chaos bench-e2e chdb clickhouse deps vet clean grafana
+.PHONY: all build demo test test-short bench chaos bench-e2e chdb clickhouse deps vet clean grafana grafana-deps grafana-check
 
 all: build
 
@@ -32,7 +32,7 @@ demo: clickhouse build
 vet:
 	$(GO) vet ./...
 
-test: deps vet
+test: deps vet grafana-check
 	$(GO) test -count=1 -timeout 20m ./...
 
 test-short: vet
@@ -47,9 +47,20 @@ bench: clickhouse
 chaos: clickhouse
 	PHONESIGNALS_CHAOS_CALLS=$${PHONESIGNALS_CHAOS_CALLS:-200000} $(GO) test -count=1 -timeout 90m -run '^TestChaos$$' -v ./internal/chaos/
 
-# The Grafana data-source plugin (backend binary, plugin.json, module.js).
+# The Grafana data-source plugin, production build into grafana/dist:
+# module.js, plugin.json, the dashboards, the backend for every platform.
 grafana:
 	bash grafana/build.sh
+
+# The frontend's npm packages from the committed lockfile (npm ci, run
+# again only when the lockfile or node changes).
+grafana-deps:
+	bash grafana/npm-ci.sh
+
+# The frontend's checks: TypeScript, ESLint, and the config and query
+# editors' tests in jsdom against the real @grafana/ui and @grafana/data.
+grafana-check: grafana-deps
+	cd grafana && npm run --silent typecheck && npm run --silent lint && npm run --silent test:ci
 
 clean:
 	rm -rf bin grafana/dist

@@ -369,7 +369,7 @@ func TestComposeRedpandaArgsSplit(t *testing.T) {
 
 func TestComposeGrafanaPluginID(t *testing.T) {
 	f := loadCompose(t)
-	b, err := os.ReadFile(filepath.Join(repoRoot, "grafana/plugin.json"))
+	b, err := os.ReadFile(filepath.Join(repoRoot, "grafana/src/plugin.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -382,7 +382,7 @@ func TestComposeGrafanaPluginID(t *testing.T) {
 	g := f.Services["grafana"]
 	allowed := strings.Split(g.Environment["GF_PLUGINS_ALLOW_LOADING_UNSIGNED_PLUGINS"], ",")
 	if !slices.Contains(allowed, p.ID) {
-		t.Errorf("GF_PLUGINS_ALLOW_LOADING_UNSIGNED_PLUGINS=%v lacks the plugin id %q of grafana/plugin.json", allowed, p.ID)
+		t.Errorf("GF_PLUGINS_ALLOW_LOADING_UNSIGNED_PLUGINS=%v lacks the plugin id %q of grafana/src/plugin.json", allowed, p.ID)
 	}
 	if !strings.HasPrefix(g.Environment["GF_SECURITY_ADMIN_PASSWORD"], "${") {
 		t.Errorf("grafana admin password %q: want it from the environment", g.Environment["GF_SECURITY_ADMIN_PASSWORD"])

@@ -78,7 +78,7 @@ func buildPlugin(dist string) error {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("grafana/build.sh: %v\n%s", err, out)
 	}
-	for _, f := range []string{"gpx_phonesignals_linux_amd64", "plugin.json", "module.js", "img/logo.svg"} {
+	for _, f := range []string{"gpx_phonesignals_linux_amd64", "plugin.json", "img/logo.svg", "dashboards/phonesignals-team.json"} {
 		if _, err := os.Stat(filepath.Join(dist, f)); err != nil {
 			return fmt.Errorf("build.sh did not produce %s: %v", f, err)
 		}
@@ -507,6 +507,16 @@ func TestPluginOverGRPC(t *testing.T) {
 			}
 			if fmt.Sprint(got) != fmt.Sprint(s.cycles) {
 				t.Errorf("%s GET /cycles %v, want %v", s.name, got, s.cycles)
+			}
+		}
+		code, body := p.callResource(t, dsAcme, "GET", "employees")
+		var emps []plugin.EmployeeJSON
+		if err := json.Unmarshal([]byte(body), &emps); code != 200 || err != nil || len(emps) != len(acme.org.Employees) || emps[0].EmployeeID != acme.org.Employees[0].ID {
+			t.Errorf("GET /employees: %d %s (%v)", code, body, err)
+		}
+		for _, e := range emps {
+			if strings.Contains(e.Name, "globex") {
+				t.Errorf("acme's GET /employees lists %+v", e)
 			}
 		}
 		if code, body := p.callResource(t, dsAcme, "GET", "orgs"); code != 404 || !strings.Contains(body, "GET /cycles") {

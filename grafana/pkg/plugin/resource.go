@@ -21,15 +21,22 @@ type CycleJSON struct {
 	PeriodEnd   time.Time `json:"period_end"`
 }
 
-// CallResource serves GET /cycles: the org's review cycles by start, for
-// the query editor's cycle picker.
+// EmployeeJSON is one employee as GET /employees returns it.
+type EmployeeJSON struct {
+	EmployeeID string `json:"employee_id"`
+	Name       string `json:"name"`
+	Cohort     string `json:"cohort"`
+}
+
+// CallResource serves GET /cycles (the org's review cycles by start) and
+// GET /employees (the roster), for the query editor's pickers.
 func (d *Datasource) CallResource(ctx context.Context, req *backend.CallResourceRequest, sender backend.CallResourceResponseSender) error {
 	path := strings.Trim(req.Path, "/")
-	if path != "cycles" {
-		return sendJSON(sender, http.StatusNotFound, map[string]string{"error": "unknown resource /" + path + ": this data source serves GET /cycles"})
+	if path != "cycles" && path != "employees" {
+		return sendJSON(sender, http.StatusNotFound, map[string]string{"error": "unknown resource /" + path + ": this data source serves GET /cycles and GET /employees"})
 	}
 	if req.Method != http.MethodGet {
-		return sendJSON(sender, http.StatusMethodNotAllowed, map[string]string{"error": req.Method + " /cycles: only GET is allowed"})
+		return sendJSON(sender, http.StatusMethodNotAllowed, map[string]string{"error": req.Method + " /" + path + ": only GET is allowed"})
 	}
 	st, err := d.store(ctx)
 	if err != nil {
@@ -45,6 +52,17 @@ func (d *Datasource) CallResource(ctx context.Context, req *backend.CallResource
 			code = http.StatusNotFound
 		}
 		return sendJSON(sender, code, map[string]string{"error": err.Error()})
+	}
+	if path == "employees" {
+		emps, err := st.Employees(ctx, d.settings.Org)
+		if err != nil {
+			return sendJSON(sender, http.StatusBadGateway, map[string]string{"error": err.Error()})
+		}
+		out := make([]EmployeeJSON, 0, len(emps))
+		for _, e := range emps {
+			out = append(out, EmployeeJSON{EmployeeID: e.ID, Name: e.Name, Cohort: e.Cohort})
+		}
+		return sendJSON(sender, http.StatusOK, out)
 	}
 	cs, err := st.Cycles(ctx, d.settings.Org)
 	if err != nil {
