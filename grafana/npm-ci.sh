@@ -8,11 +8,16 @@ cd "$here"
 command -v npm >/dev/null 2>&1 || { echo "npm-ci.sh: npm is not installed: apt-get install npm (CI's .ci/run does)" >&2; exit 1; }
 want=$( (cat package-lock.json; node --version) | sha256sum | cut -d' ' -f1)
 stamp=node_modules/.phonesignals-lock-sha256
+# Some npm packages ship Go code (flatted): a go.mod at the top of
+# node_modules keeps it out of the project's `go build/vet/test ./...`.
+fence() { printf 'module phonesignals.invalid/node_modules\n' > node_modules/go.mod; }
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+  fence
   exit 0
 fi
 for attempt in 1 2 3; do
   if npm ci --prefer-offline --no-audit --no-fund --loglevel=error; then
+    fence
     echo "$want" > "$stamp"
     exit 0
   fi
