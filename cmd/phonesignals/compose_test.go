@@ -3,9 +3,11 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -450,5 +452,46 @@ func TestDockerignore(t *testing.T) {
 		if dockerignored(pats, p) {
 			t.Errorf(".dockerignore excludes %s, which the image build needs", p)
 		}
+	}
+}
+
+// TestDockerfileStampsVersion runs the Dockerfile's own build command
+// (stage build) here, as Docker would with VERSION=9.9.9-test, and asks
+// the binary for its version.
+func TestDockerfileStampsVersion(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	b, err := os.ReadFile(filepath.Join(repoRoot, "cmd/phonesignals/Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The RUN instruction of the build stage, continuation lines joined.
+	df := strings.ReplaceAll(string(b), "\\\n", " ")
+	_, stage, ok := strings.Cut(df, " AS build\n")
+	if !ok {
+		t.Fatal("Dockerfile has no build stage")
+	}
+	var run string
+	for _, line := range strings.Split(stage, "\n") {
+		if strings.HasPrefix(line, "RUN ") {
+			run = strings.TrimPrefix(line, "RUN ")
+			break
+		}
+	}
+	out := filepath.Join(t.TempDir(), "out")
+	run = strings.ReplaceAll(run, "/out/", out+"/")
+	// -trimpath only changes file names in the binary; without it the
+	// build reuses the test's compiled packages (seconds, not minutes).
+	run = strings.Replace(run, "-trimpath ", "", 1)
+	cmd := exec.Command("sh", "-c", run)
+	cmd.Dir = repoRoot
+	cmd.Env = append(os.Environ(), "VERSION=9.9.9-test", "TARGETOS=linux", "TARGETARCH="+runtime.GOARCH)
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", run, err, msg)
+	}
+	got, err := exec.Command(filepath.Join(out, "phonesignals"), "--version").CombinedOutput()
+	if err != nil || !strings.Contains(string(got), "9.9.9-test") {
+		t.Fatalf("phonesignals --version = %q, %v; want the VERSION build arg", got, err)
 	}
 }
