@@ -79,6 +79,10 @@ type SyncResult struct {
 	Requests       int
 	Windows        int
 	SkippedWindows int
+	// RefetchedWindows were finished by an earlier sync but fetched again
+	// because UnloadedCalls of their calls never reached ClickHouse (set by
+	// the sync job, not by connectors).
+	RefetchedWindows, UnloadedCalls int
 	// PerUser counts published calls per provider user id ("" for calls
 	// with no user), so unmapped users can be shown to an admin.
 	PerUser map[string]int

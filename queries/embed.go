@@ -64,6 +64,8 @@ var (
 	KeyCheckGet string
 	//go:embed dead_letter_replays.sql
 	DeadLetterReplays string
+	//go:embed sync_windows_unloaded.sql
+	SyncWindowsUnloaded string
 )
 
 // Read queries of the Grafana data source's dashboards and alert rules.
@@ -108,6 +110,8 @@ var (
 	InsertKeyChecks string
 	//go:embed insert/dead_letter_replays.sql
 	InsertDeadLetterReplays string
+	//go:embed insert/sync_window_calls.sql
+	InsertSyncWindowCalls string
 )
 
 // Migration is one numbered schema change.

@@ -50,27 +50,28 @@ const envSkipCHDB = "PHONESIGNALS_SKIP_CHDB"
 // .sql file is added to queries/ without being listed here (or in
 // ddlFiles), so a new query cannot escape the two-engine comparison.
 var readQueries = map[string]string{
-	"review.sql":              queries.Review,
-	"baseline.sql":            queries.Baseline,
-	"cycle_metrics.sql":       queries.CycleMetrics,
-	"cycle_baselines.sql":     queries.CycleBaselines,
-	"unmapped_users.sql":      queries.UnmappedUsers,
-	"org_calls.sql":           queries.OrgCalls,
-	"org_get.sql":             queries.OrgGet,
-	"org_list.sql":            queries.OrgList,
-	"employees_list.sql":      queries.EmployeesList,
-	"cycle_get.sql":           queries.CycleGet,
-	"cycles_list.sql":         queries.CyclesList,
-	"sync_window_done.sql":    queries.SyncWindowDone,
-	"sync_last_run.sql":       queries.SyncLastRun,
-	"webhook_stats.sql":       queries.WebhookStats,
-	"dead_letter_stats.sql":   queries.DeadLetterStats,
-	"migrations_applied.sql":  queries.MigrationsApplied,
-	"transcript_stats.sql":    queries.TranscriptStats,
-	"sync_runs_recent.sql":    queries.SyncRunsRecent,
-	"sync_windows_stats.sql":  queries.SyncWindowsStats,
-	"key_check_get.sql":       queries.KeyCheckGet,
-	"dead_letter_replays.sql": queries.DeadLetterReplays,
+	"review.sql":                queries.Review,
+	"baseline.sql":              queries.Baseline,
+	"cycle_metrics.sql":         queries.CycleMetrics,
+	"cycle_baselines.sql":       queries.CycleBaselines,
+	"unmapped_users.sql":        queries.UnmappedUsers,
+	"org_calls.sql":             queries.OrgCalls,
+	"org_get.sql":               queries.OrgGet,
+	"org_list.sql":              queries.OrgList,
+	"employees_list.sql":        queries.EmployeesList,
+	"cycle_get.sql":             queries.CycleGet,
+	"cycles_list.sql":           queries.CyclesList,
+	"sync_window_done.sql":      queries.SyncWindowDone,
+	"sync_last_run.sql":         queries.SyncLastRun,
+	"webhook_stats.sql":         queries.WebhookStats,
+	"dead_letter_stats.sql":     queries.DeadLetterStats,
+	"migrations_applied.sql":    queries.MigrationsApplied,
+	"transcript_stats.sql":      queries.TranscriptStats,
+	"sync_runs_recent.sql":      queries.SyncRunsRecent,
+	"sync_windows_stats.sql":    queries.SyncWindowsStats,
+	"key_check_get.sql":         queries.KeyCheckGet,
+	"dead_letter_replays.sql":   queries.DeadLetterReplays,
+	"sync_windows_unloaded.sql": queries.SyncWindowsUnloaded,
 	// Grafana dashboards and alert rules.
 	"cohort_medians.sql":        queries.CohortMedians,
 	"employee_trend.sql":        queries.EmployeeTrend,
@@ -542,7 +543,7 @@ func open18(t *testing.T) engine {
 var migratedTables = []string{
 	"raw_signals", "orgs", "employees", "cycles", "sync_windows", "sync_runs",
 	"dead_letters", "webhook_deliveries", "call_transcripts", "transcript_events",
-	"schema_migrations", "key_checks", "dead_letter_replays",
+	"schema_migrations", "key_checks", "dead_letter_replays", "sync_window_calls",
 }
 
 // fixedAppliedAt stands in for time.Now in schema_migrations, so the two
@@ -969,16 +970,17 @@ func (q queryCase) wrapped() string {
 
 // orderFor gives the wrapper's ORDER BY of each query with none.
 var orderFor = map[string]string{
-	"review.sql":              "name",
-	"baseline.sql":            "cohort_size",
-	"cycle_get.sql":           "period_start",
-	"org_calls.sql":           "calls",
-	"org_get.sql":             "org",
-	"sync_window_done.sql":    "`count()`",
-	"sync_windows_stats.sql":  "windows",
-	"sync_last_success.sql":   "runs",
-	"key_check_get.sql":       "created_at",
-	"dead_letter_replays.sql": "org, origin, reason",
+	"review.sql":                "name",
+	"baseline.sql":              "cohort_size",
+	"cycle_get.sql":             "period_start",
+	"org_calls.sql":             "calls",
+	"org_get.sql":               "org",
+	"sync_window_done.sql":      "`count()`",
+	"sync_windows_stats.sql":    "windows",
+	"sync_last_success.sql":     "runs",
+	"key_check_get.sql":         "created_at",
+	"dead_letter_replays.sql":   "org, origin, reason",
+	"sync_windows_unloaded.sql": "window_from, job",
 }
 
 func hasOrderBy(sql string) bool {
@@ -1010,6 +1012,7 @@ func queryCases(orgs []fxOrg) []queryCase {
 		add("webhook_stats.sql", org, org)
 		add("dead_letter_stats.sql", org, org)
 		add("dead_letter_replays.sql", org, org, org)
+		add("sync_windows_unloaded.sql", org, org, org, org)
 		add("transcript_stats.sql", org, org)
 		add("sync_runs_recent.sql", org+"/3", org, 3)
 		add("sync_runs_recent.sql", org+"/all", org, 100)
@@ -1458,6 +1461,7 @@ var insertFiles = map[string]string{
 	"dead_letters.sql":        queries.InsertDeadLetters,
 	"key_checks.sql":          queries.InsertKeyChecks,
 	"dead_letter_replays.sql": queries.InsertDeadLetterReplays,
+	"sync_window_calls.sql":   queries.InsertSyncWindowCalls,
 }
 
 var insertRe = regexp.MustCompile(`(?s)INSERT INTO (\w+) \(([^)]*)\)\s*$`)

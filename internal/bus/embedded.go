@@ -29,6 +29,15 @@ func StartEmbedded(dataDir string, port int) (*Embedded, error) {
 		if err := os.MkdirAll(dataDir, 0o700); err != nil {
 			return nil, fmt.Errorf("creating kafka data dir %s: %w", dataDir, err)
 		}
+		// The broker truncates a damaged segment at the damage and goes on
+		// without it; refuse to start instead, so lost records surface.
+		damage, err := CheckSegments(dataDir)
+		if err != nil {
+			return nil, err
+		}
+		if len(damage) > 0 {
+			return nil, corruptError(dataDir, damage)
+		}
 		opts = append(opts, kfake.DataDir(dataDir))
 	}
 	c, err := kfake.NewCluster(opts...)
@@ -36,6 +45,17 @@ func StartEmbedded(dataDir string, port int) (*Embedded, error) {
 		return nil, fmt.Errorf("starting embedded kafka broker (data dir %q): %w", dataDir, err)
 	}
 	return &Embedded{c: c}, nil
+}
+
+func corruptError(dataDir string, damage []SegmentDamage) error {
+	var lines string
+	for _, d := range damage {
+		lines += "\n  " + d.String()
+	}
+	return fmt.Errorf("%w under %s; the broker would drop the damaged records and those after them:%s\n"+
+		"restore the data dir from a backup, or move each damaged segment file away to start without its records; "+
+		"then `phonesignals sync` fetches again the windows whose calls never reached ClickHouse (`phonesignals doctor --org ORG` lists them)",
+		ErrCorruptData, dataDir, lines)
 }
 
 // Config is a client config pointing at the embedded broker.

@@ -237,6 +237,25 @@ func (d *diagnosis) lastSync(ctx context.Context) error {
 	return nil
 }
 
+// unloadedWindows reports finished sync windows whose calls never reached
+// ClickHouse: waiting for `run`, or lost with the Kafka data.
+func (d *diagnosis) unloadedWindows(ctx context.Context) error {
+	ws, err := d.st.UnloadedWindows(ctx, d.o.Name)
+	if err != nil {
+		return err
+	}
+	if len(ws) == 0 {
+		return nil
+	}
+	missing := 0
+	for _, w := range ws {
+		missing += w.Missing
+	}
+	d.add(Fail, fmt.Sprintf("phonesignals run --until-idle; if they stay missing the Kafka data was lost: phonesignals sync --org %s fetches those windows again", d.o.Name),
+		"%d finished sync windows have %d calls that never reached ClickHouse (first: %s)", len(ws), missing, ws[0].Window)
+	return nil
+}
+
 // webhooks reports the deliveries of providers that push webhooks.
 func (d *diagnosis) webhooks(ctx context.Context) error {
 	if !d.p.Webhooks {

@@ -139,6 +139,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		d.mapping,
 		func(ctx context.Context) error { return d.cycles(ctx, credsOK) },
 		d.lastSync,
+		d.unloadedWindows,
 		d.webhooks,
 		d.transcripts,
 		d.deadLetters,

@@ -142,3 +142,49 @@ func (s *Store) SyncWindowStats(ctx context.Context, org string) (WindowStats, e
 	}
 	return w, nil
 }
+
+// RecordWindowCalls records the call ids a finished window published, so
+// the window counts as done only while they are in ClickHouse.
+func (c *Checkpoints) RecordWindowCalls(ctx context.Context, job string, w model.Window, callIDs []string) error {
+	if len(callIDs) == 0 {
+		return nil
+	}
+	rows := make([][]any, len(callIDs))
+	for i, id := range callIDs {
+		rows[i] = []any{c.org, job, w.From.UTC(), w.To.UTC(), id}
+	}
+	if err := c.s.insert(ctx, queries.InsertSyncWindowCalls, rows...); err != nil {
+		return fmt.Errorf("recording the %d calls of window %s of org %s: %w", len(callIDs), w, c.org, err)
+	}
+	return nil
+}
+
+// UnloadedWindow is a finished sync window with calls that never reached
+// ClickHouse.
+type UnloadedWindow struct {
+	Job     string
+	Window  model.Window
+	Missing int
+}
+
+// UnloadedWindows lists org's finished sync windows whose published calls
+// are neither in raw_signals nor dead-lettered: still waiting in Kafka for
+// `run`, or lost with the Kafka data.
+func (s *Store) UnloadedWindows(ctx context.Context, org string) ([]UnloadedWindow, error) {
+	rows, err := s.conn.Query(ctx, queries.SyncWindowsUnloaded, org, org, org)
+	if err != nil {
+		return nil, fmt.Errorf("checking the sync windows of org %s against ClickHouse: %w", org, err)
+	}
+	defer rows.Close()
+	var out []UnloadedWindow
+	for rows.Next() {
+		var u UnloadedWindow
+		var n uint64
+		if err := rows.Scan(&u.Job, &u.Window.From, &u.Window.To, &n); err != nil {
+			return nil, fmt.Errorf("checking the sync windows of org %s: %w", org, err)
+		}
+		u.Missing = int(n)
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}

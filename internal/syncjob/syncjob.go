@@ -99,7 +99,9 @@ func Run(ctx context.Context, cfg Config) (ingest.SyncResult, error) {
 	if err := st.RecordRun(ctx, run); err != nil {
 		return ingest.SyncResult{}, err
 	}
-	res, syncErr := cfg.Source.Sync(ctx, ingest.SyncRequest{Org: o.Name, Window: w, UserIDs: users, Job: job}, cfg.Sink, st.Checkpoints(o.Name), progress)
+	lc := &loadedCheckpoints{sink: cfg.Sink, cp: st.Checkpoints(o.Name), st: st, org: o.Name}
+	res, syncErr := cfg.Source.Sync(ctx, ingest.SyncRequest{Org: o.Name, Window: w, UserIDs: users, Job: job}, lc, lc, progress)
+	res.RefetchedWindows, res.UnloadedCalls = lc.Refetched, lc.Missing
 	run.Finished, run.Calls, run.Requests, run.Status = now(), res.Calls, res.Requests, "ok"
 	if syncErr != nil {
 		run.Status, run.Error = "error", syncErr.Error()
@@ -175,6 +177,10 @@ func Summarize(ctx context.Context, st *store.Store, org string, res ingest.Sync
 func Print(out io.Writer, org string, w ingest.Window, res ingest.SyncResult, s Summary) {
 	fmt.Fprintf(out, "synced org %s %s: %d calls published in %d requests, %d windows (%d already done)\n",
 		org, w, res.Calls, res.Requests, res.Windows, res.SkippedWindows)
+	if res.RefetchedWindows > 0 {
+		fmt.Fprintf(out, "  %d windows finished earlier were fetched again: %d of their calls never reached ClickHouse (Kafka data lost, or `phonesignals run` not run yet)\n",
+			res.RefetchedWindows, res.UnloadedCalls)
+	}
 	fmt.Fprintf(out, "  %d calls of mapped users, %d with no user (unanswered, count for nobody)\n", s.MappedCalls, s.NoUser)
 	if len(s.Unmapped) > 0 {
 		fmt.Fprintf(out, "  %d provider users have calls but no employee mapping (kept; map them with `phonesignals employees import`): %s\n",
