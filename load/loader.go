@@ -6,6 +6,7 @@
 package load
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -48,9 +49,7 @@ func New(cfg Config) (*Loader, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if cfg.Table == "" {
-		cfg.Table = "raw_signals"
-	}
+	cfg.Table = cmp.Or(cfg.Table, "raw_signals")
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}

@@ -13,7 +13,8 @@ import (
 	"github.com/phonesignals/phonesignals/internal/model"
 )
 
-// Column indexes of Schema; load/ relies on the names, tests on both.
+// Column indexes of Schema; load/ relies on the names, tests on both. A
+// column is added here and in columns below, keyed by its constant.
 const (
 	ColOrg = iota
 	ColSource
@@ -35,34 +36,41 @@ const (
 	ColIngestSource
 	ColEvent
 	ColObservedAt
+	// numColumns counts the columns; keep it last.
+	numColumns
 )
 
 var tsType = &arrow.TimestampType{Unit: arrow.Second, TimeZone: "UTC"}
 
-// Schema is the Arrow schema of a batch of RawSignal rows. Field names are
-// the raw_signals column names.
-var Schema = arrow.NewSchema([]arrow.Field{
-	{Name: "org", Type: arrow.BinaryTypes.String},
-	{Name: "source", Type: arrow.BinaryTypes.String},
-	{Name: "event_type", Type: arrow.BinaryTypes.String},
-	{Name: "provider", Type: arrow.BinaryTypes.String},
-	{Name: "call_id", Type: arrow.BinaryTypes.String},
-	{Name: "user_id", Type: arrow.BinaryTypes.String},
-	{Name: "started_at", Type: tsType},
-	{Name: "direction", Type: arrow.BinaryTypes.String},
-	{Name: "duration_sec", Type: arrow.PrimitiveTypes.Uint32},
-	{Name: "status", Type: arrow.BinaryTypes.String},
-	{Name: "after_hours", Type: arrow.PrimitiveTypes.Uint8},
-	{Name: "escalated", Type: arrow.PrimitiveTypes.Uint8},
-	{Name: "escalation_available", Type: arrow.PrimitiveTypes.Uint8},
-	{Name: "resolved", Type: arrow.PrimitiveTypes.Uint8},
-	{Name: "deleted", Type: arrow.PrimitiveTypes.Uint8},
-	{Name: "version", Type: arrow.PrimitiveTypes.Uint64},
-	{Name: "rules_version", Type: arrow.BinaryTypes.String},
-	{Name: "ingest_source", Type: arrow.BinaryTypes.String},
-	{Name: "event", Type: arrow.BinaryTypes.String},
-	{Name: "observed_at", Type: tsType},
-}, nil)
+// columns are Schema's fields, each keyed by its Col* constant, so the
+// indexes and the schema cannot drift apart: a key past the constants does
+// not compile, and TestSchemaColumns checks that none is missing or
+// repeated. Field names are the raw_signals column names.
+var columns = [numColumns]arrow.Field{
+	ColOrg:                 {Name: "org", Type: arrow.BinaryTypes.String},
+	ColSource:              {Name: "source", Type: arrow.BinaryTypes.String},
+	ColEventType:           {Name: "event_type", Type: arrow.BinaryTypes.String},
+	ColProvider:            {Name: "provider", Type: arrow.BinaryTypes.String},
+	ColCallID:              {Name: "call_id", Type: arrow.BinaryTypes.String},
+	ColUserID:              {Name: "user_id", Type: arrow.BinaryTypes.String},
+	ColStartedAt:           {Name: "started_at", Type: tsType},
+	ColDirection:           {Name: "direction", Type: arrow.BinaryTypes.String},
+	ColDurationSec:         {Name: "duration_sec", Type: arrow.PrimitiveTypes.Uint32},
+	ColStatus:              {Name: "status", Type: arrow.BinaryTypes.String},
+	ColAfterHours:          {Name: "after_hours", Type: arrow.PrimitiveTypes.Uint8},
+	ColEscalated:           {Name: "escalated", Type: arrow.PrimitiveTypes.Uint8},
+	ColEscalationAvailable: {Name: "escalation_available", Type: arrow.PrimitiveTypes.Uint8},
+	ColResolved:            {Name: "resolved", Type: arrow.PrimitiveTypes.Uint8},
+	ColDeleted:             {Name: "deleted", Type: arrow.PrimitiveTypes.Uint8},
+	ColVersion:             {Name: "version", Type: arrow.PrimitiveTypes.Uint64},
+	ColRulesVersion:        {Name: "rules_version", Type: arrow.BinaryTypes.String},
+	ColIngestSource:        {Name: "ingest_source", Type: arrow.BinaryTypes.String},
+	ColEvent:               {Name: "event", Type: arrow.BinaryTypes.String},
+	ColObservedAt:          {Name: "observed_at", Type: tsType},
+}
+
+// Schema is the Arrow schema of a batch of RawSignal rows.
+var Schema = arrow.NewSchema(columns[:], nil)
 
 // BatchBuilder accumulates decoded calls into an Arrow record batch. The
 // stored columns are built row by row; the flags are computed when the

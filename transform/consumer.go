@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/cenkalti/backoff/v5"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/phonesignals/phonesignals/internal/bus"
@@ -134,30 +136,20 @@ func New(cfg Config) (*Consumer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if cfg.Group == "" {
-		cfg.Group = bus.GroupTransform
-	}
-	if cfg.MaxBatch == 0 {
-		cfg.MaxBatch = 20000
-	}
+	cfg.Group = cmp.Or(cfg.Group, bus.GroupTransform)
+	cfg.MaxBatch = cmp.Or(cfg.MaxBatch, 20000)
 	if cfg.PollBatches <= 0 {
 		cfg.PollBatches = 2
 	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = runtime.GOMAXPROCS(0)
 	}
-	if cfg.SessionTimeout == 0 {
-		cfg.SessionTimeout = 10 * time.Second
-	}
+	cfg.SessionTimeout = cmp.Or(cfg.SessionTimeout, 10*time.Second)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	if cfg.TransactionTimeout == 0 {
-		cfg.TransactionTimeout = 2 * time.Minute
-	}
-	if cfg.ProgressEvery == 0 {
-		cfg.ProgressEvery = 5 * time.Second
-	}
+	cfg.TransactionTimeout = cmp.Or(cfg.TransactionTimeout, 2*time.Minute)
+	cfg.ProgressEvery = cmp.Or(cfg.ProgressEvery, 5*time.Second)
 	if cfg.TransactionalID == "" {
 		cfg.TransactionalID = fmt.Sprintf("%s-%d-%d", cfg.Group, os.Getpid(), time.Now().UnixNano())
 	}
@@ -446,33 +438,30 @@ func openFailure(r *kgo.Record, err error) error {
 		r.Topic, r.Partition, r.Offset, bus.Header(r, bus.HeaderOrg), bus.Header(r, bus.HeaderCallID), err)
 }
 
-// retry runs f until it succeeds or ctx ends, backing off up to 30s: a
-// ClickHouse or Kafka outage pauses the pipeline instead of losing data. A
-// permanent error (cherr.IsPermanent) is returned at once: retrying a
-// dropped or retyped column would only hide it.
+// retry runs f until it succeeds or ctx ends, backing off from 200ms
+// doubling up to 30s: a ClickHouse or Kafka outage pauses the pipeline
+// instead of losing data. A permanent error (cherr.IsPermanent) is returned
+// at once: retrying a dropped or retyped column would only hide it.
 func retry(ctx context.Context, log *slog.Logger, what string, f func() error) error {
-	delay := 200 * time.Millisecond
-	for attempt := 1; ; attempt++ {
-		err := f()
-		if err == nil {
-			return nil
+	bo := &backoff.ExponentialBackOff{InitialInterval: 200 * time.Millisecond, Multiplier: 2, MaxInterval: 30 * time.Second}
+	var last error
+	attempt := 0
+	_, err := backoff.Retry(ctx, func() (struct{}, error) {
+		attempt++
+		last = f()
+		if last != nil && cherr.IsPermanent(last) {
+			return struct{}{}, backoff.Permanent(last)
 		}
-		if cherr.IsPermanent(err) {
-			return fmt.Errorf("%s: %w", what, err)
-		}
-		if ctx.Err() != nil {
-			return fmt.Errorf("%s: %w", what, err)
-		}
-		log.Warn("retrying", "what", what, "attempt", attempt, "in", delay, "err", err)
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%s: %w", what, err)
-		case <-time.After(delay):
-		}
-		if delay *= 2; delay > 30*time.Second {
-			delay = 30 * time.Second
-		}
+		return struct{}{}, last
+	}, backoff.WithBackOff(bo), backoff.WithMaxElapsedTime(0), backoff.WithNotify(func(err error, d time.Duration) {
+		log.Warn("retrying", "what", what, "attempt", attempt, "in", d, "err", err)
+	}))
+	if err != nil {
+		// On cancellation Retry returns the context's cause; the last
+		// failure says more.
+		return fmt.Errorf("%s: %w", what, cmp.Or(last, err))
 	}
+	return nil
 }
 
 // Close leaves the group and closes the clients.

@@ -6,6 +6,7 @@
 package aircall
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -20,6 +21,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
 	"github.com/phonesignals/phonesignals/ingest"
 	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/internal/obs"
@@ -92,7 +94,7 @@ type Config struct {
 	// a network error before the sync fails. Default 8.
 	MaxRetries int
 	// RetryBaseDelay is the first backoff after a 5xx or network error; it
-	// doubles per retry (with jitter) up to MaxRetryDelay. Default 1s.
+	// doubles per retry (±50% jitter) up to MaxRetryDelay. Default 1s.
 	RetryBaseDelay time.Duration
 	// MaxRetryDelay caps one backoff. Default 1m.
 	MaxRetryDelay time.Duration
@@ -178,43 +180,19 @@ func validWindowSize(d time.Duration) bool {
 }
 
 func (c Config) withDefaults() Config {
-	if c.BaseURL == "" {
-		c.BaseURL = DefaultBaseURL
-	}
+	c.BaseURL = cmp.Or(c.BaseURL, DefaultBaseURL)
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
-	if c.PerPage == 0 {
-		c.PerPage = MaxPerPage
-	}
-	if c.RateLimitPerMinute == 0 {
-		c.RateLimitPerMinute = DefaultRateLimitPerMinute
-	}
-	if c.Mode == "" {
-		c.Mode = ModeOrg
-	}
-	if c.MaxResults == 0 {
-		c.MaxResults = DefaultMaxResults
-	}
-	if c.WindowSize == 0 {
-		c.WindowSize = 24 * time.Hour
-	}
-	if c.Overlap == 0 {
-		c.Overlap = 24 * time.Hour
-	}
-	if c.MaxRetries == 0 {
-		c.MaxRetries = 8
-	}
-	if c.RetryBaseDelay == 0 {
-		c.RetryBaseDelay = time.Second
-	}
-	if c.MaxRetryDelay == 0 {
-		c.MaxRetryDelay = time.Minute
-	}
-	if c.TranscriptRetryDelay == 0 {
-		c.TranscriptRetryDelay = 30 * time.Second
-	}
-	if c.TranscriptMaxAttempts == 0 {
-		c.TranscriptMaxAttempts = 10
-	}
+	c.PerPage = cmp.Or(c.PerPage, MaxPerPage)
+	c.RateLimitPerMinute = cmp.Or(c.RateLimitPerMinute, DefaultRateLimitPerMinute)
+	c.Mode = cmp.Or(c.Mode, ModeOrg)
+	c.MaxResults = cmp.Or(c.MaxResults, DefaultMaxResults)
+	c.WindowSize = cmp.Or(c.WindowSize, 24*time.Hour)
+	c.Overlap = cmp.Or(c.Overlap, 24*time.Hour)
+	c.MaxRetries = cmp.Or(c.MaxRetries, 8)
+	c.RetryBaseDelay = cmp.Or(c.RetryBaseDelay, time.Second)
+	c.MaxRetryDelay = cmp.Or(c.MaxRetryDelay, time.Minute)
+	c.TranscriptRetryDelay = cmp.Or(c.TranscriptRetryDelay, 30*time.Second)
+	c.TranscriptMaxAttempts = cmp.Or(c.TranscriptMaxAttempts, 10)
 	c.HTTPClient = obs.InstrumentClient("aircall", c.HTTPClient, 60*time.Second)
 	if c.Now == nil {
 		c.Now = time.Now
@@ -334,6 +312,7 @@ func (c *Client) get(ctx context.Context, path string, q url.Values, tr tracker)
 	}
 	var lastErr error
 	rateLimited := 0
+	bo := c.newBackoff()
 	for attempt := 1; ; attempt++ {
 		if err := c.pace(ctx, tr); err != nil {
 			return nil, time.Time{}, err
@@ -388,7 +367,7 @@ func (c *Client) get(ctx context.Context, path string, q url.Values, tr tracker)
 		if attempt > c.cfg.MaxRetries {
 			return nil, sentAt, fmt.Errorf("giving up after %d attempts: %w", attempt, lastErr)
 		}
-		d := c.backoff(attempt, rateLimited, retryAfter, httpStatus(lastErr) == http.StatusTooManyRequests)
+		d := c.backoff(bo, rateLimited, retryAfter, httpStatus(lastErr) == http.StatusTooManyRequests)
 		c.log.Warn("aircall request failed, retrying", "path", path, "attempt", attempt, "wait", d, "err", lastErr)
 		if err := c.wait(ctx, d, tr); err != nil {
 			return nil, sentAt, err
@@ -396,24 +375,26 @@ func (c *Client) get(ctx context.Context, path string, q url.Values, tr tracker)
 	}
 }
 
-// backoff is the wait before retry number attempt. The first 429 only
-// waits a little past what the pacer already waits (the bucket tells us
-// when it has room); repeated 429s or server errors back off
-// exponentially, with jitter so several workers do not retry in step.
-func (c *Client) backoff(attempt, rateLimited int, retryAfter time.Duration, is429 bool) time.Duration {
+// newBackoff is the backoff of one request's retries: RetryBaseDelay
+// doubling per retry, with ±50% jitter so several workers do not retry in
+// step.
+func (c *Client) newBackoff() *backoff.ExponentialBackOff {
+	bo := &backoff.ExponentialBackOff{InitialInterval: c.cfg.RetryBaseDelay, RandomizationFactor: 0.5,
+		Multiplier: 2, MaxInterval: c.cfg.MaxRetryDelay}
+	bo.Reset()
+	return bo
+}
+
+// backoff is the wait before the next retry. The first 429 only waits a
+// little past what the pacer already waits (the bucket tells us when it
+// has room); repeated 429s or server errors take bo's next backoff, capped
+// at MaxRetryDelay; a Retry-After header is always honoured.
+func (c *Client) backoff(bo *backoff.ExponentialBackOff, rateLimited int, retryAfter time.Duration, is429 bool) time.Duration {
 	var d time.Duration
 	if is429 && rateLimited == 1 {
 		d = jitter(c.pacer.currentInterval())
 	} else {
-		n := attempt - 1
-		if is429 {
-			n = rateLimited - 2
-		}
-		d = c.cfg.RetryBaseDelay << min(n, 20)
-		if d > c.cfg.MaxRetryDelay || d <= 0 {
-			d = c.cfg.MaxRetryDelay
-		}
-		d = d/2 + jitter(d/2)
+		d = min(bo.NextBackOff(), c.cfg.MaxRetryDelay)
 	}
 	return max(d, retryAfter)
 }

@@ -2,6 +2,7 @@ package aircall
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -167,12 +168,8 @@ func NewWebhookServer(cfg WebhookConfig) (*WebhookServer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if cfg.MaxBody == 0 {
-		cfg.MaxBody = DefaultWebhookMaxBody
-	}
-	if cfg.AckTimeout == 0 {
-		cfg.AckTimeout = 4 * time.Second
-	}
+	cfg.MaxBody = cmp.Or(cfg.MaxBody, DefaultWebhookMaxBody)
+	cfg.AckTimeout = cmp.Or(cfg.AckTimeout, 4*time.Second)
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}

@@ -8,6 +8,7 @@
 package ringcentral
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -22,6 +23,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
 	"github.com/phonesignals/phonesignals/ingest"
 	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/internal/obs"
@@ -174,40 +176,18 @@ func (c Config) Validate() error {
 }
 
 func (c *Config) defaults() {
-	if c.BaseURL == "" {
-		c.BaseURL = DefaultBaseURL
-	}
+	c.BaseURL = cmp.Or(c.BaseURL, DefaultBaseURL)
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
-	if c.AccountID == "" {
-		c.AccountID = "~"
-	}
-	if c.Mode == "" {
-		c.Mode = ModeExtension
-	}
-	if c.PerPage == 0 {
-		c.PerPage = MaxPerPage
-	}
-	if c.SyncRecordCount == 0 {
-		c.SyncRecordCount = maxSyncRecordCount
-	}
-	if c.HeavyLimit == 0 {
-		c.HeavyLimit = 10
-	}
-	if c.HeavyWindow == 0 {
-		c.HeavyWindow = 60 * time.Second
-	}
-	if c.AuthLimit == 0 {
-		c.AuthLimit = 5
-	}
-	if c.AuthWindow == 0 {
-		c.AuthWindow = 60 * time.Second
-	}
-	if c.DefaultRetryAfter == 0 {
-		c.DefaultRetryAfter = 30 * time.Second
-	}
-	if c.WindowSize == 0 {
-		c.WindowSize = 7 * 24 * time.Hour
-	}
+	c.AccountID = cmp.Or(c.AccountID, "~")
+	c.Mode = cmp.Or(c.Mode, ModeExtension)
+	c.PerPage = cmp.Or(c.PerPage, MaxPerPage)
+	c.SyncRecordCount = cmp.Or(c.SyncRecordCount, maxSyncRecordCount)
+	c.HeavyLimit = cmp.Or(c.HeavyLimit, 10)
+	c.HeavyWindow = cmp.Or(c.HeavyWindow, 60*time.Second)
+	c.AuthLimit = cmp.Or(c.AuthLimit, 5)
+	c.AuthWindow = cmp.Or(c.AuthWindow, 60*time.Second)
+	c.DefaultRetryAfter = cmp.Or(c.DefaultRetryAfter, 30*time.Second)
+	c.WindowSize = cmp.Or(c.WindowSize, 7*24*time.Hour)
 	c.HTTPClient = obs.InstrumentClient("ringcentral", c.HTTPClient, 60*time.Second)
 	if c.Now == nil {
 		c.Now = time.Now
@@ -518,6 +498,7 @@ func authHint(e *APIError) string {
 // first other answer. Called with c.sem held.
 func (c *Client) roundTrip(ctx context.Context, rs *runState, b *bucket, newReq func() (*http.Request, error)) (int, []byte, error) {
 	transient := 0
+	bo := transientBackoff()
 	for {
 		if err := c.pace(ctx, rs, b); err != nil {
 			return 0, nil, err
@@ -537,7 +518,7 @@ func (c *Client) roundTrip(ctx context.Context, rs *runState, b *bucket, newReq 
 			if transient < maxTransient {
 				transient++
 				c.log.Warn("ringcentral request failed; retrying", "err", err, "attempt", transient)
-				if err := c.cfg.Sleep(ctx, backoff(transient)); err != nil {
+				if err := c.cfg.Sleep(ctx, bo.NextBackOff()); err != nil {
 					return 0, nil, err
 				}
 				continue
@@ -559,7 +540,7 @@ func (c *Client) roundTrip(ctx context.Context, rs *runState, b *bucket, newReq 
 		case resp.StatusCode >= 500 && transient < maxTransient:
 			transient++
 			c.log.Warn("ringcentral server error; retrying", "status", resp.StatusCode, "attempt", transient)
-			if err := c.cfg.Sleep(ctx, backoff(transient)); err != nil {
+			if err := c.cfg.Sleep(ctx, bo.NextBackOff()); err != nil {
 				return 0, nil, err
 			}
 			continue
@@ -569,8 +550,14 @@ func (c *Client) roundTrip(ctx context.Context, rs *runState, b *bucket, newReq 
 	}
 }
 
-func backoff(attempt int) time.Duration {
-	return time.Duration(1<<(attempt-1)) * 500 * time.Millisecond
+// transientBackoff paces the retries of one request after network errors
+// and 5xx answers: 500ms doubling per retry, ±50% jitter (maxTransient
+// retries at most).
+func transientBackoff() *backoff.ExponentialBackOff {
+	bo := &backoff.ExponentialBackOff{InitialInterval: 500 * time.Millisecond, RandomizationFactor: 0.5,
+		Multiplier: 2, MaxInterval: 10 * time.Second}
+	bo.Reset()
+	return bo
 }
 
 // pace blocks until a request of group b may leave: after any penalty and

@@ -6,10 +6,12 @@
 package bus
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"strings"
 	"time"
@@ -20,6 +22,7 @@ import (
 	"github.com/twmb/franz-go/pkg/sasl"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
+	"github.com/twmb/franz-go/plugin/kslog"
 
 	"github.com/phonesignals/phonesignals/internal/obs"
 )
@@ -59,6 +62,10 @@ type Config struct {
 	// client can follow a broker that moved (FollowAddrFile); not with
 	// TLS. Default: a plain dial of the address asked for.
 	Dial func(ctx context.Context, network, host string) (net.Conn, error)
+	// Logger receives franz-go's own logs (group joins, rebalances,
+	// fencing, broker errors) with component=kafka, at the logger's level.
+	// Default slog.Default() when the client is created.
+	Logger *slog.Logger
 }
 
 // SASL mechanisms.
@@ -121,7 +128,8 @@ func (c Config) Opts() []kgo.Opt {
 	if id == "" {
 		id = "phonesignals"
 	}
-	opts := []kgo.Opt{kgo.SeedBrokers(c.Brokers...), kgo.ClientID(id)}
+	opts := []kgo.Opt{kgo.SeedBrokers(c.Brokers...), kgo.ClientID(id),
+		kgo.WithLogger(kslog.New(cmp.Or(c.Logger, slog.Default()).With("component", "kafka")))}
 	if c.TLS != nil {
 		opts = append(opts, kgo.DialTLSConfig(c.TLS.Clone()))
 	} else if c.Dial != nil {
@@ -165,36 +173,62 @@ func EnsureTopics(ctx context.Context, cfg Config) error {
 	return nil
 }
 
-// Lag is how many records of topic the group has not committed yet.
+// Lag is how many records of topic the group has not committed yet, as
+// kadm computes it (end offset minus commit, or minus the log start where
+// the group has no commit). Before the group has joined or committed on
+// topic, kadm knows no partition of it: then every record from the log
+// start is behind, so "idle" is never reported for a group that has not
+// started.
 func Lag(ctx context.Context, cl *kgo.Client, group, topic string) (int64, error) {
 	adm := kadm.NewClient(cl)
-	ends, err := adm.ListEndOffsets(ctx, topic)
+	lags, err := adm.Lag(ctx, group)
 	if err != nil {
-		return 0, fmt.Errorf("listing end offsets of %s: %w", topic, err)
+		return 0, fmt.Errorf("computing the lag of group %s: %w", group, err)
 	}
-	if err := ends.Error(); err != nil {
-		return 0, fmt.Errorf("listing end offsets of %s: %w", topic, err)
-	}
-	committed, err := adm.FetchOffsets(ctx, group)
-	if errors.Is(err, kerr.GroupIDNotFound) {
-		// The group never committed: everything is behind.
-		committed, err = nil, nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("fetching offsets of group %s: %w", group, err)
-	}
-	var lag int64
-	ends.Each(func(o kadm.ListedOffset) {
-		c, ok := committed.Lookup(o.Topic, o.Partition)
-		at := int64(0)
-		if ok && c.At >= 0 {
-			at = c.At
+	gl := lags[group]
+	for _, err := range []error{gl.DescribeErr, gl.FetchErr} {
+		switch {
+		case errors.Is(err, kerr.GroupIDNotFound):
+			// The group does not exist yet: everything is behind.
+			return unconsumed(ctx, adm, topic)
+		case err != nil:
+			return 0, fmt.Errorf("computing the lag of group %s: %w", group, err)
 		}
-		if o.Offset > at {
-			lag += o.Offset - at
+	}
+	if tl, ok := gl.Lag.TotalByTopic()[topic]; ok && len(gl.Lag[topic]) > 0 {
+		for _, pl := range gl.Lag[topic] {
+			if pl.Err != nil {
+				return 0, fmt.Errorf("lag of %s partition %d: %w", topic, pl.Partition, pl.Err)
+			}
+		}
+		return tl.Lag, nil
+	}
+	return unconsumed(ctx, adm, topic)
+}
+
+// unconsumed counts every record of topic from its log start.
+func unconsumed(ctx context.Context, adm *kadm.Client, topic string) (int64, error) {
+	starts, err := adm.ListStartOffsets(ctx, topic)
+	if err == nil {
+		err = starts.Error()
+	}
+	if err != nil {
+		return 0, fmt.Errorf("listing start offsets of %s: %w", topic, err)
+	}
+	ends, err := adm.ListEndOffsets(ctx, topic)
+	if err == nil {
+		err = ends.Error()
+	}
+	if err != nil {
+		return 0, fmt.Errorf("listing end offsets of %s: %w", topic, err)
+	}
+	var n int64
+	ends.Each(func(o kadm.ListedOffset) {
+		if s, ok := starts.Lookup(o.Topic, o.Partition); ok && o.Offset > s.Offset {
+			n += o.Offset - s.Offset
 		}
 	})
-	return lag, nil
+	return n, nil
 }
 
 // WaitReachable waits until a broker answers metadata, for at most d.
