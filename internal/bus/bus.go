@@ -62,10 +62,25 @@ type Config struct {
 	// client can follow a broker that moved (FollowAddrFile); not with
 	// TLS. Default: a plain dial of the address asked for.
 	Dial func(ctx context.Context, network, host string) (net.Conn, error)
-	// Logger receives franz-go's own logs (group joins, rebalances,
-	// fencing, broker errors) with component=kafka, at the logger's level.
-	// Default slog.Default() when the client is created.
+	// Logger receives franz-go's own logs with component=kafka: warnings
+	// and errors (fencing, failed joins and commits, broker errors) at
+	// info level and up, its info (joins, rebalances, assignments) and
+	// debug lines at debug level. Default slog.Default() when the client is
+	// created.
 	Logger *slog.Logger
+}
+
+// kgoLogger is kslog's adapter one step quieter: franz-go logs every
+// join, assignment and metadata load at info, which would repeat on every
+// command, so its info lines show only when slog is at debug.
+type kgoLogger struct{ *kslog.Logger }
+
+// Level implements kgo.Logger.
+func (l kgoLogger) Level() kgo.LogLevel {
+	if lvl := l.Logger.Level(); lvl != kgo.LogLevelInfo {
+		return lvl
+	}
+	return kgo.LogLevelWarn
 }
 
 // SASL mechanisms.
@@ -129,7 +144,7 @@ func (c Config) Opts() []kgo.Opt {
 		id = "phonesignals"
 	}
 	opts := []kgo.Opt{kgo.SeedBrokers(c.Brokers...), kgo.ClientID(id),
-		kgo.WithLogger(kslog.New(cmp.Or(c.Logger, slog.Default()).With("component", "kafka")))}
+		kgo.WithLogger(kgoLogger{kslog.New(cmp.Or(c.Logger, slog.Default()).With("component", "kafka"))})}
 	if c.TLS != nil {
 		opts = append(opts, kgo.DialTLSConfig(c.TLS.Clone()))
 	} else if c.Dial != nil {
