@@ -448,7 +448,7 @@ func TestDockerignore(t *testing.T) {
 			t.Errorf(".dockerignore does not exclude %s", p)
 		}
 	}
-	for _, p := range []string{"go.mod", "cmd/phonesignals/main.go", "grafana/build.sh", "grafana/src/module.js", "queries/migrations/001_core.sql"} {
+	for _, p := range []string{"go.mod", "cmd/phonesignals/main.go", "grafana/build.sh", "grafana/src/module.ts", "grafana/package-lock.json", "queries/migrations/001_core.sql"} {
 		if dockerignored(pats, p) {
 			t.Errorf(".dockerignore excludes %s, which the image build needs", p)
 		}
