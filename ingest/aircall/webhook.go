@@ -156,6 +156,7 @@ func (s *WebhookServer) observedAt(d *Delivery, ts flexInt) time.Time {
 	}
 	if ts.v > now.Unix() {
 		n := s.clamped.Add(1)
+		obs.WebhookTimestampClamped(model.ProviderAircall)
 		s.log.Warn("aircall webhook timestamp is after its receive time; clamped to the receive time",
 			"org", d.Org, "event", d.Event, "timestamp", ts.v, "received", now.Unix(), "clamped_total", n)
 		return now

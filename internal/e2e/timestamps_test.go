@@ -12,6 +12,7 @@ import (
 	"github.com/phonesignals/phonesignals/ingest/aircall"
 	"github.com/phonesignals/phonesignals/ingest/ingesttest"
 	"github.com/phonesignals/phonesignals/internal/model"
+	"github.com/phonesignals/phonesignals/internal/obs"
 )
 
 // Hostile webhook times (issue 8, item 5): a timestamp far in the future
@@ -49,6 +50,9 @@ func TestWebhookTimesBoundedAndNeverWrapped(t *testing.T) {
 	post(received.AddDate(10, 0, 0).Unix(), "1", "1788000000", 9999, 200002)
 	if n := ws.ClampedTimestamps(); n != 1 {
 		t.Fatalf("%d clamped timestamps counted, want 1", n)
+	}
+	if n := clampedMetric(t); n < 1 {
+		t.Fatalf("phonesignals_webhook_timestamps_clamped_total is %v, want at least 1", n)
 	}
 	poll := []byte(`{"id": 1, "direction": "inbound", "status": "done", "started_at": 1788000000, "answered_at": 1788000005,
 		"ended_at": 1788001023, "duration": 1018, "user": {"id": 100001}, "comments": [], "tags": []}`)
@@ -98,4 +102,27 @@ func TestWebhookTimesBoundedAndNeverWrapped(t *testing.T) {
 	if n != 3 {
 		t.Errorf("%d dead_letters rows, want 3", n)
 	}
+}
+
+// clampedMetric reads phonesignals_webhook_timestamps_clamped_total for
+// Aircall from the process's registry, as /metrics serves it.
+func clampedMetric(t *testing.T) float64 {
+	t.Helper()
+	mfs, err := obs.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "phonesignals_webhook_timestamps_clamped_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "provider" && l.GetValue() == model.ProviderAircall {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return 0
 }

@@ -48,6 +48,8 @@ var (
 		Help: "Provider requests that got no answer or a 5xx."}, []string{"provider"})
 	webhookResponses = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Subsystem: "webhook", Name: "responses_total",
 		Help: "Webhook deliveries answered, by provider and HTTP status."}, []string{"provider", "status"})
+	webhookClamped = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Subsystem: "webhook", Name: "timestamps_clamped_total",
+		Help: "Webhook events whose timestamp was after their receive time, clamped to it (skewed or forged clocks)."}, []string{"provider"})
 	buildInfo = prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: Namespace, Name: "build_info",
 		Help: "Always 1; the version label says which build runs."}, []string{"version"})
 )
@@ -56,7 +58,7 @@ func init() {
 	registry.MustRegister(
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		recordsIn, rowsOut, deadLettered, batchRecords, consumerLag, published, insertSeconds,
-		providerRequests, providerRateLimited, providerErrors, webhookResponses, buildInfo)
+		providerRequests, providerRateLimited, providerErrors, webhookResponses, webhookClamped, buildInfo)
 }
 
 // Registry is the process's metrics registry, served on /metrics.
@@ -98,6 +100,10 @@ func InsertTimer() (done func(error)) {
 func WebhookResponse(provider string, status int) {
 	webhookResponses.WithLabelValues(provider, strconv.Itoa(status)).Inc()
 }
+
+// WebhookTimestampClamped records one webhook event whose timestamp was
+// after its receive time.
+func WebhookTimestampClamped(provider string) { webhookClamped.WithLabelValues(provider).Inc() }
 
 // InstrumentClient returns a copy of c (nil: a client with the given
 // timeout) whose requests are counted by provider and status code.
