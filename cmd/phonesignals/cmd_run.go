@@ -55,6 +55,9 @@ func runCommand() *cli.Command {
 			}
 			fmt.Printf("loaded %d rows from %d raw records in %d batches (%d dead-lettered) in %s\n",
 				stats.Rows, stats.Records, stats.Batches, stats.DeadLetters, time.Since(start).Round(time.Millisecond))
+			if c.Bool("until-idle") {
+				return reportUnloaded(c.Context, st)
+			}
 			return nil
 		},
 	}
@@ -80,4 +83,31 @@ func transformUntil(ctx context.Context, reg *ingest.Registry, bcfg bus.Config, 
 		err = cons.Run(ctx)
 	}
 	return cons.Stats(), err
+}
+
+// reportUnloaded says which orgs have finished sync windows whose calls are
+// still not in ClickHouse once everything on Kafka is loaded: the broker
+// lost them (a wiped or damaged data dir), which must not pass silently.
+func reportUnloaded(ctx context.Context, st *store.Store) error {
+	names, err := st.ListOrgs(ctx)
+	if err != nil {
+		return err
+	}
+	for _, org := range names {
+		ws, err := st.UnloadedWindows(ctx, org)
+		if err != nil {
+			return err
+		}
+		missing := 0
+		for _, w := range ws {
+			missing += w.Missing
+		}
+		if missing > 0 {
+			fmt.Printf("ERROR org %s: %d calls of %d finished sync windows never reached ClickHouse although Kafka has nothing left to load: "+
+				"the broker lost them; run `phonesignals sync --org %s` for the same window to fetch them again (or wait, if a sync is running)\n",
+				org, missing, len(ws), org)
+			slog.Error("calls of finished sync windows never reached ClickHouse", "org", org, "calls", missing, "windows", len(ws))
+		}
+	}
+	return nil
 }

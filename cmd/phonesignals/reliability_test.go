@@ -230,6 +230,8 @@ func TestCLISyncResumesByWhatIsLoaded(t *testing.T) {
 	if err := os.RemoveAll(filepath.Join(e.dataDir, "kafka")); err != nil {
 		t.Fatal(err)
 	}
+	out = e.ok(t, "run", "--until-idle")
+	mustContain(t, "run after the Kafka data was lost", out, fmt.Sprintf("ERROR org acme: %d calls of", inWindow), "never reached ClickHouse", "phonesignals sync --org acme")
 	out, _ = e.run(t, "doctor", "--org", "acme", "--offline")
 	mustContain(t, "doctor after the Kafka data was lost", out,
 		"calls that never reached ClickHouse", fmt.Sprintf("have %d calls", inWindow), "phonesignals sync --org acme fetches those windows again")
