@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strconv"
 	"strings"
 	"time"
 
@@ -68,6 +69,10 @@ type Config struct {
 	// debug lines at debug level. Default slog.Default() when the client is
 	// created.
 	Logger *slog.Logger
+	// RawRetention is how long a raw topic created by EnsureTopics keeps
+	// calls. Default 30 days; the embedded broker's is EmbeddedRawRetention.
+	// An existing topic keeps its own setting.
+	RawRetention time.Duration
 }
 
 // kgoLogger is kslog's adapter one step quieter: franz-go logs every
@@ -172,7 +177,7 @@ func EnsureTopics(ctx context.Context, cfg Config) error {
 	}{
 		// Raw calls are kept 30 days so a reload (new rules, a lost
 		// ClickHouse) can replay them; the providers hold them longer.
-		{TopicRaw, rawPartitions, map[string]*string{"retention.ms": str("2592000000")}},
+		{TopicRaw, rawPartitions, map[string]*string{"retention.ms": str(strconv.FormatInt(cmp.Or(cfg.RawRetention, 30*24*time.Hour).Milliseconds(), 10))}},
 		// Dead letters stay until someone has looked at them.
 		{TopicDead, 1, map[string]*string{"retention.ms": str("-1")}},
 		{TopicTranscripts, 1, map[string]*string{"retention.ms": str("604800000")}},

@@ -3,10 +3,20 @@ package bus
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
 )
+
+// EmbeddedSegmentBytes is the segment size of the embedded broker's
+// topics (Kafka's default is 1 GiB, kfake's 100 MiB).
+const EmbeddedSegmentBytes = 16 << 20
+
+// EmbeddedRawRetention is how long the embedded broker keeps raw calls
+// (a real cluster keeps them 30 days): kfake is meant for one machine, and
+// a reload of older calls can sync them again from the provider.
+const EmbeddedRawRetention = 7 * 24 * time.Hour
 
 // Embedded is an in-process Kafka broker (franz-go kfake) that speaks the
 // real protocol, for the demo, the CLI's defaults and tests. With a data
@@ -24,6 +34,14 @@ func StartEmbedded(dataDir string, port int) (*Embedded, error) {
 		kfake.Ports(port),
 		kfake.DefaultNumPartitions(rawPartitions),
 		kfake.GroupMinSessionTimeout(time.Second),
+		kfake.BrokerConfigs(map[string]string{
+			// kfake reads every segment of its data dir when it starts:
+			// small segments keep that read (and the memory it takes at
+			// once) small, and let retention drop old calls sooner.
+			"log.segment.bytes": strconv.Itoa(EmbeddedSegmentBytes),
+			// Retention runs every minute instead of every hour.
+			"log.cleaner.backoff.ms": "60000",
+		}),
 	}
 	if dataDir != "" {
 		if err := os.MkdirAll(dataDir, 0o700); err != nil {

@@ -60,6 +60,7 @@ func OpenShared(ctx context.Context, dataDir string, port int) (*Shared, error) 
 			}
 			cfg := emb.Config()
 			cfg.Dial = FollowAddrFile(addrPath)
+			cfg.RawRetention = EmbeddedRawRetention
 			return &Shared{Config: cfg, Owned: true, emb: emb, lock: f, addrF: addrPath}, nil
 		}
 		f.Close()
@@ -68,7 +69,7 @@ func OpenShared(ctx context.Context, dataDir string, port int) (*Shared, error) 
 		}
 		// Another process owns the broker: use it once it is reachable.
 		if b, err := os.ReadFile(addrPath); err == nil {
-			cfg := Config{Brokers: strings.Split(strings.TrimSpace(string(b)), ","), Dial: FollowAddrFile(addrPath)}
+			cfg := Config{Brokers: strings.Split(strings.TrimSpace(string(b)), ","), Dial: FollowAddrFile(addrPath), RawRetention: EmbeddedRawRetention}
 			if cfg.Validate() == nil && WaitReachable(ctx, cfg, 2*time.Second) == nil {
 				return &Shared{Config: cfg}, nil
 			}
