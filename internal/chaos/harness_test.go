@@ -1,3 +1,5 @@
+//go:build linux
+
 package chaos
 
 import (
@@ -92,8 +94,10 @@ func (n *node) command(args ...string) *exec.Cmd {
 		}
 	}
 	cmd.Env = env
-	// Its own process group: a SIGKILL hits the command, not the test.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Its own process group, so a SIGKILL hits the command and not the
+	// test; and killed with the test binary, so a test killed on timeout
+	// leaves no broker or run behind.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	return cmd
 }
 
