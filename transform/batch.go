@@ -93,7 +93,6 @@ type BatchBuilder struct {
 	// '\n') and the provider's connected-and-completed verdict.
 	notes, tags *array.BinaryBuilder
 	completed   []uint8
-	folded      []byte
 	view        model.CallView
 }
 
@@ -213,10 +212,9 @@ func (bb *BatchBuilder) NewRecord() arrow.Record {
 	afterHoursKernel(timestampSeconds(started), afterHours)
 	// Escalation: notes or tags; RingCentral rows have neither (their
 	// escalation_available=0 says the zero is not a real zero).
-	bb.folded = foldColumn(notes.ValueBytes(), notes.ValueOffsets(), bb.folded)
-	matchFolded(bb.folded, notes.ValueOffsets(), escalationKW, escalated)
-	matchFolded(bb.folded, notes.ValueOffsets(), resolutionKW, resolved)
-	bb.folded = matchKeywords(tags.ValueBytes(), tags.ValueOffsets(), escalationKW, escalated, bb.folded)
+	matchColumn(notes.ValueBytes(), notes.ValueOffsets(), escalationKW, escalated)
+	matchColumn(tags.ValueBytes(), tags.ValueOffsets(), escalationKW, escalated)
+	matchColumn(notes.ValueBytes(), notes.ValueOffsets(), resolutionKW, resolved)
 	for i, c := range bb.completed {
 		resolved[i] |= c
 	}

@@ -1,12 +1,15 @@
 package transform
 
-// The rules over Arrow arrays: the notes and tags columns are folded to
-// lower case once, in place of one strings.ToLower per note, and searched
-// row by row for all keywords at once (keywordSet). Keywords are lower-case ASCII (TestKeywordsFold), so
-// ASCII case folding finds what strings.ToLower would: the only non-ASCII
-// letters that lower-case into ASCII are the Kelvin sign (to k) and the
-// dotted capital I (to i plus a combining dot), and no keyword holds a k or
-// ends in i.
+import "strings"
+
+// The rules over Arrow arrays: the notes and tags columns are searched
+// row by row, straight from their value buffers, for all keywords of a
+// rule at once (keywordSet), in any ASCII case; this replaces one
+// strings.ToLower per note and one strings.Contains per keyword. Keywords
+// are lower-case ASCII letters (TestKeywordsFold), so ASCII case folding
+// finds what strings.ToLower would: the only non-ASCII letters that
+// lower-case into ASCII are the Kelvin sign (to k) and the dotted capital
+// I (to i plus a combining dot), and no keyword holds a k or ends in i.
 
 var (
 	escalationKW = newKeywordSet(EscalationKeywords)
@@ -17,6 +20,8 @@ var (
 // over byte pairs: the window is as long as the shortest keyword, and the
 // pair ending it says how far the window may jump; most pairs of ordinary
 // text let it jump most of its length, so most bytes are never looked at.
+// The table holds every case variant of the keywords' pairs, so the text
+// needs no lower-casing first.
 type keywordSet struct {
 	kws   [][]byte
 	m     int
@@ -29,8 +34,8 @@ func pair(a, b byte) uint16 { return uint16(a) | uint16(b)<<8 }
 func newKeywordSet(ss []string) *keywordSet {
 	k := &keywordSet{m: 255}
 	for _, s := range ss {
-		if len(s) < 2 {
-			panic("transform: keyword " + s + " is shorter than two bytes")
+		if len(s) < 2 || strings.Trim(s, "abcdefghijklmnopqrstuvwxyz") != "" {
+			panic("transform: keyword " + s + " must be two or more lower-case ASCII letters")
 		}
 		k.kws = append(k.kws, []byte(s))
 		k.m = min(k.m, len(s))
@@ -40,14 +45,17 @@ func newKeywordSet(ss []string) *keywordSet {
 	}
 	for _, kw := range k.kws {
 		for j := 1; j < k.m; j++ {
-			h := pair(kw[j-1], kw[j])
-			k.shift[h] = min(k.shift[h], uint8(k.m-1-j))
+			for _, a := range [2]byte{kw[j-1], kw[j-1] - 'a' + 'A'} {
+				for _, b := range [2]byte{kw[j], kw[j] - 'a' + 'A'} {
+					k.shift[pair(a, b)] = min(k.shift[pair(a, b)], uint8(k.m-1-j))
+				}
+			}
 		}
 	}
 	return k
 }
 
-// contains reports whether folded text t holds a keyword.
+// contains reports whether t holds a keyword, in any ASCII case.
 func (k *keywordSet) contains(t []byte) bool {
 	for pos := k.m - 1; pos < len(t); {
 		s := k.shift[pair(t[pos-1], t[pos])]
@@ -63,73 +71,39 @@ func (k *keywordSet) contains(t []byte) bool {
 	return false
 }
 
-// startsAt reports whether a keyword starts t.
+// startsAt reports whether a keyword starts t, in any ASCII case: for a
+// lower-case letter c, b|0x20 == c holds only for b == c and its capital.
 func (k *keywordSet) startsAt(t []byte) bool {
+next:
 	for _, kw := range k.kws {
-		if len(t) >= len(kw) && string(t[:len(kw)]) == string(kw) {
-			return true
+		if len(t) < len(kw) {
+			continue
 		}
+		for i, c := range kw {
+			if t[i]|0x20 != c {
+				continue next
+			}
+		}
+		return true
 	}
 	return false
 }
 
-// foldASCII writes src lower-cased (ASCII letters only) into dst, eight
-// bytes at a time, and returns dst.
-func foldASCII(dst, src []byte) []byte {
-	dst = append(dst[:0], src...)
-	const ones = 0x0101010101010101
-	i := 0
-	for ; i+8 <= len(dst); i += 8 {
-		w := uint64(dst[i]) | uint64(dst[i+1])<<8 | uint64(dst[i+2])<<16 | uint64(dst[i+3])<<24 |
-			uint64(dst[i+4])<<32 | uint64(dst[i+5])<<40 | uint64(dst[i+6])<<48 | uint64(dst[i+7])<<56
-		// Bytes in 'A'..'Z' (and below 0x80) get bit 5 set.
-		heptets := w & (0x7f * ones)
-		geA := heptets + (0x80-'A')*ones
-		gtZ := heptets + (0x80-'Z'-1)*ones
-		upper := geA &^ gtZ &^ w & (0x80 * ones)
-		w |= upper >> 2
-		dst[i], dst[i+1], dst[i+2], dst[i+3] = byte(w), byte(w>>8), byte(w>>16), byte(w>>24)
-		dst[i+4], dst[i+5], dst[i+6], dst[i+7] = byte(w>>32), byte(w>>40), byte(w>>48), byte(w>>56)
-	}
-	for ; i < len(dst); i++ {
-		if c := dst[i]; c >= 'A' && c <= 'Z' {
-			dst[i] = c + 'a' - 'A'
-		}
-	}
-	return dst
-}
-
-// foldColumn folds a string column's text to lower case (ASCII) into
-// folded, scratch space reused across calls; values and offsets are as
-// Arrow's ValueBytes and ValueOffsets give them (values starts at
-// offsets[0]).
-func foldColumn(values []byte, offsets []int32, folded []byte) []byte {
-	if len(offsets) < 2 {
-		return folded[:0]
-	}
-	return foldASCII(folded, values[:int(offsets[len(offsets)-1])-int(offsets[0])])
-}
-
-// matchFolded sets out[i] to 1 for every row i of a folded column whose
-// text holds a keyword of set. It allocates nothing.
-func matchFolded(folded []byte, offsets []int32, set *keywordSet, out []uint8) {
+// matchColumn sets out[i] to 1 for every row i of a string column whose
+// text holds a keyword of set; values and offsets are as Arrow's
+// ValueBytes and ValueOffsets give them (values starts at offsets[0]). It
+// allocates nothing.
+func matchColumn(values []byte, offsets []int32, set *keywordSet, out []uint8) {
 	if len(offsets) < 2 {
 		return
 	}
 	base := int(offsets[0])
 	for i := range len(offsets) - 1 {
 		lo, hi := int(offsets[i])-base, int(offsets[i+1])-base
-		if out[i] == 0 && hi-lo >= set.m && set.contains(folded[lo:hi]) {
+		if out[i] == 0 && hi-lo >= set.m && set.contains(values[lo:hi]) {
 			out[i] = 1
 		}
 	}
-}
-
-// matchKeywords is foldColumn then matchFolded.
-func matchKeywords(values []byte, offsets []int32, set *keywordSet, out []uint8, folded []byte) []byte {
-	folded = foldColumn(values, offsets, folded)
-	matchFolded(folded, offsets, set, out)
-	return folded
 }
 
 // afterHoursKernel sets out[i] when the UNIX second ts[i] falls before

@@ -46,15 +46,13 @@ func BenchmarkRules(b *testing.B) {
 	}
 	notes, tags := notesB.NewBinaryArray(), tagsB.NewBinaryArray()
 	after, esc, res := make([]uint8, n), make([]uint8, n), make([]uint8, n)
-	var folded []byte
 	kernel := func() {
 		clear(esc)
 		clear(res)
 		afterHoursKernel(starts, after)
-		folded = foldColumn(notes.ValueBytes(), notes.ValueOffsets(), folded)
-		matchFolded(folded, notes.ValueOffsets(), escalationKW, esc)
-		matchFolded(folded, notes.ValueOffsets(), resolutionKW, res)
-		folded = matchKeywords(tags.ValueBytes(), tags.ValueOffsets(), escalationKW, esc, folded)
+		matchColumn(notes.ValueBytes(), notes.ValueOffsets(), escalationKW, esc)
+		matchColumn(tags.ValueBytes(), tags.ValueOffsets(), escalationKW, esc)
+		matchColumn(notes.ValueBytes(), notes.ValueOffsets(), resolutionKW, res)
 		for i, c := range completed {
 			res[i] |= c
 		}
