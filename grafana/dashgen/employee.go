@@ -38,12 +38,12 @@ func metricStat(m plugin.Metric, i uint32) *stat.PanelBuilder {
 	w := uint32(24 / 4)
 	p := stat.NewPanelBuilder().
 		Title(m.Title).
-		Description(m.Definition + "\n\n" + plugin.MedianDefinition).
+		Description(m.Definition+"\n\n"+plugin.MedianDefinition).
 		Datasource(*dsRef()).
 		GridPos(pos((i%4)*w, (i/4)*5, w, 5)).
 		WithTarget(ps("A", plugin.QueryModel{QueryType: plugin.QueryEmployeeReview, Cycle: "$cycle", Employee: "$employee"})).
 		ReduceOptions(common.NewReduceDataOptionsBuilder().Calcs([]string{"lastNotNull"}).Values(false).
-			Fields("/^" + m.Name + "(_median)?$/")).
+			Fields("/^"+m.Name+"(_median)?$/")).
 		TextMode(common.BigValueTextModeValueAndName).
 		ColorMode(common.BigValueColorModeNone).
 		GraphMode(common.BigValueGraphModeNone).

@@ -161,7 +161,9 @@ func TestVerifyRefusesSharedOrgs(t *testing.T) {
 			ds.Datasources = append(ds.Datasources, d)
 		}, "org acme has data sources in Grafana orgs 2 and 4"},
 		{"dashboards without a data source", func(_ *provision.DatasourcesFile, db *provision.DashboardsFile) { db.Providers[0].OrgID = 7 }, "Grafana org 7, which has no phonesignals data source"},
-		{"invalid settings", func(ds *provision.DatasourcesFile, _ *provision.DashboardsFile) { ds.Datasources[0].JSONData["org"] = "" }, "jsonData.org: empty"},
+		{"invalid settings", func(ds *provision.DatasourcesFile, _ *provision.DashboardsFile) {
+			ds.Datasources[0].JSONData["org"] = ""
+		}, "jsonData.org: empty"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			err := provision.Verify(mutate(c.f))

@@ -9,9 +9,27 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
-
-	"github.com/phonesignals/phonesignals/internal/bus"
 )
+
+// The pipeline's names this plugin reads (internal/bus's TopicRaw,
+// GroupTransform and HeaderOrg; a test checks they agree). internal/bus
+// itself is not imported: it locks files with flock, and the plugin is
+// built for Windows too.
+const (
+	topicRaw       = "phonesignals.calls.raw"
+	groupTransform = "phonesignals-transform"
+	headerOrg      = "org"
+)
+
+// header returns the value of record header k ("" when absent).
+func header(r *kgo.Record, k string) string {
+	for _, h := range r.Headers {
+		if h.Key == k {
+			return string(h.Value)
+		}
+	}
+	return ""
+}
 
 // maxBacklogScan bounds the records one records_behind query reads: past
 // it the answer is a lower bound (the frame says so).
@@ -40,16 +58,16 @@ func orgBacklog(ctx context.Context, brokers []string, org string) (backlog, err
 	}
 	defer cl.Close()
 	adm := kadm.NewClient(cl)
-	ends, err := adm.ListEndOffsets(ctx, bus.TopicRaw)
+	ends, err := adm.ListEndOffsets(ctx, topicRaw)
 	if err == nil {
 		err = ends.Error()
 	}
 	if err != nil {
-		return backlog{}, fmt.Errorf("listing end offsets of %s on %v (check jsonData.kafka): %w", bus.TopicRaw, brokers, err)
+		return backlog{}, fmt.Errorf("listing end offsets of %s on %v (check jsonData.kafka): %w", topicRaw, brokers, err)
 	}
-	committed, err := adm.FetchOffsets(ctx, bus.GroupTransform)
+	committed, err := adm.FetchOffsets(ctx, groupTransform)
 	if err != nil {
-		return backlog{}, fmt.Errorf("fetching offsets of group %s: %w", bus.GroupTransform, err)
+		return backlog{}, fmt.Errorf("fetching offsets of group %s: %w", groupTransform, err)
 	}
 	start := map[int32]kgo.Offset{}
 	remaining := map[int32]int64{}
@@ -72,7 +90,7 @@ func orgBacklog(ctx context.Context, brokers []string, org string) (backlog, err
 // scanBacklog consumes each partition from start to its end offset.
 func scanBacklog(ctx context.Context, brokers []string, org string, start map[int32]kgo.Offset, ends map[int32]int64) (backlog, error) {
 	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ClientID("phonesignals-grafana"),
-		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{bus.TopicRaw: start}))
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topicRaw: start}))
 	if err != nil {
 		return backlog{}, fmt.Errorf("kafka client for %v: %w", brokers, err)
 	}
@@ -85,7 +103,7 @@ func scanBacklog(ctx context.Context, brokers []string, org string, start map[in
 		quiet := pollCtx.Err() != nil
 		cancel()
 		if err := ctx.Err(); err != nil {
-			return b, fmt.Errorf("reading %s: %w", bus.TopicRaw, err)
+			return b, fmt.Errorf("reading %s: %w", topicRaw, err)
 		}
 		if quiet && fs.NumRecords() == 0 {
 			// Offsets without records (transaction markers) never
@@ -100,7 +118,7 @@ func scanBacklog(ctx context.Context, brokers []string, org string, start map[in
 			}
 		})
 		if ferr != nil {
-			return b, fmt.Errorf("reading %s: %w", bus.TopicRaw, ferr)
+			return b, fmt.Errorf("reading %s: %w", topicRaw, ferr)
 		}
 		fs.EachRecord(func(r *kgo.Record) {
 			end, ok := ends[r.Partition]
@@ -108,7 +126,7 @@ func scanBacklog(ctx context.Context, brokers []string, org string, start map[in
 				return
 			}
 			scanned++
-			if bus.Header(r, bus.HeaderOrg) == org {
+			if header(r, headerOrg) == org {
 				b.Behind++
 			}
 			if r.Offset+1 >= end {
@@ -137,7 +155,7 @@ func recordsBehindQuery(ctx context.Context, d *Datasource, r request) (*data.Fr
 		data.NewField("org", nil, []string{r.org}),
 		data.NewField("records_behind", nil, []int64{b.Behind}).SetConfig(&data.FieldConfig{
 			Description: "Raw call records of this org on Kafka that the transform has not loaded into ClickHouse yet (after the consumer group's committed offsets)."}))
-	f.Meta = &data.FrameMeta{PreferredVisualization: data.VisTypeTable, ExecutedQueryString: "records of org " + r.org + " on " + bus.TopicRaw + " after group " + bus.GroupTransform + "'s offsets"}
+	f.Meta = &data.FrameMeta{PreferredVisualization: data.VisTypeTable, ExecutedQueryString: "records of org " + r.org + " on " + topicRaw + " after group " + groupTransform + "'s offsets"}
 	if b.Capped {
 		f.Meta.Notices = []data.Notice{{Severity: data.NoticeSeverityWarning,
 			Text: fmt.Sprintf("the backlog is larger than the %d records one query reads: records_behind is a lower bound (or offsets without records, such as transaction markers, were skipped)", maxBacklogScan)}}

@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
+	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/phonesignals/phonesignals/internal/bus"
 	"github.com/phonesignals/phonesignals/internal/chserver"
 	"github.com/phonesignals/phonesignals/internal/chserver/chservertest"
 	"github.com/phonesignals/phonesignals/internal/store"
@@ -249,5 +251,16 @@ func TestDatasourceOverTLS(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
+	}
+}
+
+// TestPipelineNames checks the names backlog.go copies from internal/bus.
+func TestPipelineNames(t *testing.T) {
+	if topicRaw != bus.TopicRaw || groupTransform != bus.GroupTransform || headerOrg != bus.HeaderOrg {
+		t.Errorf("backlog.go reads %s/%s/%s, internal/bus uses %s/%s/%s", topicRaw, groupTransform, headerOrg, bus.TopicRaw, bus.GroupTransform, bus.HeaderOrg)
+	}
+	r := &kgo.Record{Headers: []kgo.RecordHeader{{Key: "provider", Value: []byte("aircall")}, {Key: bus.HeaderOrg, Value: []byte("acme")}}}
+	if header(r, headerOrg) != bus.Header(r, bus.HeaderOrg) || header(r, "none") != "" {
+		t.Errorf("header() disagrees with bus.Header")
 	}
 }
