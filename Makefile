@@ -57,10 +57,12 @@ grafana:
 grafana-deps:
 	bash grafana/npm-ci.sh
 
-# The frontend's checks: TypeScript, ESLint, and the config and query
-# editors' tests in jsdom against the real @grafana/ui and @grafana/data.
+# The frontend's checks: TypeScript, ESLint, the production webpack build,
+# and the Jest tests in jsdom against the real @grafana/ui and @grafana/data
+# (the config and query editors, and the built dist/module.js loaded as
+# Grafana loads it).
 grafana-check: grafana-deps
-	cd grafana && npm run --silent typecheck && npm run --silent lint && npm run --silent test:ci
+	cd grafana && npm run --silent typecheck && npm run --silent lint && npm run --silent build >/dev/null && npm run --silent test:ci
 
 clean:
 	rm -rf bin grafana/dist
