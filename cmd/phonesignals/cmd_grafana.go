@@ -28,7 +28,7 @@ func grafanaCommand() *cli.Command {
 				&cli.StringFlag{Name: "datasource-clickhouse", Value: "clickhouse:9000", Usage: "ClickHouse `HOST:PORT` (native) as Grafana reaches it"},
 				&cli.StringFlag{Name: "datasource-database", Usage: "database as Grafana reads it (default: --database)"},
 				&cli.StringFlag{Name: "datasource-user", Usage: "read-only ClickHouse user for Grafana (default: ClickHouse's default)"},
-				&cli.StringFlag{Name: "datasource-password-env", Usage: "`NAME` of Grafana's environment variable holding that user's password"},
+				&cli.StringFlag{Name: "datasource-password-env", Value: "PHONESIGNALS_CLICKHOUSE_PASSWORD", Usage: "`NAME` of Grafana's environment variable holding that user's password (docker-compose.yml sets it; empty for none)"},
 				&cli.StringFlag{Name: "datasource-kafka", Usage: "Kafka brokers `HOST:PORT,...` as Grafana reaches them, for the records-behind panel"},
 				&cli.StringFlag{Name: "managers", Usage: "CSV `FILE` of org,login[,role]: Grafana users to add to their org's organization (role Viewer by default)"},
 			},

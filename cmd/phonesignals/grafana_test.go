@@ -30,7 +30,8 @@ func TestCLIGrafanaProvision(t *testing.T) {
 		t.Errorf("alice reaches %v, want globex's data source only", got)
 	}
 	raw, err := os.ReadFile(filepath.Join(dir, provision.DatasourcesFileName))
-	if err != nil || !strings.Contains(string(raw), "orgId: 3") || !strings.Contains(string(raw), "kafka: redpanda:9092") {
+	if err != nil || !strings.Contains(string(raw), "orgId: 3") || !strings.Contains(string(raw), "kafka: redpanda:9092") ||
+		!strings.Contains(string(raw), "password: $PHONESIGNALS_CLICKHOUSE_PASSWORD") {
 		t.Errorf("data source file %s (%v)", raw, err)
 	}
 	_, err = e.fail(t, "grafana", "provision", "--grafana-url", g.URL, "--out", dir)
