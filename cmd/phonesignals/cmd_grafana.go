@@ -29,6 +29,8 @@ func grafanaCommand() *cli.Command {
 				&cli.StringFlag{Name: "datasource-database", Usage: "database as Grafana reads it (default: --database)"},
 				&cli.StringFlag{Name: "datasource-user", Usage: "read-only ClickHouse user for Grafana (default: ClickHouse's default)"},
 				&cli.StringFlag{Name: "datasource-password-env", Value: "PHONESIGNALS_CLICKHOUSE_PASSWORD", Usage: "`NAME` of Grafana's environment variable holding that user's password (docker-compose.yml sets it; empty for none)"},
+				&cli.BoolFlag{Name: "datasource-tls", Usage: "Grafana speaks TLS to ClickHouse (port 9440, ClickHouse Cloud)"},
+				&cli.StringFlag{Name: "datasource-ca-env", Usage: "`NAME` of Grafana's environment variable holding a PEM CA of ClickHouse's certificate (private CA)"},
 				&cli.StringFlag{Name: "datasource-kafka", Usage: "Kafka brokers `HOST:PORT,...` as Grafana reaches them, for the records-behind panel"},
 				&cli.StringFlag{Name: "managers", Usage: "CSV `FILE` of org,login[,role]: Grafana users to add to their org's organization (role Viewer by default)"},
 			},
@@ -74,7 +76,8 @@ func grafanaProvision(c *cli.Context, _ *env, st *store.Store) error {
 		db = c.String("database")
 	}
 	t := provision.Target{ClickHouse: c.String("datasource-clickhouse"), Database: db, Username: c.String("datasource-user"),
-		PasswordEnv: c.String("datasource-password-env"), Kafka: c.String("datasource-kafka")}
+		PasswordEnv: c.String("datasource-password-env"), Kafka: c.String("datasource-kafka"),
+		TLS: c.Bool("datasource-tls"), CACertEnv: c.String("datasource-ca-env")}
 	res, err := provision.Provision(c.Context, g, t, c.String("out"), orgs, managers)
 	for _, o := range orgs {
 		if id, ok := res.OrgIDs[o]; ok {

@@ -23,7 +23,7 @@ func TestCLIGrafanaProvision(t *testing.T) {
 	pw := writeFile(t, dir, "pw", "s3cret\n")
 	managers := writeFile(t, dir, "managers.csv", "org,login\nglobex,alice\n")
 	out := e.ok(t, "grafana", "provision", "--grafana-url", g.URL, "--grafana-password-file", pw, "--out", dir,
-		"--managers", managers, "--datasource-kafka", "redpanda:9092")
+		"--managers", managers, "--datasource-kafka", "redpanda:9092", "--datasource-clickhouse", "ch.example:9440", "--datasource-tls")
 	mustContain(t, "grafana provision", out, "org acme: Grafana organization 2, data source phonesignals-acme",
 		"org globex: Grafana organization 3", "1 managers added")
 	if got := g.Reachable("alice", plugin.ID); len(got) != 1 || got[0] != "phonesignals-globex@globex" {
@@ -31,7 +31,7 @@ func TestCLIGrafanaProvision(t *testing.T) {
 	}
 	raw, err := os.ReadFile(filepath.Join(dir, provision.DatasourcesFileName))
 	if err != nil || !strings.Contains(string(raw), "orgId: 3") || !strings.Contains(string(raw), "kafka: redpanda:9092") ||
-		!strings.Contains(string(raw), "password: $PHONESIGNALS_CLICKHOUSE_PASSWORD") {
+		!strings.Contains(string(raw), "password: $PHONESIGNALS_CLICKHOUSE_PASSWORD") || !strings.Contains(string(raw), "tls: true") {
 		t.Errorf("data source file %s (%v)", raw, err)
 	}
 	_, err = e.fail(t, "grafana", "provision", "--grafana-url", g.URL, "--out", dir)

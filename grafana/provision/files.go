@@ -33,7 +33,7 @@ type Datasource struct {
 	Access         string            `yaml:"access"`
 	IsDefault      bool              `yaml:"isDefault"`
 	Editable       bool              `yaml:"editable"`
-	JSONData       map[string]string `yaml:"jsonData"`
+	JSONData       map[string]any    `yaml:"jsonData"`
 	SecureJSONData map[string]string `yaml:"secureJsonData,omitempty"`
 }
 
@@ -75,6 +75,12 @@ type Target struct {
 	PasswordEnv string
 	// Kafka are the brokers for the records-behind panel (default none).
 	Kafka string
+	// TLS speaks ClickHouse's native protocol over TLS (port 9440,
+	// ClickHouse Cloud); default false.
+	TLS bool
+	// CACertEnv names Grafana's environment variable holding a PEM CA for
+	// a server with a private CA (secureJsonData.tlsCACert); default none.
+	CACertEnv string
 	// DashboardsPath is where Grafana sees grafana/dashboards (default
 	// /var/lib/grafana/dashboards).
 	DashboardsPath string
@@ -107,23 +113,40 @@ func Render(t Target, orgIDs map[string]int64) (DatasourcesFile, DashboardsFile,
 	ds := DatasourcesFile{APIVersion: 1, Datasources: []Datasource{}}
 	dash := DashboardsFile{APIVersion: 1, Providers: []Provider{}}
 	for _, o := range orgs {
-		jd := map[string]string{"clickhouse": t.ClickHouse, "database": t.Database, "org": o}
+		jd := map[string]any{"clickhouse": t.ClickHouse, "database": t.Database, "org": o}
 		if t.Username != "" {
 			jd["username"] = t.Username
 		}
 		if t.Kafka != "" {
 			jd["kafka"] = t.Kafka
 		}
+		if t.TLS {
+			jd["tls"] = true
+		}
 		d := Datasource{Name: "phonesignals", UID: DatasourceUID(o), OrgID: orgIDs[o], Type: plugin.ID, Access: "proxy",
 			IsDefault: true, Editable: false, JSONData: jd}
-		if t.PasswordEnv != "" {
-			d.SecureJSONData = map[string]string{"password": "$" + t.PasswordEnv}
-		}
+		d.SecureJSONData = secure(t)
 		ds.Datasources = append(ds.Datasources, d)
 		dash.Providers = append(dash.Providers, Provider{Name: "phonesignals-" + o, OrgID: orgIDs[o], Type: "file", Folder: "phonesignals",
 			DisableDeletion: true, UpdateIntervalSeconds: 60, Options: map[string]string{"path": t.DashboardsPath}})
 	}
 	return ds, dash, Verify(ds, dash)
+}
+
+// secure is a data source's secureJsonData: references to Grafana's
+// environment, never the secrets themselves.
+func secure(t Target) map[string]string {
+	out := map[string]string{}
+	if t.PasswordEnv != "" {
+		out["password"] = "$" + t.PasswordEnv
+	}
+	if t.CACertEnv != "" {
+		out["tlsCACert"] = "$" + t.CACertEnv
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
 }
 
 // Verify checks that no Grafana organization can reach another org's
@@ -141,7 +164,7 @@ func Verify(ds DatasourcesFile, dash DashboardsFile) error {
 			continue
 		}
 		if d.OrgID <= MainOrgID {
-			errs = append(errs, fmt.Errorf("data source %s (org %s) is in Grafana org %d: every user lands in the Main Org (1), so it would reach everyone; give it its own orgId", d.UID, d.JSONData["org"], d.OrgID))
+			errs = append(errs, fmt.Errorf("data source %s (org %v) is in Grafana org %d: every user lands in the Main Org (1), so it would reach everyone; give it its own orgId", d.UID, d.JSONData["org"], d.OrgID))
 		}
 		if uids[d.UID] {
 			errs = append(errs, fmt.Errorf("data source uid %s is used twice", d.UID))
@@ -163,7 +186,7 @@ func Verify(ds DatasourcesFile, dash DashboardsFile) error {
 		if len(list) > 1 {
 			var names []string
 			for _, d := range list {
-				names = append(names, d.UID+" (org "+d.JSONData["org"]+")")
+				names = append(names, fmt.Sprintf("%s (org %v)", d.UID, d.JSONData["org"]))
 			}
 			sort.Strings(names)
 			errs = append(errs, fmt.Errorf("Grafana org %d holds %d phonesignals data sources (%s): any member could read all of them", id, len(list), strings.Join(names, ", ")))

@@ -43,7 +43,7 @@ func TestProvisionKeepsOrgsApart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	target := provision.Target{Kafka: "redpanda:9092", PasswordEnv: "PHONESIGNALS_GRAFANA_CLICKHOUSE_PASSWORD"}
+	target := provision.Target{ClickHouse: "abc.clickhouse.cloud:9440", TLS: true, CACertEnv: "CH_CA", Kafka: "redpanda:9092", PasswordEnv: "PHONESIGNALS_GRAFANA_CLICKHOUSE_PASSWORD"}
 	res, err := provision.Provision(ctx, client(t, g, "pw"), target, dir, orgs, managers)
 	if err != nil {
 		t.Fatal(err)
@@ -71,7 +71,8 @@ func TestProvisionKeepsOrgsApart(t *testing.T) {
 		if len(g.Providers[id]) != 1 || g.Providers[id][0].Options["path"] != "/var/lib/grafana/dashboards" {
 			t.Errorf("Grafana org %d: dashboard providers %+v", id, g.Providers[id])
 		}
-		if ours[0].SecureJSONData["password"] != "$PHONESIGNALS_GRAFANA_CLICKHOUSE_PASSWORD" || ours[0].JSONData["kafka"] != "redpanda:9092" {
+		if ours[0].SecureJSONData["password"] != "$PHONESIGNALS_GRAFANA_CLICKHOUSE_PASSWORD" || ours[0].JSONData["kafka"] != "redpanda:9092" ||
+			ours[0].JSONData["tls"] != true || ours[0].SecureJSONData["tlsCACert"] != "$CH_CA" {
 			t.Errorf("data source %s: %+v", o, ours[0])
 		}
 	}
@@ -260,7 +261,7 @@ func TestProvisionedDatasourcesReadOnlyTheirOrg(t *testing.T) {
 			got = append(got, f.Fields[0].At(i).(string))
 		}
 		sort.Strings(got)
-		if org := d.JSONData["org"]; !slices.Equal(got, roster[org]) {
+		if org := d.JSONData["org"].(string); !slices.Equal(got, roster[org]) {
 			t.Errorf("data source %s (org %s) reads employees %v, want %v", d.UID, org, got, roster[org])
 		}
 	}

@@ -212,7 +212,7 @@ func (g *Grafana) Reachable(login, pluginType string) []string {
 		}
 		for _, d := range g.Datasources[id] {
 			if d.Type == pluginType {
-				out = append(out, d.UID+"@"+strings.TrimSpace(d.JSONData["org"]))
+				out = append(out, d.UID+"@"+strings.TrimSpace(fmt.Sprint(d.JSONData["org"])))
 			}
 		}
 	}
