@@ -1,8 +1,12 @@
 // Package load writes Arrow record batches of RawSignal rows into
-// ClickHouse with columnar batch inserts (clickhouse-go/v2). One record
-// batch becomes one INSERT block, which ClickHouse applies atomically, so a
-// batch is either wholly loaded or not at all: the consumer commits Kafka
-// offsets only after Write returned.
+// ClickHouse with columnar batch inserts (clickhouse-go/v2), then marks the
+// days the batch touched for the per-day aggregates (user_day_metrics),
+// which a background refresher recomputes (aggregates.go). An INSERT is not
+// atomic: ClickHouse splits it into one block per PARTITION BY month, so a
+// batch spanning months can be left partly loaded by a crash. That is
+// harmless because the consumer commits Kafka offsets only after Write
+// returned: the batch is delivered again, its rows load again (the
+// versioned reads count each call once) and its days are marked again.
 package load
 
 import (
@@ -26,8 +30,17 @@ type Config struct {
 	Conn driver.Conn
 	// Table is the target table. Default "raw_signals".
 	Table string
-	// Now stamps loaded_at; default time.Now.
+	// Now stamps loaded_at; default time.Now. The aggregate rows are
+	// versioned by the real clock whatever Now says, so that every loader's
+	// refreshes order by when they read raw_signals.
 	Now func() time.Time
+	// RefreshEvery is the longest a day of user_day_metrics stays behind
+	// raw_signals while batches keep streaming in; once they pause for a
+	// second the background refresher catches up at once. Default 30s;
+	// negative: never in the background, only on Close or an explicit
+	// Aggregates().Refresh. Reads are exact either way (dirty days are read
+	// from raw_signals), only slower.
+	RefreshEvery time.Duration
 }
 
 // Validate reports every problem, each naming the field.
@@ -42,6 +55,8 @@ func (c Config) Validate() error {
 // Loader inserts record batches.
 type Loader struct {
 	cfg Config
+	// agg keeps user_day_metrics; nil when Table is not raw_signals.
+	agg *Aggregates
 }
 
 // New returns a Loader.
@@ -53,12 +68,51 @@ func New(cfg Config) (*Loader, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Loader{cfg: cfg}, nil
+	l := &Loader{cfg: cfg}
+	if cfg.Table == "raw_signals" {
+		agg, err := NewAggregates(cfg.Conn, nil)
+		if err != nil {
+			return nil, err
+		}
+		l.agg = agg
+		if cfg.RefreshEvery == 0 {
+			cfg.RefreshEvery = 30 * time.Second
+		}
+		if cfg.RefreshEvery > 0 {
+			agg.Start(cfg.RefreshEvery)
+		}
+	}
+	return l, nil
 }
 
-// Write inserts every row of rec in one block. The record's field names
-// are the table's column names; loaded_at is added here.
+// Aggregates returns the user_day_metrics maintainer (nil when Table is
+// not raw_signals).
+func (l *Loader) Aggregates() *Aggregates { return l.agg }
+
+// Write inserts every row of rec in one INSERT (one block per month
+// partition), then marks the days of its calls dirty in user_day_metrics.
+// The record's field names are the table's column names; loaded_at is
+// added here.
 func (l *Loader) Write(ctx context.Context, rec arrow.Record) error {
+	if err := l.insert(ctx, rec); err != nil {
+		return err
+	}
+	if l.agg == nil || rec.NumRows() == 0 {
+		return nil
+	}
+	return l.agg.MarkRecord(ctx, rec)
+}
+
+// Close stops the background refresher and recomputes the days still
+// dirty, so the aggregates are current when a run ends.
+func (l *Loader) Close(ctx context.Context) error {
+	if l.agg == nil {
+		return nil
+	}
+	return l.agg.Close(ctx)
+}
+
+func (l *Loader) insert(ctx context.Context, rec arrow.Record) error {
 	n := int(rec.NumRows())
 	if n == 0 {
 		return nil

@@ -114,6 +114,22 @@ var (
 	InsertSyncWindowCalls string
 )
 
+// Aggregate maintenance statements of the loader (load/aggregates.go).
+// TouchedDays takes RenderCallKeys' lists, RefreshDays RenderDayKeys' lists
+// and the named parameters @from, @to and @version.
+var (
+	//go:embed aggregate/touched_days.sql
+	TouchedDays string
+	//go:embed aggregate/refresh_days.sql
+	RefreshDays string
+	//go:embed aggregate/dirty_days.sql
+	DirtyDays string
+	//go:embed aggregate/mark_days.sql
+	MarkDays string
+	//go:embed aggregate/dirty_days_of_org.sql
+	DirtyDaysOfOrg string
+)
+
 // Migration is one numbered schema change.
 type Migration struct {
 	Version    int

@@ -68,6 +68,17 @@ func transformUntil(ctx context.Context, reg *ingest.Registry, bcfg bus.Config, 
 	if err != nil {
 		return transform.Stats{}, err
 	}
+	// Closing the loader recomputes the per-day aggregates still behind,
+	// so a run that ends leaves reviews on the fast path.
+	defer func() {
+		if err := ld.Close(context.WithoutCancel(ctx)); err != nil {
+			slog.Warn("refreshing user_day_metrics at exit; reviews read those days from raw_signals until the next run", "err", err)
+		}
+		if a := ld.Aggregates().Stats(); a.Marked > 0 {
+			slog.Info("per-day aggregates", "batches_marked", a.Marked, "mark_time", a.MarkElapsed.Round(time.Millisecond),
+				"refreshes", a.Refreshes, "days_refreshed", a.Keys, "refresh_time", a.RefreshElapsed.Round(time.Millisecond))
+		}
+	}()
 	cons, err := transform.New(transform.Config{
 		Bus: bcfg, Box: box, Decoders: reg.Decoders(), ViewDecoders: reg.ViewDecoders(), Writer: timedWriter{ld}, DeadLetters: st, MaxBatch: maxBatch,
 		Logger: slog.Default(),

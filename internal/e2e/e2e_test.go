@@ -117,6 +117,7 @@ func (r *rig) loader() *load.Loader {
 	if err != nil {
 		r.t.Fatal(err)
 	}
+	r.t.Cleanup(func() { _ = ld.Close(context.Background()) })
 	return ld
 }
 

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
+
 	"github.com/phonesignals/phonesignals/queries"
 )
 
@@ -27,7 +29,11 @@ type CohortMedians struct {
 // CohortMedians reads the medians of every cohort in every cycle of org,
 // by cycle then cohort.
 func (s *Store) CohortMedians(ctx context.Context, org string) ([]CohortMedians, error) {
-	rows, err := s.conn.Query(ctx, queries.CohortMedians, org)
+	dirty, err := s.dirtyDays(ctx, org)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.conn.Query(ctx, queries.CohortMedians, clickhouse.Named("org", org), dirty)
 	if err != nil {
 		return nil, fmt.Errorf("reading cohort medians of org %s: %w", org, err)
 	}
@@ -55,7 +61,11 @@ type CycleMetrics struct {
 // EmployeeTrend reads one employee's numbers in every cycle of org,
 // oldest first; empty when the employee is not on the roster.
 func (s *Store) EmployeeTrend(ctx context.Context, org, employee string) ([]CycleMetrics, error) {
-	rows, err := s.conn.Query(ctx, queries.EmployeeTrend, org, employee)
+	dirty, err := s.dirtyDays(ctx, org)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.conn.Query(ctx, queries.EmployeeTrend, clickhouse.Named("org", org), clickhouse.Named("employee", employee), dirty)
 	if err != nil {
 		return nil, fmt.Errorf("reading the trend of employee %s of org %s: %w", employee, org, err)
 	}
@@ -89,7 +99,7 @@ type WeekCalls struct {
 // outcome: of the employee (through the provider user mapped to them
 // now), or of the whole org when employee is "".
 func (s *Store) CallsWeekly(ctx context.Context, org, employee string, from, to time.Time) ([]WeekCalls, error) {
-	rows, err := s.conn.Query(ctx, queries.CallsWeekly, org, from.UTC(), to.UTC(), employee, org, employee)
+	rows, err := s.conn.Query(ctx, queries.CallsWeekly, clickhouse.Named("org", org), clickhouse.Named("from", from.UTC()), clickhouse.Named("to", to.UTC()), clickhouse.Named("employee", employee))
 	if err != nil {
 		return nil, fmt.Errorf("counting weekly calls of org %s: %w", org, err)
 	}
@@ -118,7 +128,7 @@ type EmployeeCount struct {
 // every employee of org (0 for those with none). Escalation is only
 // detected for Aircall orgs; callers must not show RingCentral's zeros.
 func (s *Store) EscalatedByEmployee(ctx context.Context, org string, from, to time.Time) ([]EmployeeCount, error) {
-	rows, err := s.conn.Query(ctx, queries.EscalatedByEmployee, org, org, from.UTC(), to.UTC())
+	rows, err := s.conn.Query(ctx, queries.EscalatedByEmployee, clickhouse.Named("org", org), clickhouse.Named("from", from.UTC()), clickhouse.Named("to", to.UTC()))
 	if err != nil {
 		return nil, fmt.Errorf("counting escalated calls per employee of org %s: %w", org, err)
 	}

@@ -7,10 +7,12 @@ import (
 	"time"
 
 	"github.com/phonesignals/phonesignals/internal/model"
+	"github.com/phonesignals/phonesignals/load"
 )
 
 // seedMappingOrg stores org acme with one cycle and calls of provider
-// users 100001 (3 calls) and 100002 (1 call) straight into raw_signals.
+// users 100001 (3 calls) and 100002 (1 call) straight into raw_signals,
+// then brings user_day_metrics up to date as the load stage would.
 func seedMappingOrg(t *testing.T, ts testStore) {
 	t.Helper()
 	ctx := testCtx(t)
@@ -26,6 +28,15 @@ func seedMappingOrg(t *testing.T, ts testStore) {
 		"('acme', 'aircall', '2', '100001', '2026-09-03 10:00:00', 'inbound', 60, 1), "+
 		"('acme', 'aircall', '3', '100001', '2026-09-04 10:00:00', 'outbound', 60, 1), "+
 		"('acme', 'aircall', '4', '100002', '2026-09-04 11:00:00', 'outbound', 60, 1)")
+	// What the load stage does after a batch: mark the days, refresh them.
+	ts.query(t, "INSERT INTO "+ts.db+".user_day_dirty (org, day, kind, value) SELECT DISTINCT org, toDate(started_at), 'loaded', 1 FROM "+ts.db+".raw_signals")
+	agg, err := load.NewAggregates(ts.Conn(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := agg.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // totals returns total_calls per employee of the cycle and their sum.

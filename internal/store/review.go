@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
 	"github.com/phonesignals/phonesignals/queries"
 )
 
@@ -32,9 +35,24 @@ type Baseline struct {
 	MedianTotalCalls float64
 }
 
+// dirtyDays returns the org's days user_day_metrics is behind on
+// ('YYYY-MM-DD,...'), the @dirty parameter of the review queries: read once
+// per query, so the query's parts agree on them while a refresh completes.
+func (s *Store) dirtyDays(ctx context.Context, org string) (driver.NamedValue, error) {
+	var days string
+	if err := s.conn.QueryRow(ctx, queries.DirtyDaysOfOrg, clickhouse.Named("org", org)).Scan(&days); err != nil {
+		return driver.NamedValue{}, fmt.Errorf("reading the days of org %s not aggregated yet: %w", org, err)
+	}
+	return clickhouse.Named("dirty", days), nil
+}
+
 // Review reads one employee's metrics in a cycle.
 func (s *Store) Review(ctx context.Context, org, cycle, employee string) (Metrics, error) {
-	rows, err := s.conn.Query(ctx, queries.Review, org, cycle, employee)
+	dirty, err := s.dirtyDays(ctx, org)
+	if err != nil {
+		return Metrics{}, err
+	}
+	rows, err := s.conn.Query(ctx, queries.Review, clickhouse.Named("org", org), clickhouse.Named("cycle", cycle), clickhouse.Named("employee", employee), dirty)
 	if err != nil {
 		return Metrics{}, fmt.Errorf("reading review of employee %s in cycle %s of org %s: %w", employee, cycle, org, err)
 	}
@@ -57,7 +75,11 @@ func (s *Store) Review(ctx context.Context, org, cycle, employee string) (Metric
 
 // CycleMetrics reads every employee's metrics in a cycle.
 func (s *Store) CycleMetrics(ctx context.Context, org, cycle string) ([]Metrics, error) {
-	rows, err := s.conn.Query(ctx, queries.CycleMetrics, org, cycle)
+	dirty, err := s.dirtyDays(ctx, org)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.conn.Query(ctx, queries.CycleMetrics, clickhouse.Named("org", org), clickhouse.Named("cycle", cycle), dirty)
 	if err != nil {
 		return nil, fmt.Errorf("reading metrics of cycle %s of org %s: %w", cycle, org, err)
 	}
@@ -79,7 +101,11 @@ func (s *Store) CycleMetrics(ctx context.Context, org, cycle string) ([]Metrics,
 // Baseline reads a cohort's baseline in a cycle.
 func (s *Store) Baseline(ctx context.Context, org, cycle, cohort string) (Baseline, error) {
 	b := Baseline{Cohort: cohort}
-	rows, err := s.conn.Query(ctx, queries.Baseline, org, cycle, cohort)
+	dirty, err := s.dirtyDays(ctx, org)
+	if err != nil {
+		return b, err
+	}
+	rows, err := s.conn.Query(ctx, queries.Baseline, clickhouse.Named("org", org), clickhouse.Named("cycle", cycle), clickhouse.Named("cohort", cohort), dirty)
 	if err != nil {
 		return b, fmt.Errorf("reading baseline of cohort %s in cycle %s of org %s: %w", cohort, cycle, org, err)
 	}
@@ -98,7 +124,11 @@ func (s *Store) Baseline(ctx context.Context, org, cycle, cohort string) (Baseli
 
 // CycleBaselines reads every cohort's baseline in a cycle.
 func (s *Store) CycleBaselines(ctx context.Context, org, cycle string) ([]Baseline, error) {
-	rows, err := s.conn.Query(ctx, queries.CycleBaselines, org, cycle)
+	dirty, err := s.dirtyDays(ctx, org)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.conn.Query(ctx, queries.CycleBaselines, clickhouse.Named("org", org), clickhouse.Named("cycle", cycle), dirty)
 	if err != nil {
 		return nil, fmt.Errorf("reading baselines of cycle %s of org %s: %w", cycle, org, err)
 	}
@@ -123,7 +153,7 @@ type UserCalls struct {
 // UnmappedUsers lists provider users with calls in [from, to) and no
 // employee mapping, busiest first ("" is calls with no user).
 func (s *Store) UnmappedUsers(ctx context.Context, org string, from, to time.Time) ([]UserCalls, error) {
-	rows, err := s.conn.Query(ctx, queries.UnmappedUsers, org, from.UTC(), to.UTC(), org)
+	rows, err := s.conn.Query(ctx, queries.UnmappedUsers, clickhouse.Named("org", org), clickhouse.Named("from", from.UTC()), clickhouse.Named("to", to.UTC()))
 	if err != nil {
 		return nil, fmt.Errorf("listing unmapped users of org %s: %w", org, err)
 	}
@@ -149,7 +179,7 @@ type CallCounts struct {
 // OrgCalls counts an org's current calls started in [from, to).
 func (s *Store) OrgCalls(ctx context.Context, org string, from, to time.Time) (CallCounts, error) {
 	var c CallCounts
-	if err := s.conn.QueryRow(ctx, queries.OrgCalls, org, from.UTC(), to.UTC()).Scan(&c.Calls, &c.WithUser, &c.Versions); err != nil {
+	if err := s.conn.QueryRow(ctx, queries.OrgCalls, clickhouse.Named("org", org), clickhouse.Named("from", from.UTC()), clickhouse.Named("to", to.UTC())).Scan(&c.Calls, &c.WithUser, &c.Versions); err != nil {
 		return c, fmt.Errorf("counting calls of org %s: %w", org, err)
 	}
 	return c, nil

@@ -220,8 +220,10 @@ func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 	return v, rows.Err()
 }
 
-// insert appends rows (each a slice of column values) in one block, which
-// ClickHouse writes atomically: all rows land or none do.
+// insert appends rows (each a slice of column values) in one INSERT. The
+// tables written here have no PARTITION BY, so the INSERT is one block and
+// all rows land or none do; a partitioned table (raw_signals) would split it
+// into one block per partition, each applied on its own.
 func (s *Store) insert(ctx context.Context, stmt string, rows ...[]any) error {
 	batch, err := s.conn.PrepareBatch(ctx, stmt)
 	if err != nil {

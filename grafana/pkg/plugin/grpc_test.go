@@ -34,6 +34,7 @@ import (
 	"github.com/phonesignals/phonesignals/internal/fixture"
 	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/internal/store"
+	"github.com/phonesignals/phonesignals/load"
 	"github.com/phonesignals/phonesignals/queries"
 )
 
@@ -354,6 +355,17 @@ func seed(t *testing.T, ctx context.Context, st *store.Store, spec fixture.Spec)
 		}
 	}
 	if err := batch.Send(); err != nil {
+		t.Fatal(err)
+	}
+	// What the load stage does after a batch: mark its days, refresh them.
+	if err := st.Conn().Exec(ctx, "INSERT INTO user_day_dirty (org, day, kind, value) SELECT DISTINCT org, toDate(started_at), 'loaded', 1 FROM raw_signals"); err != nil {
+		t.Fatal(err)
+	}
+	agg, err := load.NewAggregates(st.Conn(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := agg.Refresh(ctx); err != nil {
 		t.Fatal(err)
 	}
 	return seeded{org: o, cycles: o.Cycles}

@@ -1,0 +1,296 @@
+package load
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/array"
+
+	"github.com/phonesignals/phonesignals/queries"
+)
+
+// maxKeysPerStatement bounds the (org, day) list of one refresh statement.
+const maxKeysPerStatement = 2000
+
+// maxCallsPerStatement bounds the call list of one touched-days lookup; the
+// lookup raises max_query_size to fit it.
+const maxCallsPerStatement = 25000
+
+// AggregateStats counts the aggregate work, for benchmarks and logs.
+type AggregateStats struct {
+	// Marked is the number of batches whose days were marked dirty, and
+	// MarkElapsed the time that took (in the batch's write path).
+	Marked      int
+	MarkElapsed time.Duration
+	// Refreshes is the number of refresh passes that recomputed days, Keys
+	// the (org, day) keys they recomputed, RefreshElapsed their time (in
+	// the background, off the write path).
+	Refreshes      int
+	Keys           int
+	RefreshElapsed time.Duration
+}
+
+// Aggregates keeps user_day_metrics exact. In a batch's write path, after
+// its rows are in raw_signals and before the consumer commits its offsets,
+// Mark records in user_day_dirty every (org, UTC day) holding a version of
+// one of the batch's calls: its new days and the days a call left. In the
+// background, Refresh recomputes the dirty days from raw_signals as
+// absolute rows under a newer version (zero rows for keys that emptied),
+// many batches coalesced into one pass per day, then marks them refreshed.
+// Reads take dirty days from raw_signals, so the numbers are exact at any
+// moment. Both steps are idempotent: a batch delivered again after a crash
+// (its insert possibly split into one block per month partition and only
+// partly applied) marks and recomputes the same days again, and marks left
+// by a crashed loader are refreshed by the next one.
+type Aggregates struct {
+	conn driver.Conn
+	now  func() time.Time
+	log  *slog.Logger
+
+	mu       sync.Mutex
+	last     uint64
+	stats    AggregateStats
+	lastMark time.Time
+
+	refreshMu sync.Mutex
+	stop      chan struct{}
+	done      chan struct{}
+}
+
+// NewAggregates returns the user_day_metrics maintainer on conn; now
+// (default time.Now) versions the marks and rows it writes. It refreshes
+// nothing on its own until Start.
+func NewAggregates(conn driver.Conn, now func() time.Time) (*Aggregates, error) {
+	if conn == nil {
+		return nil, errors.New("load: aggregates need a ClickHouse connection (Conn is nil)")
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return &Aggregates{conn: conn, now: now, log: slog.Default()}, nil
+}
+
+// Stats returns the work so far.
+func (a *Aggregates) Stats() AggregateStats {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.stats
+}
+
+// version returns a value above every one this process used and at least
+// the clock in nanoseconds. A mark takes it after the batch's insert was
+// acknowledged; a refresh before it reads raw_signals. So a refresh whose
+// version is above a day's newest mark has read that mark's rows, also
+// across loaders whose clocks agree within the time an insert takes.
+func (a *Aggregates) version() uint64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	v := uint64(a.now().UnixNano())
+	if v <= a.last {
+		v = a.last + 1
+	}
+	a.last = v
+	return v
+}
+
+// MarkRecord marks the days of rec's calls (columns org, provider,
+// call_id) dirty.
+func (a *Aggregates) MarkRecord(ctx context.Context, rec arrow.Record) error {
+	calls, err := CallKeys(rec)
+	if err != nil {
+		return err
+	}
+	return a.Mark(ctx, calls)
+}
+
+// Mark marks dirty every day holding a version of one of calls, which
+// must already be in raw_signals.
+func (a *Aggregates) Mark(ctx context.Context, calls []queries.CallKey) error {
+	if len(calls) == 0 {
+		return nil
+	}
+	start := time.Now()
+	var days []queries.DayKey
+	for len(calls) > 0 {
+		n := min(len(calls), maxCallsPerStatement)
+		d, err := a.touched(ctx, calls[:n])
+		if err != nil {
+			return err
+		}
+		days = append(days, d...)
+		calls = calls[n:]
+	}
+	if err := a.insertMarks(ctx, queries.SortDayKeys(days), "loaded", a.version()); err != nil {
+		return err
+	}
+	a.mu.Lock()
+	a.stats.Marked++
+	a.stats.MarkElapsed += time.Since(start)
+	a.lastMark = time.Now()
+	a.mu.Unlock()
+	return nil
+}
+
+func (a *Aggregates) touched(ctx context.Context, calls []queries.CallKey) ([]queries.DayKey, error) {
+	sql := queries.RenderCallKeys(queries.TouchedDays, calls)
+	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"max_query_size": len(sql) + 1<<16}))
+	rows, err := a.conn.Query(ctx, sql)
+	if err != nil {
+		return nil, fmt.Errorf("looking up the days of %d calls (org %s) in raw_signals: %w", len(calls), calls[0].Org, err)
+	}
+	return scanDayKeys(rows)
+}
+
+func scanDayKeys(rows driver.Rows) ([]queries.DayKey, error) {
+	defer rows.Close()
+	var out []queries.DayKey
+	for rows.Next() {
+		var k queries.DayKey
+		if err := rows.Scan(&k.Org, &k.Day); err != nil {
+			return nil, fmt.Errorf("reading (org, day) keys: %w", err)
+		}
+		k.Day = queries.DayOf(k.Day)
+		out = append(out, k)
+	}
+	return out, rows.Err()
+}
+
+func (a *Aggregates) insertMarks(ctx context.Context, days []queries.DayKey, kind string, value uint64) error {
+	if len(days) == 0 {
+		return nil
+	}
+	batch, err := a.conn.PrepareBatch(ctx, queries.MarkDays)
+	if err != nil {
+		return fmt.Errorf("preparing the %s marks of %d days: %w", kind, len(days), err)
+	}
+	for _, d := range days {
+		if err := batch.Append(d.Org, d.Day, kind, value); err != nil {
+			_ = batch.Abort()
+			return fmt.Errorf("appending a %s mark: %w", kind, err)
+		}
+	}
+	if err := batch.Send(); err != nil {
+		return fmt.Errorf("writing the %s marks of %d days (org %s): %w", kind, len(days), days[0].Org, err)
+	}
+	return nil
+}
+
+// Refresh recomputes every dirty day, from raw_signals, and marks it
+// refreshed. Safe to call concurrently with Mark and with other loaders.
+func (a *Aggregates) Refresh(ctx context.Context) error {
+	a.refreshMu.Lock()
+	defer a.refreshMu.Unlock()
+	start := time.Now()
+	rows, err := a.conn.Query(ctx, queries.DirtyDays)
+	if err != nil {
+		return fmt.Errorf("reading the days user_day_metrics is behind on: %w", err)
+	}
+	dirty, err := scanDayKeys(rows)
+	if err != nil || len(dirty) == 0 {
+		return err
+	}
+	v := a.version()
+	for i := 0; i < len(dirty); i += maxKeysPerStatement {
+		chunk := dirty[i:min(i+maxKeysPerStatement, len(dirty))]
+		sql, from, to := queries.RenderDayKeys(queries.RefreshDays, chunk)
+		ctx := clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"max_query_size": len(sql) + 1<<16}))
+		err := a.conn.Exec(ctx, sql, clickhouse.Named("version", v), clickhouse.Named("from", from), clickhouse.Named("to", to))
+		if err != nil {
+			return fmt.Errorf("recomputing user_day_metrics of %d org days from %s (org %s): %w",
+				len(chunk), from.Format(time.DateOnly), chunk[0].Org, err)
+		}
+	}
+	if err := a.insertMarks(ctx, dirty, "refreshed", v); err != nil {
+		return err
+	}
+	a.mu.Lock()
+	a.stats.Refreshes++
+	a.stats.Keys += len(dirty)
+	a.stats.RefreshElapsed += time.Since(start)
+	a.mu.Unlock()
+	return nil
+}
+
+// quiet is how long no batch must have been marked before the
+// background refresher recomputes: while batches stream in, a pass would
+// recompute days the next batches dirty again.
+const quiet = time.Second
+
+// Start recomputes dirty days in the background until Close: once no
+// batch was marked for a second, and at least every interval while
+// batches keep coming. Batches arriving meanwhile only mark their days, so
+// one pass serves all of them.
+func (a *Aggregates) Start(interval time.Duration) {
+	a.stop, a.done = make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(a.done)
+		t := time.NewTicker(quiet / 2)
+		defer t.Stop()
+		// The zero time makes the first tick catch up on days a crashed
+		// loader left dirty.
+		var last time.Time
+		for {
+			select {
+			case <-a.stop:
+				return
+			case <-t.C:
+			}
+			a.mu.Lock()
+			lastMark := a.lastMark
+			a.mu.Unlock()
+			if lastMark.Before(last) || (time.Since(lastMark) < quiet && time.Since(last) < interval) {
+				continue // nothing new, or batches still streaming in
+			}
+			last = time.Now()
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+			if err := a.Refresh(ctx); err != nil {
+				a.log.Warn("refreshing user_day_metrics; reads take the days from raw_signals meanwhile", "err", err)
+			}
+			cancel()
+		}
+	}()
+}
+
+// Close stops the background refresher and refreshes what is still dirty,
+// so a `run --until-idle` leaves the aggregates current.
+func (a *Aggregates) Close(ctx context.Context) error {
+	if a.stop != nil {
+		close(a.stop)
+		<-a.done
+		a.stop = nil
+	}
+	return a.Refresh(ctx)
+}
+
+// CallKeys returns the distinct (org, provider, call_id) keys of rec.
+func CallKeys(rec arrow.Record) ([]queries.CallKey, error) {
+	var cols [3]*array.String
+	for i, name := range []string{"org", "provider", "call_id"} {
+		idx := rec.Schema().FieldIndices(name)
+		if len(idx) != 1 {
+			return nil, fmt.Errorf("load: the record has no %s column; user_day_metrics cannot be kept", name)
+		}
+		c, ok := rec.Column(idx[0]).(*array.String)
+		if !ok {
+			return nil, fmt.Errorf("load: column %s is %s, want utf8", name, rec.Column(idx[0]).DataType())
+		}
+		cols[i] = c
+	}
+	seen := make(map[queries.CallKey]bool, cols[0].Len())
+	out := make([]queries.CallKey, 0, cols[0].Len())
+	for i := 0; i < cols[0].Len(); i++ {
+		k := queries.CallKey{Org: cols[0].Value(i), Provider: cols[1].Value(i), CallID: cols[2].Value(i)}
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	return out, nil
+}

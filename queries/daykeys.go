@@ -1,0 +1,76 @@
+package queries
+
+import (
+	"sort"
+	"strings"
+	"time"
+)
+
+// DayKey is one org's UTC day, the unit user_day_metrics is recomputed in.
+type DayKey struct {
+	Org string
+	Day time.Time // midnight UTC
+}
+
+// DayOf returns the UTC day t falls on, as midnight UTC.
+func DayOf(t time.Time) time.Time {
+	t = t.UTC()
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+}
+
+// SortDayKeys orders keys by org, then day, and drops duplicates.
+func SortDayKeys(keys []DayKey) []DayKey {
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].Org != keys[j].Org {
+			return keys[i].Org < keys[j].Org
+		}
+		return keys[i].Day.Before(keys[j].Day)
+	})
+	out := keys[:0]
+	for i, k := range keys {
+		if i == 0 || k != keys[i-1] {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// RenderDayKeys fills the {orgs} and {org_days} markers of TouchedDays or
+// RefreshDays with literal lists of keys, and returns the statement and
+// the [from, to) range of the keys' days for its @from and @to. Org names
+// are quoted as ClickHouse string literals; days are written as
+// toDate('YYYY-MM-DD'). Literals rather than bound slices: clickhouse-go
+// cannot bind a slice into IN on 18.16, and a tuple list keeps the sort key
+// usable. keys must not be empty.
+func RenderDayKeys(stmt string, keys []DayKey) (sql string, from, to time.Time) {
+	var orgs, days strings.Builder
+	seen := map[string]bool{}
+	for i, k := range keys {
+		day := DayOf(k.Day)
+		if i == 0 || day.Before(from) {
+			from = day
+		}
+		if end := day.AddDate(0, 0, 1); end.After(to) {
+			to = end
+		}
+		lit := quote(k.Org)
+		if !seen[k.Org] {
+			if len(seen) > 0 {
+				orgs.WriteString(", ")
+			}
+			seen[k.Org] = true
+			orgs.WriteString(lit)
+		}
+		if i > 0 {
+			days.WriteString(", ")
+		}
+		days.WriteString("(" + lit + ", toDate('" + day.Format(time.DateOnly) + "'))")
+	}
+	r := strings.NewReplacer("{orgs}", orgs.String(), "{org_days}", days.String())
+	return r.Replace(stmt), from, to
+}
+
+var quoter = strings.NewReplacer(`\`, `\\`, `'`, `\'`)
+
+// quote renders s as a ClickHouse string literal.
+func quote(s string) string { return "'" + quoter.Replace(s) + "'" }
