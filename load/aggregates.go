@@ -20,8 +20,9 @@ import (
 const maxKeysPerStatement = 2000
 
 // maxCallsPerStatement bounds the call list of one touched-days lookup; the
-// lookup raises max_query_size to fit it.
-const maxCallsPerStatement = 25000
+// lookup raises max_query_size and max_ast_elements (50,000 by default,
+// about 4 per call tuple) to fit it.
+const maxCallsPerStatement = 10000
 
 // AggregateStats counts the aggregate work, for benchmarks and logs.
 type AggregateStats struct {
@@ -140,7 +141,8 @@ func (a *Aggregates) Mark(ctx context.Context, calls []queries.CallKey) error {
 
 func (a *Aggregates) touched(ctx context.Context, calls []queries.CallKey) ([]queries.DayKey, error) {
 	sql := queries.RenderCallKeys(queries.TouchedDays, calls)
-	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"max_query_size": len(sql) + 1<<16}))
+	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"max_query_size": len(sql) + 1<<16,
+		"max_ast_elements": 8*len(calls) + 50000, "max_expanded_ast_elements": 8*len(calls) + 500000}))
 	rows, err := a.conn.Query(ctx, sql)
 	if err != nil {
 		return nil, fmt.Errorf("looking up the days of %d calls (org %s) in raw_signals: %w", len(calls), calls[0].Org, err)

@@ -301,3 +301,30 @@ func TestBackgroundRefresh(t *testing.T) {
 		t.Fatalf("%d days dirty after Close", n)
 	}
 }
+
+// TestMarkLargeBatch marks a batch as large as the transform makes
+// (--max-batch 20000): the lookup must fit ClickHouse's query and AST
+// limits (18.16 refused 20,000 call tuples: "AST is too big").
+func TestMarkLargeBatch(t *testing.T) {
+	ctx := context.Background()
+	srv := chservertest.Shared(t)
+	st, err := store.Open(ctx, store.Config{Addr: srv.Addr(), Database: chservertest.Database(t, srv)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	agg, err := NewAggregates(st.Conn(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := make([]queries.CallKey, 25000)
+	for i := range calls {
+		calls[i] = queries.CallKey{Org: fmt.Sprintf("org%d", i%20), Provider: model.ProviderAircall, CallID: strconv.Itoa(1_000_000_000 + i)}
+	}
+	if err := agg.Mark(ctx, calls); err != nil {
+		t.Fatal(err)
+	}
+}
