@@ -223,10 +223,10 @@ func (a *Aggregates) Refresh(ctx context.Context) error {
 // quiet is how long no batch must have been marked before the
 // background refresher recomputes: while batches stream in, a pass would
 // recompute days the next batches dirty again.
-const quiet = time.Second
+const quiet = 2 * time.Second
 
 // Start recomputes dirty days in the background until Close: once no
-// batch was marked for a second, and at least every interval while
+// batch was marked for two seconds, and at least every interval while
 // batches keep coming. Batches arriving meanwhile only mark their days, so
 // one pass serves all of them.
 func (a *Aggregates) Start(interval time.Duration) {

@@ -35,8 +35,8 @@ type Config struct {
 	// refreshes order by when they read raw_signals.
 	Now func() time.Time
 	// RefreshEvery is the longest a day of user_day_metrics stays behind
-	// raw_signals while batches keep streaming in; once they pause for a
-	// second the background refresher catches up at once. Default 30s;
+	// raw_signals while batches keep streaming in; once they pause for two
+	// seconds the background refresher catches up at once. Default 30s;
 	// negative: never in the background, only on Close or an explicit
 	// Aggregates().Refresh. Reads are exact either way (dirty days are read
 	// from raw_signals), only slower.
