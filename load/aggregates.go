@@ -120,7 +120,13 @@ func (a *Aggregates) Mark(ctx context.Context, calls []queries.CallKey) error {
 	start := time.Now()
 	var days []queries.DayKey
 	for len(calls) > 0 {
-		n := min(len(calls), maxCallsPerStatement)
+		// One lookup when ranges name the calls: each lookup reads the
+		// granules of the whole id range, so splitting a batch into
+		// statements only reads the same rows again.
+		n := len(calls)
+		if queries.ListedCalls(calls) > maxCallsPerStatement {
+			n = min(n, maxCallsPerStatement)
+		}
 		d, err := a.touched(ctx, calls[:n])
 		if err != nil {
 			return err
@@ -235,9 +241,11 @@ func (a *Aggregates) Start(interval time.Duration) {
 		defer close(a.done)
 		t := time.NewTicker(quiet / 2)
 		defer t.Stop()
-		// The zero time makes the first tick catch up on days a crashed
-		// loader left dirty.
-		var last time.Time
+		// Catch up at once on days a crashed loader left dirty, before this
+		// loader's batches mark theirs: a first pass a tick later would
+		// recompute the days the stream just started to dirty again.
+		last := time.Now()
+		a.refreshOnce()
 		for {
 			select {
 			case <-a.stop:
@@ -251,13 +259,19 @@ func (a *Aggregates) Start(interval time.Duration) {
 				continue // nothing new, or batches still streaming in
 			}
 			last = time.Now()
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-			if err := a.Refresh(ctx); err != nil {
-				a.log.Warn("refreshing user_day_metrics; reads take the days from raw_signals meanwhile", "err", err)
-			}
-			cancel()
+			a.refreshOnce()
 		}
 	}()
+}
+
+// refreshOnce is one background pass; a failure is only logged, as reads
+// take the dirty days from raw_signals meanwhile and the next pass retries.
+func (a *Aggregates) refreshOnce() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	if err := a.Refresh(ctx); err != nil {
+		a.log.Warn("refreshing user_day_metrics; reads take the days from raw_signals meanwhile", "err", err)
+	}
 }
 
 // Close stops the background refresher and refreshes what is still dirty,

@@ -64,3 +64,23 @@ func RenderCallKeys(stmt string, keys []CallKey) string {
 	}
 	return strings.NewReplacer("{orgs}", orgs.String(), "{calls}", cond.String()).Replace(stmt)
 }
+
+// ListedCalls is how many call ids RenderCallKeys would list one by one
+// for keys: those of (org, provider) groups of at most maxListedCalls
+// distinct ids (larger groups are named by their range). It bounds the
+// size of the statement's AST, so a caller can send a batch whose calls
+// are all named by ranges in one lookup instead of several.
+func ListedCalls(keys []CallKey) int {
+	type group struct{ org, provider string }
+	n := map[group]int{}
+	for _, k := range keys {
+		n[group{k.Org, k.Provider}]++
+	}
+	listed := 0
+	for _, c := range n {
+		if c <= maxListedCalls {
+			listed += c
+		}
+	}
+	return listed
+}
