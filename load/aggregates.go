@@ -12,6 +12,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/phonesignals/phonesignals/queries"
 )
@@ -205,15 +206,13 @@ func (a *Aggregates) Refresh(ctx context.Context) error {
 		return err
 	}
 	v := a.version()
-	for i := 0; i < len(dirty); i += maxKeysPerStatement {
-		chunk := dirty[i:min(i+maxKeysPerStatement, len(dirty))]
-		sql, from, to := queries.RenderDayKeys(queries.RefreshDays, chunk)
-		ctx := clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"max_query_size": len(sql) + 1<<16}))
-		err := a.conn.Exec(ctx, sql, clickhouse.Named("version", v), clickhouse.Named("from", from), clickhouse.Named("to", to))
-		if err != nil {
-			return fmt.Errorf("recomputing user_day_metrics of %d org days from %s (org %s): %w",
-				len(chunk), from.Format(time.DateOnly), chunk[0].Org, err)
-		}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(refreshWorkers)
+	for _, chunk := range orgChunks(dirty, maxKeysPerStatement) {
+		g.Go(func() error { return a.refreshChunk(gctx, chunk, v) })
+	}
+	if err := g.Wait(); err != nil {
+		return err
 	}
 	if err := a.insertMarks(ctx, dirty, "refreshed", v); err != nil {
 		return err
@@ -224,6 +223,37 @@ func (a *Aggregates) Refresh(ctx context.Context) error {
 	a.stats.RefreshElapsed += time.Since(start)
 	a.mu.Unlock()
 	return nil
+}
+
+// refreshWorkers is how many refresh statements run at once: one org's
+// statement builds a set of that org's calls and groups them, mostly on one
+// server thread, so two orgs at a time keep two cores busy.
+const refreshWorkers = 2
+
+func (a *Aggregates) refreshChunk(ctx context.Context, chunk []queries.DayKey, v uint64) error {
+	sql, from, to := queries.RenderDayKeys(queries.RefreshDays, chunk)
+	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"max_query_size": len(sql) + 1<<16}))
+	err := a.conn.Exec(ctx, sql, clickhouse.Named("version", v), clickhouse.Named("from", from), clickhouse.Named("to", to))
+	if err != nil {
+		return fmt.Errorf("recomputing user_day_metrics of %d org days from %s (org %s): %w",
+			len(chunk), from.Format(time.DateOnly), chunk[0].Org, err)
+	}
+	return nil
+}
+
+// orgChunks splits keys (sorted by org) into runs of one org each, of at
+// most max keys: a statement then reads only its org's part of raw_signals
+// (the sort key's prefix) and holds a set of that org's calls only.
+func orgChunks(keys []queries.DayKey, max int) [][]queries.DayKey {
+	var out [][]queries.DayKey
+	start := 0
+	for i := 1; i <= len(keys); i++ {
+		if i == len(keys) || i-start == max || keys[i].Org != keys[start].Org {
+			out = append(out, keys[start:i])
+			start = i
+		}
+	}
+	return out
 }
 
 // quiet is how long no batch must have been marked before the
