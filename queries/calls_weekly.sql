@@ -54,43 +54,7 @@ WHERE is_deleted = 0 AND started_at >= @from AND started_at < @to
                 ) AS roster
                 ALL LEFT JOIN
                 (
-                    SELECT org, provider_user_id, min(employee_id) AS owner
-                    FROM
-                    (
-                        SELECT org, employee_id, provider_user_id, row_version, top_version
-                        FROM
-                        (
-                            SELECT
-                                org,
-                                employee_id,
-                                argMax(provider_user_id, version) AS provider_user_id,
-                                argMax(deleted, version) AS is_deleted,
-                                max(version) AS row_version
-                            FROM employees
-                            WHERE org = @org
-                            GROUP BY org, employee_id
-                        ) AS mapped
-                        ALL INNER JOIN
-                        (
-                            SELECT org, provider_user_id, max(row_version) AS top_version
-                            FROM
-                            (
-                                SELECT
-                                    org,
-                                    employee_id,
-                                    argMax(provider_user_id, version) AS provider_user_id,
-                                    argMax(deleted, version) AS is_deleted,
-                                    max(version) AS row_version
-                                FROM employees
-                                WHERE org = @org
-                                GROUP BY org, employee_id
-                            ) AS mapped_again
-                            WHERE is_deleted = 0 AND provider_user_id != ''
-                            GROUP BY org, provider_user_id
-                        ) AS newest USING (org, provider_user_id)
-                        WHERE is_deleted = 0 AND row_version = top_version
-                    ) AS candidates
-                    GROUP BY org, provider_user_id
+                    {{owners}}
                 ) AS owners USING (org, provider_user_id)
             ) AS mapped_roster
         ) AS mapped

@@ -94,43 +94,7 @@ FROM
                         ) AS roster
                         ALL LEFT JOIN
                         (
-                            SELECT org, provider_user_id, min(employee_id) AS owner
-                            FROM
-                            (
-                                SELECT org, employee_id, provider_user_id, row_version, top_version
-                                FROM
-                                (
-                                    SELECT
-                                        org,
-                                        employee_id,
-                                        argMax(provider_user_id, version) AS provider_user_id,
-                                        argMax(deleted, version) AS is_deleted,
-                                        max(version) AS row_version
-                                    FROM employees
-                                    WHERE org = @org
-                                    GROUP BY org, employee_id
-                                ) AS mapped
-                                ALL INNER JOIN
-                                (
-                                    SELECT org, provider_user_id, max(row_version) AS top_version
-                                    FROM
-                                    (
-                                        SELECT
-                                            org,
-                                            employee_id,
-                                            argMax(provider_user_id, version) AS provider_user_id,
-                                            argMax(deleted, version) AS is_deleted,
-                                            max(version) AS row_version
-                                        FROM employees
-                                        WHERE org = @org
-                                        GROUP BY org, employee_id
-                                    ) AS mapped_again
-                                    WHERE is_deleted = 0 AND provider_user_id != ''
-                                    GROUP BY org, provider_user_id
-                                ) AS newest USING (org, provider_user_id)
-                                WHERE is_deleted = 0 AND row_version = top_version
-                            ) AS candidates
-                            GROUP BY org, provider_user_id
+                            {{owners}}
                         ) AS owners USING (org, provider_user_id)
                     ) AS mapped_roster
                 ) AS roster
@@ -144,107 +108,7 @@ FROM
             ) AS roster_in_cycles
             ALL LEFT JOIN
             (
-                SELECT
-                    org,
-                    cycle_id,
-                    user_id,
-                    sum(calls) AS total_calls,
-                    sum(inbound) AS inbound_calls,
-                    sum(outbound) AS outbound_calls,
-                    sum(duration) AS duration_sum,
-                    sum(after_hours) AS after_hours_calls,
-                    sum(escalated) AS escalated_calls,
-                    sum(resolved) AS resolved_calls
-                FROM
-                (
-                    SELECT org, cycle_id, user_id, calls, inbound, outbound, duration, after_hours, escalated, resolved
-                    FROM
-                    (
-                        SELECT
-                            org,
-                            day,
-                            user_id,
-                            argMax(calls, version) AS calls,
-                        argMax(inbound_calls, version) AS inbound,
-                        argMax(outbound_calls, version) AS outbound,
-                        argMax(duration_sum, version) AS duration,
-                        argMax(after_hours_calls, version) AS after_hours,
-                        argMax(escalated_calls, version) AS escalated,
-                        argMax(resolved_calls, version) AS resolved
-                        FROM user_day_metrics
-                        WHERE org = @org AND user_id != ''
-                            AND (org, day) NOT IN (
-                                SELECT @org AS org, toDate(arrayJoin(arrayFilter(x -> x != '', splitByChar(',', @dirty)))) AS day
-                            )
-                        GROUP BY org, day, provider, user_id
-                    ) AS days
-                    ALL INNER JOIN
-                    (
-                        SELECT org, cycle_id, argMax(period_start, version) AS period_start, argMax(period_end, version) AS period_end
-                        FROM cycles WHERE org = @org
-                        GROUP BY org, cycle_id
-                    ) AS day_cycles USING (org)
-                    WHERE day >= toDate(period_start + 86399) AND day < toDate(period_end)
-                    UNION ALL
-                    SELECT
-                        org,
-                        cycle_id,
-                        user_id,
-                        toUInt64(1) AS calls,
-                        toUInt64(direction = 'inbound') AS inbound,
-                        toUInt64(direction = 'outbound') AS outbound,
-                        toUInt64(duration_sec) AS duration,
-                        toUInt64(after_hours = 1) AS after_hours,
-                        toUInt64(escalated = 1) AS escalated,
-                        toUInt64(resolved = 1) AS resolved
-                    FROM
-                    (
-                        SELECT
-                            org,
-                            argMax(user_id, version) AS user_id,
-                            argMax(started_at, version) AS started_at,
-                            argMax(direction, version) AS direction,
-                            argMax(duration_sec, version) AS duration_sec,
-                            argMax(after_hours, version) AS after_hours,
-                            argMax(escalated, version) AS escalated,
-                            argMax(resolved, version) AS resolved,
-                            argMax(deleted, version) AS is_deleted
-                        FROM raw_signals
-                        WHERE org = @org AND (org, provider, call_id) IN
-                        (
-                            SELECT org, provider, call_id
-                            FROM raw_signals
-                            WHERE org = @org AND (org, toDate(started_at)) IN
-                            (
-                                SELECT org, toDate(period_start) FROM (SELECT org, cycle_id, argMax(period_start, version) AS period_start, argMax(period_end, version) AS period_end
-                        FROM cycles WHERE org = @org
-                        GROUP BY org, cycle_id) AS starts WHERE toStartOfDay(period_start) != period_start
-                                UNION ALL
-                                SELECT org, toDate(period_end) FROM (SELECT org, cycle_id, argMax(period_start, version) AS period_start, argMax(period_end, version) AS period_end
-                        FROM cycles WHERE org = @org
-                        GROUP BY org, cycle_id) AS ends WHERE toStartOfDay(period_end) != period_end
-                                UNION ALL
-                                SELECT org, day FROM (
-                                    SELECT @org AS org, toDate(arrayJoin(arrayFilter(x -> x != '', splitByChar(',', @dirty)))) AS day
-                                ) AS dirty
-                            )
-                        )
-                        GROUP BY org, provider, call_id
-                    ) AS boundary_calls
-                    ALL INNER JOIN
-                    (
-                        SELECT org, cycle_id, argMax(period_start, version) AS period_start, argMax(period_end, version) AS period_end
-                        FROM cycles WHERE org = @org
-                        GROUP BY org, cycle_id
-                    ) AS boundary_cycles USING (org)
-                    WHERE is_deleted = 0 AND user_id != ''
-                        AND started_at >= period_start AND started_at < period_end
-                        AND (started_at < toStartOfDay(period_start + 86399) OR started_at >= toStartOfDay(period_end)
-                            OR (org, toDate(started_at)) IN (
-                                SELECT @org AS org, toDate(arrayJoin(arrayFilter(x -> x != '', splitByChar(',', @dirty)))) AS day
-                            ))
-                ) AS cycle_parts
-                GROUP BY org, cycle_id, user_id
+                {{cycles_user_totals}}
             ) AS user_totals USING (org, cycle_id, user_id)
         ) AS employee_counts
         ANY LEFT JOIN

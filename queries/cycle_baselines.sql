@@ -56,43 +56,7 @@ FROM
                     ) AS roster
                     ALL LEFT JOIN
                     (
-                        SELECT org, provider_user_id, min(employee_id) AS owner
-                        FROM
-                        (
-                            SELECT org, employee_id, provider_user_id, row_version, top_version
-                            FROM
-                            (
-                                SELECT
-                                    org,
-                                    employee_id,
-                                    argMax(provider_user_id, version) AS provider_user_id,
-                                    argMax(deleted, version) AS is_deleted,
-                                    max(version) AS row_version
-                                FROM employees
-                                WHERE org = @org
-                                GROUP BY org, employee_id
-                            ) AS mapped
-                            ALL INNER JOIN
-                            (
-                                SELECT org, provider_user_id, max(row_version) AS top_version
-                                FROM
-                                (
-                                    SELECT
-                                        org,
-                                        employee_id,
-                                        argMax(provider_user_id, version) AS provider_user_id,
-                                        argMax(deleted, version) AS is_deleted,
-                                        max(version) AS row_version
-                                    FROM employees
-                                    WHERE org = @org
-                                    GROUP BY org, employee_id
-                                ) AS mapped_again
-                                WHERE is_deleted = 0 AND provider_user_id != ''
-                                GROUP BY org, provider_user_id
-                            ) AS newest USING (org, provider_user_id)
-                            WHERE is_deleted = 0 AND row_version = top_version
-                        ) AS candidates
-                        GROUP BY org, provider_user_id
+                        {{owners}}
                     ) AS owners USING (org, provider_user_id)
                 ) AS mapped_roster
             ) AS roster
@@ -106,85 +70,7 @@ FROM
         ) AS roster_in_cycle
         ALL LEFT JOIN
         (
-            SELECT
-                org,
-                user_id,
-                sum(calls) AS total_calls,
-                sum(inbound) AS inbound_calls,
-                sum(outbound) AS outbound_calls,
-                sum(duration) AS duration_sum,
-                sum(after_hours) AS after_hours_calls,
-                sum(escalated) AS escalated_calls,
-                sum(resolved) AS resolved_calls
-            FROM
-            (
-                SELECT
-                    org,
-                    user_id,
-                    argMax(calls, version) AS calls,
-                    argMax(inbound_calls, version) AS inbound,
-                    argMax(outbound_calls, version) AS outbound,
-                    argMax(duration_sum, version) AS duration,
-                    argMax(after_hours_calls, version) AS after_hours,
-                    argMax(escalated_calls, version) AS escalated,
-                    argMax(resolved_calls, version) AS resolved
-                FROM user_day_metrics
-                WHERE org = @org AND user_id != ''
-                    AND day >= toDate((SELECT argMax(period_start, version) FROM cycles WHERE org = @org AND cycle_id = @cycle) + 86399)
-                    AND day < toDate((SELECT argMax(period_end, version) FROM cycles WHERE org = @org AND cycle_id = @cycle))
-                    AND day NOT IN (
-                        SELECT toDate(arrayJoin(arrayFilter(x -> x != '', splitByChar(',', @dirty))))
-                    )
-                GROUP BY org, day, provider, user_id
-                UNION ALL
-                SELECT
-                    org,
-                    user_id,
-                    toUInt64(1) AS calls,
-                    toUInt64(direction = 'inbound') AS inbound,
-                    toUInt64(direction = 'outbound') AS outbound,
-                    toUInt64(duration_sec) AS duration,
-                    toUInt64(after_hours = 1) AS after_hours,
-                    toUInt64(escalated = 1) AS escalated,
-                    toUInt64(resolved = 1) AS resolved
-                FROM
-                (
-                    SELECT
-                        org,
-                        argMax(user_id, version) AS user_id,
-                        argMax(started_at, version) AS started_at,
-                        argMax(direction, version) AS direction,
-                        argMax(duration_sec, version) AS duration_sec,
-                        argMax(after_hours, version) AS after_hours,
-                        argMax(escalated, version) AS escalated,
-                        argMax(resolved, version) AS resolved,
-                        argMax(deleted, version) AS is_deleted
-                    FROM raw_signals
-                    WHERE org = @org AND (provider, call_id) IN
-                    (
-                        SELECT provider, call_id
-                        FROM raw_signals
-                        WHERE org = @org
-                            AND started_at >= (SELECT argMax(period_start, version) FROM cycles WHERE org = @org AND cycle_id = @cycle)
-                                AND started_at < (SELECT argMax(period_end, version) FROM cycles WHERE org = @org AND cycle_id = @cycle)
-                                AND (started_at < toStartOfDay((SELECT argMax(period_start, version) FROM cycles WHERE org = @org AND cycle_id = @cycle) + 86399)
-                                    OR started_at >= toStartOfDay((SELECT argMax(period_end, version) FROM cycles WHERE org = @org AND cycle_id = @cycle))
-                                    OR toDate(started_at) IN (
-                                        SELECT toDate(arrayJoin(arrayFilter(x -> x != '', splitByChar(',', @dirty))))
-                                    ))
-                    )
-                    GROUP BY org, provider, call_id
-                ) AS boundary_calls
-                WHERE is_deleted = 0 AND user_id != ''
-                    AND started_at >= (SELECT argMax(period_start, version) FROM cycles WHERE org = @org AND cycle_id = @cycle)
-                        AND started_at < (SELECT argMax(period_end, version) FROM cycles WHERE org = @org AND cycle_id = @cycle)
-                        AND (started_at < toStartOfDay((SELECT argMax(period_start, version) FROM cycles WHERE org = @org AND cycle_id = @cycle) + 86399)
-                            OR started_at >= toStartOfDay((SELECT argMax(period_end, version) FROM cycles WHERE org = @org AND cycle_id = @cycle))
-                            OR toDate(started_at) IN (
-                                SELECT toDate(arrayJoin(arrayFilter(x -> x != '', splitByChar(',', @dirty))))
-                            ))
-            ) AS cycle_parts
-            GROUP BY org, user_id
+            {{cycle_user_totals}}
         ) AS user_totals USING (org, user_id)
     ) AS employee_counts
     GROUP BY cohort

@@ -18,6 +18,14 @@ import (
 //go:embed migrations/*.sql
 var migrationFS embed.FS
 
+// fragmentFS holds the SQL blocks several read queries share (the owner of
+// each provider user, the per-user counts of a cycle): a query names one on
+// a line of its own as {{name}} and init substitutes it, so the exported
+// variables below hold the complete SQL and callers never see a marker.
+//
+//go:embed fragments/*.sql
+var fragmentFS embed.FS
+
 // Read queries, one file each.
 var (
 	//go:embed review.sql
@@ -129,6 +137,77 @@ var (
 	//go:embed aggregate/dirty_days_of_org.sql
 	DirtyDaysOfOrg string
 )
+
+func init() {
+	frags, err := loadFragments()
+	if err != nil {
+		panic(err) // embedded at build time: only a broken build gets here
+	}
+	for _, q := range []*string{&Review, &Baseline, &CycleMetrics, &CycleBaselines, &CohortMedians, &EmployeeTrend, &CallsWeekly, &EscalatedByEmployee} {
+		if *q, err = render(*q, frags); err != nil {
+			panic(err)
+		}
+	}
+}
+
+// loadFragments reads every fragments/NAME.sql as NAME, without its leading
+// comment lines (they document the fragment, not the query it lands in).
+func loadFragments() (map[string]string, error) {
+	entries, err := fs.ReadDir(fragmentFS, "fragments")
+	if err != nil {
+		return nil, fmt.Errorf("reading embedded fragments: %w", err)
+	}
+	frags := map[string]string{}
+	for _, e := range entries {
+		body, err := fragmentFS.ReadFile(path.Join("fragments", e.Name()))
+		if err != nil {
+			return nil, fmt.Errorf("reading fragment %s: %w", e.Name(), err)
+		}
+		lines := strings.Split(strings.TrimRight(string(body), "\n"), "\n")
+		for len(lines) > 0 && strings.HasPrefix(strings.TrimSpace(lines[0]), "--") {
+			lines = lines[1:]
+		}
+		frags[strings.TrimSuffix(e.Name(), ".sql")] = strings.Join(lines, "\n")
+	}
+	return frags, nil
+}
+
+// render replaces each line that is only {{name}} with fragment name,
+// indented as the marker, so the result reads as the query did before the
+// block was shared. A marker naming no fragment is an error.
+func render(sql string, frags map[string]string) (string, error) {
+	lines := strings.Split(sql, "\n")
+	for i, line := range lines {
+		trimmed := strings.TrimSpace(line)
+		if !strings.HasPrefix(trimmed, "{{") || !strings.HasSuffix(trimmed, "}}") {
+			continue
+		}
+		name := strings.TrimSuffix(strings.TrimPrefix(trimmed, "{{"), "}}")
+		frag, ok := frags[name]
+		if !ok {
+			return "", fmt.Errorf("query names fragment {{%s}}, but queries/fragments/%s.sql does not exist", name, name)
+		}
+		indent := line[:len(line)-len(strings.TrimLeft(line, " \t"))]
+		fl := strings.Split(frag, "\n")
+		for j, l := range fl {
+			if l != "" {
+				fl[j] = indent + l
+			}
+		}
+		lines[i] = strings.Join(fl, "\n")
+	}
+	return strings.Join(lines, "\n"), nil
+}
+
+// Render substitutes the shared fragments into sql as init does for the
+// exported queries; tests use it to compare a .sql file with its variable.
+func Render(sql string) (string, error) {
+	frags, err := loadFragments()
+	if err != nil {
+		return "", err
+	}
+	return render(sql, frags)
+}
 
 // Migration is one numbered schema change.
 type Migration struct {

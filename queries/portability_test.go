@@ -1600,8 +1600,9 @@ func TestPortability(t *testing.T) {
 }
 
 // TestPortabilityCoversEverySQLFile fails when queries/ gains a .sql file
-// that TestPortability does not run, or when embed.go embeds a file under
-// another variable than the one the test runs.
+// that TestPortability does not run (a fragments/ file no read query names
+// included), or when embed.go embeds a file under another variable than the
+// one the test runs (compared after the fragments are substituted).
 func TestPortabilityCoversEverySQLFile(t *testing.T) {
 	entries, err := os.ReadDir(".")
 	if err != nil {
@@ -1623,7 +1624,11 @@ func TestPortabilityCoversEverySQLFile(t *testing.T) {
 		case read && isDDL:
 			t.Errorf("%s is listed both as a read query and as DDL", e.Name())
 		case read:
-			if sql != string(body) {
+			rendered, err := queries.Render(string(body))
+			if err != nil {
+				t.Errorf("queries/%s: %v", e.Name(), err)
+			}
+			if sql != rendered {
 				t.Errorf("readQueries[%q] is not that file's content: it names the wrong queries variable", e.Name())
 			}
 		case isDDL:
@@ -1632,6 +1637,26 @@ func TestPortabilityCoversEverySQLFile(t *testing.T) {
 			}
 		default:
 			t.Errorf("queries/%s is not covered by the portability test: add it to readQueries (with query cases in queryCases and, if it has no ORDER BY, an entry in orderFor) or to ddlFiles", e.Name())
+		}
+	}
+	// A fragment runs only inside the read queries that name it, so each one
+	// must be named by at least one of them (and thus run on both engines).
+	fragments, err := os.ReadDir("fragments")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fragments {
+		marker := "{{" + strings.TrimSuffix(f.Name(), ".sql") + "}}"
+		named := false
+		for name := range readQueries {
+			body, err := os.ReadFile(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			named = named || strings.Contains(string(body), marker)
+		}
+		if !strings.HasSuffix(f.Name(), ".sql") || !named {
+			t.Errorf("queries/fragments/%s is named by no read query as %s: the portability test never runs it; use it or remove it", f.Name(), marker)
 		}
 	}
 	for name := range readQueries {

@@ -1,0 +1,71 @@
+package queries_test
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/phonesignals/phonesignals/queries"
+)
+
+// TestFragmentsRenderThePreviousSQL compares each query that names shared
+// fragments with its text from before the blocks were shared
+// (testdata/prerefactor), whitespace normalised: sharing a block must not
+// change a byte of meaning on either ClickHouse.
+func TestFragmentsRenderThePreviousSQL(t *testing.T) {
+	cases := []struct {
+		file string
+		sql  string
+	}{
+		{"review.sql", queries.Review},
+		{"cycle_metrics.sql", queries.CycleMetrics},
+		{"baseline.sql", queries.Baseline},
+		{"cycle_baselines.sql", queries.CycleBaselines},
+		{"cohort_medians.sql", queries.CohortMedians},
+		{"employee_trend.sql", queries.EmployeeTrend},
+		{"calls_weekly.sql", queries.CallsWeekly},
+		{"escalated_by_employee.sql", queries.EscalatedByEmployee},
+	}
+	for _, c := range cases {
+		t.Run(c.file, func(t *testing.T) {
+			golden, err := os.ReadFile(filepath.Join("testdata", "prerefactor", c.file+".golden"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, err := os.ReadFile(c.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(raw), "{{") {
+				t.Errorf("%s names no fragment: it no longer shares its blocks", c.file)
+			}
+			if strings.Contains(c.sql, "{{") {
+				t.Errorf("the variable of %s still holds a {{marker}}", c.file)
+			}
+			if got, want := strings.Fields(c.sql), strings.Fields(string(golden)); strings.Join(got, " ") != strings.Join(want, " ") {
+				t.Errorf("%s renders to other SQL than before the refactor:\n%s", c.file, firstDifference(got, want))
+			}
+		})
+	}
+}
+
+// firstDifference names the first word where two word lists part.
+func firstDifference(got, want []string) string {
+	for i := 0; i < len(got) && i < len(want); i++ {
+		if got[i] != want[i] {
+			return "word " + strconv.Itoa(i) + ": got " + got[i] + ", want " + want[i]
+		}
+	}
+	return "lengths " + strconv.Itoa(len(got)) + " (got) and " + strconv.Itoa(len(want)) + " (want)"
+}
+
+// TestRenderRejectsUnknownFragment: a marker naming no file is an error
+// that names the missing file, not SQL sent with a marker in it.
+func TestRenderRejectsUnknownFragment(t *testing.T) {
+	_, err := queries.Render("SELECT 1 FROM\n(\n    {{no_such_block}}\n)")
+	if err == nil || !strings.Contains(err.Error(), "queries/fragments/no_such_block.sql") {
+		t.Fatalf("Render with an unknown marker: err = %v, want one naming queries/fragments/no_such_block.sql", err)
+	}
+}
