@@ -18,10 +18,10 @@ type CallKey struct {
 // of calls in between are marked too, which only adds refresh work.
 const maxListedCalls = 200
 
-// RenderCallKeys fills the {orgs} and {calls} markers of TouchedDays: the
-// quoted org names, and a condition on raw_signals' sort key matching
-// every call of keys (per org and provider, the ids listed or their
-// range). keys must not be empty.
+// RenderCallKeys fills the {orgs}, {calls} and {call_range} markers of
+// TouchedDays: the quoted org names, a condition on raw_signals' sort key
+// matching every call of keys (per org and provider, the ids listed or
+// their range), and the range of all of keys' ids. keys must not be empty.
 func RenderCallKeys(stmt string, keys []CallKey) string {
 	type group struct{ org, provider string }
 	ids := map[group][]string{}
@@ -35,6 +35,10 @@ func RenderCallKeys(stmt string, keys []CallKey) string {
 	}
 	var orgs, cond strings.Builder
 	seen := map[string]bool{}
+	lo, hi := keys[0].CallID, keys[0].CallID
+	for _, k := range keys[1:] {
+		lo, hi = min(lo, k.CallID), max(hi, k.CallID)
+	}
 	for i, g := range groups {
 		if !seen[g.org] {
 			if len(seen) > 0 {
@@ -62,7 +66,8 @@ func RenderCallKeys(stmt string, keys []CallKey) string {
 		}
 		cond.WriteString("))")
 	}
-	return strings.NewReplacer("{orgs}", orgs.String(), "{calls}", cond.String()).Replace(stmt)
+	return strings.NewReplacer("{orgs}", orgs.String(), "{calls}", cond.String(),
+		"{call_range}", "call_id BETWEEN "+quote(lo)+" AND "+quote(hi)).Replace(stmt)
 }
 
 // ListedCalls is how many call ids RenderCallKeys would list one by one

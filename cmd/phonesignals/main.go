@@ -9,8 +9,11 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/metrics"
 	"runtime/pprof"
 	"syscall"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -25,6 +28,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	stopProfile := startCPUProfile(os.Getenv("PHONESIGNALS_CPU_PROFILE"))
+	watchHeapPeak(os.Getenv("PHONESIGNALS_HEAP_PROFILE"))
 	err := runApp(ctx, newApp(), os.Args)
 	stopProfile()
 	if err != nil {
@@ -100,4 +104,29 @@ func startCPUProfile(path string) (stop func()) {
 		return func() {}
 	}
 	return func() { pprof.StopCPUProfile(); f.Close() }
+}
+
+// watchHeapPeak writes a heap profile to path each time the live heap
+// reaches a new high (checked every 100 ms), so the file ends up showing
+// what held memory at the peak (set by `make bench-e2e` through
+// PHONESIGNALS_HEAP_PROFILE); "" does nothing.
+func watchHeapPeak(path string) {
+	if path == "" {
+		return
+	}
+	runtime.MemProfileRate = 64 << 10
+	go func() {
+		var peak uint64
+		samples := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+		for range time.Tick(100 * time.Millisecond) {
+			metrics.Read(samples)
+			if v := samples[0].Value.Uint64(); v > peak+peak/20 {
+				peak = v
+				if f, err := os.Create(path); err == nil {
+					_ = pprof.Lookup("heap").WriteTo(f, 0)
+					f.Close()
+				}
+			}
+		}
+	}()
 }

@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -60,14 +61,17 @@ type Config struct {
 
 // Result is one timed `run --until-idle`.
 type Result struct {
-	Bin      string
-	Wall     time.Duration
-	CPU      time.Duration
-	PeakRSS  int64 // bytes
-	Rows     int
-	Calls    int
-	Checked  bool
-	Mismatch int
+	Bin  string
+	Wall time.Duration
+	CPU  time.Duration
+	// ServerCPU is the ClickHouse server's CPU (user+system) while the
+	// run lasted: the inserts, lookups, refreshes and merges it caused.
+	ServerCPU time.Duration
+	PeakRSS   int64 // bytes
+	Rows      int
+	Calls     int
+	Checked   bool
+	Mismatch  int
 }
 
 // CallsPerSec is the throughput.
@@ -75,6 +79,11 @@ func (r Result) CallsPerSec() float64 { return float64(r.Calls) / r.Wall.Seconds
 
 // CPUPerCall is CPU (user+system) microseconds per call.
 func (r Result) CPUPerCall() float64 { return float64(r.CPU.Microseconds()) / float64(r.Calls) }
+
+// ServerCPUPerCall is the server's CPU microseconds per call.
+func (r Result) ServerCPUPerCall() float64 {
+	return float64(r.ServerCPU.Microseconds()) / float64(r.Calls)
+}
 
 // Run publishes the calls once and times each binary over them.
 func Run(ctx context.Context, cfg Config) error {
@@ -142,16 +151,18 @@ func Run(ctx context.Context, cfg Config) error {
 			if _, err := srv.Query(ctx, "DROP DATABASE IF EXISTS "+db); err != nil {
 				return err
 			}
+			srvBefore := procCPU(srv.Pid())
 			res, err := timeRun(ctx, bin, db, srv.Addr(), emb.Config(), env, prof, cfg.Dir)
 			if err != nil {
 				return err
 			}
+			res.ServerCPU = procCPU(srv.Pid()) - srvBefore
 			res.Calls = cfg.Calls
 			if err := check(ctx, srv.Addr(), db, expected, bad, &res); err != nil {
 				return err
 			}
-			_, _ = fmt.Fprintf(cfg.Out, "%-40s %9.0f calls/s  %6.2f us CPU/call  %5.0f MB peak RSS  %s wall  rows ok: %v\n",
-				filepath.Base(filepath.Dir(bin))+"/"+filepath.Base(bin), res.CallsPerSec(), res.CPUPerCall(), float64(res.PeakRSS)/1e6, res.Wall.Round(time.Millisecond), res.Checked)
+			_, _ = fmt.Fprintf(cfg.Out, "%-40s %9.0f calls/s  %6.2f us CPU/call  %5.0f MB peak RSS  %s wall  clickhouse %5.2f us CPU/call  rows ok: %v\n",
+				filepath.Base(filepath.Dir(bin))+"/"+filepath.Base(bin), res.CallsPerSec(), res.CPUPerCall(), float64(res.PeakRSS)/1e6, res.Wall.Round(time.Millisecond), res.ServerCPUPerCall(), res.Checked)
 			results[bin] = append(results[bin], res)
 			if err := resetGroup(ctx, emb.Config()); err != nil {
 				return err
@@ -362,4 +373,33 @@ func check(ctx context.Context, addr, db string, expected map[string]callgen.Exp
 	}
 	res.Checked = res.Mismatch == 0 && res.Rows == len(expected)
 	return nil
+}
+
+// procCPU is the CPU time (user+system) process pid used so far, from
+// /proc/pid/stat (fields 14 and 15, in clock ticks of 1/100 s on Linux);
+// zero when it cannot be read.
+func procCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command name (field 2) may hold spaces; the fields after it
+	// start behind its closing parenthesis.
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	var ticks int64
+	for _, s := range f[11:13] {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return 0
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond
 }

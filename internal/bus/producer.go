@@ -50,7 +50,12 @@ func NewPublisher(cfg Config, box *secret.Box, topic string) (*Publisher, error)
 		kgo.DefaultProduceTopic(topic),
 		kgo.ProducerLinger(5*time.Millisecond),
 		kgo.RecordDeliveryTimeout(30*time.Second),
-		kgo.ProducerBatchCompression(kgo.Lz4Compression()),
+		// No compression: a record is mostly its sealed body, ciphertext
+		// that does not compress, and a compressed batch costs the consumer
+		// a decompressed copy of every fetch besides the fetch itself (70
+		// of its 195 MB heap at 1M calls queued, with lz4). Batches
+		// written compressed by older versions are still read.
+		kgo.ProducerBatchCompression(kgo.NoCompression()),
 	)
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
