@@ -27,10 +27,14 @@ const maxCallsPerStatement = 10000
 
 // AggregateStats counts the aggregate work, for benchmarks and logs.
 type AggregateStats struct {
-	// Marked is the number of batches whose days were marked dirty, and
-	// MarkElapsed the time that took (in the batch's write path).
-	Marked      int
-	MarkElapsed time.Duration
+	// Marked is the number of batches (polls) whose days were marked
+	// dirty, and MarkElapsed the time their marks took to write (in the
+	// write path, after the insert). LookupElapsed is the time the lookups
+	// of the days their calls were on took, mostly while the transform
+	// decoded the poll (load.Poll).
+	Marked        int
+	MarkElapsed   time.Duration
+	LookupElapsed time.Duration
 	// Refreshes is the number of refresh passes that recomputed days, Keys
 	// the (org, day) keys they recomputed, RefreshElapsed their time (in
 	// the background, off the write path).
@@ -102,22 +106,18 @@ func (a *Aggregates) version() uint64 {
 	return v
 }
 
-// MarkRecord marks the days of rec's calls (columns org, provider,
-// call_id) dirty.
-func (a *Aggregates) MarkRecord(ctx context.Context, rec arrow.Record) error {
-	calls, err := CallKeys(rec)
-	if err != nil {
-		return err
-	}
-	return a.Mark(ctx, calls)
-}
-
 // Mark marks dirty every day holding a version of one of calls, which
 // must already be in raw_signals.
 func (a *Aggregates) Mark(ctx context.Context, calls []queries.CallKey) error {
-	if len(calls) == 0 {
-		return nil
+	days, err := a.lookup(ctx, dedupCalls(calls))
+	if err != nil {
+		return err
 	}
+	return a.mark(ctx, queries.SortDayKeys(days))
+}
+
+// lookup returns the (org, day) keys holding a version of one of calls.
+func (a *Aggregates) lookup(ctx context.Context, calls []queries.CallKey) ([]queries.DayKey, error) {
 	start := time.Now()
 	var days []queries.DayKey
 	for len(calls) > 0 {
@@ -130,12 +130,21 @@ func (a *Aggregates) Mark(ctx context.Context, calls []queries.CallKey) error {
 		}
 		d, err := a.touched(ctx, calls[:n])
 		if err != nil {
-			return err
+			return nil, err
 		}
 		days = append(days, d...)
 		calls = calls[n:]
 	}
-	if err := a.insertMarks(ctx, queries.SortDayKeys(days), "loaded", a.version()); err != nil {
+	a.mu.Lock()
+	a.stats.LookupElapsed += time.Since(start)
+	a.mu.Unlock()
+	return days, nil
+}
+
+// mark writes "loaded" marks for days (sorted, distinct).
+func (a *Aggregates) mark(ctx context.Context, days []queries.DayKey) error {
+	start := time.Now()
+	if err := a.insertMarks(ctx, days, "loaded", a.version()); err != nil {
 		return err
 	}
 	a.mu.Lock()
@@ -319,24 +328,36 @@ func (a *Aggregates) Close(ctx context.Context) error {
 func CallKeys(rec arrow.Record) ([]queries.CallKey, error) {
 	var cols [3]*array.String
 	for i, name := range []string{"org", "provider", "call_id"} {
-		idx := rec.Schema().FieldIndices(name)
-		if len(idx) != 1 {
-			return nil, fmt.Errorf("load: the record has no %s column; user_day_metrics cannot be kept", name)
-		}
-		c, ok := rec.Column(idx[0]).(*array.String)
-		if !ok {
-			return nil, fmt.Errorf("load: column %s is %s, want utf8", name, rec.Column(idx[0]).DataType())
+		c, err := stringColumn(rec, name)
+		if err != nil {
+			return nil, err
 		}
 		cols[i] = c
 	}
-	seen := make(map[queries.CallKey]bool, cols[0].Len())
 	out := make([]queries.CallKey, 0, cols[0].Len())
 	for i := 0; i < cols[0].Len(); i++ {
-		k := queries.CallKey{Org: cols[0].Value(i), Provider: cols[1].Value(i), CallID: cols[2].Value(i)}
-		if !seen[k] {
-			seen[k] = true
-			out = append(out, k)
-		}
+		out = append(out, queries.CallKey{Org: cols[0].Value(i), Provider: cols[1].Value(i), CallID: cols[2].Value(i)})
 	}
-	return out, nil
+	return dedupCalls(out), nil
+}
+
+// stringColumn returns rec's utf8 column name.
+func stringColumn(rec arrow.Record, name string) (*array.String, error) {
+	idx := rec.Schema().FieldIndices(name)
+	if len(idx) != 1 {
+		return nil, errNoColumn(name)
+	}
+	c, ok := rec.Column(idx[0]).(*array.String)
+	if !ok {
+		return nil, errColumnType(name, rec.Column(idx[0]).DataType(), "utf8")
+	}
+	return c, nil
+}
+
+func errNoColumn(name string) error {
+	return fmt.Errorf("load: the record has no %s column; user_day_metrics cannot be kept", name)
+}
+
+func errColumnType(name string, got arrow.DataType, want string) error {
+	return fmt.Errorf("load: column %s is %s, want %s", name, got, want)
 }

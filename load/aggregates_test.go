@@ -157,7 +157,7 @@ func TestAggregatesExact(t *testing.T) {
 					sep = append(sep, c)
 				}
 			}
-			if err := ld.insert(ctx, record(t, sep)); err != nil {
+			if err := ld.insert(ctx, []arrow.Record{record(t, sep)}); err != nil {
 				t.Fatal(err)
 			}
 		case 2:

@@ -1,7 +1,9 @@
 // Package load writes Arrow record batches of RawSignal rows into
-// ClickHouse with columnar batch inserts (clickhouse-go/v2), then marks the
-// days the batch touched for the per-day aggregates (user_day_metrics),
-// which a background refresher recomputes (aggregates.go). An INSERT is not
+// ClickHouse with columnar batch inserts (clickhouse-go/v2), one INSERT per
+// transform poll, then marks the days the poll touched for the per-day
+// aggregates (user_day_metrics), which a background refresher recomputes
+// (aggregates.go); poll.go overlaps the lookup of those days with the
+// poll's decoding. An INSERT is not
 // atomic: ClickHouse splits it into one block per PARTITION BY month, so a
 // batch spanning months can be left partly loaded by a crash. That is
 // harmless because the consumer commits Kafka offsets only after Write
@@ -90,17 +92,19 @@ func New(cfg Config) (*Loader, error) {
 func (l *Loader) Aggregates() *Aggregates { return l.agg }
 
 // Write inserts every row of rec in one INSERT (one block per month
-// partition), then marks the days of its calls dirty in user_day_metrics.
-// The record's field names are the table's column names; loaded_at is
-// added here.
+// partition), then marks the days of its calls dirty in user_day_metrics:
+// a poll of one record (BeginPoll).
 func (l *Loader) Write(ctx context.Context, rec arrow.Record) error {
-	if err := l.insert(ctx, rec); err != nil {
+	keys, err := CallKeys(rec)
+	if err != nil {
 		return err
 	}
-	if l.agg == nil || rec.NumRows() == 0 {
-		return nil
+	p := l.BeginPoll(ctx, keys)
+	defer p.Close()
+	if err := p.Write(ctx, []arrow.Record{rec}); err != nil {
+		return err
 	}
-	return l.agg.MarkRecord(ctx, rec)
+	return p.Finish(ctx)
 }
 
 // Close stops the background refresher and recomputes the days still
@@ -112,12 +116,18 @@ func (l *Loader) Close(ctx context.Context) error {
 	return l.agg.Close(ctx)
 }
 
-func (l *Loader) insert(ctx context.Context, rec arrow.Record) error {
-	n := int(rec.NumRows())
+// insert writes recs in one INSERT; the records' field names are the
+// table's column names (all records share one schema), loaded_at is added
+// here.
+func (l *Loader) insert(ctx context.Context, recs []arrow.Record) error {
+	n := 0
+	for _, rec := range recs {
+		n += int(rec.NumRows())
+	}
 	if n == 0 {
 		return nil
 	}
-	schema := rec.Schema()
+	schema := recs[0].Schema()
 	names := make([]string, 0, schema.NumFields()+1)
 	for _, f := range schema.Fields() {
 		names = append(names, f.Name)
@@ -129,18 +139,10 @@ func (l *Loader) insert(ctx context.Context, rec arrow.Record) error {
 	if err != nil {
 		return cherr.Classify(fmt.Errorf("preparing insert into %s: %w", l.cfg.Table, err))
 	}
-	for i := 0; i < int(rec.NumCols()); i++ {
-		col, err := columnValues(rec.Column(i))
-		if err != nil {
+	for _, rec := range recs {
+		if err := appendColumns(batch, schema, rec, l.cfg.Table); err != nil {
 			_ = batch.Abort()
-			return cherr.Permanentf("converting column %s: %w", schema.Field(i).Name, err)
-		}
-		if err := batch.Column(i).Append(col); err != nil {
-			_ = batch.Abort()
-			// The driver converts on the client: a failure here means the
-			// live column's type is not the one the pipeline writes.
-			return cherr.Permanentf("column %s of %s does not take the pipeline's %s values (schema drift? `phonesignals doctor` compares the live schema with the expected one): %w",
-				schema.Field(i).Name, l.cfg.Table, schema.Field(i).Type, err)
+			return err
 		}
 	}
 	now := l.cfg.Now().UTC().Truncate(time.Second)
@@ -148,12 +150,32 @@ func (l *Loader) insert(ctx context.Context, rec arrow.Record) error {
 	for i := range loaded {
 		loaded[i] = now
 	}
-	if err := batch.Column(int(rec.NumCols())).Append(loaded); err != nil {
+	if err := batch.Column(schema.NumFields()).Append(loaded); err != nil {
 		_ = batch.Abort()
 		return cherr.Permanentf("column loaded_at of %s does not take DateTime values (schema drift?): %w", l.cfg.Table, err)
 	}
 	if err := batch.Send(); err != nil {
 		return cherr.Classify(fmt.Errorf("inserting %d rows into %s: %w", n, l.cfg.Table, err))
+	}
+	return nil
+}
+
+// appendColumns appends rec's columns to the batch's.
+func appendColumns(batch driver.Batch, schema *arrow.Schema, rec arrow.Record, table string) error {
+	if !rec.Schema().Equal(schema) {
+		return cherr.Permanentf("records of one insert into %s have different schemas: %s and %s", table, schema, rec.Schema())
+	}
+	for i := 0; i < int(rec.NumCols()); i++ {
+		col, err := columnValues(rec.Column(i))
+		if err != nil {
+			return cherr.Permanentf("converting column %s: %w", schema.Field(i).Name, err)
+		}
+		if err := batch.Column(i).Append(col); err != nil {
+			// The driver converts on the client: a failure here means the
+			// live column's type is not the one the pipeline writes.
+			return cherr.Permanentf("column %s of %s does not take the pipeline's %s values (schema drift? `phonesignals doctor` compares the live schema with the expected one): %w",
+				schema.Field(i).Name, table, schema.Field(i).Type, err)
+		}
 	}
 	return nil
 }

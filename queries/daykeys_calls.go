@@ -3,12 +3,12 @@ package queries
 import (
 	"sort"
 	"strings"
+
+	"github.com/phonesignals/phonesignals/internal/model"
 )
 
 // CallKey names one call: raw_signals' sort key.
-type CallKey struct {
-	Org, Provider, CallID string
-}
+type CallKey = model.CallKey
 
 // maxListedCalls is the most call ids of one (org, provider) RenderCallKeys
 // lists one by one; above it, it names their [min, max] range: a batch's

@@ -36,6 +36,27 @@ type BatchWriter interface {
 	Write(ctx context.Context, rec arrow.Record) error
 }
 
+// PollWriter is a BatchWriter that stores a poll whole (load.Loader):
+// BeginPoll gets the keys of the poll's calls before they are decoded, so
+// work that needs only them (the loader's stale-day lookup) overlaps the
+// decoding.
+type PollWriter interface {
+	BatchWriter
+	BeginPoll(ctx context.Context, calls []model.CallKey) PollLoad
+}
+
+// PollLoad is one poll's store. Write stores the poll's batches (all of
+// one schema); Finish completes the store before the offsets are
+// committed; both are retried while they fail with a transient error, so
+// they must be idempotent. Close releases what BeginPoll started, whether
+// or not Finish ran. It is an alias of an unnamed interface type so that
+// load.PollLoad, spelled the same, is the identical type.
+type PollLoad = interface {
+	Write(ctx context.Context, recs []arrow.Record) error
+	Finish(ctx context.Context) error
+	Close()
+}
+
 // DeadLetterLog records why records were dead-lettered (store.Store).
 type DeadLetterLog interface {
 	RecordDeadLetters(ctx context.Context, dls []model.DeadLetter) error
@@ -61,13 +82,11 @@ type Config struct {
 	DeadLetters DeadLetterLog
 	// Group is the consumer group. Default bus.GroupTransform.
 	Group string
-	// MaxBatch is the most records turned into one Arrow batch and one
-	// ClickHouse insert. Default 20000.
+	// MaxBatch is how many records a poll gathers before it is loaded,
+	// and the most records of one Arrow batch. A poll takes whole fetches
+	// (see fill), so it may hold up to one fetch (24 MiB) more; a
+	// PollWriter stores it in one ClickHouse insert. Default 20000.
 	MaxBatch int
-	// PollBatches is how many batches one poll may hold: they are decoded
-	// in parallel and loaded one after another while the next decode, and
-	// their offsets committed together. Default 2.
-	PollBatches int
 	// SessionTimeout of the group member. Default 10s, so a crashed
 	// consumer's partitions move quickly.
 	SessionTimeout time.Duration
@@ -138,9 +157,6 @@ func New(cfg Config) (*Consumer, error) {
 	}
 	cfg.Group = cmp.Or(cfg.Group, bus.GroupTransform)
 	cfg.MaxBatch = cmp.Or(cfg.MaxBatch, 20000)
-	if cfg.PollBatches <= 0 {
-		cfg.PollBatches = 2
-	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = runtime.GOMAXPROCS(0)
 	}
@@ -172,9 +188,12 @@ func New(cfg Config) (*Consumer, error) {
 		kgo.HeartbeatInterval(cfg.SessionTimeout/4),
 		kgo.FetchMaxWait(250*time.Millisecond),
 		// What the client buffers ahead of the polls is bounded, whatever
-		// is queued on the topic (the default allows 50 MiB per fetch).
-		kgo.FetchMaxBytes(16<<20),
-		kgo.FetchMaxPartitionBytes(4<<20),
+		// is queued on the topic (the default allows 50 MiB per fetch):
+		// one fetch in flight or buffered while a poll is processed. A
+		// fetch holds a default poll (20,000 Aircall calls of about 1 KB
+		// sealed) so that a poll rarely waits for a second one.
+		kgo.FetchMaxBytes(fetchMaxBytes),
+		kgo.FetchMaxPartitionBytes(fetchMaxBytes/4),
 	)
 	sess, err := kgo.NewGroupTransactSession(opts...)
 	if err != nil {
@@ -218,12 +237,13 @@ func (c *Consumer) run(ctx context.Context, untilIdle bool) error {
 		}
 		pollCtx, cancel := context.WithTimeout(ctx, time.Second)
 		polled := time.Now()
-		fetches := c.sess.PollRecords(pollCtx, c.cfg.MaxBatch*c.cfg.PollBatches)
+		fetches := c.sess.PollFetches(pollCtx)
 		cancel()
 		pollWait := time.Since(polled)
 		if !fetches.IsClientClosed() {
 			fetches = c.fill(ctx, fetches)
 		}
+		fillWait := time.Since(polled) - pollWait
 		if fetches.IsClientClosed() {
 			return nil
 		}
@@ -240,7 +260,7 @@ func (c *Consumer) run(ctx context.Context, untilIdle bool) error {
 			}
 			continue
 		}
-		c.cfg.Logger.Debug("polled", "records", len(recs), "wait", pollWait)
+		c.cfg.Logger.Debug("polled", "records", len(recs), "wait", pollWait, "fill", fillWait)
 		if err := c.process(ctx, recs); err != nil {
 			c.sess.AllowRebalance()
 			if err := c.failedBatch(ctx, err, len(recs), untilIdle); err != nil {
@@ -252,7 +272,10 @@ func (c *Consumer) run(ctx context.Context, untilIdle bool) error {
 		// Checking right after a batch saves a last empty poll's wait.
 		lag := int64(-1)
 		if untilIdle {
-			if l, err := bus.Lag(ctx, c.cl, c.cfg.Group, bus.TopicRaw); err == nil {
+			lagStart := time.Now()
+			l, err := bus.Lag(ctx, c.cl, c.cfg.Group, bus.TopicRaw)
+			c.cfg.Logger.Debug("lag checked", "took", time.Since(lagStart))
+			if err == nil {
 				if l == 0 {
 					return nil
 				}
@@ -317,16 +340,24 @@ func deadLetter(r *kgo.Record, err error) (model.DeadLetter, *kgo.Record) {
 	return d, dr
 }
 
-// fill polls again while records are buffered or arriving, up to
-// MaxBatch*PollBatches records: one fetch holds a few MiB, and ClickHouse
-// prefers few large inserts to many small ones (each insert writes a part
-// per month it touches, which the server then merges).
+// fetchMaxBytes bounds one fetch of the consumer.
+const fetchMaxBytes = 24 << 20
+
+// fill polls again while records are buffered or arriving, until the
+// poll holds MaxBatch*PollBatches records: ClickHouse prefers few large
+// inserts to many small ones (each insert writes a part per month it
+// touches, which the server then merges). Each poll takes everything
+// buffered: franz-go sends a broker its next fetch only once the previous
+// one is drained, so a poll that left records behind would have no fetch
+// in flight while it is processed, and the next poll would wait for one
+// (50 to 100 ms a poll at 1M calls). A poll can thus overshoot by up to
+// one fetch (fetchMaxBytes).
 func (c *Consumer) fill(ctx context.Context, fetches kgo.Fetches) kgo.Fetches {
-	want := c.cfg.MaxBatch * c.cfg.PollBatches
+	want := c.cfg.MaxBatch
 	n := fetches.NumRecords()
 	for n > 0 && n < want {
 		pollCtx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
-		more := c.sess.PollRecords(pollCtx, want-n)
+		more := c.sess.PollFetches(pollCtx)
 		cancel()
 		if more.IsClientClosed() || more.NumRecords() == 0 {
 			break
@@ -405,10 +436,11 @@ func (c *Consumer) process(ctx context.Context, recs []*kgo.Record) error {
 	return nil
 }
 
-// store writes the batch's dead-letter reasons and rows into ClickHouse,
-// waiting out outages; a permanent failure (schema drift) stops the
-// consumer with the error naming the column instead.
-func (c *Consumer) store(ctx context.Context, rec arrow.Record, dead []model.DeadLetter) error {
+// store writes the poll's dead-letter reasons and batches into
+// ClickHouse, waiting out outages; a permanent failure (schema drift) stops
+// the consumer with the error naming the column instead. poll is nil when
+// the Writer takes batches one by one.
+func (c *Consumer) store(ctx context.Context, poll PollLoad, batches []arrow.Record, dead []model.DeadLetter) error {
 	if len(dead) > 0 {
 		if err := retry(ctx, c.cfg.Logger, "recording dead letters", func() error {
 			return cherr.Classify(c.cfg.DeadLetters.RecordDeadLetters(ctx, dead))
@@ -416,8 +448,25 @@ func (c *Consumer) store(ctx context.Context, rec arrow.Record, dead []model.Dea
 			return err
 		}
 	}
-	return retry(ctx, c.cfg.Logger, "loading batch into clickhouse", func() error {
-		return c.cfg.Writer.Write(ctx, rec)
+	if poll == nil {
+		for _, rec := range batches {
+			if err := retry(ctx, c.cfg.Logger, "loading batch into clickhouse", func() error {
+				return c.cfg.Writer.Write(ctx, rec)
+			}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if len(batches) > 0 {
+		if err := retry(ctx, c.cfg.Logger, "loading batch into clickhouse", func() error {
+			return poll.Write(ctx, batches)
+		}); err != nil {
+			return err
+		}
+	}
+	return retry(ctx, c.cfg.Logger, "marking the batch's days for the per-day aggregates", func() error {
+		return poll.Finish(ctx)
 	})
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -14,12 +15,14 @@ import (
 	"github.com/phonesignals/phonesignals/internal/secret"
 )
 
-// A poll's records are cut into chunks of at most MaxBatch records. Workers
-// decode chunks in parallel, each into its own Arrow batch; the consumer
-// writes the batches in order as they are ready, so ClickHouse loads chunk
-// N while chunk N+1 is decoded. The offsets of the whole poll are committed
-// only after every chunk was acknowledged (GroupTransactSession commits
-// everything polled, so a poll is the unit of commit).
+// A poll's records are cut into one chunk per worker (more when a chunk
+// would exceed MaxBatch); workers decode the chunks in parallel, each into
+// its own Arrow batch. A PollWriter (load.Loader) then stores the poll's
+// batches in one ClickHouse insert, and its stale-day lookup runs on the
+// server while the poll decodes; another BatchWriter gets the batches one
+// by one, in order. The offsets of the whole poll are committed only after
+// the writer acknowledged it (GroupTransactSession commits everything
+// polled, so a poll is the unit of commit).
 
 // chunk is one Arrow batch in the making.
 type chunk struct {
@@ -30,7 +33,6 @@ type chunk struct {
 	// fatal stops the consumer before this chunk is written (a record the
 	// master key does not open: see openFailure).
 	fatal error
-	done  chan struct{}
 }
 
 // worker is one decoder's reusable state.
@@ -47,44 +49,75 @@ type loaded struct {
 	deadRecs      []*kgo.Record
 }
 
-// load decodes recs in parallel and writes their batches in order. On an
-// error the chunks still being decoded are waited for and released.
+// load decodes recs in parallel and writes their batches. On an error the
+// batches decoded are released and nothing is committed.
 func (c *Consumer) load(ctx context.Context, recs []*kgo.Record) (loaded, error) {
-	size := min(c.cfg.MaxBatch, (len(recs)+len(c.workers)-1)/len(c.workers))
+	var poll PollLoad
+	if pw, ok := c.cfg.Writer.(PollWriter); ok {
+		poll = pw.BeginPoll(ctx, callKeys(recs))
+		defer poll.Close()
+	}
+	chunks := c.decode(recs)
+	defer func() {
+		for _, ch := range chunks {
+			ch.rec.Release()
+		}
+	}()
+	var out loaded
+	batches := make([]arrow.Record, 0, len(chunks))
+	for _, ch := range chunks {
+		if ch.fatal != nil {
+			return out, ch.fatal
+		}
+		out.rows += int(ch.rec.NumRows())
+		out.dead = append(out.dead, ch.dead...)
+		out.deadRecs = append(out.deadRecs, ch.deadRecs...)
+		if ch.rec.NumRows() > 0 {
+			batches = append(batches, ch.rec)
+		}
+	}
+	out.batches = len(batches)
+	return out, c.store(ctx, poll, batches, out.dead)
+}
+
+// decode cuts recs into chunks and decodes them on the workers.
+func (c *Consumer) decode(recs []*kgo.Record) []*chunk {
+	w := len(c.workers)
+	n := max(w, (len(recs)+c.cfg.MaxBatch-1)/c.cfg.MaxBatch)
+	n = (n + w - 1) / w * w // a multiple of the workers, so they end together
+	size := max(1, (len(recs)+n-1)/n)
 	var chunks []*chunk
 	for i := 0; i < len(recs); i += size {
-		chunks = append(chunks, &chunk{recs: recs[i:min(i+size, len(recs))], done: make(chan struct{})})
+		chunks = append(chunks, &chunk{recs: recs[i:min(i+size, len(recs))]})
 	}
 	queue := make(chan *chunk, len(chunks))
 	for _, ch := range chunks {
 		queue <- ch
 	}
 	close(queue)
-	for _, w := range c.workers[:min(len(c.workers), len(chunks))] {
+	var wg sync.WaitGroup
+	for _, wk := range c.workers[:min(w, len(chunks))] {
+		wg.Add(1)
 		go func() {
+			defer wg.Done()
 			for ch := range queue {
-				c.decodeChunk(w, ch)
-				close(ch.done)
+				c.decodeChunk(wk, ch)
 			}
 		}()
 	}
-	var out loaded
-	var err error
-	for _, ch := range chunks {
-		<-ch.done
-		if err == nil && ch.fatal != nil {
-			err = ch.fatal
-		}
-		if err == nil {
-			err = c.store(ctx, ch.rec, ch.dead)
-			out.rows += int(ch.rec.NumRows())
-			out.batches++
-			out.dead = append(out.dead, ch.dead...)
-			out.deadRecs = append(out.deadRecs, ch.deadRecs...)
-		}
-		ch.rec.Release()
+	wg.Wait()
+	return chunks
+}
+
+// callKeys names the calls of recs from their headers, before they are
+// decoded (a record whose headers are wrong is dead-lettered later; its
+// key then only widens the lookup).
+func callKeys(recs []*kgo.Record) []model.CallKey {
+	keys := make([]model.CallKey, 0, len(recs))
+	for _, r := range recs {
+		keys = append(keys, model.CallKey{Org: bus.Header(r, bus.HeaderOrg), Provider: bus.Header(r, bus.HeaderProvider), CallID: bus.Header(r, bus.HeaderCallID)})
 	}
-	return out, err
+	return keys
 }
 
 // decodeChunk turns a chunk's records into its batch and dead letters.

@@ -24,7 +24,7 @@ func runCommand() *cli.Command {
 		Usage: "transform raw calls from Kafka and load them into ClickHouse, continuously",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "until-idle", Usage: "exit 0 once everything published so far is in ClickHouse"},
-			&cli.IntFlag{Name: "max-batch", Value: 20000, Usage: "most records per Arrow batch and ClickHouse insert"},
+			&cli.IntFlag{Name: "max-batch", Value: 20000, Usage: "records a poll gathers before one ClickHouse insert (a poll takes whole Kafka fetches, so up to 24 MiB more), and the most per Arrow batch"},
 			&cli.IntFlag{Name: "memory-limit-mib", Value: 200, Usage: "soft limit of the Go heap in MiB (the garbage collector works harder near it); 0: none"},
 		},
 		Action: func(c *cli.Context) error {
@@ -75,7 +75,7 @@ func transformUntil(ctx context.Context, reg *ingest.Registry, bcfg bus.Config, 
 			slog.Warn("refreshing user_day_metrics at exit; reviews read those days from raw_signals until the next run", "err", err)
 		}
 		if a := ld.Aggregates().Stats(); a.Marked > 0 {
-			slog.Info("per-day aggregates", "batches_marked", a.Marked, "mark_time", a.MarkElapsed.Round(time.Millisecond),
+			slog.Info("per-day aggregates", "batches_marked", a.Marked, "mark_time", a.MarkElapsed.Round(time.Millisecond), "lookup_time", a.LookupElapsed.Round(time.Millisecond),
 				"refreshes", a.Refreshes, "days_refreshed", a.Keys, "refresh_time", a.RefreshElapsed.Round(time.Millisecond))
 		}
 	}()

@@ -20,6 +20,12 @@ const (
 	SourceWebhook = "webhook"
 )
 
+// CallKey names one call across orgs and providers: the Kafka record key's
+// parts and raw_signals' sort key.
+type CallKey struct {
+	Org, Provider, CallID string
+}
+
 // RawCall is one provider call exactly as the provider sent it, plus the
 // routing facts the transform needs. Body is the provider's JSON call object
 // untouched (it carries notes and tags, so it is encrypted on the topic).

@@ -1,0 +1,164 @@
+package load
+
+import (
+	"context"
+	"sync"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/array"
+
+	"github.com/phonesignals/phonesignals/internal/model"
+	"github.com/phonesignals/phonesignals/queries"
+)
+
+// PollLoad is what BeginPoll returns. It is an alias of an unnamed
+// interface type so that transform.PollLoad, the same type spelled in the
+// consumer's package, is identical to it: *Loader satisfies
+// transform.PollWriter without either package importing the other.
+type PollLoad = interface {
+	Write(ctx context.Context, recs []arrow.Record) error
+	Finish(ctx context.Context) error
+	Close()
+}
+
+// Poll is the load of one transform poll: its record batches go into
+// raw_signals in one INSERT (few large inserts are what ClickHouse
+// prefers: each writes a part per month partition, which it then merges),
+// and the (org, day) keys the poll makes stale are marked dirty in
+// user_day_metrics before the consumer commits the poll's offsets.
+//
+// The stale days are the days of the poll's own rows, known here, plus the
+// days holding an earlier version of one of its calls (a call moved to
+// another day leaves its old day stale), which takes a lookup in
+// raw_signals. BeginPoll starts that lookup with the call keys of the
+// Kafka records, so the server runs it while the transform decodes the
+// poll; on 18.16 it costs about as much as the insert. Looking up before
+// the insert is exact because every version of a call is on one Kafka
+// partition (the record key is the call), which one consumer at a time
+// loads in offset order: a version not yet in raw_signals at the lookup is
+// either in this poll (its day is noted from the rows) or in a later one
+// (which marks its own days and looks up this poll's). A consumer fenced
+// by a rebalance may still write its poll, but the poll's offsets are not
+// committed, so the partition's new owner loads it again and marks the
+// same days.
+type Poll struct {
+	l     *Loader
+	calls []model.CallKey
+
+	cancel context.CancelFunc
+	done   chan struct{}
+	prior  []queries.DayKey // what the lookup found; valid after done
+	err    error            // the lookup's failure; valid after done
+
+	mu  sync.Mutex
+	own map[queries.DayKey]struct{}
+}
+
+// BeginPoll starts loading a poll whose records name calls (duplicates
+// allowed): the lookup of the days their earlier versions are on starts in
+// the background. Write, Finish and Close follow, from one goroutine.
+func (l *Loader) BeginPoll(ctx context.Context, calls []model.CallKey) PollLoad {
+	p := &Poll{l: l, calls: dedupCalls(calls), own: map[queries.DayKey]struct{}{}, done: make(chan struct{})}
+	if l.agg == nil || len(p.calls) == 0 {
+		p.cancel = func() {}
+		close(p.done)
+		return p
+	}
+	lctx, cancel := context.WithCancel(ctx)
+	p.cancel = cancel
+	go func() {
+		defer close(p.done)
+		p.prior, p.err = l.agg.lookup(lctx, p.calls)
+	}()
+	return p
+}
+
+// Write inserts recs, all of one schema, in one INSERT and notes the days
+// of their rows. Calling it again after a failure inserts them again:
+// versioned reads count each call once.
+func (p *Poll) Write(ctx context.Context, recs []arrow.Record) error {
+	if err := p.l.insert(ctx, recs); err != nil {
+		return err
+	}
+	if p.l.agg == nil {
+		return nil
+	}
+	for _, rec := range recs {
+		if err := p.noteDays(rec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// noteDays adds the (org, UTC day) of every row of rec to the poll's own
+// days.
+func (p *Poll) noteDays(rec arrow.Record) error {
+	org, err := stringColumn(rec, "org")
+	if err != nil {
+		return err
+	}
+	idx := rec.Schema().FieldIndices("started_at")
+	if len(idx) != 1 {
+		return errNoColumn("started_at")
+	}
+	started, ok := rec.Column(idx[0]).(*array.Timestamp)
+	if !ok {
+		return errColumnType("started_at", rec.Column(idx[0]).DataType(), "timestamp")
+	}
+	unit := started.DataType().(*arrow.TimestampType).Unit
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i := 0; i < org.Len(); i++ {
+		p.own[queries.DayKey{Org: org.Value(i), Day: queries.DayOf(started.Value(i).ToTime(unit))}] = struct{}{}
+	}
+	return nil
+}
+
+// Finish waits for the lookup and marks the poll's stale days dirty, so
+// reads take them from raw_signals until the refresher recomputes them.
+// Should the lookup have failed, it runs again here, after the insert,
+// which finds the same days and the poll's own. Retry on failure: marking
+// twice is harmless.
+func (p *Poll) Finish(ctx context.Context) error {
+	if p.l.agg == nil {
+		return nil
+	}
+	select {
+	case <-p.done:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if p.err != nil {
+		p.prior, p.err = p.l.agg.lookup(ctx, p.calls)
+		if p.err != nil {
+			return p.err
+		}
+	}
+	p.mu.Lock()
+	days := append([]queries.DayKey(nil), p.prior...)
+	for d := range p.own {
+		days = append(days, d)
+	}
+	p.mu.Unlock()
+	return p.l.agg.mark(ctx, queries.SortDayKeys(days))
+}
+
+// Close stops the lookup if it still runs and waits for it.
+func (p *Poll) Close() {
+	p.cancel()
+	<-p.done
+}
+
+// dedupCalls returns calls without duplicates, in their first order.
+func dedupCalls(calls []model.CallKey) []model.CallKey {
+	seen := make(map[model.CallKey]struct{}, len(calls))
+	out := make([]model.CallKey, 0, len(calls))
+	for _, k := range calls {
+		if _, ok := seen[k]; !ok {
+			seen[k] = struct{}{}
+			out = append(out, k)
+		}
+	}
+	return out
+}

@@ -1,0 +1,113 @@
+package load
+
+import (
+	"context"
+	"reflect"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow/go/v17/arrow"
+
+	"github.com/phonesignals/phonesignals/internal/chserver/chservertest"
+	"github.com/phonesignals/phonesignals/internal/model"
+	"github.com/phonesignals/phonesignals/internal/store"
+	"github.com/phonesignals/phonesignals/queries"
+)
+
+// TestPollMarksMovedDays loads calls, refreshes the aggregates, then loads
+// a poll (two record batches, one insert) holding new versions that move
+// half of the calls to another day, and new calls: the days the calls left
+// must be marked dirty as well as the poll's own days, whether the
+// lookup ran while the poll decoded or failed and ran again after the
+// insert, and the aggregates must then equal raw_signals.
+func TestPollMarksMovedDays(t *testing.T) {
+	for _, tc := range []struct {
+		name         string
+		cancelLookup bool
+	}{
+		{"lookup while decoding", false},
+		{"lookup failed, run again after the insert", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			srv := chservertest.Shared(t)
+			st, err := store.Open(ctx, store.Config{Addr: srv.Addr(), Database: chservertest.Database(t, srv)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { st.Close() })
+			if _, err := st.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			ld, err := New(Config{Conn: st.Conn(), RefreshEvery: -1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			day1 := time.Date(2026, 9, 3, 10, 0, 0, 0, time.UTC)
+			day2 := day1.Add(48 * time.Hour)
+			var first, moved, fresh []model.Call
+			for i := 0; i < 300; i++ {
+				c := model.Call{Org: "acme", Provider: model.ProviderAircall, CallID: strconv.Itoa(5000 + i), UserID: "u" + strconv.Itoa(i%7),
+					StartedAt: day1.Add(time.Duration(i) * time.Minute), Direction: "inbound", DurationSec: 60, Status: "done",
+					Connected: true, Completed: true, Version: 1, Source: model.SourcePoll}
+				first = append(first, c)
+				if i%2 == 0 {
+					c.StartedAt, c.Version = day2, 2
+					moved = append(moved, c)
+				}
+				c.CallID, c.StartedAt, c.Version = strconv.Itoa(9000+i), day2.Add(24*time.Hour), 1
+				fresh = append(fresh, c)
+			}
+			if err := ld.Write(ctx, record(t, first)); err != nil {
+				t.Fatal(err)
+			}
+			if err := ld.Aggregates().Refresh(ctx); err != nil {
+				t.Fatal(err)
+			}
+			recs := []arrow.Record{record(t, moved), record(t, fresh)}
+			var keys []model.CallKey
+			for _, rec := range recs {
+				k, err := CallKeys(rec)
+				if err != nil {
+					t.Fatal(err)
+				}
+				keys = append(keys, k...)
+			}
+			lookupCtx := ctx
+			if tc.cancelLookup {
+				c, cancel := context.WithCancel(ctx)
+				cancel()
+				lookupCtx = c
+			}
+			p := ld.BeginPoll(lookupCtx, keys)
+			t.Cleanup(p.Close)
+			if err := p.Write(ctx, recs); err != nil {
+				t.Fatal(err)
+			}
+			if err := p.Finish(ctx); err != nil {
+				t.Fatal(err)
+			}
+			rows, err := st.Conn().Query(ctx, queries.DirtyDays)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dirty, err := scanDayKeys(rows)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []queries.DayKey{{Org: "acme", Day: queries.DayOf(day1)}, {Org: "acme", Day: queries.DayOf(day2)},
+				{Org: "acme", Day: queries.DayOf(day2.Add(24 * time.Hour))}}
+			if !reflect.DeepEqual(queries.SortDayKeys(dirty), want) {
+				t.Fatalf("dirty days %v, want %v", dirty, want)
+			}
+			if err := ld.Aggregates().Refresh(ctx); err != nil {
+				t.Fatal(err)
+			}
+			agg, raw := dayTable(ctx, t, st.Conn(), fromAggregates), dayTable(ctx, t, st.Conn(), fromRaw)
+			if len(raw) == 0 || !reflect.DeepEqual(agg, raw) {
+				t.Fatalf("user_day_metrics:\n%v\nraw_signals:\n%v", agg, raw)
+			}
+		})
+	}
+}
