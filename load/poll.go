@@ -54,11 +54,13 @@ type Poll struct {
 	own map[queries.DayKey]struct{}
 }
 
-// BeginPoll starts loading a poll whose records name calls (duplicates
-// allowed): the lookup of the days their earlier versions are on starts in
-// the background. Write, Finish and Close follow, from one goroutine.
+// BeginPoll starts loading a poll whose records name calls: the lookup of
+// the days their earlier versions are on starts in the background. Write,
+// Finish and Close follow, from one goroutine. Duplicates are allowed (the
+// lookup names large groups by their id range anyway, so removing them
+// would cost more than it saves); calls must stay unchanged until Close.
 func (l *Loader) BeginPoll(ctx context.Context, calls []model.CallKey) PollLoad {
-	p := &Poll{l: l, calls: dedupCalls(calls), own: map[queries.DayKey]struct{}{}, done: make(chan struct{})}
+	p := &Poll{l: l, calls: calls, own: map[queries.DayKey]struct{}{}, done: make(chan struct{})}
 	if l.agg == nil || len(p.calls) == 0 {
 		p.cancel = func() {}
 		close(p.done)

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
+	"unsafe"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -57,8 +59,11 @@ func (c *Consumer) load(ctx context.Context, recs []*kgo.Record) (loaded, error)
 		poll = pw.BeginPoll(ctx, callKeys(recs))
 		defer poll.Close()
 	}
+	start := time.Now()
 	chunks := c.decode(recs)
+	decoded := time.Now()
 	defer func() {
+		c.cfg.Logger.Debug("poll loaded", "records", len(recs), "decode", decoded.Sub(start), "store", time.Since(decoded))
 		for _, ch := range chunks {
 			ch.rec.Release()
 		}
@@ -111,13 +116,25 @@ func (c *Consumer) decode(recs []*kgo.Record) []*chunk {
 
 // callKeys names the calls of recs from their headers, before they are
 // decoded (a record whose headers are wrong is dead-lettered later; its
-// key then only widens the lookup).
+// key then only widens the lookup). The strings are views of the records'
+// header bytes, not copies: the poll's writer uses them only while the
+// poll's records are held.
 func callKeys(recs []*kgo.Record) []model.CallKey {
 	keys := make([]model.CallKey, 0, len(recs))
 	for _, r := range recs {
-		keys = append(keys, model.CallKey{Org: bus.Header(r, bus.HeaderOrg), Provider: bus.Header(r, bus.HeaderProvider), CallID: bus.Header(r, bus.HeaderCallID)})
+		keys = append(keys, model.CallKey{Org: headerView(r, bus.HeaderOrg), Provider: headerView(r, bus.HeaderProvider), CallID: headerView(r, bus.HeaderCallID)})
 	}
 	return keys
+}
+
+// headerView is bus.Header without the copy.
+func headerView(r *kgo.Record, key string) string {
+	for _, h := range r.Headers {
+		if h.Key == key {
+			return unsafe.String(unsafe.SliceData(h.Value), len(h.Value))
+		}
+	}
+	return ""
 }
 
 // decodeChunk turns a chunk's records into its batch and dead letters.
