@@ -12,7 +12,6 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/phonesignals/phonesignals/queries"
 )
@@ -66,6 +65,7 @@ type Aggregates struct {
 	lastMark time.Time
 
 	refreshMu sync.Mutex
+	form      refreshForm // formAuto but in tests
 	stop      chan struct{}
 	done      chan struct{}
 }
@@ -201,71 +201,6 @@ func (a *Aggregates) insertMarks(ctx context.Context, days []queries.DayKey, kin
 		return fmt.Errorf("writing the %s marks of %d days (org %s): %w", kind, len(days), days[0].Org, err)
 	}
 	return nil
-}
-
-// Refresh recomputes every dirty day, from raw_signals, and marks it
-// refreshed. Safe to call concurrently with Mark and with other loaders.
-func (a *Aggregates) Refresh(ctx context.Context) error {
-	a.refreshMu.Lock()
-	defer a.refreshMu.Unlock()
-	start := time.Now()
-	rows, err := a.conn.Query(ctx, queries.DirtyDays)
-	if err != nil {
-		return fmt.Errorf("reading the days user_day_metrics is behind on: %w", err)
-	}
-	dirty, err := scanDayKeys(rows)
-	if err != nil || len(dirty) == 0 {
-		return err
-	}
-	v := a.version()
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(refreshWorkers)
-	for _, chunk := range orgChunks(dirty, maxKeysPerStatement) {
-		g.Go(func() error { return a.refreshChunk(gctx, chunk, v) })
-	}
-	if err := g.Wait(); err != nil {
-		return err
-	}
-	if err := a.insertMarks(ctx, dirty, "refreshed", v); err != nil {
-		return err
-	}
-	a.mu.Lock()
-	a.stats.Refreshes++
-	a.stats.Keys += len(dirty)
-	a.stats.RefreshElapsed += time.Since(start)
-	a.mu.Unlock()
-	return nil
-}
-
-// refreshWorkers is how many refresh statements run at once: one org's
-// statement builds a set of that org's calls and groups them, mostly on one
-// server thread, so two orgs at a time keep two cores busy.
-const refreshWorkers = 2
-
-func (a *Aggregates) refreshChunk(ctx context.Context, chunk []queries.DayKey, v uint64) error {
-	sql, from, to := queries.RenderDayKeys(queries.RefreshDays, chunk)
-	ctx = clickhouse.Context(ctx, clickhouse.WithSettings(clickhouse.Settings{"max_query_size": len(sql) + 1<<16}))
-	err := a.conn.Exec(ctx, sql, clickhouse.Named("version", v), clickhouse.Named("from", from), clickhouse.Named("to", to))
-	if err != nil {
-		return fmt.Errorf("recomputing user_day_metrics of %d org days from %s (org %s): %w",
-			len(chunk), from.Format(time.DateOnly), chunk[0].Org, err)
-	}
-	return nil
-}
-
-// orgChunks splits keys (sorted by org) into runs of one org each, of at
-// most max keys: a statement then reads only its org's part of raw_signals
-// (the sort key's prefix) and holds a set of that org's calls only.
-func orgChunks(keys []queries.DayKey, max int) [][]queries.DayKey {
-	var out [][]queries.DayKey
-	start := 0
-	for i := 1; i <= len(keys); i++ {
-		if i == len(keys) || i-start == max || keys[i].Org != keys[start].Org {
-			out = append(out, keys[start:i])
-			start = i
-		}
-	}
-	return out
 }
 
 // quiet is how long no batch must have been marked before the

@@ -116,8 +116,16 @@ const (
 // checks user_day_metrics against the current versions in raw_signals,
 // and the review numbers of a mid-day cycle, with the mapping and the
 // cycle added after the calls and an employee removed, against the same
-// numbers computed from raw_signals.
+// numbers computed from raw_signals. It runs with each refresh form forced
+// (a few days' calls, all of the org's calls) and with the refresher's
+// choice.
 func TestAggregatesExact(t *testing.T) {
+	for _, form := range []refreshForm{formAuto, formDays, formOrg} {
+		t.Run(form.String(), func(t *testing.T) { checkAggregatesExact(t, form) })
+	}
+}
+
+func checkAggregatesExact(t *testing.T, form refreshForm) {
 	ctx := context.Background()
 	srv := chservertest.Shared(t)
 	st, err := store.Open(ctx, store.Config{Addr: srv.Addr(), Database: chservertest.Database(t, srv)})
@@ -132,6 +140,7 @@ func TestAggregatesExact(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ld.Aggregates().form = form
 	rng := rand.New(rand.NewPCG(3, 4))
 	all := append(versionsOf("acme", 1500, rng), versionsOf("globex", 300, rng)...)
 	rng.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })

@@ -35,9 +35,9 @@ func SortDayKeys(keys []DayKey) []DayKey {
 	return out
 }
 
-// RenderDayKeys fills the {orgs} and {org_days} markers of TouchedDays or
-// RefreshDays with literal lists of keys, and returns the statement and
-// the [from, to) range of the keys' days for its @from and @to. Org names
+// RenderDayKeys fills the {orgs} and {org_days} markers of OrgDays with
+// literal lists of keys, and returns the statement and the [from, to)
+// range of the keys' days. Org names
 // are quoted as ClickHouse string literals; days are written as
 // toDate('YYYY-MM-DD'). Literals rather than bound slices: clickhouse-go
 // cannot bind a slice into IN on 18.16, and a tuple list keeps the sort key
@@ -68,6 +68,33 @@ func RenderDayKeys(stmt string, keys []DayKey) (sql string, from, to time.Time) 
 	}
 	r := strings.NewReplacer("{orgs}", orgs.String(), "{org_days}", days.String())
 	return r.Replace(stmt), from, to
+}
+
+// RenderDays fills the {days} marker of RefreshDays or RefreshOrg with the
+// literal list of days (toDate('YYYY-MM-DD'), UTC), and returns the
+// statement and the [from, to) range of the days for its @from and @to.
+// The file's leading comment lines are dropped: they name the parameters,
+// and a bound org name holding a line break would end a comment line.
+// days must not be empty.
+func RenderDays(stmt string, days []time.Time) (sql string, from, to time.Time) {
+	for strings.HasPrefix(stmt, "--") {
+		_, stmt, _ = strings.Cut(stmt, "\n")
+	}
+	var list strings.Builder
+	for i, d := range days {
+		day := DayOf(d)
+		if i == 0 || day.Before(from) {
+			from = day
+		}
+		if end := day.AddDate(0, 0, 1); end.After(to) {
+			to = end
+		}
+		if i > 0 {
+			list.WriteString(", ")
+		}
+		list.WriteString("toDate('" + day.Format(time.DateOnly) + "')")
+	}
+	return strings.ReplaceAll(stmt, "{days}", list.String()), from, to
 }
 
 var quoter = strings.NewReplacer(`\`, `\\`, `'`, `\'`)

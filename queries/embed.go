@@ -122,14 +122,19 @@ var (
 	InsertSyncWindowCalls string
 )
 
-// Aggregate maintenance statements of the loader (load/aggregates.go).
-// TouchedDays takes RenderCallKeys' lists, RefreshDays RenderDayKeys' lists
-// and the named parameters @from, @to and @version.
+// Aggregate maintenance statements of the loader (load/aggregates.go,
+// load/refresh.go). TouchedDays takes RenderCallKeys' lists; RefreshDays
+// and RefreshOrg (one org each) RenderDays' list and the named parameters
+// @org, @from, @to and @version; OrgDays RenderDayKeys' org list.
 var (
 	//go:embed aggregate/touched_days.sql
 	TouchedDays string
 	//go:embed aggregate/refresh_days.sql
 	RefreshDays string
+	//go:embed aggregate/refresh_org.sql
+	RefreshOrg string
+	//go:embed aggregate/org_days.sql
+	OrgDays string
 	//go:embed aggregate/dirty_days.sql
 	DirtyDays string
 	//go:embed aggregate/mark_days.sql

@@ -1099,20 +1099,38 @@ func markDays(ctx context.Context, t *testing.T, e engine, rows [][]any, value u
 }
 
 // refreshDirty recomputes the dirty days under version and marks them
-// refreshed, as load.Aggregates.Refresh does.
+// refreshed, as load.Aggregates.Refresh does: one statement per org, in
+// both forms (refresh_days.sql and refresh_org.sql, which must write the
+// same rows) by turns, so every later block and read checks both. It also
+// checks org_days.sql, the refresher's look-up of the days each org holds,
+// against the same list made in Go.
 func refreshDirty(ctx context.Context, t *testing.T, e engine, version uint64) {
 	t.Helper()
 	keys := dayKeys(ctx, t, e, queries.DirtyDays)
 	if len(keys) == 0 {
 		t.Fatalf("%s: no dirty days after a raw_signals block", e.name())
 	}
-	sql, from, to := queries.RenderDayKeys(queries.RefreshDays, keys)
-	bound, err := bindLiterals(sql, []any{clickhouse.Named("version", version), clickhouse.Named("from", from), clickhouse.Named("to", to)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.exec(ctx, bound); err != nil {
-		t.Fatalf("%s: refresh_days.sql: %v\n%s", e.name(), err, bound)
+	checkOrgDays(ctx, t, e, keys)
+	for i, org := 0, 0; i < len(keys); org++ {
+		j := i
+		var days []time.Time
+		for ; j < len(keys) && keys[j].Org == keys[i].Org; j++ {
+			days = append(days, keys[j].Day)
+		}
+		stmt, file := queries.RefreshDays, "refresh_days.sql"
+		if (int(version/2)+org)%2 == 0 {
+			stmt, file = queries.RefreshOrg, "refresh_org.sql"
+		}
+		sql, from, to := queries.RenderDays(stmt, days)
+		bound, err := bindLiterals(sql, []any{clickhouse.Named("org", keys[i].Org), clickhouse.Named("version", version),
+			clickhouse.Named("from", from), clickhouse.Named("to", to)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.exec(ctx, bound); err != nil {
+			t.Fatalf("%s: %s: %v\n%s", e.name(), file, err, bound)
+		}
+		i = j
 	}
 	var marks [][]any
 	for _, k := range keys {
@@ -1120,6 +1138,22 @@ func refreshDirty(ctx context.Context, t *testing.T, e engine, version uint64) {
 	}
 	if err := e.insert(ctx, "user_day_dirty", []string{"org", "day", "kind", "value"}, marks); err != nil {
 		t.Fatalf("%s: marking days refreshed: %v", e.name(), err)
+	}
+}
+
+// checkOrgDays compares org_days.sql for the dirty keys' orgs with the
+// days of user_day_metrics of those orgs, listed in Go.
+func checkOrgDays(ctx context.Context, t *testing.T, e engine, dirty []queries.DayKey) {
+	t.Helper()
+	var want []queries.DayKey
+	for _, k := range dayKeys(ctx, t, e, "SELECT org, day FROM user_day_metrics") {
+		if slices.ContainsFunc(dirty, func(d queries.DayKey) bool { return d.Org == k.Org }) {
+			want = append(want, k)
+		}
+	}
+	sql, _, _ := queries.RenderDayKeys(queries.OrgDays, dirty)
+	if got := dayKeys(ctx, t, e, sql); !slices.Equal(got, queries.SortDayKeys(want)) {
+		t.Fatalf("%s: org_days.sql = %v, want %v", e.name(), got, want)
 	}
 }
 
