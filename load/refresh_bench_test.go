@@ -1,10 +1,14 @@
 package load
 
 import (
+	"bytes"
 	"context"
 	_ "embed"
 	"fmt"
+	"os"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -114,13 +118,36 @@ func quietMerges(ctx context.Context, b *testing.B, st *store.Store) {
 	}
 }
 
+// serverCPU is the CPU time (user+system) the server process pid used so
+// far, from /proc/pid/stat (fields 14 and 15, clock ticks of 1/100 s).
+func serverCPU(b *testing.B, pid int) time.Duration {
+	b.Helper()
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		b.Fatalf("reading the server's CPU time: %v", err)
+	}
+	f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+	var ticks int64
+	for _, v := range f[11:13] {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			b.Fatalf("reading the server's CPU time: %q: %v", v, err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond
+}
+
 // BenchmarkRefresh times, on ClickHouse 18.16 and in one run, the
 // aggregate refresh before (refreshOld) and now (Refresh), alternating,
-// best of several runs each, on:
+// best of several runs each, and sums the server's CPU time over the
+// runs (its ratio is the steadier figure on a shared machine), on:
 //   - backfill: bench-e2e's exit pass, 1M calls of 20 orgs spread over 90
 //     days, every org-day dirty (1,800 keys);
 //   - stream: an org with 400k calls over a year (ids growing with time),
-//     only its last 3 days dirty, as a stream of recent calls leaves it.
+//     only its last 3 days dirty, as a stream of recent calls leaves it;
+//   - stream10: its last 10 days, more than fewDirtyDays: the refresher
+//     looks up the org's days before choosing the days form.
 func BenchmarkRefresh(b *testing.B) {
 	ctx := context.Background()
 	srv := chservertest.Shared(b)
@@ -149,29 +176,36 @@ func BenchmarkRefresh(b *testing.B) {
 		reps  int
 	}{
 		{"backfill", "org != 'history'", 0, 5},
-		{"stream", "org = 'history'", 3, 15},
+		{"stream", "org = 'history'", 3, 25},
+		{"stream10", "org = 'history'", 10, 15},
 	}
 	for _, c := range cases {
 		var before, after []time.Duration
+		var cpu [2]time.Duration // server CPU, summed over the runs: before, after
 		for i := 0; i < c.reps; i++ {
-			for _, old := range []bool{true, false} {
+			for side, refresh := range []func(context.Context) error{
+				func(ctx context.Context) error { return refreshOld(ctx, agg) }, agg.Refresh,
+			} {
 				markAll(ctx, b, agg, c.where, c.last)
 				quietMerges(ctx, b, st)
-				start := time.Now()
-				refresh, d := agg.Refresh, &after
-				if old {
-					refresh, d = func(ctx context.Context) error { return refreshOld(ctx, agg) }, &before
-				}
+				start, startCPU := time.Now(), serverCPU(b, srv.Pid())
 				if err := refresh(ctx); err != nil {
 					b.Fatalf("%s: %v", c.name, err)
 				}
+				d := &after
+				if side == 0 {
+					d = &before
+				}
 				*d = append(*d, time.Since(start))
+				cpu[side] += serverCPU(b, srv.Pid()) - startCPU
 			}
 		}
 		bo, af := slices.Min(before), slices.Min(after)
 		b.ReportMetric(float64(bo.Microseconds())/1000, c.name+"_before_ms")
 		b.ReportMetric(float64(af.Microseconds())/1000, c.name+"_after_ms")
 		b.ReportMetric(bo.Seconds()/af.Seconds(), c.name+"_x")
-		b.Logf("%s: before %v, after %v (best of %d each, same run): %.2fx", c.name, bo, af, c.reps, bo.Seconds()/af.Seconds())
+		b.ReportMetric(cpu[0].Seconds()/max(cpu[1].Seconds(), 0.01), c.name+"_cpu_x")
+		b.Logf("%s: before %v, after %v (best of %d each, same run): %.2fx; server CPU over the %d runs %v before, %v after",
+			c.name, bo, af, c.reps, bo.Seconds()/af.Seconds(), c.reps, cpu[0], cpu[1])
 	}
 }
