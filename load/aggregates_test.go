@@ -12,7 +12,6 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/apache/arrow/go/v17/arrow"
 
-	"github.com/phonesignals/phonesignals/internal/chserver/chservertest"
 	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/internal/store"
 	"github.com/phonesignals/phonesignals/queries"
@@ -127,15 +126,7 @@ func TestAggregatesExact(t *testing.T) {
 
 func checkAggregatesExact(t *testing.T, form refreshForm) {
 	ctx := context.Background()
-	srv := chservertest.Shared(t)
-	st, err := store.Open(ctx, store.Config{Addr: srv.Addr(), Database: chservertest.Database(t, srv)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := migratedStore(ctx, t)
 	ld, err := New(Config{Conn: st.Conn(), RefreshEvery: -1})
 	if err != nil {
 		t.Fatal(err)
@@ -269,15 +260,7 @@ func checkReview(ctx context.Context, t *testing.T, st *store.Store, when string
 // its own once batches pause, and that Close leaves nothing dirty.
 func TestBackgroundRefresh(t *testing.T) {
 	ctx := context.Background()
-	srv := chservertest.Shared(t)
-	st, err := store.Open(ctx, store.Config{Addr: srv.Addr(), Database: chservertest.Database(t, srv)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := migratedStore(ctx, t)
 	ld, err := New(Config{Conn: st.Conn()})
 	if err != nil {
 		t.Fatal(err)
@@ -316,15 +299,7 @@ func TestBackgroundRefresh(t *testing.T) {
 // limits (18.16 refused 20,000 call tuples: "AST is too big").
 func TestMarkLargeBatch(t *testing.T) {
 	ctx := context.Background()
-	srv := chservertest.Shared(t)
-	st, err := store.Open(ctx, store.Config{Addr: srv.Addr(), Database: chservertest.Database(t, srv)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := migratedStore(ctx, t)
 	agg, err := NewAggregates(st.Conn(), nil)
 	if err != nil {
 		t.Fatal(err)

@@ -11,9 +11,10 @@ import (
 	"github.com/phonesignals/phonesignals/transform"
 )
 
-// TestWriteRoundTrip loads an Arrow batch and reads every column back.
-func TestWriteRoundTrip(t *testing.T) {
-	ctx := context.Background()
+// migratedStore opens a fresh, migrated database on the shared 18.16
+// server, closed at the end of the test.
+func migratedStore(ctx context.Context, t *testing.T) *store.Store {
+	t.Helper()
 	srv := chservertest.Shared(t)
 	st, err := store.Open(ctx, store.Config{Addr: srv.Addr(), Database: chservertest.Database(t, srv)})
 	if err != nil {
@@ -23,6 +24,13 @@ func TestWriteRoundTrip(t *testing.T) {
 	if _, err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
+	return st
+}
+
+// TestWriteRoundTrip loads an Arrow batch and reads every column back.
+func TestWriteRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	st := migratedStore(ctx, t)
 	started := time.Date(2026, 8, 31, 23, 59, 59, 0, time.UTC)
 	calls := []model.Call{
 		{Org: "acme", Provider: model.ProviderAircall, CallID: "1", UserID: "7", StartedAt: started, Direction: "inbound",

@@ -9,9 +9,7 @@ import (
 
 	"github.com/apache/arrow/go/v17/arrow"
 
-	"github.com/phonesignals/phonesignals/internal/chserver/chservertest"
 	"github.com/phonesignals/phonesignals/internal/model"
-	"github.com/phonesignals/phonesignals/internal/store"
 	"github.com/phonesignals/phonesignals/queries"
 )
 
@@ -31,15 +29,7 @@ func TestPollMarksMovedDays(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
-			srv := chservertest.Shared(t)
-			st, err := store.Open(ctx, store.Config{Addr: srv.Addr(), Database: chservertest.Database(t, srv)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { st.Close() })
-			if _, err := st.Migrate(ctx); err != nil {
-				t.Fatal(err)
-			}
+			st := migratedStore(ctx, t)
 			ld, err := New(Config{Conn: st.Conn(), RefreshEvery: -1})
 			if err != nil {
 				t.Fatal(err)

@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/phonesignals/phonesignals/internal/chserver/chservertest"
-	"github.com/phonesignals/phonesignals/internal/store"
 	"github.com/phonesignals/phonesignals/queries"
 )
 
@@ -42,15 +40,7 @@ func TestChooseForm(t *testing.T) {
 // key in exactly one statement.
 func TestRefreshPlan(t *testing.T) {
 	ctx := context.Background()
-	srv := chservertest.Shared(t)
-	st, err := store.Open(ctx, store.Config{Addr: srv.Addr(), Database: chservertest.Database(t, srv)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := migratedStore(ctx, t)
 	first := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
 	// Aggregated days per org (two rows a day: two users).
 	for org, days := range map[string]int{"long": 100, "short": 12, "huge": 2500, "few": 50} {

@@ -148,7 +148,7 @@ func init() {
 	if err != nil {
 		panic(err) // embedded at build time: only a broken build gets here
 	}
-	for _, q := range []*string{&Review, &Baseline, &CycleMetrics, &CycleBaselines, &CohortMedians, &EmployeeTrend, &CallsWeekly, &EscalatedByEmployee} {
+	for _, q := range []*string{&Review, &Baseline, &CycleMetrics, &CycleBaselines, &CohortMedians, &EmployeeTrend, &CallsWeekly, &EscalatedByEmployee, &RefreshDays, &RefreshOrg} {
 		if *q, err = render(*q, frags); err != nil {
 			panic(err)
 		}
