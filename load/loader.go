@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/apache/arrow/go/v17/arrow"
@@ -145,8 +146,8 @@ func (l *Loader) insert(ctx context.Context, recs []arrow.Record) error {
 			return err
 		}
 	}
-	now := l.cfg.Now().UTC().Truncate(time.Second)
-	loaded := make([]time.Time, n)
+	now := l.cfg.Now().Unix()
+	loaded := make([]int64, n)
 	for i := range loaded {
 		loaded[i] = now
 	}
@@ -181,10 +182,11 @@ func appendColumns(batch driver.Batch, schema *arrow.Schema, rec arrow.Record, t
 }
 
 // columnValues converts an Arrow column into the Go slice clickhouse-go
-// appends columnar, copying as little as its API allows: numbers go in as
-// the Arrow value buffers themselves, strings as headers pointing into the
-// Arrow value buffer (no byte is copied here); only the timestamps become
-// time.Time. The driver then copies each column once into its own block.
+// appends columnar, copying as little as its API allows: numbers and
+// timestamps (int64 seconds) go in as the Arrow value buffers themselves,
+// strings as headers pointing into the Arrow value buffer (no byte is
+// copied here). The driver then copies each column once into its own
+// block.
 func columnValues(a arrow.Array) (any, error) {
 	switch c := a.(type) {
 	case *array.String:
@@ -203,6 +205,12 @@ func columnValues(a arrow.Array) (any, error) {
 		return c.Uint64Values(), nil
 	case *array.Timestamp:
 		unit := c.DataType().(*arrow.TimestampType).Unit
+		if unit == arrow.Second {
+			// The driver takes int64 seconds: the Arrow value buffer as it
+			// is (arrow.Timestamp is an int64).
+			v := c.TimestampValues()
+			return unsafe.Slice((*int64)(unsafe.SliceData(v)), len(v)), nil
+		}
 		out := make([]time.Time, c.Len())
 		for i := range out {
 			out[i] = c.Value(i).ToTime(unit).UTC()
