@@ -344,7 +344,7 @@ func deadLetter(r *kgo.Record, err error) (model.DeadLetter, *kgo.Record) {
 const fetchMaxBytes = 24 << 20
 
 // fill polls again while records are buffered or arriving, until the
-// poll holds MaxBatch*PollBatches records: ClickHouse prefers few large
+// poll holds MaxBatch records: ClickHouse prefers few large
 // inserts to many small ones (each insert writes a part per month it
 // touches, which the server then merges). Each poll takes everything
 // buffered: franz-go sends a broker its next fetch only once the previous
