@@ -30,33 +30,7 @@ WHERE is_deleted = 0 AND started_at >= @from AND started_at < @to
         SELECT user_id
         FROM
         (
-            SELECT org, employee_id, name, cohort, if(provider_user_id = '' OR owner = employee_id, provider_user_id, '') AS user_id
-            FROM
-            (
-                SELECT org, employee_id, name, cohort, provider_user_id, owner
-                FROM
-                (
-                    SELECT org, employee_id, name, cohort, provider_user_id
-                    FROM
-                    (
-                        SELECT
-                            org,
-                            employee_id,
-                            argMax(name, version) AS name,
-                            argMax(cohort, version) AS cohort,
-                            argMax(provider_user_id, version) AS provider_user_id,
-                            argMax(deleted, version) AS is_deleted
-                        FROM employees
-                        WHERE org = @org AND employee_id = @employee
-                        GROUP BY org, employee_id
-                    ) AS latest
-                    WHERE is_deleted = 0
-                ) AS roster
-                ALL LEFT JOIN
-                (
-                    {{owners}}
-                ) AS owners USING (org, provider_user_id)
-            ) AS mapped_roster
+            {{mapped_roster employees=" AND employee_id = @employee"}}
         ) AS mapped
         WHERE user_id != ''
     ))

@@ -32,33 +32,7 @@ FROM
             SELECT *
             FROM
             (
-                SELECT org, employee_id, name, cohort, if(provider_user_id = '' OR owner = employee_id, provider_user_id, '') AS user_id
-                FROM
-                (
-                    SELECT org, employee_id, name, cohort, provider_user_id, owner
-                    FROM
-                    (
-                        SELECT org, employee_id, name, cohort, provider_user_id
-                        FROM
-                        (
-                            SELECT
-                                org,
-                                employee_id,
-                                argMax(name, version) AS name,
-                                argMax(cohort, version) AS cohort,
-                                argMax(provider_user_id, version) AS provider_user_id,
-                                argMax(deleted, version) AS is_deleted
-                            FROM employees
-                            WHERE org = @org
-                            GROUP BY org, employee_id
-                        ) AS latest
-                        WHERE is_deleted = 0
-                    ) AS roster
-                    ALL LEFT JOIN
-                    (
-                        {{owners}}
-                    ) AS owners USING (org, provider_user_id)
-                ) AS mapped_roster
+                {{mapped_roster}}
             ) AS roster
             ALL INNER JOIN
             (

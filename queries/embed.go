@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -179,18 +180,35 @@ func loadFragments() (map[string]string, error) {
 
 // render replaces each line that is only {{name}} with fragment name,
 // indented as the marker, so the result reads as the query did before the
-// block was shared. A marker naming no fragment is an error.
+// block was shared. A marker may fill the fragment's slots, written
+// {{?key}} in the fragment, as {{name key="text"}} (a slot not filled is
+// empty), where queries differ only by a condition; fragments may name
+// fragments. A marker naming no fragment or no slot is an error.
 func render(sql string, frags map[string]string) (string, error) {
+	return renderDepth(sql, frags, 0)
+}
+
+var (
+	markerArg = regexp.MustCompile(`(\w+)="([^"]*)"`)
+	slot      = regexp.MustCompile(`\{\{\?(\w+)\}\}`)
+)
+
+func renderDepth(sql string, frags map[string]string, depth int) (string, error) {
+	if depth > 4 {
+		return "", fmt.Errorf("fragments nest deeper than 4 levels (one names itself?)")
+	}
 	lines := strings.Split(sql, "\n")
 	for i, line := range lines {
 		trimmed := strings.TrimSpace(line)
 		if !strings.HasPrefix(trimmed, "{{") || !strings.HasSuffix(trimmed, "}}") {
 			continue
 		}
-		name := strings.TrimSuffix(strings.TrimPrefix(trimmed, "{{"), "}}")
-		frag, ok := frags[name]
-		if !ok {
-			return "", fmt.Errorf("query names fragment {{%s}}, but queries/fragments/%s.sql does not exist", name, name)
+		frag, err := fill(strings.TrimSuffix(strings.TrimPrefix(trimmed, "{{"), "}}"), frags)
+		if err != nil {
+			return "", err
+		}
+		if frag, err = renderDepth(frag, frags, depth+1); err != nil {
+			return "", err
 		}
 		indent := line[:len(line)-len(strings.TrimLeft(line, " \t"))]
 		fl := strings.Split(frag, "\n")
@@ -202,6 +220,26 @@ func render(sql string, frags map[string]string) (string, error) {
 		lines[i] = strings.Join(fl, "\n")
 	}
 	return strings.Join(lines, "\n"), nil
+}
+
+// fill returns the fragment a marker's inside (name key="text" ...) names,
+// its slots filled.
+func fill(marker string, frags map[string]string) (string, error) {
+	name, rest, _ := strings.Cut(marker, " ")
+	frag, ok := frags[name]
+	if !ok {
+		return "", fmt.Errorf("query names fragment {{%s}}, but queries/fragments/%s.sql does not exist", name, name)
+	}
+	args := map[string]string{}
+	for _, m := range markerArg.FindAllStringSubmatch(rest, -1) {
+		if !strings.Contains(frag, "{{?"+m[1]+"}}") {
+			return "", fmt.Errorf("query fills slot %s of fragment {{%s}}, which has no {{?%s}}", m[1], name, m[1])
+		}
+		args[m[1]] = m[2]
+	}
+	return slot.ReplaceAllStringFunc(frag, func(s string) string {
+		return args[slot.FindStringSubmatch(s)[1]]
+	}), nil
 }
 
 // Render substitutes the shared fragments into sql as init does for the

@@ -69,3 +69,34 @@ func TestRenderRejectsUnknownFragment(t *testing.T) {
 		t.Fatalf("Render with an unknown marker: err = %v, want one naming queries/fragments/no_such_block.sql", err)
 	}
 }
+
+// TestRenderSlots: a marker fills the fragment's slots with its text, a
+// slot left unfilled is empty, a fragment's own markers are rendered too,
+// and filling a slot the fragment does not have is an error naming it.
+func TestRenderSlots(t *testing.T) {
+	tests := []struct {
+		name, marker, want, wantErr string
+	}{
+		{"filled", `{{mapped_roster employees=" AND employee_id = @employee"}}`, "WHERE org = @org AND employee_id = @employee", ""},
+		{"unfilled", `{{mapped_roster}}`, "WHERE org = @org\n", ""},
+		{"nested", `{{mapped_roster}}`, "min(employee_id) AS owner", ""},
+		{"unknown slot", `{{mapped_roster cohort=" AND x = 1"}}`, "", "slot cohort of fragment {{mapped_roster}}"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := queries.Render("SELECT *\nFROM\n(\n    " + tc.marker + "\n)")
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want one containing %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(got, tc.want) || strings.Contains(got, "{{") {
+				t.Fatalf("rendered SQL lacks %q or keeps a marker:\n%s", tc.want, got)
+			}
+		})
+	}
+}
