@@ -272,10 +272,7 @@ func (c *Consumer) run(ctx context.Context, untilIdle bool) error {
 		// Checking right after a batch saves a last empty poll's wait.
 		lag := int64(-1)
 		if untilIdle {
-			lagStart := time.Now()
-			l, err := bus.Lag(ctx, c.cl, c.cfg.Group, bus.TopicRaw)
-			c.cfg.Logger.Debug("lag checked", "took", time.Since(lagStart))
-			if err == nil {
+			if l, err := bus.Lag(ctx, c.cl, c.cfg.Group, bus.TopicRaw); err == nil {
 				if l == 0 {
 					return nil
 				}
