@@ -22,24 +22,11 @@ FROM
         toDate(started_at) AS day,
         provider,
         user_id,
-        toUInt64(1) AS calls,
-        toUInt64(direction = 'inbound') AS inbound,
-        toUInt64(direction = 'outbound') AS outbound,
-        toUInt64(duration_sec) AS duration,
-        toUInt64(after_hours = 1) AS after_hours,
-        toUInt64(escalated = 1) AS escalated,
-        toUInt64(resolved = 1) AS resolved
+        {{call_counts}}
     FROM
     (
         SELECT
             provider,
             call_id,
-            argMax(user_id, version) AS user_id,
-            argMax(started_at, version) AS started_at,
-            argMax(direction, version) AS direction,
-            argMax(duration_sec, version) AS duration_sec,
-            argMax(after_hours, version) AS after_hours,
-            argMax(escalated, version) AS escalated,
-            argMax(resolved, version) AS resolved,
-            argMax(deleted, version) AS is_deleted
+            {{current_version}}
         FROM raw_signals

@@ -1,0 +1,12 @@
+-- Fragment {{current_version}}: the columns of a call's current version,
+-- argMax over its versions, inside a GROUP BY of the call. Every count of
+-- a call (the reads' boundary days, the per-day refresh) takes its
+-- version from here, so they cannot disagree on which version counts.
+argMax(user_id, version) AS user_id,
+argMax(started_at, version) AS started_at,
+argMax(direction, version) AS direction,
+argMax(duration_sec, version) AS duration_sec,
+argMax(after_hours, version) AS after_hours,
+argMax(escalated, version) AS escalated,
+argMax(resolved, version) AS resolved,
+argMax(deleted, version) AS is_deleted
