@@ -56,10 +56,16 @@ const (
 	// the floor rounding of X-AircallApi-Remaining and small clock skew never
 	// tip a request over the limit.
 	paceReserve = 2
-	// maxResponseBytes bounds one response body; a page of 50 calls is far
-	// below it, so hitting it means a broken proxy rather than data.
-	maxResponseBytes = 32 << 20
+	// MaxResponseBytes bounds one response body (32 MiB). A page of 50
+	// calls is far below it; a listing page over it splits its window
+	// (ErrResponseTooLarge), as a window over the 10k cap does.
+	MaxResponseBytes = 32 << 20
 )
+
+// ErrResponseTooLarge is wrapped by the error of a request whose answer
+// is over MaxResponseBytes. It is not retried: the same request gets the
+// same answer. Sync splits the window of a listing page that gets it.
+var ErrResponseTooLarge = fmt.Errorf("aircall answer over the %d MiB limit on one response", MaxResponseBytes>>20)
 
 // Config configures a Client. Zero fields take the defaults noted.
 type Config struct {
@@ -338,10 +344,15 @@ func (c *Client) get(ctx context.Context, path string, q url.Values, tr tracker)
 			}
 			lastErr = fmt.Errorf("GET %s: %w", path, err)
 		} else {
-			body, rerr := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
+			// One byte past the limit tells a cut answer from one that
+			// fits exactly; a cut answer used to fail as "unexpected end
+			// of JSON input".
+			body, rerr := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
 			resp.Body.Close()
 			c.pacer.observe(resp.Header, c.cfg.Now())
 			switch st := resp.StatusCode; {
+			case st >= 200 && st < 300 && rerr == nil && len(body) > MaxResponseBytes:
+				return nil, sentAt, fmt.Errorf("GET %s: %w", path, ErrResponseTooLarge)
 			case st >= 200 && st < 300:
 				if rerr == nil {
 					return body, sentAt, nil

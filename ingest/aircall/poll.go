@@ -169,6 +169,13 @@ func (r *syncRun) onWait(d time.Duration) {
 	r.p.Update(r.st)
 }
 
+// ErrNoProgress is wrapped by the error of a listing whose next page
+// brings nothing new: its next_page_link is the same as the page before's,
+// or it lists only calls earlier pages of the same range listed. Paging
+// on would never end, so the sync stops with the window unfinished (not
+// checkpointed); what it published stays published.
+var ErrNoProgress = errors.New("aircall paging makes no progress")
+
 // fetchRange publishes the calls started in [from, to) (UNIX seconds),
 // listed for user (empty: the whole company).
 func (r *syncRun) fetchRange(ctx context.Context, from, to int64, user string) (int, error) {
@@ -177,18 +184,19 @@ func (r *syncRun) fetchRange(ctx context.Context, from, to int64, user string) (
 	per := r.c.cfg.PerPage
 	capN := r.c.cfg.MaxResults
 	published := 0
+	progress := pageProgress{ids: map[string]struct{}{}}
 	for page := 1; ; page++ {
 		lp, fetchedAt, err := r.c.listCalls(ctx, from, to, user, page, r)
 		if err != nil {
-			if isCapError(err) {
-				r.c.log.Warn("aircall refused to page past its cap; splitting the window", "window", r.st.Window.String(), "page", page)
-				n, serr := r.split(ctx, from, to, user)
+			if why := splitReason(err); why != "" {
+				r.c.log.Warn("splitting an aircall window", "reason", why, "window", r.st.Window.String(), "page", page)
+				n, serr := r.split(ctx, from, to, user, why)
 				return published + n, serr
 			}
-			return published, fmt.Errorf("fetching aircall calls page %d: %w", page, err)
+			return published, fmt.Errorf("fetching aircall calls page %d of %s: %w", page, r.st.Window, err)
 		}
 		if page == 1 && lp.Meta.Total > capN {
-			return r.split(ctx, from, to, user)
+			return r.split(ctx, from, to, user, fmt.Sprintf("more than the %d calls one aircall query returns", capN))
 		}
 		n, err := r.publish(ctx, lp.Calls, fetchedAt, user)
 		published += n
@@ -202,19 +210,75 @@ func (r *syncRun) fetchRange(ctx context.Context, from, to int64, user string) (
 		if !more {
 			return published, nil
 		}
+		if why := progress.check(page, lp); why != "" {
+			return published, fmt.Errorf("aircall calls page %d of %s: %w: %s; stopped with the window unfinished, so the next sync fetches it again",
+				page, r.st.Window, ErrNoProgress, why)
+		}
 		if page*per >= capN {
 			// The window grew past the cap while we paged it (calls still
 			// arriving): the next page would be refused.
-			n, err := r.split(ctx, from, to, user)
+			n, err := r.split(ctx, from, to, user, fmt.Sprintf("more than the %d calls one aircall query returns", capN))
 			return published + n, err
 		}
 	}
 }
 
-// split bisects [from, to) and fetches both halves.
-func (r *syncRun) split(ctx context.Context, from, to int64, user string) (int, error) {
+// splitReason says why err calls for splitting the window rather than
+// failing: Aircall's 400 for paging past its cap, or a page over the
+// response limit. Empty: it does not.
+func splitReason(err error) string {
+	switch {
+	case isCapError(err):
+		return fmt.Sprintf("aircall refused to page past its cap of %d calls", DefaultMaxResults)
+	case errors.Is(err, ErrResponseTooLarge):
+		return fmt.Sprintf("a page of calls was over the %d MiB limit on one response", MaxResponseBytes>>20)
+	}
+	return ""
+}
+
+// pageProgress tells a listing that moves on from one that loops: the
+// call ids and the next_page_link of the pages of one range so far.
+type pageProgress struct {
+	ids      map[string]struct{}
+	lastLink string
+	linkPage int
+}
+
+// check records page and says why it made no progress, or "" when it did.
+func (p *pageProgress) check(page int, lp listPage) string {
+	fresh, known := 0, 0
+	for _, raw := range lp.Calls {
+		var k callKey
+		if json.Unmarshal(raw, &k) != nil || k.ID == "" {
+			continue
+		}
+		known++
+		if _, ok := p.ids[string(k.ID)]; !ok {
+			fresh++
+			p.ids[string(k.ID)] = struct{}{}
+		}
+	}
+	link := ""
+	if lp.Meta.NextPageLink != nil {
+		link = *lp.Meta.NextPageLink
+	}
+	prevLink, prevPage := p.lastLink, p.linkPage
+	p.lastLink, p.linkPage = link, page
+	switch {
+	case known > 0 && fresh == 0:
+		return fmt.Sprintf("it lists only the %d calls earlier pages listed", known)
+	case link != "" && link == prevLink:
+		return fmt.Sprintf("its next_page_link is the same as page %d's", prevPage)
+	}
+	return ""
+}
+
+// split bisects [from, to) and fetches both halves; why says what made the
+// window too big, for the error when it is one second already.
+func (r *syncRun) split(ctx context.Context, from, to int64, user, why string) (int, error) {
 	if to-from <= 1 {
-		return 0, fmt.Errorf("more than %d aircall calls started in the second %s: the API cannot list them all", r.c.cfg.MaxResults, time.Unix(from, 0).UTC().Format(time.RFC3339))
+		return 0, fmt.Errorf("aircall window %s is one second and cannot be split further: %s",
+			ingest.Window{From: time.Unix(from, 0).UTC(), To: time.Unix(to, 0).UTC()}, why)
 	}
 	mid := from + (to-from)/2
 	a, err := r.fetchRange(ctx, from, mid, user)

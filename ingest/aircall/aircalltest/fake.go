@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -67,6 +68,17 @@ type FakeOptions struct {
 	AIAddOn bool
 	// Logger receives a line per fault injected. Default: discarded.
 	Logger *slog.Logger
+	// LoopPage, when positive, makes listings loop from that page on:
+	// every later page answers as that page, with its calls and a
+	// next_page_link pointing back to it. Default 0: no loop.
+	LoopPage int
+	// RepeatPage, when positive, makes every later page list that page's
+	// calls again, while next_page_link moves on as usual. Default 0.
+	RepeatPage int
+	// PadCallBytes, when positive, adds a "padding" field of that many
+	// bytes to every call a listing returns, so pages grow past a
+	// client's response limit (calls with megabytes of comments). Default 0.
+	PadCallBytes int
 }
 
 // FakeStats counts what the fake answered.
@@ -101,6 +113,7 @@ type Fake struct {
 	byID   map[int64]int
 	users  map[string]fixture.User
 	mux    *http.ServeMux
+	pad    string
 
 	mu      sync.Mutex
 	level   float64
@@ -144,6 +157,9 @@ func NewFake(org *fixture.Org, opts FakeOptions) *Fake {
 	}
 	for _, u := range org.Users {
 		f.users[u.ID] = u
+	}
+	if opts.PadCallBytes > 0 {
+		f.pad = strings.Repeat("x", opts.PadCallBytes)
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/calls", func(w http.ResponseWriter, r *http.Request) { f.list(w, r, false) })
@@ -328,7 +344,8 @@ func (f *Fake) list(w http.ResponseWriter, r *http.Request, search bool) {
 	now := f.opts.Now()
 	sel := f.selectStarted(pool, from, to, now)
 	total := len(sel)
-	offset := (page - 1) * per
+	served := f.servedPage(page)
+	offset := (served - 1) * per
 	if offset >= int64(f.opts.MaxResults) {
 		f.mu.Lock()
 		f.stats.CapErrors++
@@ -344,9 +361,11 @@ func (f *Fake) list(w http.ResponseWriter, r *http.Request, search bool) {
 			j = int64(total) - 1 - i
 		}
 		c := f.org.Calls[sel[j]]
-		calls = append(calls, f.render(c, f.stateAt(c, now), false))
+		a := f.render(c, f.stateAt(c, now), false)
+		a.Padding = f.pad
+		calls = append(calls, a)
 	}
-	meta := apiMeta{Count: len(calls), Total: total, CurrentPage: int(page), PerPage: int(per)}
+	meta := apiMeta{Count: len(calls), Total: total, CurrentPage: int(served), PerPage: int(per)}
 	link := func(p int64) *string {
 		qq := url.Values{}
 		for k, v := range q {
@@ -361,7 +380,12 @@ func (f *Fake) list(w http.ResponseWriter, r *http.Request, search bool) {
 		s := scheme + "://" + r.Host + r.URL.Path + "?" + qq.Encode()
 		return &s
 	}
-	if end < min(int64(total), int64(f.opts.MaxResults)) {
+	switch {
+	case f.opts.LoopPage > 0 && page >= int64(f.opts.LoopPage) && len(calls) > 0:
+		meta.NextPageLink = link(served)
+	case f.opts.RepeatPage > 0 && page >= int64(f.opts.RepeatPage) && len(calls) > 0:
+		meta.NextPageLink = link(page + 1)
+	case end < min(int64(total), int64(f.opts.MaxResults)):
 		meta.NextPageLink = link(page + 1)
 	}
 	if page > 1 {
@@ -374,6 +398,17 @@ func (f *Fake) list(w http.ResponseWriter, r *http.Request, search bool) {
 		Calls []apiCall `json:"calls"`
 		Meta  apiMeta   `json:"meta"`
 	}{calls, meta})
+}
+
+// servedPage is the page a request for page answers with: LoopPage and
+// RepeatPage hold later pages on theirs.
+func (f *Fake) servedPage(page int64) int64 {
+	for _, stuck := range []int{f.opts.LoopPage, f.opts.RepeatPage} {
+		if stuck > 0 && page > int64(stuck) {
+			return int64(stuck)
+		}
+	}
+	return page
 }
 
 // selectStarted returns the calls of pool (indices sorted by start) that
@@ -530,6 +565,9 @@ type apiCall struct {
 	Archived               bool         `json:"archived"`
 	ConferenceParticipants *[]struct{}  `json:"conference_participants,omitempty"`
 	Participants           *[]struct{}  `json:"participants,omitempty"`
+	// Padding is FakeOptions.PadCallBytes of filler; Aircall has no such
+	// field.
+	Padding string `json:"padding,omitempty"`
 }
 
 func ptr[T any](v T) *T { return &v }
