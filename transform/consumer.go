@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow/go/v17/arrow"
@@ -87,6 +88,19 @@ type Config struct {
 	// (see fill), so it may hold up to one fetch (24 MiB) more; a
 	// PollWriter stores it in one ClickHouse insert. Default 20000.
 	MaxBatch int
+	// MaxWait bounds how long a record waits in a poll that is still
+	// filling: a poll is loaded once it holds MaxBatch records or once its
+	// oldest record was fetched MaxWait ago, whichever comes first, so a
+	// steady trickle is loaded within about MaxWait plus one load, instead
+	// of only when it pauses. It is measured from when the client read the
+	// record's batch off the broker, not from the record's Kafka
+	// timestamp: the producer's clock may be skewed, and a backlog's
+	// records, old by their timestamps, must still fill whole polls.
+	// Default 1s: a review is about a second behind a steady stream, while
+	// a backlog fills a poll of 20,000 records from one or two fetches in
+	// well under a second, so its polls, and its throughput, are as they
+	// were.
+	MaxWait time.Duration
 	// SessionTimeout of the group member. Default 10s, so a crashed
 	// consumer's partitions move quickly.
 	SessionTimeout time.Duration
@@ -126,6 +140,9 @@ func (c Config) Validate() error {
 	if c.MaxBatch < 0 {
 		errs = append(errs, fmt.Errorf("transform: MaxBatch %d is negative", c.MaxBatch))
 	}
+	if c.MaxWait < 0 {
+		errs = append(errs, fmt.Errorf("transform: MaxWait %s is negative; use a positive duration, or 0 for %s", c.MaxWait, DefaultMaxWait))
+	}
 	return errors.Join(errs...)
 }
 
@@ -148,7 +165,11 @@ type Consumer struct {
 	decoders  map[string]ViewDecoder
 	providers []string
 	workers   []*worker
+	fetched   fetchClock
 }
+
+// DefaultMaxWait is Config.MaxWait's default.
+const DefaultMaxWait = time.Second
 
 // New creates the consumer and joins the group.
 func New(cfg Config) (*Consumer, error) {
@@ -157,6 +178,7 @@ func New(cfg Config) (*Consumer, error) {
 	}
 	cfg.Group = cmp.Or(cfg.Group, bus.GroupTransform)
 	cfg.MaxBatch = cmp.Or(cfg.MaxBatch, 20000)
+	cfg.MaxWait = cmp.Or(cfg.MaxWait, DefaultMaxWait)
 	if cfg.Workers <= 0 {
 		cfg.Workers = runtime.GOMAXPROCS(0)
 	}
@@ -195,11 +217,13 @@ func New(cfg Config) (*Consumer, error) {
 		kgo.FetchMaxBytes(fetchMaxBytes),
 		kgo.FetchMaxPartitionBytes(fetchMaxBytes/4),
 	)
+	c := &Consumer{cfg: cfg, decoders: map[string]ViewDecoder{}}
+	opts = append(opts, kgo.WithHooks(&c.fetched))
 	sess, err := kgo.NewGroupTransactSession(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("creating kafka transact session for %v: %w", cfg.Bus.Brokers, err)
 	}
-	c := &Consumer{cfg: cfg, sess: sess, cl: sess.Client(), decoders: map[string]ViewDecoder{}}
+	c.sess, c.cl = sess, sess.Client()
 	for name, d := range cfg.Decoders {
 		c.decoders[name] = rowDecoder(d)
 	}
@@ -341,21 +365,32 @@ func deadLetter(r *kgo.Record, err error) (model.DeadLetter, *kgo.Record) {
 const fetchMaxBytes = 24 << 20
 
 // fill polls again while records are buffered or arriving, until the
-// poll holds MaxBatch records: ClickHouse prefers few large
-// inserts to many small ones (each insert writes a part per month it
-// touches, which the server then merges). Each poll takes everything
-// buffered: franz-go sends a broker its next fetch only once the previous
-// one is drained, so a poll that left records behind would have no fetch
-// in flight while it is processed, and the next poll would wait for one
-// (50 to 100 ms a poll at 1M calls). A poll can thus overshoot by up to
-// one fetch (fetchMaxBytes).
+// poll holds MaxBatch records or its oldest record was fetched MaxWait
+// ago: ClickHouse prefers few large inserts to many small ones (each
+// insert writes a part per month it touches, which the server then
+// merges), and a review wants a steady stream loaded within about a
+// second. Each poll takes everything buffered: franz-go sends a broker its
+// next fetch only once the previous one is drained, so a poll that left
+// records behind would have no fetch in flight while it is processed, and
+// the next poll would wait for one (50 to 100 ms a poll at 1M calls). A
+// poll can thus overshoot by up to one fetch (fetchMaxBytes).
 func (c *Consumer) fill(ctx context.Context, fetches kgo.Fetches) kgo.Fetches {
-	want := c.cfg.MaxBatch
 	n := fetches.NumRecords()
-	for n > 0 && n < want {
-		pollCtx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	oldest := c.fetched.claim(time.Now())
+	if n == 0 {
+		return fetches
+	}
+	deadline := oldest.Add(c.cfg.MaxWait)
+	for n < c.cfg.MaxBatch {
+		wait := min(fillGap, time.Until(deadline))
+		if wait <= 0 {
+			break
+		}
+		pollCtx, cancel := context.WithTimeout(ctx, wait)
 		more := c.sess.PollFetches(pollCtx)
 		cancel()
+		// These records are younger than the poll's oldest.
+		c.fetched.claim(time.Time{})
 		if more.IsClientClosed() || more.NumRecords() == 0 {
 			break
 		}
@@ -363,6 +398,36 @@ func (c *Consumer) fill(ctx context.Context, fetches kgo.Fetches) kgo.Fetches {
 		fetches = append(fetches, more...)
 	}
 	return fetches
+}
+
+// fillGap is how long fill waits for more records before it loads what the
+// poll holds: a stream that pauses is loaded at once.
+const fillGap = 100 * time.Millisecond
+
+// fetchClock is a kgo hook that keeps when the oldest record batch read
+// off the broker since the last claim was read: the age of a poll's oldest
+// record, which fill bounds by MaxWait. One atomic read per batch; the
+// times are monotonic (nanoseconds since monoBase, plus one so that zero
+// means none), so a wall-clock step does not stretch the bound.
+type fetchClock struct{ first atomic.Int64 }
+
+var monoBase = time.Now()
+
+// OnFetchBatchRead implements kgo.HookFetchBatchRead.
+func (f *fetchClock) OnFetchBatchRead(kgo.BrokerMetadata, string, int32, kgo.FetchBatchMetrics) {
+	if f.first.Load() == 0 {
+		f.first.CompareAndSwap(0, int64(time.Since(monoBase))+1)
+	}
+}
+
+// claim returns when the oldest batch since the last claim was read, or
+// otherwise when none was, and starts over. A batch discarded unpolled (a
+// rebalance) can only make a later poll load early, never late.
+func (f *fetchClock) claim(otherwise time.Time) time.Time {
+	if d := f.first.Swap(0); d != 0 {
+		return monoBase.Add(time.Duration(d - 1))
+	}
+	return otherwise
 }
 
 // process decodes recs into batches, writes them and the dead-letter

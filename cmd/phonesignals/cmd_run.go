@@ -25,9 +25,15 @@ func runCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "until-idle", Usage: "exit 0 once everything published so far is in ClickHouse"},
 			&cli.IntFlag{Name: "max-batch", Value: 20000, Usage: "records a poll gathers before one ClickHouse insert (a poll takes whole Kafka fetches, so up to 24 MiB more), and the most per Arrow batch"},
+			&cli.DurationFlag{Name: "max-wait", Value: transform.DefaultMaxWait, EnvVars: []string{"PHONESIGNALS_MAX_WAIT"},
+				Usage: "the longest a record waits for its poll to fill: a poll is loaded at --max-batch records or once its oldest record was fetched this long ago, " +
+					"so a steady stream reaches reviews within about this plus one load; a backlog fills whole polls far sooner, so its throughput does not change"},
 			&cli.IntFlag{Name: "memory-limit-mib", Value: 200, Usage: "soft limit of the Go heap in MiB (the garbage collector works harder near it); 0: none"},
 		},
 		Action: func(c *cli.Context) error {
+			if c.Duration("max-wait") < 0 {
+				return fmt.Errorf("--max-wait %s is negative: use a positive duration such as 1s", c.Duration("max-wait"))
+			}
 			e := newEnv(c)
 			defer e.close()
 			box, st, bcfg, err := e.pipeline(c.Context)
@@ -46,7 +52,8 @@ func runCommand() *cli.Command {
 				debug.SetMemoryLimit(int64(mib) << 20)
 			}
 			start := time.Now()
-			stats, err := transformUntil(c.Context, providersOf(c), bcfg, box, st, c.Int("max-batch"), c.Bool("until-idle"))
+			stats, err := runTransform(c.Context, providersOf(c), bcfg, box, st,
+				transformOpts{maxBatch: c.Int("max-batch"), maxWait: c.Duration("max-wait"), untilIdle: c.Bool("until-idle")})
 			if errors.Is(err, secret.ErrWrongKey) {
 				return cli.Exit(err.Error(), 2)
 			}
@@ -63,7 +70,21 @@ func runCommand() *cli.Command {
 	}
 }
 
+// transformUntil runs the transform with maxBatch and the default
+// --max-wait, until ctx ends or, with untilIdle, until everything published
+// is loaded.
 func transformUntil(ctx context.Context, reg *ingest.Registry, bcfg bus.Config, box *secret.Box, st *store.Store, maxBatch int, untilIdle bool) (transform.Stats, error) {
+	return runTransform(ctx, reg, bcfg, box, st, transformOpts{maxBatch: maxBatch, untilIdle: untilIdle})
+}
+
+// transformOpts are run's flags for the transform (zero: the defaults).
+type transformOpts struct {
+	maxBatch  int
+	maxWait   time.Duration
+	untilIdle bool
+}
+
+func runTransform(ctx context.Context, reg *ingest.Registry, bcfg bus.Config, box *secret.Box, st *store.Store, o transformOpts) (transform.Stats, error) {
 	ld, err := load.New(load.Config{Conn: st.Conn()})
 	if err != nil {
 		return transform.Stats{}, err
@@ -80,14 +101,14 @@ func transformUntil(ctx context.Context, reg *ingest.Registry, bcfg bus.Config, 
 		}
 	}()
 	cons, err := transform.New(transform.Config{
-		Bus: bcfg, Box: box, Decoders: reg.Decoders(), ViewDecoders: reg.ViewDecoders(), Writer: timedWriter{ld}, DeadLetters: st, MaxBatch: maxBatch,
-		Logger: slog.Default(),
+		Bus: bcfg, Box: box, Decoders: reg.Decoders(), ViewDecoders: reg.ViewDecoders(), Writer: timedWriter{ld}, DeadLetters: st, MaxBatch: o.maxBatch,
+		MaxWait: o.maxWait, Logger: slog.Default(),
 	})
 	if err != nil {
 		return transform.Stats{}, err
 	}
 	defer cons.Close()
-	if untilIdle {
+	if o.untilIdle {
 		err = cons.RunUntilIdle(ctx)
 	} else {
 		slog.Info("transforming raw calls; Ctrl-C to stop", "brokers", bcfg.Brokers)
