@@ -341,10 +341,18 @@ func (r *runState) update() {
 }
 
 const (
-	maxBody      = 64 << 20
 	maxTransient = 3
 	maxThrottled = 8
 )
+
+// MaxResponseBytes bounds one answer (32 MiB): a page of 250 Detailed
+// records is well under 1 MiB.
+const MaxResponseBytes = 32 << 20
+
+// ErrResponseTooLarge is wrapped by the error of a request whose answer is
+// over MaxResponseBytes. It is not retried (the same request gets the same
+// answer); Sync splits the window of a call-log page that gets it.
+var ErrResponseTooLarge = fmt.Errorf("ringcentral answer over the %d MiB limit on one response", MaxResponseBytes>>20)
 
 func (c *Client) lock(ctx context.Context) error {
 	select {
@@ -525,10 +533,14 @@ func (c *Client) roundTrip(ctx context.Context, rs *runState, b *bucket, newReq 
 			}
 			return 0, nil, err
 		}
-		body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+		// One byte past the limit tells a cut answer from one that fits.
+		body, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
 		resp.Body.Close()
 		if err != nil {
 			return 0, nil, fmt.Errorf("reading ringcentral answer: %w", err)
+		}
+		if len(body) > MaxResponseBytes {
+			return 0, nil, ErrResponseTooLarge
 		}
 		b.observe(resp.Header, done)
 		switch {

@@ -189,9 +189,36 @@ type recordHead struct {
 	} `json:"extension"`
 }
 
+// ErrNoProgress is wrapped by the error of a call log whose
+// navigation.nextPage points at the page just read: paging on would never
+// end, so the sync stops with the window unfinished (not checkpointed).
+var ErrNoProgress = errors.New("ringcentral paging makes no progress")
+
 // fetchWindow reads and publishes one stream's call log for w, returning
-// the number of calls published.
+// the number of calls published. A page over MaxResponseBytes splits w in
+// two (recursively); calls published before the split are not published
+// again.
 func (c *Client) fetchWindow(ctx context.Context, run *runState, org string, s stream, w ingest.Window, sink ingest.Sink, res *ingest.SyncResult) (int, error) {
+	f := &windowFetch{c: c, run: run, org: org, s: s, sink: sink, res: res, seen: map[string]struct{}{}}
+	return f.fetch(ctx, w)
+}
+
+// windowFetch is the state of one fetchWindow.
+type windowFetch struct {
+	c    *Client
+	run  *runState
+	org  string
+	s    stream
+	sink ingest.Sink
+	res  *ingest.SyncResult
+	// seen holds the ids published in this base window, so a range read
+	// again after a split publishes each call once.
+	seen map[string]struct{}
+}
+
+// fetch reads and publishes w page by page.
+func (f *windowFetch) fetch(ctx context.Context, w ingest.Window) (int, error) {
+	c, s := f.c, f.s
 	q := url.Values{
 		"type":        {"Voice"},
 		"view":        {"Detailed"},
@@ -207,37 +234,82 @@ func (c *Client) fetchWindow(ctx context.Context, run *runState, org string, s s
 		if page > maxPages {
 			return published, fmt.Errorf("fetching ringcentral call log for %s window %s: more than %d pages, the server keeps offering a next page", s, w, maxPages)
 		}
-		body, err := c.get(ctx, run, next)
+		body, err := c.get(ctx, f.run, next)
+		if errors.Is(err, ErrResponseTooLarge) {
+			n, serr := f.split(ctx, w, page)
+			return published + n, serr
+		}
 		if err != nil {
 			return published, fmt.Errorf("fetching ringcentral call log for %s window %s page %d: %w", s, w, page, err)
 		}
-		observed := c.cfg.Now()
-		var pg callLogPage
-		if err := json.Unmarshal(body, &pg); err != nil {
-			return published, fmt.Errorf("reading ringcentral call log for %s window %s page %d: %w", s, w, page, err)
+		n, pg, err := f.publishPage(ctx, w, page, body)
+		published += n
+		if err != nil {
+			return published, err
 		}
-		calls := make([]model.RawCall, 0, len(pg.Records))
-		for _, rec := range pg.Records {
-			rc, start, ok := c.rawCall(org, s, rec, observed)
-			// The server's dateTo may be inclusive; keep windows half-open
-			// so a call on a boundary belongs to exactly one window.
-			if ok && (start.Before(w.From) || !start.Before(w.To)) {
-				continue
-			}
-			calls = append(calls, rc)
-		}
-		if err := c.publish(ctx, sink, calls, res); err != nil {
-			return published, fmt.Errorf("publishing ringcentral calls of %s window %s page %d: %w", s, w, page, err)
-		}
-		published += len(calls)
-		run.st.Calls += len(calls)
-		run.update()
-		next, err = c.nextPage(next, pg, page)
+		cur := next
+		next, err = c.nextPage(cur, pg, page)
 		if err != nil {
 			return published, fmt.Errorf("paging ringcentral call log for %s window %s after page %d: %w", s, w, page, err)
 		}
+		if next == cur {
+			return published, fmt.Errorf("ringcentral call log for %s window %s page %d: %w: its navigation.nextPage is the page itself; stopped with the window unfinished, so the next sync fetches it again",
+				s, w, page, ErrNoProgress)
+		}
 	}
 	return published, nil
+}
+
+// publishPage publishes the records of one call-log page that started in
+// w and were not published yet in this base window.
+func (f *windowFetch) publishPage(ctx context.Context, w ingest.Window, page int, body []byte) (int, callLogPage, error) {
+	observed := f.c.cfg.Now()
+	var pg callLogPage
+	if err := json.Unmarshal(body, &pg); err != nil {
+		return 0, pg, fmt.Errorf("reading ringcentral call log for %s window %s page %d: %w", f.s, w, page, err)
+	}
+	calls := make([]model.RawCall, 0, len(pg.Records))
+	for _, rec := range pg.Records {
+		rc, start, ok := f.c.rawCall(f.org, f.s, rec, observed)
+		// The server's dateTo may be inclusive; keep windows half-open
+		// so a call on a boundary belongs to exactly one window.
+		if ok && (start.Before(w.From) || !start.Before(w.To)) {
+			continue
+		}
+		if _, dup := f.seen[rc.CallID]; dup && rc.CallID != "" {
+			continue
+		}
+		calls = append(calls, rc)
+	}
+	if err := f.c.publish(ctx, f.sink, calls, f.res); err != nil {
+		return 0, pg, fmt.Errorf("publishing ringcentral calls of %s window %s page %d: %w", f.s, w, page, err)
+	}
+	for _, rc := range calls {
+		if rc.CallID != "" {
+			f.seen[rc.CallID] = struct{}{}
+		}
+	}
+	f.run.st.Calls += len(calls)
+	f.run.update()
+	return len(calls), pg, nil
+}
+
+// split reads the two halves of w, whose page was over MaxResponseBytes;
+// a window of one second or less cannot shrink and fails naming the limit.
+func (f *windowFetch) split(ctx context.Context, w ingest.Window, page int) (int, error) {
+	mid := w.From.Add(w.Duration() / 2).Truncate(time.Second)
+	if !mid.After(w.From) || !mid.Before(w.To) {
+		return 0, fmt.Errorf("fetching ringcentral call log for %s window %s page %d: %w, and the window is one second and cannot be split further",
+			f.s, w, page, ErrResponseTooLarge)
+	}
+	f.c.log.Warn("a ringcentral call-log page was over the response limit; splitting the window",
+		"limit_mib", MaxResponseBytes>>20, "stream", f.s.String(), "window", w.String(), "page", page)
+	a, err := f.fetch(ctx, ingest.Window{From: w.From, To: mid})
+	if err != nil {
+		return a, err
+	}
+	b, err := f.fetch(ctx, ingest.Window{From: mid, To: w.To})
+	return a + b, err
 }
 
 // nextPage returns the path and query of the page after pg, "" when done.

@@ -60,6 +60,13 @@ type FakeOptions struct {
 	// real time, because clients really sleep. Default time.Now; set it to
 	// the fixture's End to serve a whole generated org.
 	Now func() time.Time
+	// PadRecordBytes, when positive, adds a "padding" field of that many
+	// bytes to every call-log record, so pages grow past a client's
+	// response limit. Default 0.
+	PadRecordBytes int
+	// LoopPage, when positive, makes call-log pages from that one on point
+	// navigation.nextPage back at themselves. Default 0: no loop.
+	LoopPage int
 }
 
 func (o *FakeOptions) defaults() {
@@ -596,8 +603,11 @@ func (f *Fake) callLog(w http.ResponseWriter, r *http.Request, s fakeStream) {
 	start := min((page-1)*perPage, total)
 	end := min(start+perPage, total)
 	recs := make([]fakeRecord, 0, end-start)
+	pad := strings.Repeat("x", max(f.opts.PadRecordBytes, 0))
 	for _, c := range all[start:end] {
-		recs = append(recs, f.render(c, s, view == "Detailed"))
+		rec := f.render(c, s, view == "Detailed")
+		rec.Padding = pad
+		recs = append(recs, rec)
 	}
 	pageURI := func(p int) map[string]string {
 		qq := url.Values{}
@@ -616,7 +626,10 @@ func (f *Fake) callLog(w http.ResponseWriter, r *http.Request, s fakeStream) {
 	if pages > 0 {
 		nav["lastPage"] = pageURI(pages)
 	}
-	if page < pages {
+	switch {
+	case f.opts.LoopPage > 0 && page >= f.opts.LoopPage:
+		nav["nextPage"] = pageURI(page)
+	case page < pages:
 		nav["nextPage"] = pageURI(page + 1)
 	}
 	if page > 1 {
@@ -741,6 +754,9 @@ type fakeRecord struct {
 	Legs               []fakeLeg   `json:"legs,omitempty"`
 	LastModifiedTime   string      `json:"lastModifiedTime"`
 	Deleted            bool        `json:"deleted,omitempty"`
+	// Padding is FakeOptions.PadRecordBytes of filler; RingCentral has no
+	// such field.
+	Padding string `json:"padding,omitempty"`
 }
 
 var fakeReasons = map[string]string{
