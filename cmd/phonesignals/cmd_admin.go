@@ -77,24 +77,11 @@ func orgCommand(reg *ingest.Registry) *cli.Command {
 		Usage: "manage orgs and their provider connection",
 		Subcommands: []*cli.Command{
 			{
-				Name:  "add",
-				Usage: "create an org with its phone provider (one provider per org)",
-				Flags: []cli.Flag{orgFlag, &cli.StringFlag{Name: "provider", Usage: strings.Join(reg.Names(), " or "), Required: true}},
-				Action: storeAction(func(c *cli.Context, e *env, st *store.Store) error {
-					if _, err := reg.Lookup(c.String("provider")); err != nil {
-						return err
-					}
-					created, err := st.AddOrg(c.Context, c.String("org"), c.String("provider"))
-					if err != nil {
-						return err
-					}
-					if created {
-						fmt.Printf("org %s added with provider %s\n", c.String("org"), c.String("provider"))
-					} else {
-						fmt.Printf("org %s already exists with provider %s\n", c.String("org"), c.String("provider"))
-					}
-					return nil
-				}),
+				Name:        "add",
+				Usage:       "create an org with its phone provider (one provider per org)",
+				Description: "The org's name is its id in every table, topic and file: " + orgs.NameRule + ".",
+				Flags:       []cli.Flag{orgFlag, &cli.StringFlag{Name: "provider", Usage: strings.Join(reg.Names(), " or "), Required: true}},
+				Action:      orgAdd(reg),
 			},
 			{
 				Name:   "connect",
@@ -128,6 +115,31 @@ func orgCommand(reg *ingest.Registry) *cli.Command {
 	}
 }
 
+// orgAdd is `org add`: the name is checked before ClickHouse is reached.
+func orgAdd(reg *ingest.Registry) cli.ActionFunc {
+	add := storeAction(func(c *cli.Context, e *env, st *store.Store) error {
+		created, err := st.AddOrg(c.Context, c.String("org"), c.String("provider"))
+		if err != nil {
+			return err
+		}
+		if created {
+			fmt.Printf("org %s added with provider %s\n", c.String("org"), c.String("provider"))
+		} else {
+			fmt.Printf("org %s already exists with provider %s\n", c.String("org"), c.String("provider"))
+		}
+		return nil
+	})
+	return func(c *cli.Context) error {
+		if err := orgs.ValidateName(c.String("org")); err != nil {
+			return err
+		}
+		if _, err := reg.Lookup(c.String("provider")); err != nil {
+			return err
+		}
+		return add(c)
+	}
+}
+
 // connectFlags are the flags of `org connect`: the common ones and every
 // registered provider's credential flags.
 func connectFlags(orgFlag cli.Flag, reg *ingest.Registry) []cli.Flag {
@@ -150,6 +162,9 @@ func connectFlags(orgFlag cli.Flag, reg *ingest.Registry) []cli.Flag {
 }
 
 func orgConnect(c *cli.Context) error {
+	if err := orgs.ValidateName(c.String("org")); err != nil {
+		return err
+	}
 	e := newEnv(c)
 	defer e.close()
 	box, err := e.box(c.Context)
@@ -176,7 +191,15 @@ func orgConnect(c *cli.Context) error {
 	}
 	probs := foreignFlags(c, providersOf(c), p, o.Name)
 	probs = append(probs, readCredentials(c, p, cr)...)
+	sealedBefore := o.WebhookToken
 	probs = append(probs, connectOptions(c, box, p, &o)...)
+	if o.WebhookToken != sealedBefore {
+		clash, err := webhookTokenClash(c.Context, st, box, p, o)
+		if err != nil {
+			return err
+		}
+		probs = append(probs, clash...)
+	}
 	if len(probs) > 0 {
 		return fmt.Errorf("org connect %s:\n  %s", o.Name, strings.Join(probs, "\n  "))
 	}
@@ -195,6 +218,24 @@ func orgConnect(c *cli.Context) error {
 	}
 	fmt.Println(")")
 	return nil
+}
+
+// webhookTokenClash refuses the webhook token just sealed into o when
+// another org already has it: the receiver finds an org by its token, so
+// a shared token makes every delivery of both orgs fail. The other org is
+// not named, nor the token shown.
+func webhookTokenClash(ctx context.Context, st *store.Store, box *secret.Box, p ingest.Provider, o store.Org) ([]string, error) {
+	tok, err := orgs.OpenWebhookToken(box, o)
+	if err != nil {
+		return nil, fmt.Errorf("org %s: opening the webhook token just sealed: %w", o.Name, err)
+	}
+	owners, err := orgs.WebhookTokenOwners(ctx, st, box, tok, o.Name)
+	if err != nil || len(owners) == 0 {
+		return nil, err
+	}
+	return []string{fmt.Sprintf("--webhook-token-file: this webhook token is already used by another org, and a token must identify one org "+
+		"(deliveries with a shared token are refused for both): generate a new token for org %s (create the org's own webhook in %s, "+
+		"Integrations & API → Webhook; each webhook has its own token) and pass it in --webhook-token-file", o.Name, p.Title)}, nil
 }
 
 // providerFlags are the `org connect` flags p accepts beyond the common ones.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/phonesignals/phonesignals/ingest"
@@ -279,6 +280,40 @@ func (d *diagnosis) webhooks(ctx context.Context) error {
 			d.add(Warn, "", "webhooks: %d answered %s, last %s (%s)", w.N, w.Label, w.Last.Format(time.RFC3339), w.Note)
 		}
 	}
+	return d.sharedWebhookToken(ctx)
+}
+
+// sharedWebhookToken names the other orgs whose stored webhook token is
+// this org's: the receiver finds an org by its token alone, so every
+// delivery with a shared token is refused (HTTP 500, "token matches N
+// orgs") for all of them.
+func (d *diagnosis) sharedWebhookToken(ctx context.Context) error {
+	if d.o.WebhookToken == "" || d.cfg.Box == nil {
+		return nil
+	}
+	box, err := d.cfg.Box()
+	if err != nil {
+		d.add(Warn, "", "cannot check whether another org shares the webhook token: %v", err)
+		return nil
+	}
+	tok, err := orgs.OpenWebhookToken(box, d.o)
+	if err != nil {
+		d.add(Fail, fmt.Sprintf("store the token again: phonesignals org connect --org %s --webhook-token-file FILE", d.o.Name),
+			"the stored webhook token does not open (sealed under another master key?): its deliveries get 401")
+		return nil
+	}
+	owners, err := orgs.WebhookTokenOwners(ctx, d.st, box, tok, d.o.Name)
+	if err != nil {
+		return err
+	}
+	if len(owners) == 0 {
+		d.add(OK, "", "the webhook token is this org's alone")
+		return nil
+	}
+	d.add(Fail, fmt.Sprintf("give each org its own token: create a new webhook in %s for org %s (each webhook has its own token), then phonesignals org connect --org %s --webhook-token-file FILE",
+		d.p.Title, d.o.Name, d.o.Name),
+		"the webhook token is also the token of org %s: every delivery with it is refused with HTTP 500 (token matches %d orgs)",
+		strings.Join(owners, ", "), len(owners)+1)
 	return nil
 }
 

@@ -72,8 +72,9 @@ type Config struct {
 	Store *store.Store
 	// Providers is the provider registry. Required.
 	Providers *ingest.Registry
-	// Box opens the stored credentials; called only for the online check.
-	// Required unless Offline.
+	// Box opens the stored credentials (the online check) and the webhook
+	// tokens (whether another org shares the org's). Required unless
+	// Offline; offline without it, the token check is skipped.
 	Box func() (*secret.Box, error)
 	// Org is the org diagnosed. Required.
 	Org string
