@@ -551,12 +551,16 @@ func openFailure(r *kgo.Record, err error) error {
 
 // retry runs f until it succeeds or ctx ends, backing off from 200ms
 // doubling up to 30s: a ClickHouse or Kafka outage pauses the pipeline
-// instead of losing data. A permanent error (cherr.IsPermanent) is returned
-// at once: retrying a dropped or retyped column would only hide it.
+// instead of losing data. A full ClickHouse disk is such an outage
+// (cherr.DiskFull): the pipeline waits until space is freed, raising
+// phonesignals_clickhouse_disk_full meanwhile. A permanent error
+// (cherr.IsPermanent) is returned at once: retrying a dropped or retyped
+// column would only hide it.
 func retry(ctx context.Context, log *slog.Logger, what string, f func() error) error {
 	bo := &backoff.ExponentialBackOff{InitialInterval: 200 * time.Millisecond, Multiplier: 2, MaxInterval: 30 * time.Second}
 	var last error
 	attempt := 0
+	o := outage{log: log, what: what, start: time.Now()}
 	_, err := backoff.Retry(ctx, func() (struct{}, error) {
 		attempt++
 		last = f()
@@ -565,14 +569,49 @@ func retry(ctx context.Context, log *slog.Logger, what string, f func() error) e
 		}
 		return struct{}{}, last
 	}, backoff.WithBackOff(bo), backoff.WithMaxElapsedTime(0), backoff.WithNotify(func(err error, d time.Duration) {
-		log.Warn("retrying", "what", what, "attempt", attempt, "in", d, "err", err)
+		o.failed(err, attempt, d)
 	}))
 	if err != nil {
 		// On cancellation Retry returns the context's cause; the last
 		// failure says more.
 		return fmt.Errorf("%s: %w", what, cmp.Or(last, err))
 	}
+	o.over()
 	return nil
+}
+
+// outage reports one retry's failures: a line and a metric per attempt,
+// and when ClickHouse's disk is full, a line naming the disk once, the
+// disk_full gauge while it lasts and a line when space is back.
+type outage struct {
+	log      *slog.Logger
+	what     string
+	start    time.Time
+	diskFull bool
+}
+
+func (o *outage) failed(err error, attempt int, in time.Duration) {
+	if where, full := cherr.DiskFull(err); full {
+		obs.ClickHouseRetry("disk_full")
+		obs.ClickHouseDiskFull(true)
+		if !o.diskFull {
+			o.diskFull = true
+			o.log.Error("clickhouse is out of disk space: waiting, and loading resumes by itself once space is freed (nothing is lost; Kafka keeps the records)",
+				"what", o.what, "disk", cmp.Or(where, "not named by clickhouse: its data path"), "err", err)
+		}
+	} else if cherr.IsTransient(err) {
+		obs.ClickHouseRetry("unavailable")
+	} else {
+		obs.ClickHouseRetry("other")
+	}
+	o.log.Warn("retrying", "what", o.what, "attempt", attempt, "in", in, "err", err)
+}
+
+func (o *outage) over() {
+	if o.diskFull {
+		obs.ClickHouseDiskFull(false)
+		o.log.Info("clickhouse has disk space again; loading resumed", "what", o.what, "waited", time.Since(o.start).Round(time.Millisecond))
+	}
 }
 
 // Close leaves the group and closes the clients.

@@ -196,6 +196,14 @@ func trickleRig(t *testing.T) (*store.Store, bus.Config, *secret.Box) {
 	if _, err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
+	bcfg, box := brokerRig(t)
+	return st, bcfg, box
+}
+
+// brokerRig is the embedded broker (kfake) with the topics, and a key.
+func brokerRig(t *testing.T) (bus.Config, *secret.Box) {
+	t.Helper()
+	ctx := context.Background()
 	emb, err := bus.StartEmbedded("", 0)
 	if err != nil {
 		t.Fatal(err)
@@ -210,5 +218,5 @@ func trickleRig(t *testing.T) (*store.Store, bus.Config, *secret.Box) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return st, emb.Config(), box
+	return emb.Config(), box
 }

@@ -40,6 +40,10 @@ var (
 	insertSeconds = prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: Namespace, Subsystem: "clickhouse", Name: "insert_duration_seconds",
 		Help:    "Duration of ClickHouse batch inserts, by outcome (ok, error).",
 		Buckets: prometheus.ExponentialBuckets(0.005, 2.5, 10)}, []string{"outcome"})
+	clickhouseRetries = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Subsystem: "clickhouse", Name: "retries_total",
+		Help: "ClickHouse writes of the transform that failed and were retried after a back-off, by cause: disk_full, unavailable (unreachable, overloaded, timed out), other."}, []string{"cause"})
+	clickhouseDiskFull = prometheus.NewGauge(prometheus.GaugeOpts{Namespace: Namespace, Subsystem: "clickhouse", Name: "disk_full",
+		Help: "1 while ClickHouse refuses the transform's writes for want of disk space (the pipeline waits, nothing is lost), 0 once a write goes through."})
 	providerRequests = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Subsystem: "provider", Name: "requests_total",
 		Help: "HTTP requests to phone providers' APIs, by provider and status code (\"error\" when no answer came)."}, []string{"provider", "code"})
 	providerRateLimited = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Subsystem: "provider", Name: "rate_limited_total",
@@ -57,7 +61,7 @@ var (
 func init() {
 	registry.MustRegister(
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		recordsIn, rowsOut, deadLettered, batchRecords, consumerLag, published, insertSeconds,
+		recordsIn, rowsOut, deadLettered, batchRecords, consumerLag, published, insertSeconds, clickhouseRetries, clickhouseDiskFull,
 		providerRequests, providerRateLimited, providerErrors, webhookResponses, webhookClamped, buildInfo)
 }
 
@@ -94,6 +98,20 @@ func InsertTimer() (done func(error)) {
 		}
 		insertSeconds.WithLabelValues(outcome).Observe(time.Since(start).Seconds())
 	}
+}
+
+// ClickHouseRetry records one failed ClickHouse write that is retried;
+// cause is disk_full, unavailable or other.
+func ClickHouseRetry(cause string) { clickhouseRetries.WithLabelValues(cause).Inc() }
+
+// ClickHouseDiskFull records whether ClickHouse is refusing writes for
+// want of disk space.
+func ClickHouseDiskFull(full bool) {
+	v := 0.0
+	if full {
+		v = 1
+	}
+	clickhouseDiskFull.Set(v)
 }
 
 // WebhookResponse records one webhook answer.

@@ -109,6 +109,10 @@ func TestMetricsAfterWork(t *testing.T) {
 	done := InsertTimer()
 	done(nil)
 	InsertTimer()(errors.New("boom"))
+	ClickHouseRetry("disk_full")
+	ClickHouseRetry("disk_full")
+	ClickHouseRetry("unavailable")
+	ClickHouseDiskFull(true)
 	WebhookResponse("toyprovider", 401)
 	WebhookResponse("toyprovider", 200)
 	WebhookResponse("toyprovider", 200)
@@ -130,6 +134,8 @@ func TestMetricsAfterWork(t *testing.T) {
 		`phonesignals_kafka_published_records_total{topic="topic-x"}`:               7,
 		`phonesignals_clickhouse_insert_duration_seconds_count{outcome="ok"}`:       1,
 		`phonesignals_clickhouse_insert_duration_seconds_count{outcome="error"}`:    1,
+		`phonesignals_clickhouse_retries_total{cause="disk_full"}`:                  2,
+		`phonesignals_clickhouse_retries_total{cause="unavailable"}`:                1,
 		`phonesignals_webhook_responses_total{provider="toyprovider",status="401"}`: 1,
 		`phonesignals_webhook_responses_total{provider="toyprovider",status="200"}`: 2,
 	} {
@@ -139,6 +145,13 @@ func TestMetricsAfterWork(t *testing.T) {
 	}
 	if got := after.Get(`phonesignals_kafka_consumer_lag_records{group="g",topic="t"}`); got != 42 {
 		t.Errorf("consumer lag %v, want 42", got)
+	}
+	if got := after.Get("phonesignals_clickhouse_disk_full"); got != 1 {
+		t.Errorf("clickhouse_disk_full %v while the disk is full, want 1", got)
+	}
+	ClickHouseDiskFull(false)
+	if got := obstest.Scrape(t, base+"/metrics").Get("phonesignals_clickhouse_disk_full"); got != 0 {
+		t.Errorf("clickhouse_disk_full %v once space is back, want 0", got)
 	}
 	if after.Get("go_goroutines") == 0 {
 		t.Error("no Go runtime metrics")

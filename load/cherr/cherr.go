@@ -5,11 +5,14 @@
 package cherr
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"regexp"
+	"strings"
 	"syscall"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
@@ -45,7 +48,7 @@ func IsPermanent(err error) bool {
 	}
 	var ex *proto.Exception
 	if errors.As(err, &ex) {
-		return !transientCodes[ex.Code]
+		return !transientCodes[ex.Code] && !diskFull(ex)
 	}
 	return false
 }
@@ -73,7 +76,7 @@ func IsTransient(err error) bool {
 	var ex *proto.Exception
 	switch {
 	case errors.As(err, &ex):
-		return transientCodes[ex.Code]
+		return transientCodes[ex.Code] || diskFull(ex)
 	case errors.As(err, &ne), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
 		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE),
 		errors.Is(err, clickhouse.ErrAcquireConnTimeout), errors.Is(err, context.DeadlineExceeded):
@@ -103,6 +106,53 @@ var transientCodes = map[int32]bool{
 	425: true, // SYSTEM_ERROR
 	999: true, // KEEPER_EXCEPTION
 }
+
+// notEnoughSpace is ClickHouse's NOT_ENOUGH_SPACE: a part, merge or
+// insert could not reserve disk space.
+const notEnoughSpace = 243
+
+// DiskFull reports whether err is ClickHouse out of disk space: the
+// exception NOT_ENOUGH_SPACE (243: "Cannot reserve 1.00 MiB, not enough
+// space", "Not enough free disk space to reserve", "Could not perform
+// insert: less than N free bytes left") or any exception the kernel's
+// ENOSPC caused ("Cannot write to file PATH, errno: 28, strerror: No space
+// left on device"). It is an outage, not a bug: the server takes inserts
+// again once space is freed, so the caller waits, as for an unreachable
+// server. where is the disk, file or path the message names, empty when
+// it names none.
+func DiskFull(err error) (where string, ok bool) {
+	var ex *proto.Exception
+	if err == nil || !errors.As(err, &ex) || !diskFull(ex) {
+		return "", false
+	}
+	for _, e := range append([]proto.Exception{*ex}, ex.Nested...) {
+		if m := diskPlace.FindStringSubmatch(e.Message); m != nil {
+			return strings.TrimRight(cmp.Or(m[1:]...), ".,:;)'\""), true
+		}
+	}
+	return "", true
+}
+
+// diskFull reports whether ex, or an exception nested in it (the cause
+// the server wrapped), is a full disk.
+func diskFull(ex *proto.Exception) bool {
+	for _, e := range append([]proto.Exception{*ex}, ex.Nested...) {
+		if e.Code == notEnoughSpace {
+			return true
+		}
+		m := strings.ToLower(e.Message)
+		if strings.Contains(m, "no space left on device") || strings.Contains(m, "errno: 28,") ||
+			(strings.Contains(m, "not enough") && strings.Contains(m, "space") && strings.Contains(m, "reserve")) {
+			return true
+		}
+	}
+	return false
+}
+
+// diskPlace finds the disk or path in a full disk's message: "disk
+// 'NAME'", "in the disk space (PATH)", "file PATH", or else the first
+// absolute path.
+var diskPlace = regexp.MustCompile(`disk '([^']+)'|disk space \(([^)]+)\)|file (/\S+)|(/[\w.\-]+(?:/[\w.\-]+)+/?)`)
 
 // Permanentf is a PermanentError with a message of ours.
 func Permanentf(format string, args ...any) error {
