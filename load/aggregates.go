@@ -59,20 +59,29 @@ type Aggregates struct {
 	now  func() time.Time
 	log  *slog.Logger
 
-	mu       sync.Mutex
-	last     uint64
-	stats    AggregateStats
-	lastMark time.Time
+	mu         sync.Mutex
+	stats      AggregateStats
+	lastMark   time.Time
+	dirtySince map[queries.DayKey]time.Time // by now, for the age gauge
 
 	refreshMu sync.Mutex
 	form      refreshForm // formAuto but in tests
+	hooks     hooks       // empty but in tests
 	stop      chan struct{}
 	done      chan struct{}
 }
 
-// NewAggregates returns the user_day_metrics maintainer on conn; now
-// (default time.Now) versions the marks and rows it writes. It refreshes
-// nothing on its own until Start.
+// hooks let tests order a refresh against other loaders' work.
+type hooks struct {
+	// beforeRefreshedMark runs after a refresh wrote its rows and before
+	// it marks their days refreshed.
+	beforeRefreshedMark func()
+}
+
+// NewAggregates returns the user_day_metrics maintainer on conn. now
+// (default time.Now) only dates what the refresher reports (the age of
+// the oldest dirty day): no version depends on a clock (see
+// nextVersion). It refreshes nothing on its own until Start.
 func NewAggregates(conn driver.Conn, now func() time.Time) (*Aggregates, error) {
 	if conn == nil {
 		return nil, errors.New("load: aggregates need a ClickHouse connection (Conn is nil)")
@@ -80,7 +89,7 @@ func NewAggregates(conn driver.Conn, now func() time.Time) (*Aggregates, error) 
 	if now == nil {
 		now = time.Now
 	}
-	return &Aggregates{conn: conn, now: now, log: slog.Default()}, nil
+	return &Aggregates{conn: conn, now: now, log: slog.Default(), dirtySince: map[queries.DayKey]time.Time{}}, nil
 }
 
 // Stats returns the work so far.
@@ -90,20 +99,35 @@ func (a *Aggregates) Stats() AggregateStats {
 	return a.stats
 }
 
-// version returns a value above every one this process used and at least
-// the clock in nanoseconds. A mark takes it after the batch's insert was
-// acknowledged; a refresh before it reads raw_signals. So a refresh whose
-// version is above a day's newest mark has read that mark's rows, also
-// across loaders whose clocks agree within the time an insert takes.
-func (a *Aggregates) version() uint64 {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	v := uint64(a.now().UnixNano())
-	if v <= a.last {
-		v = a.last + 1
+// nextVersion returns the version of a new mark or refresh of days: one
+// above every value user_day_dirty holds for their orgs. The store is the
+// one authority every loader shares, so versions never depend on clocks
+// agreeing or on a clock never going back: a "loaded" mark taken after a
+// batch's insert sees the "refreshing" reservation of every refresh that
+// started before it, and so sorts above that refresh (the day stays dirty)
+// unless the refresh reserved its version after the mark read, and then
+// read raw_signals after the insert. ARCHITECTURE.md has the argument.
+// Equal versions (two loaders reading the same maximum) are harmless: the
+// comparison that cleans a day is "refreshed >= loaded", which the
+// argument covers for ties too.
+func (a *Aggregates) nextVersion(ctx context.Context, days []queries.DayKey) (uint64, error) {
+	sql, _, _ := queries.RenderDayKeys(queries.NextVersion, firstOfEachOrg(days))
+	var v uint64
+	if err := a.conn.QueryRow(ctx, sql).Scan(&v); err != nil {
+		return 0, fmt.Errorf("reading the newest aggregate version of org %s and %d others in user_day_metrics: %w",
+			days[0].Org, len(firstOfEachOrg(days))-1, err)
 	}
-	a.last = v
-	return v
+	return v, nil
+}
+
+// firstOfEachOrg returns one key of each org of keys (sorted by org):
+// RenderDayKeys then lists the orgs alone.
+func firstOfEachOrg(keys []queries.DayKey) []queries.DayKey {
+	var out []queries.DayKey
+	for _, c := range orgChunks(keys, len(keys)) {
+		out = append(out, c[0])
+	}
+	return out
 }
 
 // Mark marks dirty every day holding a version of one of calls, which
@@ -143,8 +167,15 @@ func (a *Aggregates) lookup(ctx context.Context, calls []queries.CallKey) ([]que
 
 // mark writes "loaded" marks for days (sorted, distinct).
 func (a *Aggregates) mark(ctx context.Context, days []queries.DayKey) error {
+	if len(days) == 0 {
+		return nil
+	}
 	start := time.Now()
-	if err := a.insertMarks(ctx, days, "loaded", a.version()); err != nil {
+	v, err := a.nextVersion(ctx, days)
+	if err != nil {
+		return err
+	}
+	if err := a.insertMarks(ctx, days, "loaded", v); err != nil {
 		return err
 	}
 	a.mu.Lock()

@@ -33,9 +33,10 @@ type Config struct {
 	Conn driver.Conn
 	// Table is the target table. Default "raw_signals".
 	Table string
-	// Now stamps loaded_at; default time.Now. The aggregate rows are
-	// versioned by the real clock whatever Now says, so that every loader's
-	// refreshes order by when they read raw_signals.
+	// Now stamps loaded_at and dates the refresher's reports; default
+	// time.Now. No version depends on it: the marks and aggregate rows are
+	// ordered by the store (Aggregates), so loaders whose clocks disagree or
+	// step back stay exact. Tests skew it to prove that.
 	Now func() time.Time
 	// RefreshEvery is the longest a day of user_day_metrics stays behind
 	// raw_signals while batches keep streaming in; once they pause for two
@@ -73,7 +74,7 @@ func New(cfg Config) (*Loader, error) {
 	}
 	l := &Loader{cfg: cfg}
 	if cfg.Table == "raw_signals" {
-		agg, err := NewAggregates(cfg.Conn, nil)
+		agg, err := NewAggregates(cfg.Conn, cfg.Now)
 		if err != nil {
 			return nil, err
 		}

@@ -35,7 +35,7 @@ func TestWriteRoundTrip(t *testing.T) {
 	calls := []model.Call{
 		{Org: "acme", Provider: model.ProviderAircall, CallID: "1", UserID: "7", StartedAt: started, Direction: "inbound",
 			DurationSec: 4294967295, Status: "done", ProviderStatus: "done", EscalationAvailable: true, Notes: []string{"urgent"},
-			Version: 1<<63 + 12345, Source: model.SourcePoll, ObservedAt: started.Add(time.Hour)},
+			Version: model.MaxVersion - 12345, Source: model.SourcePoll, ObservedAt: started.Add(time.Hour)},
 		{Org: "acme", Provider: model.ProviderAircall, CallID: "2", StartedAt: started.Add(time.Second), Direction: "outbound",
 			Status: "missed", ProviderStatus: "done", EscalationAvailable: true, Deleted: true, Version: 7, Source: model.SourceWebhook, Event: "call.ended"},
 	}
@@ -72,7 +72,7 @@ func TestWriteRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 		c := calls[i]
-		if id != c.CallID || user != c.UserID || !at.Equal(c.StartedAt) || dur != c.DurationSec || ver != c.Version ||
+		if id != c.CallID || user != c.UserID || !at.Equal(c.StartedAt) || dur != c.DurationSec || ver != model.StoreVersion(c.Version, 0) ||
 			(del == 1) != c.Deleted || event != c.Event || !lat.Equal(loaded) || source != "phone" || et != "call" {
 			t.Errorf("row %d: %s %s %s %d %d %d %s %s %s %s", i, id, user, at, dur, ver, del, event, lat, source, et)
 		}

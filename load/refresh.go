@@ -81,7 +81,15 @@ func (a *Aggregates) Refresh(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	v := a.version()
+	// Reserve the version before reading raw_signals: a batch marked
+	// after this sees it and sorts above it (nextVersion).
+	v, err := a.nextVersion(ctx, dirty)
+	if err != nil {
+		return err
+	}
+	if err := a.insertMarks(ctx, dirty, "refreshing", v); err != nil {
+		return err
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(refreshWorkers)
 	for _, s := range stmts {
@@ -89,6 +97,9 @@ func (a *Aggregates) Refresh(ctx context.Context) error {
 	}
 	if err := g.Wait(); err != nil {
 		return err
+	}
+	if h := a.hooks.beforeRefreshedMark; h != nil {
+		h()
 	}
 	if err := a.insertMarks(ctx, dirty, "refreshed", v); err != nil {
 		return err

@@ -39,7 +39,10 @@ func refreshOld(ctx context.Context, a *Aggregates) error {
 	if err != nil || len(dirty) == 0 {
 		return err
 	}
-	v := a.version()
+	v, err := a.nextVersion(ctx, dirty)
+	if err != nil {
+		return err
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(refreshWorkers)
 	for _, chunk := range orgChunks(dirty, maxKeysPerStatement) {
@@ -93,7 +96,7 @@ func b2i(b bool) int {
 func markAll(ctx context.Context, b *testing.B, a *Aggregates, where string, last int) {
 	b.Helper()
 	sql := fmt.Sprintf(`INSERT INTO user_day_dirty (org, day, kind, value)
-		SELECT org, day, 'loaded', toUInt64(%d) FROM (SELECT DISTINCT org, toDate(started_at) AS day FROM raw_signals WHERE %s)`, a.version(), where)
+		SELECT org, day, 'loaded', (SELECT max(value) + 1 FROM user_day_dirty) FROM (SELECT DISTINCT org, toDate(started_at) AS day FROM raw_signals WHERE %s)`, where)
 	if last > 0 {
 		sql += fmt.Sprintf(" WHERE day > (SELECT max(toDate(started_at)) FROM raw_signals WHERE %s) - %d", where, last)
 	}

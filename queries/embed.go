@@ -142,6 +142,8 @@ var (
 	MarkDays string
 	//go:embed aggregate/dirty_days_of_org.sql
 	DirtyDaysOfOrg string
+	//go:embed aggregate/next_version.sql
+	NextVersion string
 )
 
 func init() {

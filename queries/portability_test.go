@@ -1046,7 +1046,6 @@ func buildFixture(t *testing.T) ([]fxOrg, []table) {
 // from raw_signals).
 func loadFixture(ctx context.Context, t *testing.T, e engine, tables []table) {
 	t.Helper()
-	var clock uint64
 	for _, tb := range tables {
 		for i, block := range tb.layers() {
 			if err := e.insert(ctx, tb.name, tb.cols, block); err != nil {
@@ -1055,24 +1054,35 @@ func loadFixture(ctx context.Context, t *testing.T, e engine, tables []table) {
 			if tb.name != "raw_signals" {
 				continue
 			}
-			clock++
-			markDays(ctx, t, e, block, clock)
-			clock++
-			refreshDirty(ctx, t, e, clock)
+			markDays(ctx, t, e, block)
+			refreshDirty(ctx, t, e)
 		}
 		if tb.name == "raw_signals" {
 			// A batch delivered again and not refreshed yet: its days stay
 			// dirty and the reads take them from raw_signals.
-			clock++
-			markDays(ctx, t, e, append(slices.Clone(tb.rows[:30]), tb.rows[len(tb.rows)-30:]...), clock)
+			markDays(ctx, t, e, append(slices.Clone(tb.rows[:30]), tb.rows[len(tb.rows)-30:]...))
 		}
 	}
 }
 
+// nextVersion is the version the loader gives a mark or refresh of keys
+// (aggregate/next_version.sql): the store orders them, so both engines,
+// holding the same marks, give the same values.
+func nextVersion(ctx context.Context, t *testing.T, e engine, keys []queries.DayKey) uint64 {
+	t.Helper()
+	sql, _, _ := queries.RenderDayKeys(queries.NextVersion, keys)
+	r := run(ctx, t, e, sql)
+	v, err := strconv.ParseUint(r.rows[0][0], 10, 64)
+	if err != nil || len(r.rows) != 1 {
+		t.Fatalf("%s: next_version.sql gave %q: %v", e.name(), r.rows, err)
+	}
+	return v
+}
+
 // markDays marks dirty the days of every version of the rows' calls.
-// Values come from a counter, the same on both engines, so their tables
-// hold the same rows.
-func markDays(ctx context.Context, t *testing.T, e engine, rows [][]any, value uint64) {
+// Values come from next_version.sql, the same on both engines, so their
+// tables hold the same rows.
+func markDays(ctx context.Context, t *testing.T, e engine, rows [][]any) {
 	t.Helper()
 	org, prov, id := slices.Index(signalCols, "org"), slices.Index(signalCols, "provider"), slices.Index(signalCols, "call_id")
 	var calls []queries.CallKey
@@ -1089,8 +1099,10 @@ func markDays(ctx context.Context, t *testing.T, e engine, rows [][]any, value u
 	}
 	// One mark per day: current ClickHouse folds same-key rows of one
 	// block at insert time, 18.16 does not.
+	days = queries.SortDayKeys(days)
+	value := nextVersion(ctx, t, e, days)
 	var marks [][]any
-	for _, k := range queries.SortDayKeys(days) {
+	for _, k := range days {
 		marks = append(marks, []any{k.Org, k.Day, "loaded", value})
 	}
 	if err := e.insert(ctx, "user_day_dirty", []string{"org", "day", "kind", "value"}, marks); err != nil {
@@ -1098,19 +1110,28 @@ func markDays(ctx context.Context, t *testing.T, e engine, rows [][]any, value u
 	}
 }
 
-// refreshDirty recomputes the dirty days under version and marks them
-// refreshed, as load.Aggregates.Refresh does: one statement per org, in
+// refreshDirty reserves a version for the dirty days, recomputes them
+// under it and marks them refreshed, as load.Aggregates.Refresh does: one
+// statement per org, in
 // both forms (refresh_days.sql and refresh_org.sql, which must write the
 // same rows) by turns, so every later block and read checks both. It also
 // checks org_days.sql, the refresher's look-up of the days each org holds,
 // against the same list made in Go.
-func refreshDirty(ctx context.Context, t *testing.T, e engine, version uint64) {
+func refreshDirty(ctx context.Context, t *testing.T, e engine) {
 	t.Helper()
 	keys := dayKeys(ctx, t, e, queries.DirtyDays)
 	if len(keys) == 0 {
 		t.Fatalf("%s: no dirty days after a raw_signals block", e.name())
 	}
 	checkOrgDays(ctx, t, e, keys)
+	version := nextVersion(ctx, t, e, keys)
+	var reserve [][]any
+	for _, k := range keys {
+		reserve = append(reserve, []any{k.Org, k.Day, "refreshing", version})
+	}
+	if err := e.insert(ctx, "user_day_dirty", []string{"org", "day", "kind", "value"}, reserve); err != nil {
+		t.Fatalf("%s: reserving a refresh version: %v", e.name(), err)
+	}
 	for i, org := 0, 0; i < len(keys); org++ {
 		j := i
 		var days []time.Time

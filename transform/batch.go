@@ -126,6 +126,14 @@ func u8(b bool) uint8 {
 	return 0
 }
 
+// callID names v's call in errors.
+func callID(rt Route, v *model.CallView) string {
+	if len(v.CallID) > 0 {
+		return string(v.CallID)
+	}
+	return rt.CallID
+}
+
 // Add appends c's row (the row-at-a-time API of tests and tools). Notes
 // and tags are read here and go no further.
 func (bb *BatchBuilder) Add(c *model.Call) error {
@@ -140,6 +148,10 @@ type Route struct {
 	// CallID is used when the body names none.
 	CallID     string
 	ObservedAt time.Time
+	// Seq is the record's offset in its Kafka partition, the tie-breaker
+	// of versions a decoder ranks equal (model.StoreVersion); 0 for rows
+	// added without a record.
+	Seq uint64
 }
 
 // storeSeconds are the UNIX seconds ClickHouse DateTime holds.
@@ -159,11 +171,11 @@ func (bb *BatchBuilder) AddView(rt Route, v *model.CallView) error {
 		if !rt.ObservedAt.IsZero() {
 			err = errors.Join(err, model.CheckStoreTime("observed_at", rt.ObservedAt))
 		}
-		id := string(v.CallID)
-		if id == "" {
-			id = rt.CallID
-		}
-		return fmt.Errorf("call %s of org %s: %w", id, rt.Org, err)
+		return fmt.Errorf("call %s of org %s: %w", callID(rt, v), rt.Org, err)
+	}
+	if v.Version > model.MaxVersion {
+		return fmt.Errorf("call %s of org %s: version %d is above %d, the largest the store orders (the decoder's version is out of range)",
+			callID(rt, v), rt.Org, v.Version, uint64(model.MaxVersion))
 	}
 	bb.org.Append(rt.Org)
 	bb.source.Append("phone")
@@ -181,7 +193,7 @@ func (bb *BatchBuilder) AddView(rt Route, v *model.CallView) error {
 	bb.status.BinaryBuilder.Append(v.Status)
 	bb.escAvail.Append(u8(v.EscalationAvailable))
 	bb.deleted.Append(u8(v.Deleted))
-	bb.version.Append(v.Version)
+	bb.version.Append(model.StoreVersion(v.Version, rt.Seq))
 	bb.rulesVersion.Append(RulesVersion)
 	bb.ingestSource.Append(rt.Source)
 	bb.event.Append(rt.Event)

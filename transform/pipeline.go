@@ -176,7 +176,7 @@ func (c *Consumer) decodeRecord(w *worker, r *kgo.Record) error {
 		return err
 	}
 	return w.bb.AddView(Route{Org: raw.Org, Provider: raw.Provider, Source: raw.Source, Event: raw.Event,
-		CallID: raw.CallID, ObservedAt: raw.ObservedAt}, &w.view)
+		CallID: raw.CallID, ObservedAt: raw.ObservedAt, Seq: uint64(r.Offset)}, &w.view)
 }
 
 // rowDecoder adapts a provider's Decode to the view the builders take.

@@ -89,7 +89,8 @@ type Call struct {
 	EscalationAvailable bool
 	// Deleted marks a call the provider reported as deleted.
 	Deleted bool
-	// Version orders versions of one call: the highest wins in ClickHouse.
+	// Version orders versions of one call: the highest wins in ClickHouse,
+	// ties broken by the record offset (StoreVersion). At most MaxVersion.
 	Version uint64
 	// Source and Event are copied from the RawCall for lineage.
 	Source string
@@ -128,3 +129,24 @@ func CheckStoreTime(field string, t time.Time) error {
 	}
 	return nil
 }
+
+// TieBits is how many low bits of a stored version break ties between
+// versions a decoder ranks equal: two webhooks of one call in the same
+// second and state (call.ended and call.tagged) carry the same decoded
+// Version. The stored version is Version<<TieBits | the record's Kafka
+// offset mod 2^TieBits: every version of a call is on one partition, so
+// the later record wins, the same on every redelivery (the offset is the
+// record's), and argMax and ReplacingMergeTree keep the same row after any
+// merge. Two versions still tie only if they share decoded version and
+// their offsets differ by a multiple of 16,384.
+const TieBits = 14
+
+// MaxVersion bounds a decoded Version: StoreVersion shifts it by TieBits
+// within 64 bits. Aircall's rank<<48 | milliseconds and RingCentral's
+// milliseconds are far below it.
+const MaxVersion = 1<<(64-TieBits) - 1
+
+// StoreVersion returns the raw_signals version of decoded version v
+// delivered at offset seq of its Kafka partition; v must not exceed
+// MaxVersion.
+func StoreVersion(v, seq uint64) uint64 { return v<<TieBits | seq&(1<<TieBits-1) }
