@@ -82,3 +82,15 @@ bench-e2e: clickhouse build
 	  git worktree remove --force $$tmp/src; base="-baseline-bin $$tmp/phonesignals"; \
 	fi; \
 	$(GO) run ./cmd/bench-e2e -bin $(BIN) -calls $(CALLS) -runs $(RUNS) $$base $(BENCHFLAGS)
+
+# Freshness benchmark: RATE call.ended webhooks a second for DURATION
+# against the webhook server, the embedded broker, the transform as `run`
+# wires it (--max-wait MAX_WAIT, default 1s) and ClickHouse 18.16; prints
+# p50/p99 of 2xx -> row in raw_signals -> number in the review.
+RATE     ?= 20
+DURATION ?= 30s
+MAX_WAIT ?=
+.PHONY: bench-freshness
+bench-freshness: clickhouse
+	FRESHNESS_RATE=$(RATE) FRESHNESS_DURATION=$(DURATION) FRESHNESS_MAX_WAIT=$(MAX_WAIT) \
+	  $(GO) test -count=1 -run '^$$' -bench '^BenchmarkFreshness$$' -benchtime 1x -timeout 15m ./internal/freshness/
