@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -219,4 +220,11 @@ func brokerRig(t *testing.T) (bus.Config, *secret.Box) {
 		t.Fatal(err)
 	}
 	return emb.Config(), box
+}
+
+func TestValidateRejectsNegativeMaxWait(t *testing.T) {
+	err := transform.Config{MaxWait: -time.Second}.Validate()
+	if err == nil || !strings.Contains(err.Error(), "MaxWait -1s is negative") {
+		t.Fatalf("Validate with MaxWait -1s: %v; want an error naming MaxWait", err)
+	}
 }
