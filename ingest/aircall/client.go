@@ -344,35 +344,16 @@ func (c *Client) get(ctx context.Context, path string, q url.Values, tr tracker)
 			}
 			lastErr = fmt.Errorf("GET %s: %w", path, err)
 		} else {
-			// One byte past the limit tells a cut answer from one that
-			// fits exactly; a cut answer used to fail as "unexpected end
-			// of JSON input".
-			body, rerr := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
-			resp.Body.Close()
-			c.pacer.observe(resp.Header, c.cfg.Now())
-			switch st := resp.StatusCode; {
-			case st >= 200 && st < 300 && rerr == nil && len(body) > MaxResponseBytes:
-				return nil, sentAt, fmt.Errorf("GET %s: %w", path, ErrResponseTooLarge)
-			case st >= 200 && st < 300:
-				if rerr == nil {
-					return body, sentAt, nil
-				}
-				lastErr = fmt.Errorf("reading answer to GET %s: %w", path, rerr)
-			case st == http.StatusUnauthorized:
-				return nil, sentAt, &ingest.AuthError{
-					Org: c.org, Provider: model.ProviderAircall, Status: st, Hint: AuthHint,
-					Err: &apiError{Status: st, Path: path, Message: errorMessage(body)},
-				}
-			case st == http.StatusTooManyRequests:
+			var body []byte
+			var final error
+			body, final, lastErr, retryAfter = c.answer(resp, path)
+			switch {
+			case final != nil:
+				return nil, sentAt, final
+			case lastErr == nil:
+				return body, sentAt, nil
+			case httpStatus(lastErr) == http.StatusTooManyRequests:
 				rateLimited++
-				lastErr = &apiError{Status: st, Path: path, Message: errorMessage(body)}
-				if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
-					retryAfter = time.Duration(s) * time.Second
-				}
-			case st >= 500:
-				lastErr = &apiError{Status: st, Path: path, Message: errorMessage(body)}
-			default:
-				return nil, sentAt, &apiError{Status: st, Path: path, Message: errorMessage(body)}
 			}
 		}
 		if attempt > c.cfg.MaxRetries {
@@ -384,6 +365,38 @@ func (c *Client) get(ctx context.Context, path string, q url.Values, tr tracker)
 			return nil, sentAt, err
 		}
 	}
+}
+
+// answer reads one answer: its body (2xx), or the error to return at once
+// (final), or the error to retry after (retry, with Retry-After's wait).
+func (c *Client) answer(resp *http.Response, path string) (body []byte, final, retry error, retryAfter time.Duration) {
+	// One byte past the limit tells a cut answer from one that fits
+	// exactly; a cut answer used to fail as "unexpected end of JSON input".
+	body, rerr := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBytes+1))
+	resp.Body.Close()
+	c.pacer.observe(resp.Header, c.cfg.Now())
+	st := resp.StatusCode
+	switch {
+	case st >= 200 && st < 300 && rerr != nil:
+		return nil, nil, fmt.Errorf("reading answer to GET %s: %w", path, rerr), 0
+	case st >= 200 && st < 300 && len(body) > MaxResponseBytes:
+		return nil, fmt.Errorf("GET %s: %w", path, ErrResponseTooLarge), nil, 0
+	case st >= 200 && st < 300:
+		return body, nil, nil, 0
+	case st == http.StatusUnauthorized:
+		return nil, &ingest.AuthError{
+			Org: c.org, Provider: model.ProviderAircall, Status: st, Hint: AuthHint,
+			Err: &apiError{Status: st, Path: path, Message: errorMessage(body)},
+		}, nil, 0
+	case st == http.StatusTooManyRequests:
+		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
+			retryAfter = time.Duration(s) * time.Second
+		}
+		return nil, nil, &apiError{Status: st, Path: path, Message: errorMessage(body)}, retryAfter
+	case st >= 500:
+		return nil, nil, &apiError{Status: st, Path: path, Message: errorMessage(body)}, 0
+	}
+	return nil, &apiError{Status: st, Path: path, Message: errorMessage(body)}, nil, 0
 }
 
 // newBackoff is the backoff of one request's retries: RetryBaseDelay
