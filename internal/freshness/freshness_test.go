@@ -10,22 +10,22 @@ import (
 	"github.com/phonesignals/phonesignals/internal/chserver"
 )
 
-// TestFreshness: a short steady stream (20 webhooks/s for 5 s) reaches
+// TestFreshness: a short steady stream (20 webhooks/s for 8 s) reaches
 // raw_signals and the review within the transform's bound (MaxWait 1 s
-// plus a load), while it lasts.
+// plus a load, with room for a busy machine), while it lasts.
 func TestFreshness(t *testing.T) {
 	if testing.Short() || os.Getenv(chserver.EnvSkip) == "1" {
 		t.Skip("needs clickhouse-server 18.16; make bench-freshness runs the full stream")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	res, err := Run(ctx, Config{Rate: 20, Duration: 5 * time.Second, Dir: t.TempDir(), Out: testWriter{t}})
+	res, err := Run(ctx, Config{Rate: 20, Duration: 8 * time.Second, Dir: t.TempDir(), Out: testWriter{t}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Generous for a shared 2-core machine; the stream used to wait for
 	// its own end (p99 = its length).
-	const bound = 3 * time.Second
+	const bound = 4 * time.Second
 	if res.ToRow.P99 > bound || res.ToReview.P99 > bound {
 		t.Errorf("2xx -> raw_signals %s, 2xx -> review %s; want p99 within %s", res.ToRow, res.ToReview, bound)
 	}
