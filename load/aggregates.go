@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"sync"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 
+	"github.com/phonesignals/phonesignals/internal/obs"
 	"github.com/phonesignals/phonesignals/queries"
 )
 
@@ -114,10 +116,15 @@ func (a *Aggregates) nextVersion(ctx context.Context, days []queries.DayKey) (ui
 	sql, _, _ := queries.RenderDayKeys(queries.NextVersion, firstOfEachOrg(days))
 	var v uint64
 	if err := a.conn.QueryRow(ctx, sql).Scan(&v); err != nil {
-		return 0, fmt.Errorf("reading the newest aggregate version of org %s and %d others in user_day_metrics: %w",
+		return 0, fmt.Errorf("reading the newest aggregate version of org %s and %d others in user_day_dirty: %w",
 			days[0].Org, len(firstOfEachOrg(days))-1, err)
 	}
-	return v, nil
+	if v == math.MaxUint64 {
+		return 0, fmt.Errorf("user_day_dirty holds the largest version for org %s (or another of %d orgs), so no refresh can sort above it: "+
+			"delete that row and the user_day_metrics rows of that version (ALTER TABLE ... DELETE WHERE value/version = %d), then run phonesignals aggregates rebuild",
+			days[0].Org, len(firstOfEachOrg(days)), v)
+	}
+	return v + 1, nil
 }
 
 // firstOfEachOrg returns one key of each org of keys (sorted by org):
@@ -242,7 +249,8 @@ const quiet = 2 * time.Second
 // Start recomputes dirty days in the background until Close: once no
 // batch was marked for two seconds, and at least every interval while
 // batches keep coming. Batches arriving meanwhile only mark their days, so
-// one pass serves all of them.
+// one pass serves all of them. A failed pass is retried with back-off
+// (reads stay exact meanwhile) until one succeeds.
 func (a *Aggregates) Start(interval time.Duration) {
 	a.stop, a.done = make(chan struct{}), make(chan struct{})
 	go func() {
@@ -253,33 +261,52 @@ func (a *Aggregates) Start(interval time.Duration) {
 		// loader's batches mark theirs: a first pass a tick later would
 		// recompute the days the stream just started to dirty again.
 		last := time.Now()
-		a.refreshOnce()
+		retry := a.backoff(a.refreshOnce(), 0)
 		for {
 			select {
 			case <-a.stop:
 				return
 			case <-t.C:
 			}
+			obs.AggregatesOldestDirty(a.OldestDirty().Seconds())
 			a.mu.Lock()
 			lastMark := a.lastMark
 			a.mu.Unlock()
-			if lastMark.Before(last) || (time.Since(lastMark) < quiet && time.Since(last) < interval) {
+			due := retry > 0 && time.Since(last) >= retry
+			if !due && (lastMark.Before(last) || (time.Since(lastMark) < quiet && time.Since(last) < interval)) {
 				continue // nothing new, or batches still streaming in
 			}
 			last = time.Now()
-			a.refreshOnce()
+			retry = a.backoff(a.refreshOnce(), retry)
 		}
 	}()
 }
 
-// refreshOnce is one background pass; a failure is only logged, as reads
-// take the dirty days from raw_signals meanwhile and the next pass retries.
-func (a *Aggregates) refreshOnce() {
+// maxRetry bounds the back-off between failed background passes.
+const maxRetry = time.Minute
+
+// backoff returns the wait before the next retry after a pass that failed
+// (doubling from one tick up to maxRetry), or 0 after one that succeeded.
+func (a *Aggregates) backoff(failed bool, prev time.Duration) time.Duration {
+	if !failed {
+		return 0
+	}
+	return min(max(2*prev, quiet/2), maxRetry)
+}
+
+// refreshOnce is one background pass and reports whether it failed; a
+// failure is logged, as reads take the dirty days from raw_signals
+// meanwhile and the pass is retried.
+func (a *Aggregates) refreshOnce() (failed bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	if err := a.Refresh(ctx); err != nil {
-		a.log.Warn("refreshing user_day_metrics; reads take the days from raw_signals meanwhile", "err", err)
+	err := a.Refresh(ctx)
+	obs.AggregatesRefresh(err)
+	if err != nil {
+		a.log.Warn("refreshing user_day_metrics failed; reads take the dirty days from raw_signals meanwhile, and the refresh is retried",
+			"err", err, "oldest_dirty", a.OldestDirty().Round(time.Second).String())
 	}
+	return err != nil
 }
 
 // Close stops the background refresher and refreshes what is still dirty,

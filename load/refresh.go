@@ -75,8 +75,10 @@ func (a *Aggregates) Refresh(ctx context.Context) error {
 	}
 	dirty, err := scanDayKeys(rows)
 	if err != nil || len(dirty) == 0 {
+		a.noteDirty(dirty, err == nil)
 		return err
 	}
+	a.noteDirty(dirty, false)
 	stmts, err := a.plan(ctx, dirty)
 	if err != nil {
 		return err
@@ -104,12 +106,54 @@ func (a *Aggregates) Refresh(ctx context.Context) error {
 	if err := a.insertMarks(ctx, dirty, "refreshed", v); err != nil {
 		return err
 	}
+	a.noteRefreshed(dirty)
+	elapsed := time.Since(start)
 	a.mu.Lock()
 	a.stats.Refreshes++
 	a.stats.Keys += len(dirty)
-	a.stats.RefreshElapsed += time.Since(start)
+	a.stats.RefreshElapsed += elapsed
 	a.mu.Unlock()
+	a.log.Debug("refreshed user_day_metrics", "keys", len(dirty), "orgs", len(firstOfEachOrg(dirty)),
+		"statements", len(stmts), "version", v, "elapsed", elapsed.Round(time.Millisecond).String())
 	return nil
+}
+
+// noteDirty records when the refresher first saw each of dirty (the age
+// gauge's start); reset forgets every day first (none is dirty any more).
+func (a *Aggregates) noteDirty(dirty []queries.DayKey, reset bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if reset {
+		clear(a.dirtySince)
+	}
+	now := a.now()
+	for _, k := range dirty {
+		if _, ok := a.dirtySince[k]; !ok {
+			a.dirtySince[k] = now
+		}
+	}
+}
+
+// noteRefreshed forgets days a pass recomputed.
+func (a *Aggregates) noteRefreshed(days []queries.DayKey) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, k := range days {
+		delete(a.dirtySince, k)
+	}
+}
+
+// OldestDirty is how long ago the refresher first saw the oldest day it
+// has not recomputed yet (0: none), by the Aggregates' clock.
+func (a *Aggregates) OldestDirty() time.Duration {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var oldest time.Duration
+	now := a.now()
+	for _, at := range a.dirtySince {
+		oldest = max(oldest, now.Sub(at))
+	}
+	return oldest
 }
 
 // refreshWorkers is how many refresh statements run at once: one org's

@@ -144,6 +144,10 @@ var (
 	DirtyDaysOfOrg string
 	//go:embed aggregate/next_version.sql
 	NextVersion string
+	//go:embed aggregate/verify_days.sql
+	VerifyDays string
+	//go:embed aggregate/org_days_in.sql
+	OrgDaysIn string
 )
 
 func init() {
@@ -151,7 +155,7 @@ func init() {
 	if err != nil {
 		panic(err) // embedded at build time: only a broken build gets here
 	}
-	for _, q := range []*string{&Review, &Baseline, &CycleMetrics, &CycleBaselines, &CohortMedians, &EmployeeTrend, &CallsWeekly, &EscalatedByEmployee, &RefreshDays, &RefreshOrg} {
+	for _, q := range []*string{&Review, &Baseline, &CycleMetrics, &CycleBaselines, &CohortMedians, &EmployeeTrend, &CallsWeekly, &EscalatedByEmployee, &RefreshDays, &RefreshOrg, &VerifyDays} {
 		if *q, err = render(*q, frags); err != nil {
 			panic(err)
 		}

@@ -85,7 +85,7 @@ type transformOpts struct {
 }
 
 func runTransform(ctx context.Context, reg *ingest.Registry, bcfg bus.Config, box *secret.Box, st *store.Store, o transformOpts) (transform.Stats, error) {
-	ld, err := load.New(load.Config{Conn: st.Conn()})
+	ld, err := load.New(load.Config{Conn: st.Conn(), Now: loaderClock})
 	if err != nil {
 		return transform.Stats{}, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"path/filepath"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -64,7 +65,7 @@ func webhooksServe(c *cli.Context) error {
 	deliveries := st.NewDeliveryBuffer(time.Second)
 	defer deliveries.Close(context.WithoutCancel(ctx))
 	srv, err := aircall.NewWebhookServer(aircall.WebhookConfig{
-		Listen: c.String("listen"), Orgs: &orgs.WebhookDirectory{Store: st, Box: box}, Sink: raw, TranscriptSink: trs,
+		Listen: c.String("listen"), Orgs: &orgs.WebhookDirectory{Store: st, Box: box, CacheFile: e.webhookCache()}, Sink: raw, TranscriptSink: trs,
 		Deliveries: orgs.DeliveryLog{Buffer: deliveries}, Logger: slog.Default(),
 		Health: func(ctx context.Context) error {
 			if err := bus.WaitReachable(ctx, bcfg, 2*time.Second); err != nil {
@@ -98,4 +99,14 @@ func webhooksServe(c *cli.Context) error {
 		return err
 	}
 	return nil
+}
+
+// webhookCache is where the receiver keeps the last webhook token list it
+// read (sealed, as ClickHouse stores it), so a receiver started during a
+// ClickHouse outage still accepts deliveries; "" without a data dir.
+func (e *env) webhookCache() string {
+	if e.dataDir == "" {
+		return ""
+	}
+	return filepath.Join(e.dataDir, "webhook-tokens.json")
 }

@@ -75,6 +75,7 @@ func newAppWith(reg *ingest.Registry) *cli.App {
 			runCommand(),
 			reviewCommand(),
 			doctorCommand(),
+			aggregatesCommand(),
 			dlqCommand(),
 			webhooksCommand(),
 			demoCommand(),
