@@ -100,6 +100,16 @@ func (a *Aggregates) Verify(ctx context.Context, org string, r Range) (VerifyRep
 	return rep, nil
 }
 
+// VerifyRecent verifies org's last days of data: the days day-1 before
+// its newest aggregated day up to now.
+func (a *Aggregates) VerifyRecent(ctx context.Context, org string, days int) (VerifyReport, error) {
+	var last time.Time
+	if err := a.conn.QueryRow(ctx, queries.OrgLastDay, clickhouse.Named("org", org)).Scan(&last); err != nil {
+		return VerifyReport{}, fmt.Errorf("reading the newest aggregated day of org %s: %w", org, err)
+	}
+	return a.Verify(ctx, org, Range{From: queries.DayOf(last).AddDate(0, 0, 1-days)})
+}
+
 // diffs is one comparison: the differing keys of days clean before and
 // after it, and how many days were dirty.
 func (a *Aggregates) diffs(ctx context.Context, org string, r Range) ([]DayDiff, int, error) {

@@ -148,6 +148,8 @@ var (
 	VerifyDays string
 	//go:embed aggregate/org_days_in.sql
 	OrgDaysIn string
+	//go:embed aggregate/org_last_day.sql
+	OrgLastDay string
 )
 
 func init() {

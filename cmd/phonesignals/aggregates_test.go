@@ -154,11 +154,19 @@ func TestCLIAggregatesVerifyRebuild(t *testing.T) {
 	if d := reps[0].Diffs[0]; d.Day != "2026-09-02" || d.UserID != "2" || d.Stored.Calls != 7 || d.Raw.Calls != 1 {
 		t.Fatalf("verify names %+v, want 2026-09-02 user 2 stored 7, raw_signals 1", d)
 	}
+	// doctor verifies the org's recent days too.
+	if out, _ := e.run(t, "doctor", "--org", "acme", "--offline"); !strings.Contains(out, "1 per-day aggregate keys of the last 31 days differ from raw_signals") ||
+		!strings.Contains(out, "phonesignals aggregates rebuild --org acme") {
+		t.Fatalf("doctor on a broken key:\n%s", out)
+	}
 	if out := e.ok(t, "aggregates", "rebuild", "--org", "acme", "--from", "2026-09-01", "--to", "2026-10-01"); !strings.Contains(out, "org acme: recomputed 5 days") {
 		t.Fatalf("rebuild:\n%s", out)
 	}
 	if out := e.ok(t, "aggregates", "verify", "--org", "acme"); !strings.Contains(out, "org acme: exact") {
 		t.Fatalf("verify after the rebuild:\n%s", out)
+	}
+	if out, _ := e.run(t, "doctor", "--org", "acme", "--offline"); !strings.Contains(out, "the per-day aggregates of the last 31 days of data match raw_signals") {
+		t.Fatalf("doctor after the rebuild:\n%s", out)
 	}
 	if _, err := e.fail(t, "aggregates", "verify", "--from", "2026-13-01"); !strings.Contains(err.Error(), "--from \"2026-13-01\" is not a day") {
 		t.Fatalf("a bad --from: %v", err)

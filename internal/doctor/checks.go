@@ -11,6 +11,7 @@ import (
 	"github.com/phonesignals/phonesignals/ingest"
 	"github.com/phonesignals/phonesignals/internal/orgs"
 	"github.com/phonesignals/phonesignals/internal/store"
+	"github.com/phonesignals/phonesignals/load"
 )
 
 // schema compares the live schema with the migrations': a column retyped
@@ -357,6 +358,32 @@ func (d *diagnosis) deadLetters(ctx context.Context) error {
 	for _, dl := range dls {
 		d.add(Warn, "", "%d raw records dead-lettered: %s", dl.N, dl.Label)
 	}
+	return nil
+}
+
+// recentDays is how many of the org's last days of data doctor verifies
+// against raw_signals: a month, the span reviews are read over.
+const recentDays = 31
+
+// aggregates verifies the org's recent per-day aggregates against
+// raw_signals (`phonesignals aggregates verify` on the last recentDays).
+func (d *diagnosis) aggregates(ctx context.Context) error {
+	agg, err := load.NewAggregates(d.st.Conn(), nil)
+	if err != nil {
+		return err
+	}
+	rep, err := agg.VerifyRecent(ctx, d.o.Name, recentDays)
+	if err != nil {
+		return err
+	}
+	if len(rep.Diffs) > 0 {
+		first := rep.Diffs[0]
+		d.add(Fail, fmt.Sprintf("phonesignals aggregates rebuild --org %s (safe while run streams), then phonesignals aggregates verify --org %s", d.o.Name, d.o.Name),
+			"%d per-day aggregate keys of the last %d days differ from raw_signals, so reviews over them are wrong (first: %s user %s: %d calls stored, %d in raw_signals)",
+			len(rep.Diffs), recentDays, first.Day.Format(time.DateOnly), first.UserID, first.Stored.Calls, first.Recomputed.Calls)
+		return nil
+	}
+	d.add(OK, "", "the per-day aggregates of the last %d days of data match raw_signals (%d days pending a refresh)", recentDays, rep.Dirty)
 	return nil
 }
 

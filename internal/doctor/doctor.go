@@ -144,6 +144,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		d.webhooks,
 		d.transcripts,
 		d.deadLetters,
+		d.aggregates,
 	} {
 		if err := check(ctx); err != nil {
 			return d.rep, err
