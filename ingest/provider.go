@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -58,6 +59,11 @@ type Provider struct {
 	// wrong and how to fix it, ok=false when it does not recognise err.
 	// Optional; auth errors (*AuthError) are handled for every provider.
 	Diagnose func(err error, org OrgConfig) (problem, fix string, ok bool)
+	// Users lists the provider's own users with their e-mail addresses,
+	// for `employees discover` and `employees import --match email`
+	// (usually ListUsersOf(NewSource)). Optional: without it the mapping
+	// is typed by hand; call it through Provider.ListUsers.
+	Users func(ctx context.Context, org OrgConfig) ([]ProviderUser, error)
 }
 
 // CredentialField is one secret of a provider's credentials.

@@ -24,6 +24,7 @@ var Provider = ingest.Provider{
 	NewSource:       NewSource,
 	Decode:          Decode,
 	DecodeView:      DecodeView,
+	Users:           ingest.ListUsersOf(NewSource),
 }
 
 // NewSource builds the Aircall connector of one org from its stored

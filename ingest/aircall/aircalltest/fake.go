@@ -79,6 +79,11 @@ type FakeOptions struct {
 	// bytes to every call a listing returns, so pages grow past a
 	// client's response limit (calls with megabytes of comments). Default 0.
 	PadCallBytes int
+	// ExtraUsers are Aircall users GET /v1/users lists after the org's
+	// own (fixture.Org.Users): people with no calls and not on the
+	// roster, a user without an e-mail, a second user with someone's
+	// e-mail. Default none.
+	ExtraUsers []fixture.User
 }
 
 // FakeStats counts what the fake answered.
@@ -166,6 +171,7 @@ func NewFake(org *fixture.Org, opts FakeOptions) *Fake {
 	mux.HandleFunc("GET /v1/calls/search", func(w http.ResponseWriter, r *http.Request) { f.list(w, r, true) })
 	mux.HandleFunc("GET /v1/calls/{id}", f.getCall)
 	mux.HandleFunc("GET /v1/calls/{id}/transcription", f.transcription)
+	mux.HandleFunc("GET /v1/users", f.listUsers)
 	f.mux = mux
 	return f
 }
