@@ -1181,7 +1181,11 @@ func checkAggregateTools(ctx context.Context, t *testing.T, engines []engine, or
 			if len(days.rows) == 0 || slices.ContainsFunc(days.rows, func(r []string) bool { return r[2] == "0" }) {
 				t.Errorf("%s: org_days_in.sql of %s gave %d days, some without a version", e.name(), o.gen.Name, len(days.rows))
 			}
-			lists = append(lists, fmt.Sprint(days.rows))
+			last := run(ctx, t, e, queries.OrgLastDay, clickhouse.Named("org", o.gen.Name))
+			if len(last.rows) != 1 || strings.HasPrefix(last.rows[0][0], "1970") || strings.HasPrefix(last.rows[0][0], "0000") {
+				t.Errorf("%s: org_last_day.sql of %s gave %q, want its newest aggregated day", e.name(), o.gen.Name, last.rows)
+			}
+			lists = append(lists, fmt.Sprint(days.rows, last.rows))
 		}
 		if lists[len(lists)-1] != lists[0] {
 			t.Errorf("org_days_in.sql of %s differs between engines", o.gen.Name)
