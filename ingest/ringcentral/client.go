@@ -89,6 +89,11 @@ type Config struct {
 	HeavyLimit int
 	// HeavyWindow is the Heavy group's window. Default 60s.
 	HeavyWindow time.Duration
+	// MediumLimit is the Medium group's requests per MediumWindow (the
+	// extension list). Default 40.
+	MediumLimit int
+	// MediumWindow is the Medium group's window. Default 60s.
+	MediumWindow time.Duration
 	// AuthLimit is the Auth group's requests per AuthWindow (token
 	// requests). Default 5.
 	AuthLimit int
@@ -159,7 +164,7 @@ func (c Config) Validate() error {
 	for _, f := range []struct {
 		name string
 		v    int
-	}{{"HeavyLimit", c.HeavyLimit}, {"AuthLimit", c.AuthLimit}} {
+	}{{"HeavyLimit", c.HeavyLimit}, {"MediumLimit", c.MediumLimit}, {"AuthLimit", c.AuthLimit}} {
 		if f.v < 0 {
 			bad("%s %d must not be negative", f.name, f.v)
 		}
@@ -167,7 +172,7 @@ func (c Config) Validate() error {
 	for _, f := range []struct {
 		name string
 		v    time.Duration
-	}{{"HeavyWindow", c.HeavyWindow}, {"AuthWindow", c.AuthWindow}, {"DefaultRetryAfter", c.DefaultRetryAfter}, {"WindowSize", c.WindowSize}} {
+	}{{"HeavyWindow", c.HeavyWindow}, {"MediumWindow", c.MediumWindow}, {"AuthWindow", c.AuthWindow}, {"DefaultRetryAfter", c.DefaultRetryAfter}, {"WindowSize", c.WindowSize}} {
 		if f.v < 0 {
 			bad("%s %v must not be negative", f.name, f.v)
 		}
@@ -184,6 +189,8 @@ func (c *Config) defaults() {
 	c.SyncRecordCount = cmp.Or(c.SyncRecordCount, maxSyncRecordCount)
 	c.HeavyLimit = cmp.Or(c.HeavyLimit, 10)
 	c.HeavyWindow = cmp.Or(c.HeavyWindow, 60*time.Second)
+	c.MediumLimit = cmp.Or(c.MediumLimit, 40)
+	c.MediumWindow = cmp.Or(c.MediumWindow, 60*time.Second)
 	c.AuthLimit = cmp.Or(c.AuthLimit, 5)
 	c.AuthWindow = cmp.Or(c.AuthWindow, 60*time.Second)
 	c.DefaultRetryAfter = cmp.Or(c.DefaultRetryAfter, 30*time.Second)
@@ -214,6 +221,7 @@ type Client struct {
 	token        string
 	tokenRefresh time.Time
 	heavy        *bucket
+	medium       *bucket
 	auth         *bucket
 	// penaltyUntil blocks every request: RingCentral restarts a 429
 	// penalty on any request sent during it.
@@ -234,12 +242,13 @@ func New(org string, cfg Config) (*Client, error) {
 	}
 	cfg.defaults()
 	return &Client{
-		org:   org,
-		cfg:   cfg,
-		log:   cfg.Logger.With("provider", model.ProviderRingCentral, "org", org),
-		sem:   make(chan struct{}, 1),
-		heavy: newBucket("Heavy", cfg.HeavyLimit, cfg.HeavyWindow),
-		auth:  newBucket("Auth", cfg.AuthLimit, cfg.AuthWindow),
+		org:    org,
+		cfg:    cfg,
+		log:    cfg.Logger.With("provider", model.ProviderRingCentral, "org", org),
+		sem:    make(chan struct{}, 1),
+		heavy:  newBucket("Heavy", cfg.HeavyLimit, cfg.HeavyWindow),
+		medium: newBucket("Medium", cfg.MediumLimit, cfg.MediumWindow),
+		auth:   newBucket("Auth", cfg.AuthLimit, cfg.AuthWindow),
 	}, nil
 }
 
@@ -365,10 +374,16 @@ func (c *Client) lock(ctx context.Context) error {
 
 func (c *Client) unlock() { <-c.sem }
 
-// get reads an API path in the Heavy group with the org's access token and
-// returns the 2xx body. A 401 re-authenticates and retries once; 403, 404
-// and other answers become errors an operator can act on.
+// get reads a call-log path (the Heavy group, permission ReadCallLog).
 func (c *Client) get(ctx context.Context, rs *runState, pathAndQuery string) ([]byte, error) {
+	return c.getIn(ctx, rs, c.heavy, "ReadCallLog", pathAndQuery)
+}
+
+// getIn reads an API path in rate-limit group b with the org's access
+// token and returns the 2xx body; perm is the app permission the path
+// needs, named when it is refused. A 401 re-authenticates and retries
+// once; 403, 404 and other answers become errors an operator can act on.
+func (c *Client) getIn(ctx context.Context, rs *runState, b *bucket, perm, pathAndQuery string) ([]byte, error) {
 	if err := c.lock(ctx); err != nil {
 		return nil, err
 	}
@@ -379,7 +394,7 @@ func (c *Client) get(ctx context.Context, rs *runState, pathAndQuery string) ([]
 		if err != nil {
 			return nil, err
 		}
-		status, body, err := c.roundTrip(ctx, rs, c.heavy, func() (*http.Request, error) {
+		status, body, err := c.roundTrip(ctx, rs, b, func() (*http.Request, error) {
 			req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.cfg.BaseURL+pathAndQuery, nil)
 			if err != nil {
 				return nil, err
@@ -400,15 +415,15 @@ func (c *Client) get(ctx context.Context, rs *runState, pathAndQuery string) ([]
 			c.token = ""
 			if reauthed {
 				return nil, &ingest.AuthError{Org: c.org, Provider: model.ProviderRingCentral, Status: status, Err: apiErr,
-					Hint: "RingCentral rejected an access token it had just issued for the JWT; check that the JWT user is enabled and the app has the ReadCallLog permission"}
+					Hint: "RingCentral rejected an access token it had just issued for the JWT; check that the JWT user is enabled and the app has the " + perm + " permission"}
 			}
 			// Expired or revoked before we thought: present the JWT again.
 			c.log.Info("ringcentral access token rejected; authenticating again", "code", apiErr.Code)
 			reauthed = true
 			continue
 		case http.StatusForbidden:
-			hint := "the JWT user lacks a permission this request needs: the app needs ReadCallLog"
-			if c.cfg.Mode == ModeAccount {
+			hint := "the JWT user lacks a permission this request needs: the app needs " + perm
+			if c.cfg.Mode == ModeAccount && b == c.heavy {
 				hint += ", and the company-wide call log (mode \"account\") needs an admin user with the Company Call Log permission; use mode \"extension\" otherwise"
 			}
 			return nil, &ingest.AuthError{Org: c.org, Provider: model.ProviderRingCentral, Status: status, Hint: hint, Err: apiErr}
@@ -698,6 +713,11 @@ func (b *bucket) record(t time.Time) {
 func (b *bucket) observe(h http.Header, now time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if g := strings.TrimSpace(h.Get("X-Rate-Limit-Group")); g != "" {
+		// The server says which group the path is in: its limits below
+		// are that group's, whatever this bucket assumed.
+		b.name = g
+	}
 	if v, err := strconv.Atoi(strings.TrimSpace(h.Get("X-Rate-Limit-Limit"))); err == nil && v > 0 {
 		b.server = v
 	}

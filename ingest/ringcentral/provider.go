@@ -27,11 +27,13 @@ var Provider = ingest.Provider{
 	NewSource:       NewSource,
 	Decode:          Decode,
 	Diagnose:        Diagnose,
+	Users:           ingest.ListUsersOf(NewSource),
 }
 
 // NewSource builds the RingCentral connector of one org from its stored
 // connection; settings: mode, per_page, heavy_limit, heavy_window,
-// auth_limit, auth_window, window.
+// medium_limit, medium_window (the extension list), auth_limit,
+// auth_window, window.
 func NewSource(o ingest.OrgConfig) (ingest.Source, error) {
 	s := cmp.Or(o.Settings, ingest.NewSettings(nil))
 	cfg := Config{
@@ -44,6 +46,8 @@ func NewSource(o ingest.OrgConfig) (ingest.Source, error) {
 		PerPage:      s.Int("per_page"),
 		HeavyLimit:   s.Int("heavy_limit"),
 		HeavyWindow:  s.Duration("heavy_window"),
+		MediumLimit:  s.Int("medium_limit"),
+		MediumWindow: s.Duration("medium_window"),
 		AuthLimit:    s.Int("auth_limit"),
 		AuthWindow:   s.Duration("auth_window"),
 		WindowSize:   s.Duration("window"),

@@ -37,6 +37,11 @@ type FakeOptions struct {
 	HeavyLimit int
 	// HeavyWindow is the Heavy group's sliding window. Default 60s.
 	HeavyWindow time.Duration
+	// MediumLimit is the Medium group's requests per MediumWindow (the
+	// extension list). Default 40.
+	MediumLimit int
+	// MediumWindow is the Medium group's sliding window. Default 60s.
+	MediumWindow time.Duration
 	// AuthLimit is the Auth group's requests per AuthWindow. Default 5.
 	AuthLimit int
 	// AuthWindow is the Auth group's sliding window. Default 60s.
@@ -67,6 +72,14 @@ type FakeOptions struct {
 	// LoopPage, when positive, makes call-log pages from that one on point
 	// navigation.nextPage back at themselves. Default 0: no loop.
 	LoopPage int
+	// ExtraUsers are User extensions the extension list serves after the
+	// org's own (fixture.Org.Users), with no calls: people not on the
+	// roster, one without an e-mail, a second one with someone's e-mail.
+	// Default none.
+	ExtraUsers []fixture.User
+	// DenyReadAccounts answers the extension list 403, as for an app
+	// without the ReadAccounts permission.
+	DenyReadAccounts bool
 }
 
 func (o *FakeOptions) defaults() {
@@ -91,6 +104,12 @@ func (o *FakeOptions) defaults() {
 	if o.HeavyWindow == 0 {
 		o.HeavyWindow = 60 * time.Second
 	}
+	if o.MediumLimit == 0 {
+		o.MediumLimit = 40
+	}
+	if o.MediumWindow == 0 {
+		o.MediumWindow = 60 * time.Second
+	}
 	if o.AuthLimit == 0 {
 		o.AuthLimit = 5
 	}
@@ -114,6 +133,8 @@ type FakeStats struct {
 	Requests int
 	// HeavyRequests are authenticated call-log and call-log-sync requests.
 	HeavyRequests int
+	// MediumRequests are authenticated extension-list requests.
+	MediumRequests int
 	// AuthRequests are token requests.
 	AuthRequests int
 	// TokensIssued counts access tokens handed out.
@@ -147,8 +168,10 @@ type Fake struct {
 	ids        map[string]*fakeCall
 	tokens     map[string]time.Time // access token -> expiry
 	heavy      fakeWindow
+	medium     fakeWindow
 	auth       fakeWindow
 	penalty    time.Time
+	storm      int
 	seq        int64 // mutation counter
 	syncTokens map[string]fakeSyncToken
 	syncEpoch  int
@@ -202,11 +225,12 @@ func NewFake(org *fixture.Org, opts FakeOptions) *Fake {
 	opts.defaults()
 	f := &Fake{
 		opts:       opts,
-		users:      append([]fixture.User(nil), org.Users...),
+		users:      append(append([]fixture.User(nil), org.Users...), opts.ExtraUsers...),
 		userIdx:    map[string]int{},
 		ids:        map[string]*fakeCall{},
 		tokens:     map[string]time.Time{},
 		heavy:      fakeWindow{name: "Heavy", limit: opts.HeavyLimit, window: opts.HeavyWindow},
+		medium:     fakeWindow{name: "Medium", limit: opts.MediumLimit, window: opts.MediumWindow},
 		auth:       fakeWindow{name: "Auth", limit: opts.AuthLimit, window: opts.AuthWindow},
 		syncTokens: map[string]fakeSyncToken{},
 	}
@@ -223,6 +247,7 @@ func NewFake(org *fixture.Org, opts FakeOptions) *Fake {
 	mux.HandleFunc("GET /restapi/v1.0/account/{account}/call-log-sync", f.api(f.callLogSync))
 	mux.HandleFunc("GET /restapi/v1.0/account/{account}/extension/{ext}/call-log", f.api(f.callLog))
 	mux.HandleFunc("GET /restapi/v1.0/account/{account}/extension/{ext}/call-log-sync", f.api(f.callLogSync))
+	mux.HandleFunc("GET /restapi/v1.0/account/{account}/extension", f.apiIn(&f.medium, f.extensions))
 	f.mux = mux
 	return f
 }
@@ -440,9 +465,15 @@ type fakeStream struct {
 	baseURI string // record and navigation URIs start with it
 }
 
-// api wraps a Heavy-group endpoint: penalty, bearer token, rate window and
-// account/extension lookup, in the order the real gateway checks them.
+// api wraps a Heavy-group endpoint (see apiIn).
 func (f *Fake) api(h func(w http.ResponseWriter, r *http.Request, s fakeStream)) http.HandlerFunc {
+	return f.apiIn(&f.heavy, h)
+}
+
+// apiIn wraps an endpoint of rate-limit group g: penalty, bearer token,
+// rate window and account/extension lookup, in the order the real gateway
+// checks them.
+func (f *Fake) apiIn(g *fakeWindow, h func(w http.ResponseWriter, r *http.Request, s fakeStream)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
@@ -450,7 +481,7 @@ func (f *Fake) api(h func(w http.ResponseWriter, r *http.Request, s fakeStream))
 		f.stats.Requests++
 		if now.Before(f.penalty) {
 			f.stats.PenaltyRestarts++
-			f.throttle(w, &f.heavy, now)
+			f.throttle(w, g, now)
 			return
 		}
 		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
@@ -465,8 +496,17 @@ func (f *Fake) api(h func(w http.ResponseWriter, r *http.Request, s fakeStream))
 			writeJSON(w, http.StatusUnauthorized, apiErrorBody("TokenExpired", "Token expired", ""))
 			return
 		}
-		f.stats.HeavyRequests++
-		if !f.admit(w, &f.heavy, now) {
+		if g == &f.heavy {
+			f.stats.HeavyRequests++
+		} else {
+			f.stats.MediumRequests++
+		}
+		if f.storm > 0 {
+			f.storm--
+			f.throttle(w, g, now)
+			return
+		}
+		if !f.admit(w, g, now) {
 			return
 		}
 		acct := r.PathValue("account")
