@@ -75,6 +75,8 @@ var (
 	DeadLetterReplays string
 	//go:embed sync_windows_unloaded.sql
 	SyncWindowsUnloaded string
+	//go:embed provider_user_calls.sql
+	ProviderUserCalls string
 )
 
 // Read queries of the Grafana data source's dashboards and alert rules.

@@ -72,6 +72,7 @@ var readQueries = map[string]string{
 	"key_check_get.sql":         queries.KeyCheckGet,
 	"dead_letter_replays.sql":   queries.DeadLetterReplays,
 	"sync_windows_unloaded.sql": queries.SyncWindowsUnloaded,
+	"provider_user_calls.sql":   queries.ProviderUserCalls,
 	// Grafana dashboards and alert rules.
 	"cohort_medians.sql":        queries.CohortMedians,
 	"employee_trend.sql":        queries.EmployeeTrend,
@@ -1324,6 +1325,8 @@ func queryCases(orgs []fxOrg) []queryCase {
 			args := []any{clickhouse.Named("org", g.Name), clickhouse.Named("from", r[0]), clickhouse.Named("to", r[1])}
 			add("org_calls.sql", label, args...)
 			add("unmapped_users.sql", label, args...)
+			add("provider_user_calls.sql", label, append(args, clickhouse.Named("provider", g.Provider))...)
+			add("provider_user_calls.sql", label+"/other-provider", append(args, clickhouse.Named("provider", "teams"))...)
 			add("calls_weekly.sql", label+"/org", append(args, clickhouse.Named("employee", ""))...)
 			add("calls_weekly.sql", label+"/"+g.Employees[0].ID, append(args, clickhouse.Named("employee", g.Employees[0].ID))...)
 			add("escalated_by_employee.sql", label, args...)
@@ -1527,6 +1530,7 @@ func checkTruth(ctx context.Context, t *testing.T, e engine, orgs []fxOrg) {
 			if !reflect.DeepEqual(gotUnmapped, wantUnmapped) {
 				t.Errorf("%s: unmapped_users.sql %s %s:\n  got  %q\n  want %q", e.name(), tr.Name, c.ID, gotUnmapped, wantUnmapped)
 			}
+			checkProviderUserCalls(ctx, t, e, tr, c)
 			oc := run(ctx, t, e, queries.OrgCalls, rangeArgs...).rows
 			if len(oc) != 1 || oc[0][0] != itoa(calls) || oc[0][1] != itoa(withUser) {
 				t.Errorf("%s: org_calls.sql %s %s = %q, want calls %d and with_user %d", e.name(), tr.Name, c.ID, oc, calls, withUser)
@@ -1541,6 +1545,27 @@ func checkTruth(ctx context.Context, t *testing.T, e engine, orgs []fxOrg) {
 	}
 	for key := range gotBase {
 		t.Errorf("%s: cohort_cycle_baselines has an unexpected row %s", e.name(), key)
+	}
+}
+
+// checkProviderUserCalls compares provider_user_calls.sql (`employees
+// discover`) with the fixture's current calls per provider user in cycle c.
+func checkProviderUserCalls(ctx context.Context, t *testing.T, e engine, tr *fixture.Org, c fixture.Cycle) {
+	t.Helper()
+	perUser := map[string]int{}
+	for _, call := range tr.CallsIn(c.Start, c.End) {
+		if !call.Deleted && call.UserID != "" {
+			perUser[call.UserID]++
+		}
+	}
+	var want [][]string
+	for _, u := range slices.Sorted(maps.Keys(perUser)) {
+		want = append(want, []string{u, strconv.Itoa(perUser[u])})
+	}
+	got := run(ctx, t, e, queries.ProviderUserCalls, clickhouse.Named("org", tr.Name), clickhouse.Named("provider", tr.Provider),
+		clickhouse.Named("from", c.Start), clickhouse.Named("to", c.End)).rows
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("%s: provider_user_calls.sql %s %s:\n  got  %q\n  want %q", e.name(), tr.Name, c.ID, got, want)
 	}
 }
 

@@ -141,6 +141,8 @@ type ImportOptions struct {
 	// such rows are refused, since one provider user counts for one
 	// employee and a silent second mapping would count its calls twice.
 	Move bool
+	// DryRun checks the rows (and finds the moves) but writes nothing.
+	DryRun bool
 }
 
 // Moved is a provider user mapping an import took from another employee.
@@ -170,8 +172,8 @@ func (s *Store) ImportEmployeesWith(ctx context.Context, org string, emps []Empl
 		return nil, err
 	}
 	released, moved, err := mappingConflicts(org, cur, emps, opts.Move)
-	if err != nil {
-		return nil, err
+	if err != nil || opts.DryRun {
+		return moved, err
 	}
 	v := version()
 	rows := make([][]any, 0, len(emps)+len(released))
