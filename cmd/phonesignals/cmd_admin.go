@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -362,13 +363,17 @@ func employeesCommand() *cli.Command {
 		Usage: "manage the employee roster",
 		Subcommands: []*cli.Command{
 			{
-				Name:      "import",
-				Usage:     "import or update employees from a CSV with header " + strings.Join(store.EmployeesHeader, ","),
-				ArgsUsage: "FILE.csv",
+				Name: "import",
+				Usage: "import or update employees from a CSV with header " + strings.Join(store.EmployeesHeader, ",") +
+					"; with --match email, fill in the missing provider_user_ids from the provider's user list",
+				ArgsUsage: "FILE.csv (optional with --match: the stored roster)",
 				Flags: []cli.Flag{newOrgFlag(),
-					&cli.BoolFlag{Name: "move", Usage: "let rows take provider users mapped to other employees (those keep no provider user)"}},
+					&cli.BoolFlag{Name: "move", Usage: "let rows take provider users mapped to other employees (those keep no provider user); with --match, let e-mail matches replace existing mappings"},
+					&cli.StringFlag{Name: "match", Usage: "`email`: fill in provider_user_id for rows with an e-mail and none, from the provider's users with that e-mail (case ignored)"},
+					&cli.BoolFlag{Name: "dry-run", Usage: "with --match: print what would be mapped, write nothing"}},
 				Action: employeesImport,
 			},
+			employeesDiscoverCommand(),
 			{
 				Name:      "remove",
 				Usage:     "remove employees from the roster (their calls stay loaded; importing them again restores them)",
@@ -415,17 +420,18 @@ func employeesCommand() *cli.Command {
 
 // employeesImport checks every row of the CSV first, then imports them all.
 func employeesImport(c *cli.Context) error {
+	if c.IsSet("match") {
+		return employeesMatch(c)
+	}
+	if c.Bool("dry-run") {
+		return fmt.Errorf("employees import: --dry-run goes with --match email")
+	}
 	if c.NArg() != 1 {
 		return fmt.Errorf("employees import: want exactly one FILE.csv, got %d arguments", c.NArg())
 	}
-	f, err := os.Open(c.Args().First())
+	emps, err := readRosterFile(c.Args().First())
 	if err != nil {
-		return fmt.Errorf("opening employees file: %w", err)
-	}
-	defer f.Close()
-	emps, err := store.ParseEmployeesCSV(f)
-	if err != nil {
-		return fmt.Errorf("%s: %w", c.Args().First(), err)
+		return err
 	}
 	e := newEnv(c)
 	defer e.close()
@@ -440,6 +446,13 @@ func employeesImport(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	printImported(c.String("org"), emps, moved, "imported")
+	return nil
+}
+
+// printImported prints the moves of an import and its count per cohort;
+// verb is "imported" or, for a dry run, "would import".
+func printImported(org string, emps []store.Employee, moved []store.Moved, verb string) {
 	for _, m := range moved {
 		fmt.Printf("moved provider user %s from employee %s to %s\n", m.ProviderUserID, m.From, m.To)
 	}
@@ -452,8 +465,188 @@ func employeesImport(c *cli.Context) error {
 		names = append(names, fmt.Sprintf("%s=%d", k, v))
 	}
 	sort.Strings(names)
-	fmt.Printf("imported %d employees into org %s (%s)\n", len(emps), c.String("org"), strings.Join(names, ", "))
+	fmt.Printf("%s %d employees into org %s (%s)\n", verb, len(emps), org, strings.Join(names, ", "))
+}
+
+// employeesDiscoverCommand is `employees discover`: the provider's own
+// user list beside the roster and the calls, for mapping employees.
+func employeesDiscoverCommand() *cli.Command {
+	return &cli.Command{
+		Name: "discover",
+		Usage: "list the provider's users (Aircall users, RingCentral User extensions): id, name, e-mail, " +
+			"calls in the last 90 days and the employee each is mapped to",
+		Flags: []cli.Flag{newOrgFlag(),
+			&cli.StringFlag{Name: "format", Value: "text", Usage: strings.Join(store.DiscoveryFormats, ", ")},
+			&cli.IntFlag{Name: "days", Value: 90, Usage: "count the calls of the last `N` days"},
+			&cli.StringFlag{Name: "until", Usage: "end those days at the start of `YYYY-MM-DD` (UTC; default now)"}},
+		Action: employeesDiscover,
+	}
+}
+
+func employeesDiscover(c *cli.Context) error {
+	from, to, err := discoverRange(c)
+	if err != nil {
+		return err
+	}
+	if f := c.String("format"); !slices.Contains(store.DiscoveryFormats, f) {
+		return fmt.Errorf("--format %q: want %s", f, strings.Join(store.DiscoveryFormats, ", "))
+	}
+	e := newEnv(c)
+	defer e.close()
+	st, err := e.store(c.Context)
+	if err != nil {
+		return err
+	}
+	o, p, users, err := providerUsers(c, e, st)
+	if err != nil {
+		return err
+	}
+	d, err := st.Discover(c.Context, o.Name, o.Provider, users, from, to)
+	if err != nil {
+		return err
+	}
+	return d.Write(os.Stdout, c.String("format"), store.DiscoveryLabels{Title: p.Title, UserIDName: p.UserIDName})
+}
+
+// discoverRange is the range of calls `employees discover` counts: --days
+// days up to --until (default now).
+func discoverRange(c *cli.Context) (time.Time, time.Time, error) {
+	days := c.Int("days")
+	if days < 1 || days > 3660 {
+		return time.Time{}, time.Time{}, fmt.Errorf("--days %d: want a number of days from 1 to 3660", days)
+	}
+	to := time.Now().UTC()
+	if u := c.String("until"); u != "" {
+		t, err := time.Parse(time.DateOnly, u)
+		if err != nil {
+			return time.Time{}, time.Time{}, fmt.Errorf("--until %q: want YYYY-MM-DD", u)
+		}
+		to = t
+	}
+	return to.AddDate(0, 0, -days), to, nil
+}
+
+// providerUsers lists the users of the org's provider with its stored
+// credentials, or names what to fix first.
+func providerUsers(c *cli.Context, e *env, st *store.Store) (store.Org, ingest.Provider, []store.ProviderUser, error) {
+	o, err := st.GetOrg(c.Context, c.String("org"))
+	if err != nil {
+		return o, ingest.Provider{}, nil, err
+	}
+	p, err := providersOf(c).Lookup(o.Provider)
+	if err != nil {
+		return o, p, nil, fmt.Errorf("org %s: %w", o.Name, err)
+	}
+	if o.Credentials == "" {
+		return o, p, nil, fmt.Errorf("org %s has no %s credentials to list its users with: phonesignals org connect --org %s ... first", o.Name, p.Title, o.Name)
+	}
+	box, err := e.box(c.Context)
+	if err != nil {
+		return o, p, nil, err
+	}
+	cr, err := orgs.OpenCredentials(box, o)
+	if err != nil {
+		return o, p, nil, err
+	}
+	list, err := p.ListUsers(c.Context, orgs.Config(o, cr, nil))
+	if err != nil {
+		return o, p, nil, err
+	}
+	users := make([]store.ProviderUser, len(list))
+	for i, u := range list {
+		users[i] = store.ProviderUser{ID: u.ID, Name: u.Name, Email: u.Email}
+	}
+	return o, p, users, nil
+}
+
+// employeesMatch is `employees import --match email [FILE.csv]`: the rows
+// of FILE.csv (or of the stored roster) that have an e-mail and no
+// provider_user_id get the id of the provider's user with that e-mail.
+func employeesMatch(c *cli.Context) error {
+	if m := c.String("match"); m != "email" {
+		return fmt.Errorf("--match %q: want email (the key both providers' user lists carry)", m)
+	}
+	if c.NArg() > 1 {
+		return fmt.Errorf("employees import --match email: want at most one FILE.csv (none: the stored roster), got %d arguments", c.NArg())
+	}
+	var file []store.Employee
+	if c.NArg() == 1 {
+		var err error
+		if file, err = readRosterFile(c.Args().First()); err != nil {
+			return err
+		}
+	}
+	e := newEnv(c)
+	defer e.close()
+	st, err := e.store(c.Context)
+	if err != nil {
+		return err
+	}
+	o, p, users, err := providerUsers(c, e, st)
+	if err != nil {
+		return err
+	}
+	stored, err := st.Employees(c.Context, o.Name)
+	if err != nil {
+		return err
+	}
+	rows := file
+	if file == nil {
+		if len(stored) == 0 {
+			return fmt.Errorf("org %s has no employees to match: phonesignals employees import --org %s --match email FILE.csv (header %s)", o.Name, o.Name, strings.Join(store.EmployeesHeader, ","))
+		}
+		// Matched as if no row had an id: each employee's mapping is its
+		// stored one, which an e-mail match replaces only with --move.
+		rows = make([]store.Employee, len(stored))
+		for i, em := range stored {
+			em.ProviderUserID = ""
+			rows[i] = em
+		}
+	}
+	res := store.MatchByEmail(rows, stored, users, store.MatchOptions{Move: c.Bool("move"), UserIDName: p.UserIDName})
+	if err := res.Err(o.Name); err != nil {
+		return err
+	}
+	return writeMatch(c, st, o.Name, p, res, stored, file != nil)
+}
+
+// writeMatch reports a match and imports its rows: every row of a file,
+// or the stored rows it changed.
+func writeMatch(c *cli.Context, st *store.Store, org string, p ingest.Provider, res store.MatchResult, stored []store.Employee, fromFile bool) error {
+	res.Write(os.Stdout, org, p.UserIDName)
+	rows := res.Rows
+	if !fromFile {
+		rows = res.Changed(stored)
+	}
+	if len(rows) == 0 {
+		fmt.Printf("nothing to change in the roster of org %s\n", org)
+		return nil
+	}
+	dry := c.Bool("dry-run")
+	moved, err := st.ImportEmployeesWith(c.Context, org, rows, store.ImportOptions{Move: c.Bool("move"), DryRun: dry})
+	if err != nil {
+		return err
+	}
+	verb := "imported"
+	if dry {
+		verb = "dry run, nothing written: would import"
+	}
+	printImported(org, rows, moved, verb)
 	return nil
+}
+
+// readRosterFile parses a roster CSV, naming the file in its errors.
+func readRosterFile(path string) ([]store.Employee, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("opening employees file: %w", err)
+	}
+	defer f.Close()
+	emps, err := store.ParseEmployeesCSV(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return emps, nil
 }
 
 func cyclesCommand() *cli.Command {

@@ -118,10 +118,10 @@ func (d *diagnosis) mapping(ctx context.Context) error {
 	}
 	switch {
 	case len(emps) == 0:
-		d.add(Fail, fmt.Sprintf("phonesignals employees import --org %s FILE.csv (header employee_id,name,email,cohort,provider_user_id)", o.Name),
+		d.add(Fail, fmt.Sprintf("phonesignals employees import --org %s FILE.csv (header employee_id,name,email,cohort,provider_user_id)%s", o.Name, d.matchHint()),
 			"no employees imported: no call can count for anybody")
 	case mapped == 0:
-		d.add(Fail, fmt.Sprintf("fill provider_user_id (%s) in the CSV and import it again", who),
+		d.add(Fail, d.mapFix(),
 			"%d employees but none has a provider_user_id: a missing mapping returns no calls", len(emps))
 	default:
 		d.add(OK, "", "%d employees, %d mapped to their %s id", len(emps), mapped, who)
@@ -141,13 +141,41 @@ func (d *diagnosis) mapping(ctx context.Context) error {
 		unmappedUsers = append(unmappedUsers, fmt.Sprintf("%s (%d calls)", u.UserID, u.Calls))
 	}
 	if len(unmappedUsers) > 0 {
-		d.add(Warn, "add them to the roster if they are employees under review; their calls are kept and count once mapped",
+		d.add(Warn, "add them to the roster if they are employees under review; their calls are kept and count once mapped"+d.discoverHint(),
 			"%d %ss have calls but no employee mapping: %v", len(unmappedUsers), who, firstN(unmappedUsers, 8))
 	}
 	if noUser > 0 {
 		d.add(OK, "", "%d calls have no user (unanswered inbound calls); they count for nobody", noUser)
 	}
 	return nil
+}
+
+// mapFix says how to map employees to their provider users: from the
+// provider's own list where it has one, else by hand.
+func (d *diagnosis) mapFix() string {
+	if d.p.Users == nil {
+		return fmt.Sprintf("fill provider_user_id (%s) in the CSV and import it again", d.p.UserIDName)
+	}
+	return fmt.Sprintf("phonesignals employees import --org %s --match email fills provider_user_id from %s's users by e-mail "+
+		"(phonesignals employees discover --org %s lists them with their calls); or fill it in the CSV and import it again", d.o.Name, d.p.Title, d.o.Name)
+}
+
+// matchHint adds --match email to the import fix where the provider lists
+// its users.
+func (d *diagnosis) matchHint() string {
+	if d.p.Users == nil {
+		return ""
+	}
+	return fmt.Sprintf("; leave provider_user_id empty and add --match email to fill it from %s's users by e-mail", d.p.Title)
+}
+
+// discoverHint names `employees discover` where the provider lists its
+// users.
+func (d *diagnosis) discoverHint() string {
+	if d.p.Users == nil {
+		return ""
+	}
+	return fmt.Sprintf(": phonesignals employees discover --org %s lists them with their names and e-mails, and phonesignals employees import --org %s --match email maps roster rows to them by e-mail", d.o.Name, d.o.Name)
 }
 
 // cycles explains every cycle with zero calls, or none counted.
@@ -196,9 +224,9 @@ func (d *diagnosis) cycle(ctx context.Context, cy store.Cycle, credsOK bool, las
 	span := fmt.Sprintf("%s to %s", cy.Start.Format(time.DateOnly), cy.End.Format(time.DateOnly))
 	switch {
 	case cc.Calls == 0:
-		d.add(Fail, zeroCallsFix(o, cy, credsOK, last, synced), "cycle %s (%s): zero calls loaded", cy.ID, span)
+		d.add(Fail, zeroCallsFix(o, cy, credsOK, last, synced, d.mapFix()), "cycle %s (%s): zero calls loaded", cy.ID, span)
 	case counted == 0:
-		d.add(Fail, fmt.Sprintf("map the %ss listed above to employees", d.p.UserIDName),
+		d.add(Fail, fmt.Sprintf("map the %ss listed above to employees: %s", d.p.UserIDName, d.mapFix()),
 			"cycle %s (%s): %d calls loaded but none belongs to a mapped employee", cy.ID, span, cc.Calls)
 	default:
 		d.add(OK, "", "cycle %s (%s): %d calls loaded, %d count for mapped employees", cy.ID, span, cc.Calls, counted)
@@ -206,8 +234,10 @@ func (d *diagnosis) cycle(ctx context.Context, cy store.Cycle, credsOK bool, las
 	return nil
 }
 
-// zeroCallsFix says why a cycle has no calls, most likely cause first.
-func zeroCallsFix(o store.Org, cy store.Cycle, credsOK bool, last store.Run, synced bool) string {
+// zeroCallsFix says why a cycle has no calls, most likely cause first;
+// mapFix is how to map employees (a sync listing calls per user fetches
+// only mapped users' calls).
+func zeroCallsFix(o store.Org, cy store.Cycle, credsOK bool, last store.Run, synced bool, mapFix string) string {
 	switch {
 	case !credsOK:
 		return "the credentials are rejected (above); fix them, then sync the cycle"
@@ -216,7 +246,8 @@ func zeroCallsFix(o store.Org, cy store.Cycle, credsOK bool, last store.Run, syn
 	case last.Window.To.Before(cy.Start) || last.Window.From.After(cy.End):
 		return fmt.Sprintf("the last sync covered %s, outside this cycle (calls outside the synced window do not appear): phonesignals sync --org %s --cycle %s", last.Window, o.Name, cy.ID)
 	default:
-		return fmt.Sprintf("the provider returned no calls in this window; check the account (%s) and run `phonesignals run --until-idle` if calls are still in Kafka", cmp.Or(o.AccountID, "~"))
+		return fmt.Sprintf("the provider returned no calls in this window; check the account (%s) and run `phonesignals run --until-idle` if calls are still in Kafka; "+
+			"a sync listing calls per user fetches only mapped users' calls, so map the employees first (%s), then sync the cycle again", cmp.Or(o.AccountID, "~"), mapFix)
 	}
 }
 

@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"io"
 	"net/mail"
 	"sort"
 	"strings"
@@ -273,4 +274,36 @@ func (p RowProblem) String() string {
 		where += " <" + e.Email + ">"
 	}
 	return where + ": " + p.Reason
+}
+
+// Write prints what the match did: the rows matched, the mappings kept
+// and the rows not matched, each with its reason. who names the
+// provider's user ("Aircall user").
+func (r MatchResult) Write(w io.Writer, org, who string) {
+	if who == "" {
+		who = "provider user"
+	}
+	fmt.Fprintf(w, "matched %d employees of org %s to their %s by e-mail\n", len(r.Matched), org, who)
+	for _, m := range r.Matched {
+		line := fmt.Sprintf("  %s <%s>: %s %s (%s)", m.Employee.ID, m.Employee.Email, who, m.User.ID, m.User.Name)
+		if m.Replaced != "" {
+			line += ", was " + m.Replaced
+		}
+		if m.From != "" {
+			line += ", moved from employee " + m.From
+		}
+		fmt.Fprintln(w, line)
+	}
+	if len(r.Kept) > 0 {
+		fmt.Fprintf(w, "kept %d existing mappings:\n", len(r.Kept))
+		for _, p := range r.Kept {
+			fmt.Fprintf(w, "  %s\n", p)
+		}
+	}
+	if len(r.Unmatched) > 0 {
+		fmt.Fprintf(w, "not matched, %d rows (give them a provider_user_id by hand; `phonesignals employees discover --org %s` lists the ids):\n", len(r.Unmatched), org)
+		for _, p := range r.Unmatched {
+			fmt.Fprintf(w, "  %s\n", p)
+		}
+	}
 }
