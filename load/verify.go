@@ -57,7 +57,7 @@ func (r Range) bounds() (from, to time.Time) {
 	if !r.From.IsZero() {
 		from = queries.DayOf(r.From)
 	}
-	if !r.To.IsZero() {
+	if !r.To.IsZero() && r.To.Before(lastDay) {
 		to = queries.DayOf(r.To)
 	}
 	return from, to

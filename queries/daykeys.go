@@ -2,6 +2,7 @@ package queries
 
 import (
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -95,6 +96,27 @@ func RenderDays(stmt string, days []time.Time) (sql string, from, to time.Time) 
 		list.WriteString("toDate('" + day.Format(time.DateOnly) + "')")
 	}
 	return strings.ReplaceAll(stmt, "{days}", list.String()), from, to
+}
+
+// RenderIntervals fills the {starts} and {ends} markers of
+// RerateAfterHours with the UNIX seconds of the intervals (empty arrays
+// typed, for a rule with no business hours), without the file's leading
+// comment lines.
+func RenderIntervals(stmt string, starts, ends []int64) string {
+	for strings.HasPrefix(stmt, "--") {
+		_, stmt, _ = strings.Cut(stmt, "\n")
+	}
+	list := func(v []int64) string {
+		if len(v) == 0 {
+			return "CAST([] AS Array(UInt32))"
+		}
+		parts := make([]string, len(v))
+		for i, x := range v {
+			parts[i] = strconv.FormatInt(x, 10)
+		}
+		return "[" + strings.Join(parts, ",") + "]"
+	}
+	return strings.NewReplacer("[{starts}]", list(starts), "[{ends}]", list(ends)).Replace(stmt)
 }
 
 var quoter = strings.NewReplacer(`\`, `\\`, `'`, `\'`)

@@ -43,6 +43,8 @@ var (
 	OrgCalls string
 	//go:embed org_get.sql
 	OrgGet string
+	//go:embed org_hours.sql
+	OrgHours string
 	//go:embed org_list.sql
 	OrgList string
 	//go:embed employees_list.sql
@@ -99,6 +101,8 @@ var (
 var (
 	//go:embed insert/orgs.sql
 	InsertOrgs string
+	//go:embed insert/org_hours.sql
+	InsertOrgHours string
 	//go:embed insert/employees.sql
 	InsertEmployees string
 	//go:embed insert/schema_migrations.sql
@@ -152,6 +156,10 @@ var (
 	OrgDaysIn string
 	//go:embed aggregate/org_last_day.sql
 	OrgLastDay string
+	//go:embed aggregate/rerate_after_hours.sql
+	RerateAfterHours string
+	//go:embed aggregate/mutations_pending.sql
+	MutationsPending string
 )
 
 func init() {

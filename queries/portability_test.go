@@ -57,6 +57,7 @@ var readQueries = map[string]string{
 	"unmapped_users.sql":        queries.UnmappedUsers,
 	"org_calls.sql":             queries.OrgCalls,
 	"org_get.sql":               queries.OrgGet,
+	"org_hours.sql":             queries.OrgHours,
 	"org_list.sql":              queries.OrgList,
 	"employees_list.sql":        queries.EmployeesList,
 	"cycle_get.sql":             queries.CycleGet,
@@ -626,7 +627,7 @@ func open18(t *testing.T) engine {
 var migratedTables = []string{
 	"raw_signals", "orgs", "employees", "cycles", "sync_windows", "sync_runs",
 	"dead_letters", "webhook_deliveries", "call_transcripts", "transcript_events",
-	"schema_migrations", "key_checks", "dead_letter_replays", "sync_window_calls", "user_day_metrics", "user_day_dirty",
+	"schema_migrations", "key_checks", "dead_letter_replays", "sync_window_calls", "user_day_metrics", "user_day_dirty", "org_hours",
 }
 
 // fixedAppliedAt stands in for time.Now in schema_migrations, so the two
@@ -907,6 +908,8 @@ func buildFixture(t *testing.T) ([]fxOrg, []table) {
 			cols: []string{"org", "call_id", "idx", "start_time", "end_time", "speaker", "text", "language", "fetched_at"}},
 		"transcript_events": {name: "transcript_events",
 			cols: []string{"org", "call_id", "status", "reason", "at"}},
+		"org_hours": {name: "org_hours", key: []string{"org", "effective_from"},
+			cols: []string{"org", "effective_from", "timezone", "hours", "days", "deleted", "set_at", "version"}},
 	}
 	add := func(name string, rows ...[]any) { tables[name].rows = append(tables[name].rows, rows...) }
 
@@ -943,6 +946,16 @@ func buildFixture(t *testing.T) ([]fxOrg, []table) {
 			add("orgs", []any{gen.Name, gen.Provider, "https://api.aircall.io/v1", cred + "x", "", "tok-'new'", uint8(1), `{"tz":"Europe/Paris","note":"a\\b"}`, uint64(2)})
 		} else {
 			add("orgs", []any{gen.Name, gen.Provider, "https://platform.ringcentral.com", cred, "~", "", uint8(0), "{}", uint64(5)})
+		}
+		// Working hours: acme in Los Angeles from 2026-08-10 (first saved
+		// with other hours, replaced by a higher version), back to the
+		// seed's rule from October.
+		if gen.Name == "acme" {
+			la := time.Date(2026, 8, 10, 7, 0, 0, 0, time.UTC)
+			add("org_hours",
+				[]any{gen.Name, la, "America/Los_Angeles", "09:00-17:00", "Mon-Fri", uint8(0), la, uint64(1)},
+				[]any{gen.Name, la, "America/Los_Angeles", "08:00-12:00,13:00-18:00", "Mon-Fri", uint8(0), la, uint64(2)},
+				[]any{gen.Name, cycleOct, "UTC", "08:00-18:00", "every", uint8(1), cycleOct, uint64(3)})
 		}
 
 		// Cycles: one per calendar month; 2026-09 first saved with a wrong
@@ -1194,6 +1207,51 @@ func checkAggregateTools(ctx context.Context, t *testing.T, engines []engine, or
 	}
 }
 
+// checkRerate runs rerate_after_hours.sql (Los Angeles hours over the
+// org's calls of September) on every engine and waits for the mutation
+// (mutations_pending.sql): the after-hours flags of those rows then match
+// model.WorkingHours in Go, row for row. Mutations run in the merge
+// threads, which the fixture stopped: the check starts them and runs last.
+func checkRerate(ctx context.Context, t *testing.T, engines []engine, o fxOrg) {
+	t.Helper()
+	w, err := model.ParseWorkingHours("America/Los_Angeles", "08:00-12:00,13:00-18:00", "Mon-Fri")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var starts, ends []int64
+	for _, iv := range w.BusinessIntervals(cycleSep, cycleOct) {
+		starts, ends = append(starts, iv.Start), append(ends, iv.End)
+	}
+	sql, err := bindLiterals(queries.RenderIntervals(queries.RerateAfterHours, starts, ends),
+		[]any{clickhouse.Named("org", o.gen.Name), clickhouse.Named("from", cycleSep), clickhouse.Named("to", cycleOct)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range engines {
+		if err := e.exec(ctx, "SYSTEM START MERGES raw_signals"); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.exec(ctx, sql); err != nil {
+			t.Fatalf("%s: rerate_after_hours.sql: %v\n%s", e.name(), err, sql)
+		}
+		for deadline := time.Now().Add(time.Minute); run(ctx, t, e, queries.MutationsPending).rows[0][0] != "0"; time.Sleep(50 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: the re-rating mutation did not finish in a minute", e.name())
+			}
+		}
+		rows := run(ctx, t, e, "SELECT toUInt32(started_at), after_hours FROM raw_signals WHERE org = '"+o.gen.Name+"' AND started_at >= toDateTime('2026-09-01 00:00:00', 'UTC') AND started_at < toDateTime('2026-10-01 00:00:00', 'UTC')").rows
+		if len(rows) < 100 {
+			t.Fatalf("%s: only %d September rows to re-rate", e.name(), len(rows))
+		}
+		for _, r := range rows {
+			sec, _ := strconv.ParseInt(r[0], 10, 64)
+			if want := w.AfterHours(time.Unix(sec, 0)); (r[1] == "1") != want {
+				t.Fatalf("%s: a call at %s has after_hours %s, want %v", e.name(), time.Unix(sec, 0).UTC(), r[1], want)
+			}
+		}
+	}
+}
+
 // checkOrgDays compares org_days.sql for the dirty keys' orgs with the
 // days of user_day_metrics of those orgs, listed in Go.
 func checkOrgDays(ctx context.Context, t *testing.T, e engine, dirty []queries.DayKey) {
@@ -1283,6 +1341,7 @@ func queryCases(orgs []fxOrg) []queryCase {
 	}
 	for _, org := range orgNames {
 		add("org_get.sql", org, org)
+		add("org_hours.sql", org, clickhouse.Named("org", org))
 		add("employees_list.sql", org, org)
 		add("cycles_list.sql", org, org)
 		add("sync_last_run.sql", org, org)
@@ -1709,6 +1768,8 @@ func TestPortability(t *testing.T) {
 		optimizeAll(ctx, t, e)
 	}
 	t.Run("after_optimize_final", phase)
+	// Last, as it changes raw_signals and needs merges running.
+	t.Run("rerate_after_hours", func(t *testing.T) { checkRerate(ctx, t, engines, orgs[0]) })
 }
 
 // TestPortabilityCoversEverySQLFile fails when queries/ gains a .sql file
@@ -1857,6 +1918,7 @@ func TestPortabilityCoversEverySQLFile(t *testing.T) {
 // insertFiles are the batch insert statements in queries/insert, by file.
 var insertFiles = map[string]string{
 	"orgs.sql":                queries.InsertOrgs,
+	"org_hours.sql":           queries.InsertOrgHours,
 	"employees.sql":           queries.InsertEmployees,
 	"schema_migrations.sql":   queries.InsertSchemaMigrations,
 	"cycles.sql":              queries.InsertCycles,

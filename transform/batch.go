@@ -3,6 +3,7 @@ package transform
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 	"unsafe"
 
@@ -78,9 +79,17 @@ var Schema = arrow.NewSchema(columns[:], nil)
 // started_at, escalated and resolved over the transient notes and tags
 // columns, which never leave the builder.
 type BatchBuilder struct {
+	// Hours gives an org's working hours (nil, or a nil schedule: the
+	// seed's rule, computed over the whole column by the kernel).
+	Hours func(org string) model.Schedule
+
 	mem memory.Allocator
 	b   *array.RecordBuilder
 	n   int
+
+	lastOrg   string
+	lastHours model.Schedule
+	custom    []customHours
 
 	org, source, eventType, provider, callID, userID, direction, status *array.StringBuilder
 	rulesVersion, ingestSource, event                                   *array.StringBuilder
@@ -206,8 +215,22 @@ func (bb *BatchBuilder) AddView(rt Route, v *model.CallView) error {
 		bb.tags.Append(nil)
 	}
 	bb.completed = append(bb.completed, u8(v.Connected && v.Completed))
+	if bb.Hours != nil {
+		if rt.Org != bb.lastOrg || bb.n == 0 {
+			bb.lastOrg, bb.lastHours = strings.Clone(rt.Org), bb.Hours(rt.Org)
+		}
+		if bb.lastHours.Custom() {
+			bb.custom = append(bb.custom, customHours{row: bb.n, s: bb.lastHours})
+		}
+	}
 	bb.n++
 	return nil
+}
+
+// customHours is a row whose org has its own working hours.
+type customHours struct {
+	row int
+	s   model.Schedule
 }
 
 // NewRecord returns the rows added so far as a record batch, with the
@@ -221,7 +244,14 @@ func (bb *BatchBuilder) NewRecord() arrow.Record {
 	defer tags.Release()
 	afterHours, escalated, resolved := make([]uint8, n), make([]uint8, n), make([]uint8, n)
 	started := bb.startedAt.NewTimestampArray()
-	afterHoursKernel(timestampSeconds(started), afterHours)
+	ts := timestampSeconds(started)
+	afterHoursKernel(ts, afterHours)
+	// Orgs with their own working hours: the rule in effect at each
+	// call's start, in its time zone.
+	for _, c := range bb.custom {
+		afterHours[c.row] = u8(c.s.AfterHours(time.Unix(ts[c.row], 0)))
+	}
+	bb.custom = bb.custom[:0]
 	// Escalation: notes or tags; RingCentral rows have neither (their
 	// escalation_available=0 says the zero is not a real zero).
 	matchColumn(notes.ValueBytes(), notes.ValueOffsets(), escalationKW, escalated)

@@ -63,6 +63,15 @@ type DeadLetterLog interface {
 	RecordDeadLetters(ctx context.Context, dls []model.DeadLetter) error
 }
 
+// HoursSource gives the working-hours rules the after-hours flag is
+// computed with, per org (store.HoursCache): Prepare reads those of a
+// poll's orgs before it is decoded, Schedule returns one (nil: the seed's
+// rule, 08:00-18:00 UTC).
+type HoursSource interface {
+	Prepare(ctx context.Context, orgs []string) error
+	Schedule(org string) model.Schedule
+}
+
 // Config configures the transform consumer.
 type Config struct {
 	// Bus says where Kafka is. Required.
@@ -79,6 +88,9 @@ type Config struct {
 	Workers int
 	// Writer stores record batches. Required.
 	Writer BatchWriter
+	// Hours gives the orgs' working hours. Default: the seed's rule for
+	// every org.
+	Hours HoursSource
 	// DeadLetters records dead-letter reasons. Required.
 	DeadLetters DeadLetterLog
 	// Group is the consumer group. Default bus.GroupTransform.
@@ -235,7 +247,11 @@ func New(cfg Config) (*Consumer, error) {
 	}
 	sort.Strings(c.providers)
 	for range cfg.Workers {
-		c.workers = append(c.workers, &worker{bb: NewBatchBuilder(nil)})
+		w := &worker{bb: NewBatchBuilder(nil)}
+		if cfg.Hours != nil {
+			w.bb.Hours = cfg.Hours.Schedule
+		}
+		c.workers = append(c.workers, w)
 	}
 	return c, nil
 }

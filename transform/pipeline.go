@@ -59,6 +59,11 @@ func (c *Consumer) load(ctx context.Context, recs []*kgo.Record) (loaded, error)
 		poll = pw.BeginPoll(ctx, callKeys(recs))
 		defer poll.Close()
 	}
+	if c.cfg.Hours != nil {
+		if err := c.cfg.Hours.Prepare(ctx, pollOrgs(recs)); err != nil {
+			return loaded{}, fmt.Errorf("reading the working hours of the poll's orgs: %w", err)
+		}
+	}
 	start := time.Now()
 	chunks := c.decode(recs)
 	decoded := time.Now()
@@ -125,6 +130,19 @@ func callKeys(recs []*kgo.Record) []model.CallKey {
 		keys = append(keys, model.CallKey{Org: headerView(r, bus.HeaderOrg), Provider: headerView(r, bus.HeaderProvider), CallID: headerView(r, bus.HeaderCallID)})
 	}
 	return keys
+}
+
+// pollOrgs returns the distinct orgs of recs' headers.
+func pollOrgs(recs []*kgo.Record) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, r := range recs {
+		if org := headerView(r, bus.HeaderOrg); !seen[org] {
+			seen[org] = true
+			out = append(out, strings.Clone(org))
+		}
+	}
+	return out
 }
 
 // headerView is bus.Header without the copy.

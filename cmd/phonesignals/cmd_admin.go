@@ -90,6 +90,7 @@ func orgCommand(reg *ingest.Registry) *cli.Command {
 				Flags:  connectFlags(orgFlag, reg),
 				Action: orgConnect,
 			},
+			orgSetCommand(),
 			{
 				Name:  "list",
 				Usage: "list orgs",

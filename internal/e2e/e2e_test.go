@@ -138,9 +138,16 @@ func (r *rig) drain() transform.Stats {
 // cohort baseline, with fixture.Truth.
 func (r *rig) verify(o *fixture.Org) {
 	r.t.Helper()
+	r.verifyWith(o, nil)
+}
+
+// verifyWith is verify with after hours decided by afterHours (nil: the
+// seed's rule), as fixture.TruthWith.
+func (r *rig) verifyWith(o *fixture.Org, afterHours func(time.Time) bool) {
+	r.t.Helper()
 	ctx := context.Background()
 	for _, cy := range o.Cycles {
-		want, wantBase := o.Truth(cy.Start, cy.End)
+		want, wantBase := o.TruthWith(cy.Start, cy.End, afterHours)
 		got, err := r.st.CycleMetrics(ctx, o.Name, cy.ID)
 		if err != nil {
 			r.t.Fatal(err)
