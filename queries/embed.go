@@ -97,6 +97,70 @@ var (
 	DeadLettersWindow string
 )
 
+// Read queries of the review's coverage and of the privacy commands
+// (`org privacy`, `employees forget`, `retention apply`).
+var (
+	//go:embed coverage_windows.sql
+	CoverageWindows string
+	//go:embed coverage_runs.sql
+	CoverageRuns string
+	//go:embed coverage_counts.sql
+	CoverageCounts string
+	//go:embed employee_versions.sql
+	EmployeeVersions string
+	//go:embed forget_plan.sql
+	ForgetPlan string
+	//go:embed retention_plan.sql
+	RetentionPlan string
+	//go:embed erasures_list.sql
+	ErasuresList string
+	//go:embed mutations_running.sql
+	MutationsRunning string
+	//go:embed string_columns.sql
+	StringColumns string
+	//go:embed staged_erasures.sql
+	StagedErasures string
+)
+
+// Statements of the erasures (`employees forget`, `retention apply`): the
+// staging of the ids an erasure removes (erasure_items) and the mutations
+// that remove them. {table} and {column} are filled from fixed lists in
+// internal/store, never from input; every value is a named parameter.
+var (
+	//go:embed insert/erasures.sql
+	InsertErasures string
+	//go:embed insert/erasure_items.sql
+	InsertErasureItems string
+	//go:embed privacy/stage_user_calls.sql
+	StageUserCalls string
+	//go:embed privacy/stage_expired_calls.sql
+	StageExpiredCalls string
+	//go:embed privacy/delete_user_rows.sql
+	DeleteUserRows string
+	//go:embed privacy/delete_expired_rows.sql
+	DeleteExpiredRows string
+	//go:embed privacy/delete_staged_calls.sql
+	DeleteStagedCalls string
+	//go:embed privacy/delete_expired_dead_letters.sql
+	DeleteExpiredDeadLetters string
+	//go:embed privacy/delete_expired_days.sql
+	DeleteExpiredDays string
+	//go:embed privacy/delete_user_days.sql
+	DeleteUserDays string
+	//go:embed privacy/delete_employee.sql
+	DeleteEmployee string
+	//go:embed privacy/unmap_user.sql
+	UnmapUser string
+	//go:embed privacy/scrub_text.sql
+	ScrubText string
+	//go:embed privacy/delete_text.sql
+	DeleteText string
+	//go:embed privacy/clear_staged.sql
+	ClearStaged string
+	//go:embed privacy/scan_column.sql
+	ScanColumn string
+)
+
 // Insert statements, one per table, for clickhouse-go's PrepareBatch.
 var (
 	//go:embed insert/orgs.sql

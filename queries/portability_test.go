@@ -74,6 +74,17 @@ var readQueries = map[string]string{
 	"dead_letter_replays.sql":   queries.DeadLetterReplays,
 	"sync_windows_unloaded.sql": queries.SyncWindowsUnloaded,
 	"provider_user_calls.sql":   queries.ProviderUserCalls,
+	// The review's coverage and the privacy commands.
+	"coverage_windows.sql":  queries.CoverageWindows,
+	"coverage_runs.sql":     queries.CoverageRuns,
+	"coverage_counts.sql":   queries.CoverageCounts,
+	"employee_versions.sql": queries.EmployeeVersions,
+	"forget_plan.sql":       queries.ForgetPlan,
+	"retention_plan.sql":    queries.RetentionPlan,
+	"erasures_list.sql":     queries.ErasuresList,
+	"mutations_running.sql": queries.MutationsRunning,
+	"string_columns.sql":    queries.StringColumns,
+	"staged_erasures.sql":   queries.StagedErasures,
 	// Grafana dashboards and alert rules.
 	"cohort_medians.sql":        queries.CohortMedians,
 	"employee_trend.sql":        queries.EmployeeTrend,
@@ -99,6 +110,7 @@ var views = []struct{ name, orderBy string }{
 	{"cycles_current", "org, cycle_id"},
 	{"employee_cycle_metrics", "org, cycle_id, employee_id"},
 	{"cohort_cycle_baselines", "org, cycle_id, cohort"},
+	{"cohort_cycle_baselines_published", "org, cycle_id, cohort"},
 }
 
 // ---------------------------------------------------------------------------
@@ -628,6 +640,7 @@ var migratedTables = []string{
 	"raw_signals", "orgs", "employees", "cycles", "sync_windows", "sync_runs",
 	"dead_letters", "webhook_deliveries", "call_transcripts", "transcript_events",
 	"schema_migrations", "key_checks", "dead_letter_replays", "sync_window_calls", "user_day_metrics", "user_day_dirty", "org_hours",
+	"erasures", "erasure_items",
 }
 
 // fixedAppliedAt stands in for time.Now in schema_migrations, so the two
@@ -1316,6 +1329,9 @@ var orderFor = map[string]string{
 	"key_check_get.sql":         "created_at",
 	"dead_letter_replays.sql":   "org, origin, reason",
 	"sync_windows_unloaded.sql": "window_from, job",
+	"coverage_counts.sql":       "dead_letter_calls",
+	"forget_plan.sql":           "calls",
+	"retention_plan.sql":        "calls",
 }
 
 func hasOrderBy(sql string) bool {
@@ -1331,6 +1347,8 @@ func queryCases(orgs []fxOrg) []queryCase {
 	add("migrations_applied.sql", "all")
 	add("key_check_get.sql", "first")
 	add("dead_letter_replays.sql", "all", "", "")
+	add("mutations_running.sql", "all")
+	add("string_columns.sql", "all")
 	// raw_signals.payload is an ALIAS (migration 007): the same JSON on
 	// both engines, for every row.
 	cases = append(cases, queryCase{name: "raw_signals.payload/all",
@@ -1355,6 +1373,10 @@ func queryCases(orgs []fxOrg) []queryCase {
 		add("sync_windows_stats.sql", org, org)
 		add("cohort_medians.sql", org, clickhouse.Named("org", org), clickhouse.Named("dirty", dirtyOf[org]))
 		add("sync_last_success.sql", org, org)
+		add("erasures_list.sql", org, clickhouse.Named("org", org))
+		for _, emp := range []string{"E001", "E005", "E999"} {
+			add("employee_versions.sql", org+"/"+emp, clickhouse.Named("org", org), clickhouse.Named("employee", emp))
+		}
 	}
 	for _, o := range orgs {
 		g := o.gen
@@ -1390,12 +1412,20 @@ func queryCases(orgs []fxOrg) []queryCase {
 			add("calls_weekly.sql", label+"/"+g.Employees[0].ID, append(args, clickhouse.Named("employee", g.Employees[0].ID))...)
 			add("escalated_by_employee.sql", label, args...)
 			add("dead_letters_window.sql", label, g.Name, r[0], r[1])
+			add("coverage_windows.sql", label, args...)
+			add("coverage_runs.sql", label, args...)
+			add("coverage_counts.sql", label, args...)
+			add("retention_plan.sql", label, clickhouse.Named("org", g.Name), clickhouse.Named("cutoff", r[1]))
 		}
 		for _, e := range append(g.Employees, fixture.Employee{ID: "E999"}) {
 			if e.ID > "E003" && e.ID != "E999" {
 				continue // the trend is per employee: a few suffice
 			}
 			add("employee_trend.sql", g.Name+"/"+e.ID, clickhouse.Named("org", g.Name), clickhouse.Named("employee", e.ID), clickhouse.Named("dirty", dirtyOf[g.Name]))
+		}
+		for _, u := range []string{g.Employees[0].ProviderUserID, g.Users[len(g.Users)-1].ID, "nobody"} {
+			add("forget_plan.sql", g.Name+"/"+u, clickhouse.Named("org", g.Name), clickhouse.Named("user", u))
+			add("staged_erasures.sql", g.Name+"/"+u, clickhouse.Named("org", g.Name), clickhouse.Named("user", u))
 		}
 		add("sync_window_done.sql", g.Name+"/done-twice", g.Name, "backfill", g.Start.AddDate(0, 0, 14), g.Start.AddDate(0, 0, 21))
 		add("sync_window_done.sql", g.Name+"/done", g.Name, "backfill", g.Start, g.Start.AddDate(0, 0, 7))

@@ -1,0 +1,202 @@
+-- What `employees forget` removes for one provider user (@user) of one org
+-- (@org), counted without changing anything (--dry-run prints it; forget
+-- records it in erasures): the user's calls (those whose current version is
+-- the user's: every version of each goes), the rows of every table that
+-- name the user or one of those calls, and the UTC days [first_day,
+-- last_day] whose aggregates are recomputed (1970-01-01 when none). A call
+-- the user had once and another user has now keeps its current version;
+-- only its versions naming the user go.
+SELECT
+    (
+        SELECT count()
+        FROM
+        (
+            SELECT provider, call_id
+            FROM raw_signals
+            WHERE org = @org AND (provider, call_id) IN
+            (
+                SELECT provider, call_id
+                FROM raw_signals
+                WHERE org = @org AND user_id = @user
+            )
+            GROUP BY provider, call_id
+            HAVING argMax(user_id, version) = @user
+        ) AS user_calls
+    ) AS calls,
+    (
+        SELECT count()
+        FROM raw_signals
+        WHERE org = @org AND (user_id = @user OR (provider, call_id) IN
+        (
+            SELECT provider, call_id
+            FROM raw_signals
+            WHERE org = @org AND (provider, call_id) IN
+            (
+                SELECT provider, call_id
+                FROM raw_signals
+                WHERE org = @org AND user_id = @user
+            )
+            GROUP BY provider, call_id
+            HAVING argMax(user_id, version) = @user
+        ))
+    ) AS raw_signals_rows,
+    (
+        SELECT count()
+        FROM user_day_metrics
+        WHERE org = @org AND user_id = @user
+    ) AS user_day_metrics_rows,
+    (
+        SELECT count()
+        FROM call_transcripts
+        WHERE org = @org AND call_id IN
+        (
+            SELECT call_id
+            FROM
+            (
+                SELECT provider, call_id
+                FROM raw_signals
+                WHERE org = @org AND (provider, call_id) IN
+                (
+                    SELECT provider, call_id
+                    FROM raw_signals
+                    WHERE org = @org AND user_id = @user
+                )
+                GROUP BY provider, call_id
+                HAVING argMax(user_id, version) = @user
+            ) AS user_calls
+        )
+    ) AS call_transcripts_rows,
+    (
+        SELECT count()
+        FROM transcript_events
+        WHERE org = @org AND call_id IN
+        (
+            SELECT call_id
+            FROM
+            (
+                SELECT provider, call_id
+                FROM raw_signals
+                WHERE org = @org AND (provider, call_id) IN
+                (
+                    SELECT provider, call_id
+                    FROM raw_signals
+                    WHERE org = @org AND user_id = @user
+                )
+                GROUP BY provider, call_id
+                HAVING argMax(user_id, version) = @user
+            ) AS user_calls
+        )
+    ) AS transcript_events_rows,
+    (
+        SELECT count()
+        FROM sync_window_calls
+        WHERE org = @org AND call_id IN
+        (
+            SELECT call_id
+            FROM
+            (
+                SELECT provider, call_id
+                FROM raw_signals
+                WHERE org = @org AND (provider, call_id) IN
+                (
+                    SELECT provider, call_id
+                    FROM raw_signals
+                    WHERE org = @org AND user_id = @user
+                )
+                GROUP BY provider, call_id
+                HAVING argMax(user_id, version) = @user
+            ) AS user_calls
+        )
+    ) AS sync_window_calls_rows,
+    (
+        SELECT count()
+        FROM dead_letters
+        WHERE org = @org AND call_id IN
+        (
+            SELECT call_id
+            FROM
+            (
+                SELECT provider, call_id
+                FROM raw_signals
+                WHERE org = @org AND (provider, call_id) IN
+                (
+                    SELECT provider, call_id
+                    FROM raw_signals
+                    WHERE org = @org AND user_id = @user
+                )
+                GROUP BY provider, call_id
+                HAVING argMax(user_id, version) = @user
+            ) AS user_calls
+        )
+    ) AS dead_letters_rows,
+    (
+        SELECT count()
+        FROM dead_letter_replays
+        WHERE org = @org AND call_id IN
+        (
+            SELECT call_id
+            FROM
+            (
+                SELECT provider, call_id
+                FROM raw_signals
+                WHERE org = @org AND (provider, call_id) IN
+                (
+                    SELECT provider, call_id
+                    FROM raw_signals
+                    WHERE org = @org AND user_id = @user
+                )
+                GROUP BY provider, call_id
+                HAVING argMax(user_id, version) = @user
+            ) AS user_calls
+        )
+    ) AS dead_letter_replays_rows,
+    (
+        SELECT min(day)
+        FROM
+        (
+            SELECT toDate(started_at) AS day
+            FROM raw_signals
+            WHERE org = @org AND (user_id = @user OR (provider, call_id) IN
+            (
+                SELECT provider, call_id
+                FROM raw_signals
+                WHERE org = @org AND (provider, call_id) IN
+                (
+                    SELECT provider, call_id
+                    FROM raw_signals
+                    WHERE org = @org AND user_id = @user
+                )
+                GROUP BY provider, call_id
+                HAVING argMax(user_id, version) = @user
+            ))
+            UNION ALL
+            SELECT day
+            FROM user_day_metrics
+            WHERE org = @org AND user_id = @user
+        ) AS days
+    ) AS first_day,
+    (
+        SELECT max(day)
+        FROM
+        (
+            SELECT toDate(started_at) AS day
+            FROM raw_signals
+            WHERE org = @org AND (user_id = @user OR (provider, call_id) IN
+            (
+                SELECT provider, call_id
+                FROM raw_signals
+                WHERE org = @org AND (provider, call_id) IN
+                (
+                    SELECT provider, call_id
+                    FROM raw_signals
+                    WHERE org = @org AND user_id = @user
+                )
+                GROUP BY provider, call_id
+                HAVING argMax(user_id, version) = @user
+            ))
+            UNION ALL
+            SELECT day
+            FROM user_day_metrics
+            WHERE org = @org AND user_id = @user
+        ) AS days
+    ) AS last_day
