@@ -4,7 +4,7 @@ GO        ?= go
 BIN       := bin/phonesignals
 GOFLAGS   ?=
 
-.PHONY: all build demo test test-short bench chaos bench-e2e chdb clickhouse deps vet clean grafana grafana-deps grafana-check
+.PHONY: all build demo test test-short bench chaos bench-e2e chdb clickhouse deps vet clean grafana grafana-zip grafana-deps grafana-check
 
 all: build
 
@@ -48,9 +48,19 @@ chaos: clickhouse
 	PHONESIGNALS_CHAOS_CALLS=$${PHONESIGNALS_CHAOS_CALLS:-200000} $(GO) test -count=1 -timeout 90m -run '^TestChaos$$' -v ./internal/chaos/
 
 # The Grafana data-source plugin, production build into grafana/dist:
-# module.js, plugin.json, the dashboards, the backend for every platform.
+# module.js, plugin.json, LICENSE, the dashboards, and the backend for this
+# machine only (grafana-zip builds every platform for a release).
 grafana:
 	bash grafana/build.sh
+
+# The release archive Grafana's plugin validator and grafana.com take:
+# bin/phonesignals-phonesignals-datasource-VERSION.zip, one folder named by
+# the plugin id with the backend for every platform, plugin.json, module.js,
+# README, CHANGELOG, LICENSE, the logo and go_plugin_build_manifest;
+# checked against the validator's offline rules (grafana/release).
+grafana-zip:
+	bash grafana/build.sh --all
+	$(GO) run ./grafana/release zip -dist grafana/dist -platforms all -source .
 
 # The frontend's npm packages from the committed lockfile (npm ci, run
 # again only when the lockfile or node changes).

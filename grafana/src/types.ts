@@ -49,12 +49,19 @@ export interface PhonesignalsOptions extends DataSourceJsonData {
   username?: string;
   /** Kafka brokers HOST:PORT,... for records_behind. */
   kafka?: string;
+  /** Native protocol over TLS (port 9440, ClickHouse Cloud); implied by secureJsonData.tlsCACert. */
+  tls?: boolean;
 }
 
 /** Secrets, stored encrypted by Grafana and sent only to the backend. */
 export interface PhonesignalsSecureJsonData {
   password?: string;
+  /** PEM of a private CA to trust besides the system roots. */
+  tlsCACert?: string;
 }
+
+/** The secureJsonData keys the backend reads. */
+export type SecureKey = keyof PhonesignalsSecureJsonData;
 
 /** A review cycle as GET /cycles returns it (period_end exclusive). */
 export interface Cycle {

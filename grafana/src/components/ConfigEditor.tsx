@@ -1,8 +1,8 @@
 import React, { ChangeEvent } from 'react';
 import { DataSourcePluginOptionsEditorProps } from '@grafana/data';
-import { FieldSet, InlineField, Input, SecretInput } from '@grafana/ui';
+import { FieldSet, InlineField, InlineSwitch, Input, SecretInput, SecretTextArea } from '@grafana/ui';
 
-import { PhonesignalsOptions, PhonesignalsSecureJsonData } from '../types';
+import { PhonesignalsOptions, PhonesignalsSecureJsonData, SecureKey } from '../types';
 
 type Props = DataSourcePluginOptionsEditorProps<PhonesignalsOptions, PhonesignalsSecureJsonData>;
 
@@ -10,7 +10,7 @@ type TextKey = 'clickhouse' | 'database' | 'username' | 'org' | 'kafka';
 
 const LABEL_WIDTH = 20;
 
-/** ConfigEditor edits one data source: where ClickHouse is and the one org it reads. */
+/** ConfigEditor edits one data source: where ClickHouse is, how to reach it (TLS, CA) and the one org it reads. */
 export function ConfigEditor({ options, onOptionsChange }: Props) {
   const jsonData = options.jsonData ?? {};
   const secureFields = options.secureJsonFields ?? {};
@@ -31,10 +31,23 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
     </InlineField>
   );
 
+  const setSecure = (key: SecureKey, value: string) =>
+    onOptionsChange({ ...options, secureJsonData: { ...secureData, [key]: value } });
+  const resetSecure = (key: SecureKey) => () =>
+    onOptionsChange({
+      ...options,
+      secureJsonFields: { ...secureFields, [key]: false },
+      secureJsonData: { ...secureData, [key]: '' },
+    });
+
+  // The backend refuses ClickHouse's TLS port without TLS (a CA implies TLS).
+  const hasCA = !!secureFields.tlsCACert || !!secureData.tlsCACert;
+  const tlsPortWithoutTLS = /:9440$/.test(jsonData.clickhouse ?? '') && !jsonData.tls && !hasCA;
+
   return (
     <>
       <FieldSet label="ClickHouse">
-        {text('clickhouse', 'Address', 'HOST:PORT of the native protocol (usually 9000, not the HTTP port 8123)', 'clickhouse:9000', true)}
+        {text('clickhouse', 'Address', 'HOST:PORT of the native protocol (usually 9000, not the HTTP port 8123; 9440 with TLS)', 'clickhouse:9000', true)}
         {text('database', 'Database', 'Default phonesignals', 'phonesignals')}
         {text('username', 'Username', 'A read-only user is enough. Default: default', 'default')}
         <InlineField label="Password" labelWidth={LABEL_WIDTH} tooltip="Optional; stored encrypted">
@@ -44,16 +57,42 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
             isConfigured={!!secureFields.password}
             value={secureData.password ?? ''}
             placeholder="optional"
+            onChange={(ev: ChangeEvent<HTMLInputElement>) => setSecure('password', ev.currentTarget.value)}
+            onReset={resetSecure('password')}
+          />
+        </InlineField>
+      </FieldSet>
+      <FieldSet label="TLS">
+        <InlineField
+          label="TLS"
+          labelWidth={LABEL_WIDTH}
+          tooltip="Speak the native protocol over TLS (port 9440, ClickHouse Cloud). On by itself when a CA certificate is set."
+          invalid={tlsPortWithoutTLS}
+          disabled={hasCA}
+          error={tlsPortWithoutTLS ? '9440 is ClickHouse\'s TLS port: turn TLS on' : undefined}
+        >
+          <InlineSwitch
+            id="phonesignals-tls"
+            value={!!jsonData.tls || hasCA}
             onChange={(ev: ChangeEvent<HTMLInputElement>) =>
-              onOptionsChange({ ...options, secureJsonData: { ...secureData, password: ev.currentTarget.value } })
+              onOptionsChange({ ...options, jsonData: { ...jsonData, tls: ev.currentTarget.checked } })
             }
-            onReset={() =>
-              onOptionsChange({
-                ...options,
-                secureJsonFields: { ...secureFields, password: false },
-                secureJsonData: { ...secureData, password: '' },
-              })
-            }
+          />
+        </InlineField>
+        <InlineField
+          label="CA certificate"
+          labelWidth={LABEL_WIDTH}
+          tooltip="Optional PEM of a private CA to trust besides the system roots (a self-managed server); stored encrypted"
+        >
+          <SecretTextArea
+            id="phonesignals-tlsCACert"
+            cols={60}
+            rows={5}
+            isConfigured={!!secureFields.tlsCACert}
+            value={secureData.tlsCACert ?? ''}
+            placeholder="-----BEGIN CERTIFICATE-----"
+            onChange={(ev: ChangeEvent<HTMLTextAreaElement>) => setSecure('tlsCACert', ev.currentTarget.value)}
+            onReset={resetSecure('tlsCACert')}
           />
         </InlineField>
       </FieldSet>
