@@ -113,6 +113,7 @@ func orgCommand(reg *ingest.Registry) *cli.Command {
 					return nil
 				}),
 			},
+			orgPrivacyCommand(),
 		},
 	}
 }
@@ -415,6 +416,7 @@ func employeesCommand() *cli.Command {
 					return w.Error()
 				}),
 			},
+			employeesForgetCommand(),
 		},
 	}
 }

@@ -12,7 +12,10 @@ import (
 func reviewCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "review",
-		Usage: "print an employee's [PHONE DATA] and [BASELINES] blocks for a cycle (or every employee's, without --employee)",
+		Usage: "print an employee's [PHONE DATA] and [BASELINES] blocks for a cycle, then [COVERAGE] (or every employee's, without --employee)",
+		Description: "[COVERAGE] says how complete the cycle's data is (sync windows, dead letters, unmapped users, the newest call and webhook)\n" +
+			"and names the fix of each gap; JSON carries it as \"coverage\", CSV as the last columns. Medians of cohorts below the\n" +
+			"org's minimum size (`org privacy --min-cohort`, default 3) are n/a, with the reason.",
 		Flags: []cli.Flag{
 			newOrgFlag(),
 			&cli.StringFlag{Name: "employee", Usage: "employee id (omit for every employee of the cycle)"},

@@ -76,6 +76,7 @@ func newAppWith(reg *ingest.Registry) *cli.App {
 			reviewCommand(),
 			doctorCommand(),
 			aggregatesCommand(),
+			retentionCommand(),
 			dlqCommand(),
 			webhooksCommand(),
 			demoCommand(),

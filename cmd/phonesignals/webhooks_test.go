@@ -148,7 +148,7 @@ func TestCLIWebhooksServe(t *testing.T) {
 				t.Errorf("%s %s = %v, want %d", emp.ID, k, got[k], v)
 			}
 		}
-		if got["median_total_calls"] != base[emp.Cohort].MedianTotalCall {
+		if med := wantMedian(base[emp.Cohort]); (med == nil) != (got["median_total_calls"] == nil) || med != nil && got["median_total_calls"] != *med {
 			t.Errorf("%s median %v, want %v", emp.ID, got["median_total_calls"], base[emp.Cohort].MedianTotalCall)
 		}
 	}

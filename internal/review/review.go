@@ -11,6 +11,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/phonesignals/phonesignals/internal/store"
@@ -30,6 +31,31 @@ type Block struct {
 	Cycle    string
 	Metrics  store.Metrics
 	Baseline store.Baseline
+	// MinCohort is the org's privacy floor: a cohort smaller shows its
+	// median as n/a with the reason. 0 applies none.
+	MinCohort int
+	// Coverage is the org's coverage of the cycle; nil shows none.
+	Coverage *store.Coverage
+}
+
+// MedianNAReason is why the cohort median is n/a ("" when shown).
+func (b Block) MedianNAReason() string { return store.MedianNA(b.Baseline.Size, b.MinCohort) }
+
+// medianText is the median as the text block shows it.
+func (b Block) medianText() string {
+	if b.MedianNAReason() != "" {
+		return NotAvailable
+	}
+	return FormatMedian(b.Baseline.MedianTotalCalls)
+}
+
+// median is the median as JSON shows it (null when n/a).
+func (b Block) median() *float64 {
+	if b.MedianNAReason() != "" {
+		return nil
+	}
+	m := b.Baseline.MedianTotalCalls
+	return &m
 }
 
 // EscapeText makes s safe for one line of text output: control characters
@@ -92,27 +118,31 @@ func (b Block) Text() string {
 	w.WriteString("\n[BASELINES]\n")
 	line(&w, "cohort", b.Baseline.Cohort)
 	line(&w, "cohort_size", u(b.Baseline.Size))
-	line(&w, "median_total_calls", FormatMedian(b.Baseline.MedianTotalCalls))
+	line(&w, "median_total_calls", b.medianText())
+	w.WriteString(b.coverageText())
 	return w.String()
 }
 
 // jsonBlock has the same names as the text block. EscalatedCalls is null
 // where escalation is not available.
 type jsonBlock struct {
-	Org              string  `json:"org"`
-	EmployeeID       string  `json:"employee_id"`
-	CycleID          string  `json:"cycle_id"`
-	TotalCalls       uint64  `json:"total_calls"`
-	InboundCalls     uint64  `json:"inbound_calls"`
-	OutboundCalls    uint64  `json:"outbound_calls"`
-	AvgDurationSec   uint64  `json:"avg_duration_sec"`
-	AfterHoursCalls  uint64  `json:"after_hours_calls"`
-	EscalatedCalls   *uint64 `json:"escalated_calls"`
-	EscalationAvail  bool    `json:"escalation_available"`
-	ResolvedCalls    uint64  `json:"resolved_calls"`
-	Cohort           string  `json:"cohort"`
-	CohortSize       uint64  `json:"cohort_size"`
-	MedianTotalCalls float64 `json:"median_total_calls"`
+	Org              string   `json:"org"`
+	EmployeeID       string   `json:"employee_id"`
+	CycleID          string   `json:"cycle_id"`
+	TotalCalls       uint64   `json:"total_calls"`
+	InboundCalls     uint64   `json:"inbound_calls"`
+	OutboundCalls    uint64   `json:"outbound_calls"`
+	AvgDurationSec   uint64   `json:"avg_duration_sec"`
+	AfterHoursCalls  uint64   `json:"after_hours_calls"`
+	EscalatedCalls   *uint64  `json:"escalated_calls"`
+	EscalationAvail  bool     `json:"escalation_available"`
+	ResolvedCalls    uint64   `json:"resolved_calls"`
+	Cohort           string   `json:"cohort"`
+	CohortSize       uint64   `json:"cohort_size"`
+	MedianTotalCalls *float64 `json:"median_total_calls"`
+	MinCohort        int      `json:"min_cohort"`
+	MedianNAReason   string   `json:"median_na_reason"`
+	Coverage         any      `json:"coverage"`
 }
 
 // JSON renders the block as one JSON object.
@@ -122,7 +152,11 @@ func (b Block) JSON() ([]byte, error) {
 		TotalCalls: m.TotalCalls, InboundCalls: m.InboundCalls, OutboundCalls: m.OutboundCalls,
 		AvgDurationSec: m.AvgDurationSec, AfterHoursCalls: m.AfterHoursCalls, ResolvedCalls: m.ResolvedCalls,
 		EscalationAvail: m.EscalationAvailable,
-		Cohort:          b.Baseline.Cohort, CohortSize: b.Baseline.Size, MedianTotalCalls: b.Baseline.MedianTotalCalls}
+		Cohort:          b.Baseline.Cohort, CohortSize: b.Baseline.Size, MedianTotalCalls: b.median(),
+		MinCohort: b.MinCohort, MedianNAReason: b.MedianNAReason()}
+	if b.Coverage != nil {
+		j.Coverage = CoverageObject(*b.Coverage)
+	}
 	if m.EscalationAvailable {
 		e := m.EscalatedCalls
 		j.EscalatedCalls = &e
@@ -150,10 +184,12 @@ func (b Block) Write(w io.Writer, format string) error {
 // Load reads the block of one employee in one cycle. It checks the cycle
 // exists first so a typo gets a message naming the fix, not empty numbers.
 func Load(ctx context.Context, st *store.Store, org, cycle, employee string) (Block, error) {
-	if _, err := st.GetOrg(ctx, org); err != nil {
+	o, err := st.GetOrg(ctx, org)
+	if err != nil {
 		return Block{}, err
 	}
-	if _, err := st.GetCycle(ctx, org, cycle); err != nil {
+	cy, err := st.GetCycle(ctx, org, cycle)
+	if err != nil {
 		return Block{}, err
 	}
 	m, err := st.Review(ctx, org, cycle, employee)
@@ -164,18 +200,30 @@ func Load(ctx context.Context, st *store.Store, org, cycle, employee string) (Bl
 	if err != nil {
 		return Block{}, err
 	}
-	return Block{Org: org, Employee: employee, Cycle: cycle, Metrics: m, Baseline: b}, nil
+	cov, err := st.Coverage(ctx, o, cy, time.Now())
+	if err != nil {
+		return Block{}, err
+	}
+	return Block{Org: org, Employee: employee, Cycle: cycle, Metrics: m, Baseline: b,
+		MinCohort: store.PrivacyOf(o).MinCohort, Coverage: &cov}, nil
 }
 
 // LoadCycle reads the blocks of every employee in a cycle with two queries
 // (all metrics, all baselines), for exports.
 func LoadCycle(ctx context.Context, st *store.Store, org, cycle string) ([]Block, error) {
-	if _, err := st.GetOrg(ctx, org); err != nil {
+	o, err := st.GetOrg(ctx, org)
+	if err != nil {
 		return nil, err
 	}
-	if _, err := st.GetCycle(ctx, org, cycle); err != nil {
+	cy, err := st.GetCycle(ctx, org, cycle)
+	if err != nil {
 		return nil, err
 	}
+	cov, err := st.Coverage(ctx, o, cy, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	floor := store.PrivacyOf(o).MinCohort
 	ms, err := st.CycleMetrics(ctx, org, cycle)
 	if err != nil {
 		return nil, err
@@ -190,14 +238,16 @@ func LoadCycle(ctx context.Context, st *store.Store, org, cycle string) ([]Block
 	}
 	out := make([]Block, 0, len(ms))
 	for _, m := range ms {
-		out = append(out, Block{Org: org, Employee: m.EmployeeID, Cycle: cycle, Metrics: m, Baseline: base[m.Cohort]})
+		out = append(out, Block{Org: org, Employee: m.EmployeeID, Cycle: cycle, Metrics: m, Baseline: base[m.Cohort], MinCohort: floor, Coverage: &cov})
 	}
 	return out, nil
 }
 
 // CSVHeader is the header of WriteCSV: the block's names, in its order.
 var CSVHeader = []string{"org", "cycle_id", "employee_id", "name", "total_calls", "inbound_calls", "outbound_calls",
-	"avg_duration_sec", "after_hours_calls", "escalated_calls", "resolved_calls", "cohort", "cohort_size", "median_total_calls"}
+	"avg_duration_sec", "after_hours_calls", "escalated_calls", "resolved_calls", "cohort", "cohort_size", "median_total_calls",
+	"min_cohort", "median_na_reason", "coverage_status", "complete_through", "windows_missing", "windows_failed",
+	"dead_letter_calls", "unmapped_calls", "newest_call", "last_webhook"}
 
 // WriteAll renders several blocks: text blocks one after another under a
 // header line each, a JSON array, or CSV with one row per employee
@@ -240,9 +290,9 @@ func WriteAll(w io.Writer, blocks []Block, format string) error {
 			if m.EscalationAvailable {
 				esc = u(m.EscalatedCalls)
 			}
-			_ = cw.Write([]string{b.Org, b.Cycle, b.Employee, m.Name, u(m.TotalCalls), u(m.InboundCalls), u(m.OutboundCalls),
+			_ = cw.Write(append([]string{b.Org, b.Cycle, b.Employee, m.Name, u(m.TotalCalls), u(m.InboundCalls), u(m.OutboundCalls),
 				u(m.AvgDurationSec), u(m.AfterHoursCalls), esc, u(m.ResolvedCalls), b.Baseline.Cohort, u(b.Baseline.Size),
-				FormatMedian(b.Baseline.MedianTotalCalls)})
+				b.csvMedian(), strconv.Itoa(b.MinCohort), b.MedianNAReason()}, coverageCSV(b.Coverage)...))
 		}
 		cw.Flush()
 		return cw.Error()
