@@ -181,6 +181,8 @@ func EnsureTopics(ctx context.Context, cfg Config) error {
 		// Dead letters stay until someone has looked at them.
 		{TopicDead, 1, map[string]*string{"retention.ms": str("-1")}},
 		{TopicTranscripts, 1, map[string]*string{"retention.ms": str("604800000")}},
+		// One record per org, kept forever (compacted): serve's ownership.
+		{TopicOrgs, OrgPartitions, map[string]*string{"cleanup.policy": str("compact")}},
 	} {
 		resp, err := adm.CreateTopic(ctx, t.parts, -1, t.configs, t.name)
 		if err == nil {

@@ -29,9 +29,18 @@ type Embedded struct {
 // StartEmbedded starts a one-broker cluster. dataDir "" keeps everything in
 // memory; port 0 picks a free port.
 func StartEmbedded(dataDir string, port int) (*Embedded, error) {
-	opts := []kfake.Opt{
-		kfake.NumBrokers(1),
-		kfake.Ports(port),
+	return startEmbedded(dataDir, kfake.NumBrokers(1), kfake.Ports(port))
+}
+
+// StartEmbeddedBrokers starts an in-memory cluster of n brokers on free
+// ports, for tests of clients that must survive a group coordinator or
+// partition leader on another broker (the serve replicas).
+func StartEmbeddedBrokers(n int) (*Embedded, error) {
+	return startEmbedded("", kfake.NumBrokers(n))
+}
+
+func startEmbedded(dataDir string, brokers ...kfake.Opt) (*Embedded, error) {
+	opts := append(brokers,
 		kfake.DefaultNumPartitions(rawPartitions),
 		kfake.GroupMinSessionTimeout(time.Second),
 		kfake.BrokerConfigs(map[string]string{
@@ -42,7 +51,7 @@ func StartEmbedded(dataDir string, port int) (*Embedded, error) {
 			// Retention runs every minute instead of every hour.
 			"log.cleaner.backoff.ms": "60000",
 		}),
-	}
+	)
 	if dataDir != "" {
 		if err := os.MkdirAll(dataDir, 0o700); err != nil {
 			return nil, fmt.Errorf("creating kafka data dir %s: %w", dataDir, err)
