@@ -72,6 +72,7 @@ func newAppWith(reg *ingest.Registry) *cli.App {
 			employeesCommand(),
 			cyclesCommand(),
 			syncCommand(),
+			serveCommand(),
 			runCommand(),
 			reviewCommand(),
 			doctorCommand(),

@@ -103,9 +103,9 @@ type Config struct {
 	// Every, Reread, RereadEvery, RefreshEvery, RequestTimeout,
 	// RoundTimeout, MaxBackoff, SessionTimeout, Grace and StatusEvery
 	// default to the Default* constants.
-	Every, Reread, RereadEvery, RefreshEvery      time.Duration
-	RequestTimeout, RoundTimeout, MaxBackoff       time.Duration
-	SessionTimeout, Grace, StatusEvery             time.Duration
+	Every, Reread, RereadEvery, RefreshEvery time.Duration
+	RequestTimeout, RoundTimeout, MaxBackoff time.Duration
+	SessionTimeout, Grace, StatusEvery       time.Duration
 	// BackfillDays is how far back a newly followed org is backfilled
 	// (resumable, checkpointed by day). Default 30; negative: none.
 	BackfillDays int
