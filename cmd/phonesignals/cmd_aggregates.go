@@ -21,7 +21,7 @@ var loaderClock = time.Now
 func aggregatesCommand() *cli.Command {
 	flags := func() []cli.Flag {
 		return []cli.Flag{
-			&cli.StringFlag{Name: "org", Usage: "only this org's `NAME` (default: every org)"},
+			&cli.StringFlag{Name: "org", Usage: "only this org's `NAME` (see phonesignals org list; default: every org)"},
 			&cli.StringFlag{Name: "from", Usage: "first UTC day, `YYYY-MM-DD` (default: the first call)"},
 			&cli.StringFlag{Name: "to", Usage: "day after the last, `YYYY-MM-DD` (default: the last call)"},
 		}

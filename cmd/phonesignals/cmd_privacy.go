@@ -25,7 +25,7 @@ func orgPrivacyCommand() *cli.Command {
 			"The retention is applied by `phonesignals retention apply` (ClickHouse 18.16 has no per-row TTL).",
 		Flags: []cli.Flag{
 			newOrgFlag(),
-			&cli.IntFlag{Name: "min-cohort", Usage: fmt.Sprintf("smallest cohort `N` whose medians are shown (default %d; 1 shows every median)", store.DefaultMinCohort)},
+			&cli.IntFlag{Name: "min-cohort", Usage: "smallest cohort `N` whose medians are shown (1 shows every median)", Value: store.DefaultMinCohort},
 			&cli.StringFlag{Name: "retention", Usage: "keep calls for `SPAN`: 730d, 104w, 24mo, 2y, or off (forever, the default)"},
 		},
 		Action: storeAction(orgPrivacy),
@@ -203,7 +203,7 @@ func retentionCommand() *cli.Command {
 			Description: "ClickHouse 18.16 has no per-row TTL, so retention is a mutation this command runs: schedule it (cron, or --every 24h).\n" +
 				"Without --org it applies every org that has a retention.",
 			Flags: []cli.Flag{
-				&cli.StringFlag{Name: "org", Usage: "only this org's `NAME` (default: every org with a retention)"},
+				&cli.StringFlag{Name: "org", Usage: "only this org's `NAME` (see phonesignals org list; default: every org with a retention)"},
 				&cli.BoolFlag{Name: "dry-run", Usage: "print what would be deleted; change nothing"},
 				&cli.DurationFlag{Name: "every", Usage: "apply again every `DURATION` until stopped (0: once)"},
 			},
