@@ -166,7 +166,7 @@ func TestComposeBuildsVersionedImageAndPlugin(t *testing.T) {
 	}
 	for img, svcs := range byImage {
 		if len(svcs) < 3 {
-			t.Errorf("image %s used by %v only; want run, webhooks, migrate and the CLI", img, svcs)
+			t.Errorf("image %s used by %v only; want serve, migrate and the CLI", img, svcs)
 		}
 		if s := f.Services[svcs[0]]; s.Build != nil && s.Build.Args["VERSION"] == "" {
 			t.Errorf("service %s: build args lack VERSION; the image would say `phonesignals dev`", svcs[0])
@@ -304,7 +304,7 @@ func TestComposeDependsOn(t *testing.T) {
 	if !ok || !slices.Equal(commandList(t, m.Command), []string{"migrate"}) {
 		t.Fatalf("want a one-shot `migrate` service running phonesignals migrate, got %+v", m)
 	}
-	for _, name := range []string{"run", "webhooks", "phonesignals", "grafana"} {
+	for _, name := range []string{"serve-a", "serve-b", "phonesignals", "grafana"} {
 		if f.Services[name].DependsOn["migrate"].Condition != "service_completed_successfully" {
 			t.Errorf("service %s must depend on migrate with service_completed_successfully", name)
 		}
@@ -316,7 +316,7 @@ func TestComposeDependsOn(t *testing.T) {
 // (the distroless image has no shell or curl) on the metrics address.
 func TestComposeLongRunningHealth(t *testing.T) {
 	f := loadCompose(t)
-	for _, name := range []string{"run", "webhooks"} {
+	for _, name := range []string{"serve-a", "serve-b"} {
 		s := f.Services[name]
 		addr := s.Environment["PHONESIGNALS_METRICS_ADDR"]
 		_, port, ok := strings.Cut(addr, ":")
