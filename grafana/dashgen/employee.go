@@ -30,6 +30,8 @@ func employeePage() *dashboard.DashboardBuilder {
 	for i, m := range plugin.Metrics {
 		b.WithPanel(metricStat(m, uint32(i)))
 	}
+	// Beside the numbers, in the free end of their last row.
+	b.WithPanel(coverageStat(18, 5, 6, 5))
 	return b.WithPanel(trendPanel()).WithPanel(weeklyPanel())
 }
 
@@ -47,7 +49,7 @@ func metricStat(m plugin.Metric, i uint32) *stat.PanelBuilder {
 		TextMode(common.BigValueTextModeValueAndName).
 		ColorMode(common.BigValueColorModeNone).
 		GraphMode(common.BigValueGraphModeNone).
-		OverrideByName(m.Name+"_median", []dashboard.DynamicConfigValue{prop("displayName", "cohort median")})
+		OverrideByName(m.Name+"_median", []dashboard.DynamicConfigValue{prop("displayName", "cohort median"), prop("noValue", "n/a"), prop("mappings", naMapping())})
 	own := []dashboard.DynamicConfigValue{prop("displayName", "${employee}")}
 	if m.Unit != "" {
 		p.Unit(m.Unit)

@@ -26,7 +26,8 @@ func teamReview() *dashboard.DashboardBuilder {
 		Link(dashboard.NewDashboardLinkBuilder("phonesignals").Type(dashboard.DashboardLinkTypeDashboards).
 			Tags([]string{"phonesignals"}).AsDropdown(true).KeepTime(true).IncludeVars(true)).
 		WithPanel(teamTable()).
-		WithPanel(baselinesTable())
+		WithPanel(baselinesTable()).
+		WithPanel(coverageTable(12, 16, 12, 7))
 }
 
 func teamTable() *table.PanelBuilder {
@@ -67,7 +68,8 @@ func metricProps(m plugin.Metric, desc string) []dashboard.DynamicConfigValue {
 	if m.Unit != "" {
 		props = append(props, prop("unit", m.Unit))
 	}
-	if m.Name == "escalated_calls" {
+	if m.Name == "escalated_calls" || desc == plugin.MedianDefinition {
+		// A null median is n/a too: the cohort is below the org's floor.
 		props = append(props, prop("noValue", "n/a"), prop("mappings", naMapping()))
 	}
 	return props
@@ -83,8 +85,8 @@ func noValue(m plugin.Metric) string {
 func baselinesTable() *table.PanelBuilder {
 	return newTable().
 		Title("Cohort baselines, cycle $cycle").
-		Description("Per cohort: its size and " + plugin.MedianDefinition).
+		Description("Per cohort: its size and " + plugin.MedianDefinition + " " + plugin.MedianNADefinition).
 		Datasource(*dsRef()).
-		GridPos(pos(0, 16, 24, 7)).
+		GridPos(pos(0, 16, 12, 7)).
 		WithTarget(ps("A", plugin.QueryModel{QueryType: plugin.QueryCohortBaselines, Cycle: "$cycle"}))
 }

@@ -771,7 +771,9 @@ func checkMetrics(t *testing.T, f *data.Frame, o *fixture.Org, truth map[string]
 
 func checkBaselines(t *testing.T, f *data.Frame, base map[string]fixture.Baseline) {
 	t.Helper()
-	checkTypes(t, f, map[string]data.FieldType{"cohort": data.FieldTypeString, "cohort_size": data.FieldTypeUint64, "median_total_calls": data.FieldTypeFloat64})
+	// The median is null (n/a) below the org's privacy floor, with the reason.
+	checkTypes(t, f, map[string]data.FieldType{"cohort": data.FieldTypeString, "cohort_size": data.FieldTypeUint64, "median_total_calls": data.FieldTypeNullableFloat64,
+		"median_na_reason": data.FieldTypeString})
 	if f.Rows() != len(base) {
 		t.Fatalf("%d cohort rows, want %d", f.Rows(), len(base))
 	}
@@ -780,8 +782,8 @@ func checkBaselines(t *testing.T, f *data.Frame, base map[string]fixture.Baselin
 		c := f.Fields[0].At(i).(string)
 		cohorts = append(cohorts, c)
 		want, ok := base[c]
-		size, med := f.Fields[1].At(i).(uint64), f.Fields[2].At(i).(float64)
-		if !ok || int(size) != want.Size || med != want.MedianTotalCall {
+		size, med := f.Fields[1].At(i).(uint64), f.Fields[2].At(i).(*float64)
+		if !ok || int(size) != want.Size || med == nil || *med != want.MedianTotalCall || want.Size < store.DefaultMinCohort {
 			t.Errorf("cohort %s: size %d median %v, want %+v", c, size, med, want)
 		}
 	}

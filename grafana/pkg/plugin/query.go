@@ -31,6 +31,8 @@ const (
 	QuerySyncStatus      = "sync_status"
 	QueryDeadLetters     = "dead_letters"
 	QueryRecordsBehind   = "records_behind"
+	// QueryCoverage is how complete a cycle's data is (coverage_frames.go).
+	QueryCoverage = "coverage"
 	// Alert-shaped: a table of string labels and exactly one number.
 	QueryAlertEscalated  = "alert_escalated_calls"
 	QueryAlertSyncAge    = "alert_hours_since_sync"
@@ -45,7 +47,7 @@ type queryNeeds struct {
 // queryTypes lists every query type in the order errors name them.
 var queryTypes = []string{QueryEmployeeMetrics, QueryCohortBaselines, QueryUnmappedUsers, QueryCycles,
 	QueryEmployees, QueryTeamReview, QueryEmployeeReview, QueryEmployeeTrend, QueryCallsWeekly,
-	QuerySyncStatus, QueryDeadLetters, QueryRecordsBehind, QueryAlertEscalated, QueryAlertSyncAge, QueryAlertDeadLetter}
+	QuerySyncStatus, QueryDeadLetters, QueryRecordsBehind, QueryCoverage, QueryAlertEscalated, QueryAlertSyncAge, QueryAlertDeadLetter}
 
 var needs = map[string]queryNeeds{
 	QueryEmployeeMetrics: {cycle: true},
@@ -60,6 +62,7 @@ var needs = map[string]queryNeeds{
 	QuerySyncStatus:      {},
 	QueryDeadLetters:     {timeRange: true},
 	QueryRecordsBehind:   {},
+	QueryCoverage:        {cycle: true},
 	QueryAlertEscalated:  {timeRange: true, alert: true},
 	QueryAlertSyncAge:    {timeRange: true, alert: true},
 	QueryAlertDeadLetter: {timeRange: true, alert: true},
@@ -268,7 +271,11 @@ func init() {
 			if err != nil {
 				return nil, err
 			}
-			return baselinesFrame(r.org, r.m.Cycle, bs), nil
+			floor, err := minCohort(ctx, r)
+			if err != nil {
+				return nil, err
+			}
+			return baselinesFrame(r.org, r.m.Cycle, bs, floor), nil
 		},
 		QueryUnmappedUsers: func(ctx context.Context, _ *Datasource, r request) (*data.Frame, error) {
 			us, err := r.st.UnmappedUsers(ctx, r.org, r.q.TimeRange.From.UTC(), r.q.TimeRange.To.UTC())
@@ -295,6 +302,7 @@ func init() {
 		QuerySyncStatus:      syncStatusQuery,
 		QueryDeadLetters:     deadLettersQuery,
 		QueryRecordsBehind:   recordsBehindQuery,
+		QueryCoverage:        coverageQuery,
 		QueryAlertEscalated:  alertEscalatedQuery,
 		QueryAlertSyncAge:    alertSyncAgeQuery,
 		QueryAlertDeadLetter: alertDeadLettersQuery,
@@ -368,16 +376,21 @@ func metricsFrame(org, provider, cycle string, ms []store.Metrics) *data.Frame {
 	return f
 }
 
-func baselinesFrame(org, cycle string, bs []store.Baseline) *data.Frame {
+func baselinesFrame(org, cycle string, bs []store.Baseline, floor int) *data.Frame {
 	n := len(bs)
-	cohorts, sizes, medians := make([]string, n), make([]uint64, n), make([]float64, n)
+	cohorts, sizes, medians, reasons := make([]string, n), make([]uint64, n), make([]*float64, n), make([]string, n)
 	for i, b := range bs {
-		cohorts[i], sizes[i], medians[i] = b.Cohort, b.Size, b.MedianTotalCalls
+		cohorts[i], sizes[i] = b.Cohort, b.Size
+		if reasons[i] = store.MedianNA(b.Size, floor); reasons[i] == "" {
+			m := b.MedianTotalCalls
+			medians[i] = &m
+		}
 	}
 	f := data.NewFrame("cohort_baselines",
 		data.NewField("cohort", nil, cohorts),
 		data.NewField("cohort_size", nil, sizes),
-		data.NewField("median_total_calls", nil, medians),
+		data.NewField("median_total_calls", nil, medians).SetConfig(&data.FieldConfig{NoValue: naText, Description: MedianNADefinition}),
+		data.NewField("median_na_reason", nil, reasons),
 	)
 	f.Meta = &data.FrameMeta{PreferredVisualization: data.VisTypeTable, ExecutedQueryString: fmt.Sprintf("cohort_cycle_baselines of org %s, cycle %s", org, cycle)}
 	return f

@@ -88,6 +88,8 @@ type reviewRow struct {
 	cycle   store.Cycle
 	metrics store.Metrics
 	medians *store.CohortMedians
+	// medianNA is why the medians are n/a (the org's privacy floor), "".
+	medianNA string
 }
 
 // vsMedian is (v - med) / med in percent, rounded to 0.1; nil when the
@@ -132,6 +134,7 @@ func reviewFrame(name string, rows []reviewRow, withTime bool) *data.Frame {
 	for _, mt := range Metrics {
 		fields = append(fields, metricFields(mt, rows)...)
 	}
+	fields = append(fields, medianNAField(rows))
 	return data.NewFrame(name, fields...)
 }
 
@@ -145,7 +148,7 @@ func metricFields(mt Metric, rows []reviewRow) []*data.Field {
 			continue // n/a: all three stay null
 		}
 		vals[i] = &v
-		if r.medians == nil {
+		if r.medians == nil || r.medianNA != "" {
 			continue
 		}
 		if med, ok := medianValue(*r.medians, mt.Name); ok {
@@ -198,7 +201,7 @@ func cycleRows(ctx context.Context, r request, employee string) ([]reviewRow, er
 			rows = append(rows, reviewRow{cycle: c, metrics: m, medians: by[[2]string{c.ID, m.Cohort}]})
 		}
 	}
-	return rows, nil
+	return rows, floorRows(ctx, r, rows)
 }
 
 func reviewMeta(f *data.Frame, r request, what string) *data.Frame {
@@ -216,6 +219,9 @@ func teamReviewQuery(ctx context.Context, _ *Datasource, r request) (*data.Frame
 		return nil, err
 	}
 	f := reviewMeta(reviewFrame("team_review", rows, false), r, "team review of cycle "+r.m.Cycle)
+	if err := withCoverage(ctx, r, f); err != nil {
+		return nil, err
+	}
 	if len(rows) == 0 {
 		f.Meta.Notices = append(f.Meta.Notices, data.Notice{Severity: data.NoticeSeverityWarning,
 			Text: fmt.Sprintf("org %s has no employees: import them with `phonesignals employees import --org %s employees.csv`", r.org, r.org)})
@@ -228,7 +234,8 @@ func employeeReviewQuery(ctx context.Context, _ *Datasource, r request) (*data.F
 	if err != nil {
 		return nil, err
 	}
-	return reviewMeta(reviewFrame("employee_review", rows, false), r, "review of employee "+r.m.Employee+" in cycle "+r.m.Cycle), nil
+	f := reviewMeta(reviewFrame("employee_review", rows, false), r, "review of employee "+r.m.Employee+" in cycle "+r.m.Cycle)
+	return f, withCoverage(ctx, r, f)
 }
 
 func employeeTrendQuery(ctx context.Context, _ *Datasource, r request) (*data.Frame, error) {
@@ -244,6 +251,9 @@ func employeeTrendQuery(ctx context.Context, _ *Datasource, r request) (*data.Fr
 	rows := make([]reviewRow, len(trend))
 	for i, t := range trend {
 		rows[i] = reviewRow{cycle: t.Cycle, metrics: t.Metrics, medians: by[[2]string{t.Cycle.ID, t.Cohort}]}
+	}
+	if err := floorRows(ctx, r, rows); err != nil {
+		return nil, err
 	}
 	f := reviewMeta(reviewFrame("employee_trend", rows, true), r, "trend of employee "+r.m.Employee+" across cycles")
 	f.Meta.PreferredVisualization = data.VisTypeGraph
