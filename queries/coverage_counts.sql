@@ -7,8 +7,9 @@
 --   calls_seen: current calls started in the cycle, deleted ones included;
 --   newest_call: the latest start time of a call of the cycle
 --     (1970-01-01 00:00:00 when none);
---   last_webhook: the latest webhook delivery of the org accepted (2xx)
---     during the cycle (1970-01-01 00:00:00 when none).
+--   last_webhook: the latest webhook delivery of the org accepted (2xx),
+--     whenever it came: how fresh the webhook channel is (1970-01-01
+--     00:00:00 when none).
 SELECT
     (
         SELECT uniqExact(if(call_id = '', concat(topic, '/', toString(partition), '/', toString(offset)), call_id))
@@ -20,7 +21,12 @@ SELECT
                 FROM sync_window_calls
                 WHERE org = @org AND window_to > @from AND window_from < @to
             ))
-            AND call_id NOT IN (SELECT call_id FROM raw_signals WHERE org = @org)
+            AND call_id NOT IN
+            (
+                SELECT call_id
+                FROM raw_signals
+                WHERE org = @org AND call_id IN (SELECT call_id FROM dead_letters WHERE org = @org)
+            )
     ) AS dead_letter_calls,
     (
         SELECT uniqExact(provider, call_id)
@@ -35,5 +41,5 @@ SELECT
     (
         SELECT max(at)
         FROM webhook_deliveries
-        WHERE org = @org AND status >= 200 AND status < 300 AND at >= @from AND at < @to
+        WHERE org = @org AND status >= 200 AND status < 300
     ) AS last_webhook

@@ -17,7 +17,18 @@ ANY LEFT JOIN
     SELECT window_from, window_to, uniqExact(call_id) AS missing
     FROM sync_window_calls
     WHERE org = @org AND window_to > @from AND window_from < @to
-        AND call_id NOT IN (SELECT call_id FROM raw_signals WHERE org = @org)
+        AND call_id NOT IN
+        (
+            -- Only the windows' own calls, so the set stays the cycle's size.
+            SELECT call_id
+            FROM raw_signals
+            WHERE org = @org AND call_id IN
+            (
+                SELECT call_id
+                FROM sync_window_calls
+                WHERE org = @org AND window_to > @from AND window_from < @to
+            )
+        )
         AND call_id NOT IN (SELECT call_id FROM dead_letters WHERE org = @org)
     GROUP BY window_from, window_to
 ) AS unloaded USING (window_from, window_to)

@@ -80,8 +80,7 @@ type Coverage struct {
 	CallsSeen  uint64
 	NewestCall time.Time
 	// Webhooks says the org receives webhooks (it has a webhook token);
-	// LastWebhook is the last delivery accepted during the cycle (zero
-	// when none).
+	// LastWebhook is the org's last delivery accepted (zero when none).
 	Webhooks    bool
 	LastWebhook time.Time
 	// RetentionCutoff is the org's retention cutoff at AsOf (zero: calls

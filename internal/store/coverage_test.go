@@ -188,8 +188,8 @@ func TestCoverageOpenCycle(t *testing.T) {
 	}
 }
 
-// TestCoverageWebhooksAndRetention: the last accepted webhook of the cycle
-// shows for an org with a webhook token, and a cycle older than the org's
+// TestCoverageWebhooksAndRetention: the org's last accepted webhook shows
+// for an org with a webhook token (never another org's, never a refused one), and a cycle older than the org's
 // retention is expired.
 func TestCoverageWebhooksAndRetention(t *testing.T) {
 	ts := coverageOrg(t)
@@ -210,9 +210,9 @@ func TestCoverageWebhooksAndRetention(t *testing.T) {
 		status    string
 	}{
 		{"no webhook token", "", "", day(1).AddDate(0, 1, 4), "-", CoverageIncomplete},
-		{"webhooks", "sealed-token", "", day(1).AddDate(0, 1, 4), "09-20", CoverageIncomplete},
-		{"retention keeps the cycle", "sealed-token", "2mo", day(1).AddDate(0, 1, 4), "09-20", CoverageIncomplete},
-		{"retention cut into it", "sealed-token", "1mo", day(1).AddDate(0, 1, 4), "09-20", CoverageExpired},
+		{"webhooks", "sealed-token", "", day(1).AddDate(0, 1, 4), "10-02", CoverageIncomplete},
+		{"retention keeps the cycle", "sealed-token", "2mo", day(1).AddDate(0, 1, 4), "10-02", CoverageIncomplete},
+		{"retention cut into it", "sealed-token", "1mo", day(1).AddDate(0, 1, 4), "10-02", CoverageExpired},
 	} {
 		o, err := ts.GetOrg(ctx, "acme")
 		if err != nil {

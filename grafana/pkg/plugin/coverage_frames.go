@@ -105,7 +105,7 @@ func coverageFrame(c store.Coverage) *data.Frame {
 		data.NewField("unmapped_users", nil, []uint64{uint64(c.UnmappedUsers)}),
 		data.NewField("calls_seen", nil, []uint64{c.CallsSeen}),
 		data.NewField("newest_call", nil, optTime(c.NewestCall)).SetConfig(&data.FieldConfig{NoValue: naText, Description: "Start of the newest call of the cycle."}),
-		data.NewField("last_webhook", nil, lastWebhook).SetConfig(&data.FieldConfig{NoValue: naText, Description: "Last webhook accepted during the cycle; n/a without webhooks."}),
+		data.NewField("last_webhook", nil, lastWebhook).SetConfig(&data.FieldConfig{NoValue: naText, Description: "The org's last webhook delivery accepted; n/a without webhooks."}),
 		data.NewField("problems", nil, []string{strings.Join(review.Problems(c), "\n")}).SetConfig(desc("Each gap, with the command that fixes it.")),
 		data.NewField("fix", nil, []string{fix}),
 	)
