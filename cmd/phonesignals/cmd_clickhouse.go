@@ -58,13 +58,14 @@ func clickhouseCommand() *cli.Command {
 	}
 }
 
-// connectHint says how a person connects to the local server: the
-// password is read from its 0600 file by the shell, never printed.
+// connectHint says how a person connects to the local server: with a
+// clickhouse-client configuration file (0600) holding the password, never
+// a password flag on a command line every user of the machine can read.
 func connectHint(srv *chserver.Server, database string) string {
-	if srv.PasswordFile() == "" {
-		return fmt.Sprintf("connect: clickhouse-client --port %d -d %s", srv.TCPPort(), database)
+	hint, err := srv.ConnectHint(database)
+	if err != nil {
+		return fmt.Sprintf("connect: clickhouse-client --port %d --user %s -d %s, password in %s (writing a client configuration file failed: %v)",
+			srv.TCPPort(), srv.User(), database, srv.PasswordFile(), err)
 	}
-	return fmt.Sprintf("connect: clickhouse-client --port %d --user %s --password \"$(cat %s)\" -d %s\n"+
-		"(the password is in %s, readable by its owner only; phonesignals commands use it by themselves)",
-		srv.TCPPort(), srv.User(), srv.PasswordFile(), database, srv.PasswordFile())
+	return hint
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/phonesignals/phonesignals/ingest/ingesttest"
 	"github.com/phonesignals/phonesignals/ingest/ringcentral/ringcentraltest"
 	"github.com/phonesignals/phonesignals/internal/bus"
+	"github.com/phonesignals/phonesignals/internal/chserver"
 	"github.com/phonesignals/phonesignals/internal/fixture"
 	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/internal/orgs"
@@ -239,13 +240,7 @@ func (r *run) reviews(ctx context.Context) error {
 	}
 	fmt.Fprintf(r.out, "\nverified: all %d review numbers (every employee, metric and cycle, plus cohort sizes and medians) equal an independent computation over the generated calls\n", checked)
 	fmt.Fprintf(r.out, "done in %s\n", time.Since(r.start).Round(100*time.Millisecond))
-	chAddr := st.Config().Addr
-	port := chAddr[strings.LastIndex(chAddr, ":")+1:]
-	client := "clickhouse-client --port " + port
-	if st.Config().Password != "" {
-		// The shell reads the password from its 0600 file; it is never printed.
-		client += ` --password "$(cat ` + filepath.Join(r.cfg.DataDir, "clickhouse", "password") + `)"`
-	}
+	client := r.clientCommand(st.Config())
 	fmt.Fprintf(r.out, `
 Query it:
   %[1]s -d %[2]s -q "SELECT employee_id, total_calls, avg_duration_sec, resolved_calls FROM employee_cycle_metrics WHERE org = 'acme' AND cycle_id = '%[3]s' ORDER BY total_calls DESC LIMIT 5"
@@ -254,6 +249,28 @@ Query it:
 The local ClickHouse server keeps running (data in %[4]s); stop it with: ./bin/phonesignals clickhouse stop
 `, client, st.Config().Database, r.acme.Cycles[1].ID, filepath.Join(r.cfg.DataDir, "clickhouse"), r.cfg.DataDir)
 	return nil
+}
+
+// clientCommand is the clickhouse-client command that connects to the
+// demo's ClickHouse. With a password it writes a client configuration
+// file (0600) under the data dir and names it: a password flag on a command
+// line is readable by every user of the machine (/proc/PID/cmdline).
+func (r *run) clientCommand(cfg store.Config) string {
+	port := cfg.Addr[strings.LastIndex(cfg.Addr, ":")+1:]
+	if cfg.Password == "" {
+		return "clickhouse-client --port " + port
+	}
+	path := filepath.Join(r.cfg.DataDir, "clickhouse", "client.xml")
+	c, err := chserver.ClientFor(cfg.Addr, cfg.Username, cfg.Password)
+	if err == nil {
+		err = c.WriteConfig(path)
+	}
+	if err != nil {
+		fmt.Fprintf(r.out, "\n(writing the clickhouse-client configuration %s failed: %v; the password is in %s)\n",
+			path, err, filepath.Join(r.cfg.DataDir, "clickhouse", "password"))
+		return "clickhouse-client --port " + port
+	}
+	return chserver.ConnectCommand(path, "")
 }
 
 // printReviews prints the review blocks of a few employees.
