@@ -10,8 +10,10 @@
 --   last_webhook: the latest webhook delivery of the org accepted (2xx),
 --     whenever it came: how fresh the webhook channel is (1970-01-01
 --     00:00:00 when none).
+-- Each count is a scalar subquery: assumeNotNull keeps its type as 18.16
+-- gives it (current ClickHouse makes scalar subqueries Nullable).
 SELECT
-    (
+    assumeNotNull((
         SELECT uniqExact(if(call_id = '', concat(topic, '/', toString(partition), '/', toString(offset)), call_id))
         FROM dead_letters
         WHERE org = @org
@@ -27,19 +29,19 @@ SELECT
                 FROM raw_signals
                 WHERE org = @org AND call_id IN (SELECT call_id FROM dead_letters WHERE org = @org)
             )
-    ) AS dead_letter_calls,
-    (
+    )) AS dead_letter_calls,
+    assumeNotNull((
         SELECT uniqExact(provider, call_id)
         FROM raw_signals
         WHERE org = @org AND started_at >= @from AND started_at < @to
-    ) AS calls_seen,
-    (
+    )) AS calls_seen,
+    assumeNotNull((
         SELECT max(started_at)
         FROM raw_signals
         WHERE org = @org AND started_at >= @from AND started_at < @to
-    ) AS newest_call,
-    (
+    )) AS newest_call,
+    assumeNotNull((
         SELECT max(at)
         FROM webhook_deliveries
         WHERE org = @org AND status >= 200 AND status < 300
-    ) AS last_webhook
+    )) AS last_webhook

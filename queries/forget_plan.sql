@@ -6,8 +6,10 @@
 -- last_day] whose aggregates are recomputed (1970-01-01 when none). A call
 -- the user had once and another user has now keeps its current version;
 -- only its versions naming the user go.
+-- Each count is a scalar subquery: assumeNotNull keeps its type as 18.16
+-- gives it (current ClickHouse makes scalar subqueries Nullable).
 SELECT
-    (
+    assumeNotNull((
         SELECT count()
         FROM
         (
@@ -22,8 +24,8 @@ SELECT
             GROUP BY provider, call_id
             HAVING argMax(user_id, version) = @user
         ) AS user_calls
-    ) AS calls,
-    (
+    )) AS calls,
+    assumeNotNull((
         SELECT count()
         FROM raw_signals
         WHERE org = @org AND (user_id = @user OR (provider, call_id) IN
@@ -39,13 +41,13 @@ SELECT
             GROUP BY provider, call_id
             HAVING argMax(user_id, version) = @user
         ))
-    ) AS raw_signals_rows,
-    (
+    )) AS raw_signals_rows,
+    assumeNotNull((
         SELECT count()
         FROM user_day_metrics
         WHERE org = @org AND user_id = @user
-    ) AS user_day_metrics_rows,
-    (
+    )) AS user_day_metrics_rows,
+    assumeNotNull((
         SELECT count()
         FROM call_transcripts
         WHERE org = @org AND call_id IN
@@ -65,8 +67,8 @@ SELECT
                 HAVING argMax(user_id, version) = @user
             ) AS user_calls
         )
-    ) AS call_transcripts_rows,
-    (
+    )) AS call_transcripts_rows,
+    assumeNotNull((
         SELECT count()
         FROM transcript_events
         WHERE org = @org AND call_id IN
@@ -86,8 +88,8 @@ SELECT
                 HAVING argMax(user_id, version) = @user
             ) AS user_calls
         )
-    ) AS transcript_events_rows,
-    (
+    )) AS transcript_events_rows,
+    assumeNotNull((
         SELECT count()
         FROM sync_window_calls
         WHERE org = @org AND call_id IN
@@ -107,8 +109,8 @@ SELECT
                 HAVING argMax(user_id, version) = @user
             ) AS user_calls
         )
-    ) AS sync_window_calls_rows,
-    (
+    )) AS sync_window_calls_rows,
+    assumeNotNull((
         SELECT count()
         FROM dead_letters
         WHERE org = @org AND call_id IN
@@ -128,8 +130,8 @@ SELECT
                 HAVING argMax(user_id, version) = @user
             ) AS user_calls
         )
-    ) AS dead_letters_rows,
-    (
+    )) AS dead_letters_rows,
+    assumeNotNull((
         SELECT count()
         FROM dead_letter_replays
         WHERE org = @org AND call_id IN
@@ -149,8 +151,8 @@ SELECT
                 HAVING argMax(user_id, version) = @user
             ) AS user_calls
         )
-    ) AS dead_letter_replays_rows,
-    (
+    )) AS dead_letter_replays_rows,
+    assumeNotNull((
         SELECT min(day)
         FROM
         (
@@ -174,8 +176,8 @@ SELECT
             FROM user_day_metrics
             WHERE org = @org AND user_id = @user
         ) AS days
-    ) AS first_day,
-    (
+    )) AS first_day,
+    assumeNotNull((
         SELECT max(day)
         FROM
         (
@@ -199,4 +201,4 @@ SELECT
             FROM user_day_metrics
             WHERE org = @org AND user_id = @user
         ) AS days
-    ) AS last_day
+    )) AS last_day

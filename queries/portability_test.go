@@ -1961,6 +1961,8 @@ var insertFiles = map[string]string{
 	"key_checks.sql":          queries.InsertKeyChecks,
 	"dead_letter_replays.sql": queries.InsertDeadLetterReplays,
 	"sync_window_calls.sql":   queries.InsertSyncWindowCalls,
+	"erasures.sql":            queries.InsertErasures,
+	"erasure_items.sql":       queries.InsertErasureItems,
 }
 
 var insertRe = regexp.MustCompile(`(?s)INSERT INTO (\w+) \(([^)]*)\)\s*$`)

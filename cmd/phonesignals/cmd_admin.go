@@ -94,7 +94,7 @@ func orgCommand(reg *ingest.Registry) *cli.Command {
 			{
 				Name:  "list",
 				Usage: "list orgs",
-				Action: storeAction(func(c *cli.Context, e *env, st *store.Store) error {
+				Action: readAction(func(c *cli.Context, e *env, st *store.Store) error {
 					orgs, err := st.ListOrgs(c.Context)
 					if err != nil {
 						return err
@@ -402,7 +402,7 @@ func employeesCommand() *cli.Command {
 				Name:  "list",
 				Usage: "list the org's employees as CSV (the import format)",
 				Flags: []cli.Flag{newOrgFlag()},
-				Action: storeAction(func(c *cli.Context, e *env, st *store.Store) error {
+				Action: readAction(func(c *cli.Context, e *env, st *store.Store) error {
 					emps, err := st.Employees(c.Context, c.String("org"))
 					if err != nil {
 						return err
@@ -691,7 +691,7 @@ func cyclesCommand() *cli.Command {
 				Name:  "list",
 				Usage: "list review cycles",
 				Flags: []cli.Flag{newOrgFlag()},
-				Action: storeAction(func(c *cli.Context, e *env, st *store.Store) error {
+				Action: readAction(func(c *cli.Context, e *env, st *store.Store) error {
 					cs, err := st.Cycles(c.Context, c.String("org"))
 					if err != nil {
 						return err

@@ -35,7 +35,7 @@ func aggregatesCommand() *cli.Command {
 				Usage: "recompute the per-day numbers from raw_signals and list every key that differs from user_day_metrics " +
 					"(exit 1 if any does; days still pending a refresh are counted, not compared)",
 				Flags:  append(flags(), &cli.StringFlag{Name: "format", Value: "text", Usage: "text or json"}),
-				Action: storeAction(aggregatesVerify),
+				Action: readAction(aggregatesVerify),
 			},
 			{
 				Name:   "rebuild",

@@ -26,7 +26,7 @@ func dlqCommand() *cli.Command {
 					&cli.StringFlag{Name: "org", Usage: "only " + orgUsage + "; default every org"},
 					&cli.StringFlag{Name: "reason", Usage: "only reasons containing this text (case-insensitive)"},
 				},
-				Action: storeAction(func(c *cli.Context, e *env, st *store.Store) error {
+				Action: readAction(func(c *cli.Context, e *env, st *store.Store) error {
 					bcfg, err := e.bus(c.Context)
 					if err != nil {
 						return err

@@ -22,7 +22,7 @@ func doctorCommand() *cli.Command {
 			&cli.StringFlag{Name: "cycle", Usage: "check this cycle (default: every cycle)"},
 			&cli.BoolFlag{Name: "offline", Usage: "do not call the provider"},
 		},
-		Action: storeAction(func(c *cli.Context, e *env, st *store.Store) error {
+		Action: readAction(func(c *cli.Context, e *env, st *store.Store) error {
 			rep, err := doctor.Run(c.Context, doctor.Config{
 				Store: st, Providers: providersOf(c), Box: func() (*secret.Box, error) { return e.box(c.Context) },
 				Org: c.String("org"), Cycle: c.String("cycle"), Offline: c.Bool("offline"),

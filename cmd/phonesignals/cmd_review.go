@@ -32,7 +32,7 @@ func reviewCommand() *cli.Command {
 			}
 			e := newEnv(c)
 			defer e.close()
-			st, err := e.store(c.Context)
+			st, err := e.readStore(c.Context)
 			if err != nil {
 				return err
 			}

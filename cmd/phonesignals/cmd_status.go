@@ -21,7 +21,7 @@ func syncStatusCommand() *cli.Command {
 			newOrgFlag(),
 			&cli.IntFlag{Name: "runs", Value: 10, Usage: "how many recent runs to show"},
 		},
-		Action: storeAction(func(c *cli.Context, e *env, st *store.Store) error {
+		Action: readAction(func(c *cli.Context, e *env, st *store.Store) error {
 			o, err := st.GetOrg(c.Context, c.String("org"))
 			if err != nil {
 				return err

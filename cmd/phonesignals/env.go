@@ -54,15 +54,34 @@ func (e *env) clickhouseConfig(ctx context.Context) (store.Config, error) {
 		// A server of the operator's: user, password and TLS from flags.
 		return storeConfig(e.c, a)
 	}
-	cfg := store.Config{Database: e.c.String("database")}
 	if err := ownerOnlyDir(e.dataDir); err != nil {
-		return cfg, err
+		return store.Config{Database: e.c.String("database")}, err
 	}
 	dir := filepath.Join(e.dataDir, "clickhouse")
 	srv, err := chserver.Ensure(ctx, chserver.Config{Dir: dir, Install: true})
 	if err != nil {
-		return cfg, fmt.Errorf("starting the local ClickHouse server (or pass --clickhouse HOST:PORT): %w", err)
+		return store.Config{}, fmt.Errorf("starting the local ClickHouse server (or pass --clickhouse HOST:PORT): %w", err)
 	}
+	return e.localConfig(srv, dir), nil
+}
+
+// runningClickhouse is clickhouseConfig for commands that only read: the
+// local server must already run (it is never installed or started).
+func (e *env) runningClickhouse(ctx context.Context) (store.Config, error) {
+	if a := e.c.String("clickhouse"); a != "" {
+		return storeConfig(e.c, a)
+	}
+	dir := filepath.Join(e.dataDir, "clickhouse")
+	srv, err := chserver.Lookup(ctx, dir)
+	if err != nil {
+		return store.Config{}, fmt.Errorf("no local ClickHouse server runs under %s (%v): start it with `phonesignals clickhouse start` (or `phonesignals migrate` on a new data dir), or pass --clickhouse HOST:PORT", dir, err)
+	}
+	return e.localConfig(srv, dir), nil
+}
+
+// localConfig reaches the local server srv of dir.
+func (e *env) localConfig(srv *chserver.Server, dir string) store.Config {
+	cfg := store.Config{Database: e.c.String("database")}
 	cfg.Addr, cfg.Username, cfg.Password = srv.Addr(), srv.User(), srv.Password()
 	// Every new connection dials where the local server is now: after a
 	// `clickhouse stop` and `start` (on other ports if its own were
@@ -74,7 +93,7 @@ func (e *env) clickhouseConfig(ctx context.Context) (store.Config, error) {
 		var d net.Dialer
 		return d.DialContext(ctx, "tcp", addr)
 	}
-	return cfg, nil
+	return cfg
 }
 
 // ownerOnlyDir creates the data dir, or restricts an existing one, to its
@@ -213,6 +232,44 @@ func requireFlag(c *cli.Context, name string) (string, error) {
 		return "", fmt.Errorf("--%s is required", name)
 	}
 	return v, nil
+}
+
+// readStore opens the store for a command that only reads: it never
+// creates a database, migrates, or installs or starts a server; a store
+// that is missing or behind fails naming `phonesignals migrate`.
+func (e *env) readStore(ctx context.Context) (*store.Store, error) {
+	if e.st != nil {
+		return e.st, nil
+	}
+	cfg, err := e.runningClickhouse(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cfg.NoCreate = true
+	st, err := store.Open(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.RequireMigrated(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	e.st = st
+	e.closers = append(e.closers, func() { st.Close() })
+	return st, nil
+}
+
+// readAction is storeAction for commands that only read (readStore).
+func readAction(fn func(c *cli.Context, e *env, st *store.Store) error) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		e := newEnv(c)
+		defer e.close()
+		st, err := e.readStore(c.Context)
+		if err != nil {
+			return err
+		}
+		return fn(c, e, st)
+	}
 }
 
 // storeAction runs fn with the env and its migrated store, closing both
