@@ -21,8 +21,8 @@ func clickhouseCommand() *cli.Command {
 			{Name: "status", Usage: "print the local server's address", Action: func(c *cli.Context) error {
 				srv, err := chserver.Lookup(c.Context, dir(c))
 				if errors.Is(err, chserver.ErrNotRunning) {
-					fmt.Printf("no local ClickHouse server running under %s\n", dir(c))
-					return nil
+					// Exit 1, so scripts and health checks can tell.
+					return cli.Exit(fmt.Sprintf("no local ClickHouse server running under %s: phonesignals clickhouse start starts it", dir(c)), 1)
 				}
 				if err != nil {
 					return err

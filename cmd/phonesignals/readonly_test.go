@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -66,5 +67,17 @@ func TestCLIReadCommandsChangeNothing(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(fresh, "clickhouse")); !os.IsNotExist(err) {
 		t.Fatalf("org list on a new data dir made %s (%v)", filepath.Join(fresh, "clickhouse"), err)
+	}
+}
+
+// TestCLIClickHouseStatusExit: `clickhouse status` with no server running
+// exits 1, naming the start command.
+func TestCLIClickHouseStatusExit(t *testing.T) {
+	app := newApp()
+	app.ExitErrHandler = func(*cli.Context, error) {}
+	err := app.RunContext(context.Background(), []string{"phonesignals", "--data-dir", t.TempDir(), "clickhouse", "status"})
+	var ec cli.ExitCoder
+	if !errors.As(err, &ec) || ec.ExitCode() != 1 || !strings.Contains(err.Error(), "phonesignals clickhouse start") {
+		t.Fatalf("clickhouse status with no server: %v, want exit 1 naming clickhouse start", err)
 	}
 }
