@@ -79,8 +79,8 @@ bash "$here/npm-ci.sh"
 if [ "$dist" != "$here/dist" ]; then
   cp -r "$here/dist/." "$dist/"
 fi
+rm -f "$dist"/gpx_phonesignals_* # dist holds exactly the binaries built now (no stale platform)
 if [ -n "$all" ]; then
-  rm -f "$dist"/gpx_phonesignals_* # exactly the binaries built now go into a release
   for p in linux/amd64 linux/arm64 linux/arm darwin/amd64 darwin/arm64 windows/amd64; do
     backend "${p%/*}" "${p#*/}"
   done
