@@ -33,7 +33,11 @@ func TestLocalClickHouseSecured(t *testing.T) {
 	if strings.Contains(status, strings.TrimSpace(string(pw))) {
 		t.Fatalf("clickhouse status printed the password:\n%s", status)
 	}
-	if want := `--password "$(cat ` + pwFile + `)"`; !strings.Contains(status, want) {
-		t.Fatalf("clickhouse status does not say how to connect (%s):\n%s", want, status)
+	client := filepath.Join(n.chDir(), "client.xml")
+	if want := "clickhouse-client --config-file " + client; !strings.Contains(status, want) || strings.Contains(status, "--password") {
+		t.Fatalf("clickhouse status does not say how to connect without a password flag (%s):\n%s", want, status)
+	}
+	if fi, err := os.Stat(client); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("%s: %v, mode %v; want 0600", client, err, fi)
 	}
 }
