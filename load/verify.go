@@ -12,8 +12,9 @@ import (
 	"github.com/phonesignals/phonesignals/queries"
 )
 
-// DayNumbers are the seven per-day numbers of one (org, day, provider,
-// user) key of user_day_metrics.
+// DayNumbers are the per-day numbers of one (org, day, provider, user)
+// key of user_day_metrics: the seed's seven and the six talk-time sums
+// (migration 013).
 type DayNumbers struct {
 	Calls       uint64 `json:"calls"`
 	Inbound     uint64 `json:"inbound_calls"`
@@ -22,6 +23,18 @@ type DayNumbers struct {
 	AfterHours  uint64 `json:"after_hours_calls"`
 	Escalated   uint64 `json:"escalated_calls"`
 	Resolved    uint64 `json:"resolved_calls"`
+	Answered    uint64 `json:"answered_calls"`
+	Missed      uint64 `json:"missed_calls"`
+	Voicemail   uint64 `json:"voicemail_calls"`
+	TalkSum     uint64 `json:"talk_sum"`
+	AnswerCalls uint64 `json:"answer_calls"`
+	AnswerSum   uint64 `json:"answer_sum"`
+}
+
+// scanTargets are n's fields in verify_days.sql's column order.
+func (n *DayNumbers) scanTargets() []any {
+	return []any{&n.Calls, &n.Inbound, &n.Outbound, &n.DurationSum, &n.AfterHours, &n.Escalated, &n.Resolved,
+		&n.Answered, &n.Missed, &n.Voicemail, &n.TalkSum, &n.AnswerCalls, &n.AnswerSum}
 }
 
 // DayDiff is a key whose stored numbers differ from the ones recomputed
@@ -127,9 +140,8 @@ func (a *Aggregates) diffs(ctx context.Context, org string, r Range) ([]DayDiff,
 	for rows.Next() {
 		d := DayDiff{Org: org}
 		s, c := &d.Stored, &d.Recomputed
-		if err := rows.Scan(&d.Day, &d.Provider, &d.UserID,
-			&s.Calls, &s.Inbound, &s.Outbound, &s.DurationSum, &s.AfterHours, &s.Escalated, &s.Resolved,
-			&c.Calls, &c.Inbound, &c.Outbound, &c.DurationSum, &c.AfterHours, &c.Escalated, &c.Resolved); err != nil {
+		dest := append(append([]any{&d.Day, &d.Provider, &d.UserID}, s.scanTargets()...), c.scanTargets()...)
+		if err := rows.Scan(dest...); err != nil {
 			return nil, 0, fmt.Errorf("reading the per-day differences of org %s: %w", org, err)
 		}
 		d.Day = queries.DayOf(d.Day)

@@ -1,6 +1,8 @@
 -- The [BASELINES] numbers of one cohort in one cycle: the exact median of
 -- total_calls over the cohort's employees (zeros included), the mean of the
--- two middle values when the count is even.
+-- two middle values when the count is even; then the same medians of the
+-- talk-time numbers (answered, missed, voicemail, talk time and average
+-- talk time; migration 013), which `review --extended` shows.
 -- Named parameters (clickhouse-go `clickhouse.Named`): @org, @cycle, @cohort, @dirty.
 -- Every read filters on the org in its innermost query, so the cost is the
 -- org's employees x days, whatever other orgs the store holds and however
@@ -18,13 +20,33 @@ SELECT
     cohort_size,
     if(cohort_size % 2 = 1,
         toFloat64(sorted[intDiv(cohort_size, 2) + 1]),
-        (toFloat64(sorted[intDiv(cohort_size, 2)]) + toFloat64(sorted[intDiv(cohort_size, 2) + 1])) / 2) AS median_total_calls
+        (toFloat64(sorted[intDiv(cohort_size, 2)]) + toFloat64(sorted[intDiv(cohort_size, 2) + 1])) / 2) AS median_total_calls,
+    if(cohort_size % 2 = 1,
+        toFloat64(s_answered[intDiv(cohort_size, 2) + 1]),
+        (toFloat64(s_answered[intDiv(cohort_size, 2)]) + toFloat64(s_answered[intDiv(cohort_size, 2) + 1])) / 2) AS median_answered_calls,
+    if(cohort_size % 2 = 1,
+        toFloat64(s_missed[intDiv(cohort_size, 2) + 1]),
+        (toFloat64(s_missed[intDiv(cohort_size, 2)]) + toFloat64(s_missed[intDiv(cohort_size, 2) + 1])) / 2) AS median_missed_calls,
+    if(cohort_size % 2 = 1,
+        toFloat64(s_voicemail[intDiv(cohort_size, 2) + 1]),
+        (toFloat64(s_voicemail[intDiv(cohort_size, 2)]) + toFloat64(s_voicemail[intDiv(cohort_size, 2) + 1])) / 2) AS median_voicemail_calls,
+    if(cohort_size % 2 = 1,
+        toFloat64(s_talk[intDiv(cohort_size, 2) + 1]),
+        (toFloat64(s_talk[intDiv(cohort_size, 2)]) + toFloat64(s_talk[intDiv(cohort_size, 2) + 1])) / 2) AS median_talk_time_sec,
+    if(cohort_size % 2 = 1,
+        toFloat64(s_avg_talk[intDiv(cohort_size, 2) + 1]),
+        (toFloat64(s_avg_talk[intDiv(cohort_size, 2)]) + toFloat64(s_avg_talk[intDiv(cohort_size, 2) + 1])) / 2) AS median_avg_talk_sec
 FROM
 (
     SELECT
         cohort,
         count() AS cohort_size,
-        arraySort(groupArray(total_calls)) AS sorted
+        arraySort(groupArray(total_calls)) AS sorted,
+        arraySort(groupArray(answered_calls)) AS s_answered,
+        arraySort(groupArray(missed_calls)) AS s_missed,
+        arraySort(groupArray(voicemail_calls)) AS s_voicemail,
+        arraySort(groupArray(talk_sum)) AS s_talk,
+        arraySort(groupArray(if(answered_calls = 0, toUInt64(0), intDiv(2 * talk_sum + answered_calls, 2 * greatest(answered_calls, toUInt64(1)))))) AS s_avg_talk
     FROM
     (
         SELECT *

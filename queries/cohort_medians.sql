@@ -34,7 +34,17 @@ SELECT
         (toFloat64(s_esc[intDiv(cohort_size, 2)]) + toFloat64(s_esc[intDiv(cohort_size, 2) + 1])) / 2) AS median_escalated_calls,
     if(cohort_size % 2 = 1, toFloat64(s_res[intDiv(cohort_size, 2) + 1]),
         (toFloat64(s_res[intDiv(cohort_size, 2)]) + toFloat64(s_res[intDiv(cohort_size, 2) + 1])) / 2) AS median_resolved_calls,
-    escalation_available
+    escalation_available,
+    if(cohort_size % 2 = 1, toFloat64(s_answered[intDiv(cohort_size, 2) + 1]),
+        (toFloat64(s_answered[intDiv(cohort_size, 2)]) + toFloat64(s_answered[intDiv(cohort_size, 2) + 1])) / 2) AS median_answered_calls,
+    if(cohort_size % 2 = 1, toFloat64(s_missed[intDiv(cohort_size, 2) + 1]),
+        (toFloat64(s_missed[intDiv(cohort_size, 2)]) + toFloat64(s_missed[intDiv(cohort_size, 2) + 1])) / 2) AS median_missed_calls,
+    if(cohort_size % 2 = 1, toFloat64(s_voicemail[intDiv(cohort_size, 2) + 1]),
+        (toFloat64(s_voicemail[intDiv(cohort_size, 2)]) + toFloat64(s_voicemail[intDiv(cohort_size, 2) + 1])) / 2) AS median_voicemail_calls,
+    if(cohort_size % 2 = 1, toFloat64(s_talk[intDiv(cohort_size, 2) + 1]),
+        (toFloat64(s_talk[intDiv(cohort_size, 2)]) + toFloat64(s_talk[intDiv(cohort_size, 2) + 1])) / 2) AS median_talk_time_sec,
+    if(cohort_size % 2 = 1, toFloat64(s_avg_talk[intDiv(cohort_size, 2) + 1]),
+        (toFloat64(s_avg_talk[intDiv(cohort_size, 2)]) + toFloat64(s_avg_talk[intDiv(cohort_size, 2) + 1])) / 2) AS median_avg_talk_sec
 FROM
 (
     SELECT
@@ -48,7 +58,12 @@ FROM
         arraySort(groupArray(after_hours_calls)) AS s_after,
         arraySort(groupArray(escalated_calls)) AS s_esc,
         arraySort(groupArray(resolved_calls)) AS s_res,
-        min(escalation_available) AS escalation_available
+        min(escalation_available) AS escalation_available,
+        arraySort(groupArray(answered_calls)) AS s_answered,
+        arraySort(groupArray(missed_calls)) AS s_missed,
+        arraySort(groupArray(voicemail_calls)) AS s_voicemail,
+        arraySort(groupArray(talk_time_sec)) AS s_talk,
+        arraySort(groupArray(avg_talk_sec)) AS s_avg_talk
     FROM
     (
         SELECT
@@ -61,7 +76,12 @@ FROM
             after_hours_calls,
             escalated_calls,
             resolved_calls,
-            if(provider = 'ringcentral', toUInt8(0), toUInt8(1)) AS escalation_available
+            if(provider = 'ringcentral', toUInt8(0), toUInt8(1)) AS escalation_available,
+            answered_calls,
+            missed_calls,
+            voicemail_calls,
+            talk_sum AS talk_time_sec,
+            if(answered_calls = 0, toUInt64(0), intDiv(2 * talk_sum + answered_calls, 2 * greatest(answered_calls, toUInt64(1)))) AS avg_talk_sec
         FROM
         (
             SELECT *

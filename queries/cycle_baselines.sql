@@ -17,13 +17,33 @@ SELECT
     cohort_size,
     if(cohort_size % 2 = 1,
         toFloat64(sorted[intDiv(cohort_size, 2) + 1]),
-        (toFloat64(sorted[intDiv(cohort_size, 2)]) + toFloat64(sorted[intDiv(cohort_size, 2) + 1])) / 2) AS median_total_calls
+        (toFloat64(sorted[intDiv(cohort_size, 2)]) + toFloat64(sorted[intDiv(cohort_size, 2) + 1])) / 2) AS median_total_calls,
+    if(cohort_size % 2 = 1,
+        toFloat64(s_answered[intDiv(cohort_size, 2) + 1]),
+        (toFloat64(s_answered[intDiv(cohort_size, 2)]) + toFloat64(s_answered[intDiv(cohort_size, 2) + 1])) / 2) AS median_answered_calls,
+    if(cohort_size % 2 = 1,
+        toFloat64(s_missed[intDiv(cohort_size, 2) + 1]),
+        (toFloat64(s_missed[intDiv(cohort_size, 2)]) + toFloat64(s_missed[intDiv(cohort_size, 2) + 1])) / 2) AS median_missed_calls,
+    if(cohort_size % 2 = 1,
+        toFloat64(s_voicemail[intDiv(cohort_size, 2) + 1]),
+        (toFloat64(s_voicemail[intDiv(cohort_size, 2)]) + toFloat64(s_voicemail[intDiv(cohort_size, 2) + 1])) / 2) AS median_voicemail_calls,
+    if(cohort_size % 2 = 1,
+        toFloat64(s_talk[intDiv(cohort_size, 2) + 1]),
+        (toFloat64(s_talk[intDiv(cohort_size, 2)]) + toFloat64(s_talk[intDiv(cohort_size, 2) + 1])) / 2) AS median_talk_time_sec,
+    if(cohort_size % 2 = 1,
+        toFloat64(s_avg_talk[intDiv(cohort_size, 2) + 1]),
+        (toFloat64(s_avg_talk[intDiv(cohort_size, 2)]) + toFloat64(s_avg_talk[intDiv(cohort_size, 2) + 1])) / 2) AS median_avg_talk_sec
 FROM
 (
     SELECT
         cohort,
         count() AS cohort_size,
-        arraySort(groupArray(total_calls)) AS sorted
+        arraySort(groupArray(total_calls)) AS sorted,
+        arraySort(groupArray(answered_calls)) AS s_answered,
+        arraySort(groupArray(missed_calls)) AS s_missed,
+        arraySort(groupArray(voicemail_calls)) AS s_voicemail,
+        arraySort(groupArray(talk_sum)) AS s_talk,
+        arraySort(groupArray(if(answered_calls = 0, toUInt64(0), intDiv(2 * talk_sum + answered_calls, 2 * greatest(answered_calls, toUInt64(1)))))) AS s_avg_talk
     FROM
     (
         SELECT *

@@ -1,4 +1,5 @@
--- Every employee's numbers in one cycle, for summaries and exports.
+-- Every employee's numbers in one cycle, for summaries and exports (the
+-- seed's seven, then the talk-time ones as in review.sql).
 -- Named parameters (clickhouse-go `clickhouse.Named`): @org, @cycle, @dirty.
 -- Every read filters on the org in its innermost query, so the cost is the
 -- org's employees x days, whatever other orgs the store holds and however
@@ -23,7 +24,13 @@ SELECT
     after_hours_calls,
     escalated_calls,
     resolved_calls,
-    if(provider = 'ringcentral', toUInt8(0), toUInt8(1)) AS escalation_available
+    if(provider = 'ringcentral', toUInt8(0), toUInt8(1)) AS escalation_available,
+    answered_calls,
+    missed_calls,
+    voicemail_calls,
+    talk_sum AS talk_time_sec,
+    if(answered_calls = 0, toUInt64(0), intDiv(2 * talk_sum + answered_calls, 2 * greatest(answered_calls, toUInt64(1)))) AS avg_talk_sec,
+    if(answer_calls = 0, NULL, intDiv(2 * answer_sum + answer_calls, 2 * greatest(answer_calls, toUInt64(1)))) AS avg_answer_sec
 FROM
 (
     SELECT *

@@ -71,6 +71,8 @@ var (
 	MigrationsApplied string
 	//go:embed schema_migrations.sql
 	SchemaMigrations string
+	//go:embed column_exists.sql
+	ColumnExists string
 	//go:embed key_check_get.sql
 	KeyCheckGet string
 	//go:embed dead_letter_replays.sql

@@ -74,6 +74,7 @@ var readQueries = map[string]string{
 	"dead_letter_replays.sql":   queries.DeadLetterReplays,
 	"sync_windows_unloaded.sql": queries.SyncWindowsUnloaded,
 	"provider_user_calls.sql":   queries.ProviderUserCalls,
+	"column_exists.sql":         queries.ColumnExists,
 	// The review's coverage and the privacy commands.
 	"coverage_windows.sql":  queries.CoverageWindows,
 	"coverage_runs.sql":     queries.CoverageRuns,
@@ -666,13 +667,15 @@ func applySchema(ctx context.Context, t *testing.T, e engine) {
 	var ledger [][]any
 	for _, m := range migs {
 		for i, stmt := range m.Statements {
-			if err := e.exec(ctx, stmt); err != nil {
+			if err := applyStatement(ctx, t, e, stmt); err != nil {
 				t.Fatalf("%s: migration %03d_%s statement %d failed: %v\n%s", e.name(), m.Version, m.Name, i+1, err, stmt)
 			}
 		}
-		// Every statement is IF NOT EXISTS: running a migration twice is a no-op.
+		// Every statement is IF NOT EXISTS, or an ADD COLUMN the runner
+		// skips once its column exists: running a migration twice is a
+		// no-op.
 		for i, stmt := range m.Statements {
-			if err := e.exec(ctx, stmt); err != nil {
+			if err := applyStatement(ctx, t, e, stmt); err != nil {
 				t.Fatalf("%s: migration %03d_%s statement %d is not idempotent: %v", e.name(), m.Version, m.Name, i+1, err)
 			}
 		}
@@ -686,6 +689,21 @@ func applySchema(ctx context.Context, t *testing.T, e engine) {
 			t.Fatalf("%s: SYSTEM STOP MERGES %s: %v", e.name(), tbl, err)
 		}
 	}
+}
+
+// applyStatement runs a migration statement as the runner does
+// (internal/store, Migrate): an `ALTER TABLE t ADD COLUMN c` whose column
+// exists is skipped (queries.AddColumn, column_exists.sql), as 18.16 has
+// no ADD COLUMN IF NOT EXISTS.
+func applyStatement(ctx context.Context, t *testing.T, e engine, stmt string) error {
+	t.Helper()
+	if table, column, ok := queries.AddColumn(stmt); ok {
+		r := run(ctx, t, e, queries.ColumnExists, clickhouse.Named("table", table), clickhouse.Named("column", column))
+		if r.rows[0][0] != "0" {
+			return nil
+		}
+	}
+	return e.exec(ctx, stmt)
 }
 
 // optimizeAll merges every table's parts (FINAL), after which
@@ -770,6 +788,7 @@ var signalCols = []string{
 	"org", "source", "event_type", "provider", "call_id", "user_id", "started_at", "direction",
 	"duration_sec", "status", "after_hours", "escalated", "escalation_available", "resolved",
 	"deleted", "version", "rules_version", "ingest_source", "event", "observed_at", "loaded_at",
+	"answered", "missed", "voicemail", "talk_sec", "answer_sec", "answer_available",
 }
 
 func b2u(b bool) uint8 {
@@ -800,10 +819,15 @@ func signalRow(o *fixture.Org, c fixture.Call, version uint64, source string) []
 	// checks that both insert paths and both outputs keep strings byte for
 	// byte, and that the payload alias escapes them.
 	rules := fmt.Sprintf("rules-v3 O'Neil \"hi\"\t\\ café %d", version%3)
+	// The talk-time columns as the transform computes them (README's
+	// definitions, fixture.CallTalk): answer times where the provider has
+	// them (Aircall, where escalation is available).
+	f := fixture.CallTalk(o.Provider, c)
 	return []any{
 		o.Name, source, "call", o.Provider, callID(o.Provider, c), c.UserID, c.StartedAt.UTC(), c.Direction,
 		uint32(c.Duration), c.Outcome, b2u(c.AfterHours), b2u(c.Escalated), escAvail, b2u(c.Resolved),
 		b2u(c.Deleted), version, rules, "kafka", event, observed, observed.Add(90 * time.Second),
+		b2u(f.Answered), b2u(f.Missed), b2u(f.Voicemail), uint32(f.TalkSec), uint32(f.AnswerSec), escAvail,
 	}
 }
 
@@ -1329,6 +1353,7 @@ var orderFor = map[string]string{
 	"key_check_get.sql":         "created_at",
 	"dead_letter_replays.sql":   "org, origin, reason",
 	"sync_windows_unloaded.sql": "window_from, job",
+	"column_exists.sql":         "`count()`",
 	"coverage_counts.sql":       "dead_letter_calls",
 	"forget_plan.sql":           "calls",
 	"retention_plan.sql":        "calls",
@@ -1349,6 +1374,9 @@ func queryCases(orgs []fxOrg) []queryCase {
 	add("dead_letter_replays.sql", "all", "", "")
 	add("mutations_running.sql", "all")
 	add("string_columns.sql", "all")
+	for _, tc := range [][2]string{{"raw_signals", "answered"}, {"user_day_metrics", "answer_sum"}, {"raw_signals", "no_such_column"}} {
+		add("column_exists.sql", tc[0]+"."+tc[1], clickhouse.Named("table", tc[0]), clickhouse.Named("column", tc[1]))
+	}
 	// raw_signals.payload is an ALIAS (migration 007): the same JSON on
 	// both engines, for every row.
 	cases = append(cases, queryCase{name: "raw_signals.payload/all",
@@ -1531,7 +1559,8 @@ func compareAll(ctx context.Context, t *testing.T, a, b engine, orgs []fxOrg) {
 func checkTruth(ctx context.Context, t *testing.T, e engine, orgs []fxOrg) {
 	t.Helper()
 	metrics := run(ctx, t, e, `SELECT org, cycle_id, employee_id, cohort, total_calls, inbound_calls, outbound_calls,
-		avg_duration_sec, after_hours_calls, escalated_calls, resolved_calls, escalation_available
+		avg_duration_sec, after_hours_calls, escalated_calls, resolved_calls, escalation_available,
+		answered_calls, missed_calls, voicemail_calls, talk_time_sec, avg_talk_sec, avg_answer_sec, answer_time_available
 		FROM employee_cycle_metrics ORDER BY org, cycle_id, employee_id`)
 	got := map[string][]string{}
 	for _, r := range metrics.rows {
@@ -1560,14 +1589,19 @@ func checkTruth(ctx context.Context, t *testing.T, e engine, orgs []fxOrg) {
 			for _, emp := range tr.Employees {
 				m := want[emp.ID]
 				key := tr.Name + "/" + c.ID + "/" + emp.ID
-				w := []string{cohortOf[emp.ID], itoa(m.TotalCalls), itoa(m.InboundCalls), itoa(m.OutboundCalls), itoa(m.AvgDurationSec),
-					itoa(m.AfterHoursCalls), itoa(m.EscalatedCalls), itoa(m.ResolvedCalls), escAvail}
+				w := append([]string{cohortOf[emp.ID], itoa(m.TotalCalls), itoa(m.InboundCalls), itoa(m.OutboundCalls), itoa(m.AvgDurationSec),
+					itoa(m.AfterHoursCalls), itoa(m.EscalatedCalls), itoa(m.ResolvedCalls), escAvail}, talkRow(m)...)
+				if m.AnswerTimeAvailable {
+					w = append(w, "1")
+				} else {
+					w = append(w, "0")
+				}
 				g, ok := got[key]
 				switch {
 				case !ok:
 					t.Errorf("%s: employee_cycle_metrics has no row for %s", e.name(), key)
 				case !slices.Equal(g, w):
-					t.Errorf("%s: employee_cycle_metrics %s (cohort, total, in, out, avg_dur, after_hours, escalated, resolved, esc_avail):\n  got  %q\n  want %q", e.name(), key, g, w)
+					t.Errorf("%s: employee_cycle_metrics %s (cohort, total, in, out, avg_dur, after_hours, escalated, resolved, esc_avail, answered, missed, voicemail, talk, avg_talk, avg_answer, answer_avail):\n  got  %q\n  want %q", e.name(), key, g, w)
 				}
 				delete(got, key)
 			}
@@ -1671,8 +1705,8 @@ func checkQueryFilesTruth(ctx context.Context, t *testing.T, e engine, tr *fixtu
 	// cohort on both engines; here two of each are checked against truth.
 	for i, emp := range slices.SortedFunc(slices.Values(tr.Employees), func(a, b fixture.Employee) int { return strings.Compare(a.ID, b.ID) }) {
 		m := want[emp.ID]
-		row := []string{emp.ID, emp.Name, emp.Cohort, itoa(m.TotalCalls), itoa(m.InboundCalls), itoa(m.OutboundCalls), itoa(m.AvgDurationSec),
-			itoa(m.AfterHoursCalls), itoa(m.EscalatedCalls), itoa(m.ResolvedCalls), escAvail}
+		row := append([]string{emp.ID, emp.Name, emp.Cohort, itoa(m.TotalCalls), itoa(m.InboundCalls), itoa(m.OutboundCalls), itoa(m.AvgDurationSec),
+			itoa(m.AfterHoursCalls), itoa(m.EscalatedCalls), itoa(m.ResolvedCalls), escAvail}, talkRow(m)...)
 		wantRows = append(wantRows, row)
 		if i >= 1 {
 			continue
@@ -1687,7 +1721,9 @@ func checkQueryFilesTruth(ctx context.Context, t *testing.T, e engine, tr *fixtu
 	}
 	for i, cohort := range slices.Sorted(maps.Keys(base)) {
 		b := base[cohort]
-		row := []string{cohort, itoa(b.Size), strconv.FormatFloat(b.MedianTotalCall, 'g', -1, 64)}
+		g := func(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
+		row := []string{cohort, itoa(b.Size), g(b.MedianTotalCall),
+			g(b.MedianAnsweredCalls), g(b.MedianMissedCalls), g(b.MedianVoicemailCalls), g(b.MedianTalkTimeSec), g(b.MedianAvgTalkSec)}
 		wantBase = append(wantBase, row)
 		if i >= 1 {
 			continue
@@ -1700,6 +1736,18 @@ func checkQueryFilesTruth(ctx context.Context, t *testing.T, e engine, tr *fixtu
 	if got := run(ctx, t, e, queries.CycleBaselines, org, cy, dirty).rows; !reflect.DeepEqual(got, wantBase) {
 		t.Errorf("%s: cycle_baselines.sql %s/%s:\n  got  %q\n  want %q", e.name(), tr.Name, cycle, got, wantBase)
 	}
+}
+
+// talkRow is the talk-time columns of the review queries: answered,
+// missed, voicemail, talk time, average talk, and average time to answer
+// (NULL where n/a).
+func talkRow(m fixture.Metrics) []string {
+	itoa := strconv.Itoa
+	ans := "NULL"
+	if m.AnswerTimeAvailable {
+		ans = itoa(m.AvgAnswerSec)
+	}
+	return []string{itoa(m.AnsweredCalls), itoa(m.MissedCalls), itoa(m.VoicemailCalls), itoa(m.TalkTimeSec), itoa(m.AvgTalkSec), ans}
 }
 
 func unmappedIn(o *fixture.Org) []string {
@@ -1798,8 +1846,9 @@ func TestPortability(t *testing.T) {
 		optimizeAll(ctx, t, e)
 	}
 	t.Run("after_optimize_final", phase)
-	// Last, as it changes raw_signals and needs merges running.
+	// Last, as they change raw_signals and need merges running.
 	t.Run("rerate_after_hours", func(t *testing.T) { checkRerate(ctx, t, engines, orgs[0]) })
+	t.Run("talk_defaults_of_old_rows", func(t *testing.T) { checkTalkDefaults(ctx, t, engines) })
 }
 
 // TestPortabilityCoversEverySQLFile fails when queries/ gains a .sql file
@@ -2020,4 +2069,88 @@ func namedIn(t *testing.T, files []string, stem string) bool {
 		}
 	}
 	return false
+}
+
+// checkTalkDefaults checks migration 013 on rows stored before it: a
+// table made as migration 001 made raw_signals gets rows, then 013's
+// ADD COLUMN statements, and its old parts must read the talk-time values
+// the migration derives from the stored status, direction and duration,
+// the same on both engines (README: rows loaded before the upgrade).
+func checkTalkDefaults(ctx context.Context, t *testing.T, engines []engine) {
+	t.Helper()
+	migs, err := queries.Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var create string
+	var alters []string
+	for _, m := range migs {
+		for _, stmt := range m.Statements {
+			switch {
+			case m.Version == 1 && strings.HasPrefix(stmt, "CREATE TABLE IF NOT EXISTS raw_signals"):
+				create = strings.Replace(stmt, "raw_signals", "legacy_signals", 1)
+			case m.Version == 13 && strings.HasPrefix(stmt, "ALTER TABLE raw_signals ADD COLUMN"):
+				alters = append(alters, strings.Replace(stmt, "raw_signals", "legacy_signals", 1))
+			}
+		}
+	}
+	if create == "" || len(alters) != 6 {
+		t.Fatalf("migration 001's raw_signals (%d bytes) or 013's six ADD COLUMN statements (%d) not found", len(create), len(alters))
+	}
+	// provider, status, direction, duration; then the answered, missed,
+	// voicemail, talk_sec, answer_sec and answer_available they give.
+	cases := []struct {
+		provider, status, direction string
+		duration                    uint32
+		want                        string
+	}{
+		{"aircall", "done", "inbound", 100, "1 0 0 0 0 0"},
+		{"aircall", "answered", "outbound", 50, "1 0 0 0 0 0"},
+		{"aircall", "missed", "inbound", 10, "0 1 0 0 0 0"},
+		{"aircall", "voicemail", "inbound", 30, "0 1 1 0 0 0"},
+		{"aircall", "missed", "outbound", 5, "0 0 0 0 0 0"},
+		{"aircall", "initial", "inbound", 0, "0 0 0 0 0 0"},
+		{"ringcentral", "Call connected", "outbound", 77, "1 0 0 77 0 0"},
+		{"ringcentral", "Accepted", "inbound", 88, "1 0 0 88 0 0"},
+		{"ringcentral", "Voicemail", "inbound", 20, "0 1 1 0 0 0"},
+		{"ringcentral", "Busy", "inbound", 3, "0 1 0 0 0 0"},
+		{"ringcentral", "Rejected", "inbound", 3, "0 1 0 0 0 0"},
+		{"ringcentral", "Hang Up", "inbound", 4, "0 0 0 0 0 0"},
+		{"ringcentral", "No Answer", "outbound", 9, "0 0 0 0 0 0"},
+	}
+	cols := signalCols[:slices.Index(signalCols, "answered")]
+	var rows [][]any
+	at := time.Date(2026, 9, 1, 10, 0, 0, 0, time.UTC)
+	for i, c := range cases {
+		rows = append(rows, []any{"legacy", "phone", "call", c.provider, fmt.Sprintf("L%02d", i), "u1", at, c.direction,
+			c.duration, c.status, uint8(0), uint8(0), uint8(0), uint8(0), uint8(0), uint64(i + 1), "old", "kafka", "", at, at})
+	}
+	for _, e := range engines {
+		for _, stmt := range append([]string{create}, alters...) {
+			if stmt == create {
+				if err := e.exec(ctx, stmt); err != nil {
+					t.Fatalf("%s: %v", e.name(), err)
+				}
+				if err := e.insert(ctx, "legacy_signals", cols, rows); err != nil {
+					t.Fatalf("%s: %v", e.name(), err)
+				}
+				continue
+			}
+			if err := e.exec(ctx, stmt); err != nil {
+				t.Fatalf("%s: %v\n%s", e.name(), err, stmt)
+			}
+		}
+		got := run(ctx, t, e, "SELECT call_id, answered, missed, voicemail, talk_sec, answer_sec, answer_available FROM legacy_signals ORDER BY call_id").rows
+		if len(got) != len(cases) {
+			t.Fatalf("%s: %d legacy rows, want %d", e.name(), len(got), len(cases))
+		}
+		for i, c := range cases {
+			if g := strings.Join(got[i][1:], " "); g != c.want {
+				t.Errorf("%s: an old %s row %q %s reads %s, want %s (answered missed voicemail talk answer available)", e.name(), c.provider, c.status, c.direction, g, c.want)
+			}
+		}
+		if err := e.exec(ctx, "DROP TABLE legacy_signals"); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

@@ -24,6 +24,9 @@ type CohortMedians struct {
 	// EscalationAvailable is false for RingCentral orgs: EscalatedCalls
 	// is then no real median and must show as not available.
 	EscalationAvailable bool
+	// Talk are the medians of the talk-time numbers (none of time to
+	// answer: see TalkMedians).
+	Talk TalkMedians
 }
 
 // CohortMedians reads the medians of every cohort in every cycle of org,
@@ -43,7 +46,8 @@ func (s *Store) CohortMedians(ctx context.Context, org string) ([]CohortMedians,
 		var m CohortMedians
 		var avail uint8
 		if err := rows.Scan(&m.CycleID, &m.Cohort, &m.Size, &m.TotalCalls, &m.InboundCalls, &m.OutboundCalls,
-			&m.AvgDurationSec, &m.AfterHoursCalls, &m.EscalatedCalls, &m.ResolvedCalls, &avail); err != nil {
+			&m.AvgDurationSec, &m.AfterHoursCalls, &m.EscalatedCalls, &m.ResolvedCalls, &avail,
+			&m.Talk.AnsweredCalls, &m.Talk.MissedCalls, &m.Talk.VoicemailCalls, &m.Talk.TalkTimeSec, &m.Talk.AvgTalkSec); err != nil {
 			return nil, fmt.Errorf("reading cohort medians of org %s: %w", org, err)
 		}
 		m.EscalationAvailable = avail == 1
@@ -74,12 +78,14 @@ func (s *Store) EmployeeTrend(ctx context.Context, org, employee string) ([]Cycl
 	for rows.Next() {
 		c := CycleMetrics{Metrics: Metrics{EmployeeID: employee}}
 		var esc uint8
+		var ans *uint64
 		m := &c.Metrics
-		if err := rows.Scan(&c.Cycle.ID, &c.Cycle.Start, &c.Cycle.End, &m.Name, &m.Cohort, &m.TotalCalls, &m.InboundCalls,
-			&m.OutboundCalls, &m.AvgDurationSec, &m.AfterHoursCalls, &m.EscalatedCalls, &m.ResolvedCalls, &esc); err != nil {
+		if err := rows.Scan(append([]any{&c.Cycle.ID, &c.Cycle.Start, &c.Cycle.End, &m.Name, &m.Cohort, &m.TotalCalls, &m.InboundCalls,
+			&m.OutboundCalls, &m.AvgDurationSec, &m.AfterHoursCalls, &m.EscalatedCalls, &m.ResolvedCalls, &esc}, m.talkTargets(&ans)...)...); err != nil {
 			return nil, fmt.Errorf("reading the trend of employee %s of org %s: %w", employee, org, err)
 		}
 		m.EscalationAvailable = esc == 1
+		m.setAnswer(ans)
 		out = append(out, c)
 	}
 	return out, rows.Err()

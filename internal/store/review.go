@@ -26,13 +26,60 @@ type Metrics struct {
 	// EscalationAvailable is false for RingCentral orgs: escalated_calls
 	// is then not a real zero and must be shown as not available.
 	EscalationAvailable bool
+	Talk
 }
 
-// Baseline is a cohort's size and exact median total_calls in a cycle.
+// Talk are the talk-time numbers of one employee in one cycle (migration
+// 013; the README's definitions table says each in words).
+type Talk struct {
+	AnsweredCalls  uint64
+	MissedCalls    uint64
+	VoicemailCalls uint64
+	// TalkTimeSec is the total talk time in seconds; AvgTalkSec its mean
+	// over AnsweredCalls, rounded half away from zero, 0 with none.
+	TalkTimeSec uint64
+	AvgTalkSec  uint64
+	// AvgAnswerSec is the mean time to answer of the answered inbound
+	// calls with an answer time, rounded; AnswerTimeAvailable is false
+	// when there is none (always for RingCentral): it is then n/a, never 0.
+	AvgAnswerSec        uint64
+	AnswerTimeAvailable bool
+}
+
+// talkTargets are t's columns in the review queries' order, after the
+// seed's: avg_answer_sec is scanned into *ans (NULL when n/a).
+func (t *Talk) talkTargets(ans **uint64) []any {
+	return []any{&t.AnsweredCalls, &t.MissedCalls, &t.VoicemailCalls, &t.TalkTimeSec, &t.AvgTalkSec, ans}
+}
+
+// setAnswer takes the scanned avg_answer_sec.
+func (t *Talk) setAnswer(ans *uint64) {
+	t.AvgAnswerSec, t.AnswerTimeAvailable = 0, ans != nil
+	if ans != nil {
+		t.AvgAnswerSec = *ans
+	}
+}
+
+// Baseline is a cohort's size and exact median total_calls in a cycle,
+// and the medians of the talk-time numbers.
 type Baseline struct {
 	Cohort           string
 	Size             uint64
 	MedianTotalCalls float64
+	TalkMedians
+}
+
+// TalkMedians are the exact medians of the talk-time numbers over a
+// cohort's employees in a cycle, those with no calls counting as 0 (as
+// median_total_calls). Time to answer has none: its n/a employees would
+// leave a median over another set of people than cohort_size says.
+type TalkMedians struct {
+	AnsweredCalls, MissedCalls, VoicemailCalls, TalkTimeSec, AvgTalkSec float64
+}
+
+// targets are m's columns in the baseline queries' order.
+func (m *TalkMedians) targets() []any {
+	return []any{&m.AnsweredCalls, &m.MissedCalls, &m.VoicemailCalls, &m.TalkTimeSec, &m.AvgTalkSec}
 }
 
 // dirtyDays returns the org's days user_day_metrics is behind on
@@ -65,11 +112,13 @@ func (s *Store) Review(ctx context.Context, org, cycle, employee string) (Metric
 	}
 	m := Metrics{EmployeeID: employee}
 	var esc uint8
-	if err := rows.Scan(&m.Name, &m.Cohort, &m.TotalCalls, &m.InboundCalls, &m.OutboundCalls, &m.AvgDurationSec,
-		&m.AfterHoursCalls, &m.EscalatedCalls, &m.ResolvedCalls, &esc); err != nil {
+	var ans *uint64
+	if err := rows.Scan(append([]any{&m.Name, &m.Cohort, &m.TotalCalls, &m.InboundCalls, &m.OutboundCalls, &m.AvgDurationSec,
+		&m.AfterHoursCalls, &m.EscalatedCalls, &m.ResolvedCalls, &esc}, m.talkTargets(&ans)...)...); err != nil {
 		return Metrics{}, fmt.Errorf("reading review of employee %s: %w", employee, err)
 	}
 	m.EscalationAvailable = esc == 1
+	m.setAnswer(ans)
 	return m, nil
 }
 
@@ -88,11 +137,13 @@ func (s *Store) CycleMetrics(ctx context.Context, org, cycle string) ([]Metrics,
 	for rows.Next() {
 		var m Metrics
 		var esc uint8
-		if err := rows.Scan(&m.EmployeeID, &m.Name, &m.Cohort, &m.TotalCalls, &m.InboundCalls, &m.OutboundCalls, &m.AvgDurationSec,
-			&m.AfterHoursCalls, &m.EscalatedCalls, &m.ResolvedCalls, &esc); err != nil {
+		var ans *uint64
+		if err := rows.Scan(append([]any{&m.EmployeeID, &m.Name, &m.Cohort, &m.TotalCalls, &m.InboundCalls, &m.OutboundCalls, &m.AvgDurationSec,
+			&m.AfterHoursCalls, &m.EscalatedCalls, &m.ResolvedCalls, &esc}, m.talkTargets(&ans)...)...); err != nil {
 			return nil, err
 		}
 		m.EscalationAvailable = esc == 1
+		m.setAnswer(ans)
 		out = append(out, m)
 	}
 	return out, rows.Err()
@@ -116,7 +167,7 @@ func (s *Store) Baseline(ctx context.Context, org, cycle, cohort string) (Baseli
 		}
 		return b, fmt.Errorf("cohort %q in cycle %q of org %s: %w", cohort, cycle, org, ErrNotFound)
 	}
-	if err := rows.Scan(&b.Size, &b.MedianTotalCalls); err != nil {
+	if err := rows.Scan(append([]any{&b.Size, &b.MedianTotalCalls}, b.TalkMedians.targets()...)...); err != nil {
 		return b, err
 	}
 	return b, nil
@@ -136,7 +187,7 @@ func (s *Store) CycleBaselines(ctx context.Context, org, cycle string) ([]Baseli
 	var out []Baseline
 	for rows.Next() {
 		var b Baseline
-		if err := rows.Scan(&b.Cohort, &b.Size, &b.MedianTotalCalls); err != nil {
+		if err := rows.Scan(append([]any{&b.Cohort, &b.Size, &b.MedianTotalCalls}, b.TalkMedians.targets()...)...); err != nil {
 			return nil, err
 		}
 		out = append(out, b)

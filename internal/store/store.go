@@ -189,7 +189,7 @@ func (s *Store) Migrate(ctx context.Context) ([]int, error) {
 			continue
 		}
 		for i, stmt := range m.Statements {
-			if err := s.conn.Exec(ctx, stmt); err != nil {
+			if err := s.applyStatement(ctx, stmt); err != nil {
 				return done, fmt.Errorf("applying migration %03d_%s statement %d: %w", m.Version, m.Name, i+1, err)
 			}
 		}
@@ -200,6 +200,23 @@ func (s *Store) Migrate(ctx context.Context) ([]int, error) {
 		done = append(done, m.Version)
 	}
 	return done, nil
+}
+
+// applyStatement runs one migration statement. ClickHouse 18.16 has no
+// ADD COLUMN IF NOT EXISTS: an `ALTER TABLE t ADD COLUMN c ...` whose
+// column exists is skipped (system.columns), so a migration interrupted
+// after it runs again cleanly.
+func (s *Store) applyStatement(ctx context.Context, stmt string) error {
+	if table, column, ok := queries.AddColumn(stmt); ok {
+		var n uint64
+		if err := s.conn.QueryRow(ctx, queries.ColumnExists, clickhouse.Named("table", table), clickhouse.Named("column", column)).Scan(&n); err != nil {
+			return fmt.Errorf("looking up column %s.%s in system.columns: %w", table, column, err)
+		}
+		if n > 0 {
+			return nil
+		}
+	}
+	return s.conn.Exec(ctx, stmt)
 }
 
 // SchemaVersion is the highest applied migration, 0 when none.

@@ -3,7 +3,9 @@
 -- boundary days and the @dirty days the loader has not recomputed yet come
 -- from raw_signals. Columns: org, user_id, total_calls, inbound_calls,
 -- outbound_calls, duration_sum, after_hours_calls, escalated_calls,
--- resolved_calls. embed.go substitutes it.
+-- resolved_calls, and the talk-time sums answered_calls, missed_calls,
+-- voicemail_calls, talk_sum, answer_calls, answer_sum (migration 013).
+-- embed.go substitutes it.
 SELECT
     org,
     user_id,
@@ -13,7 +15,13 @@ SELECT
     sum(duration) AS duration_sum,
     sum(after_hours) AS after_hours_calls,
     sum(escalated) AS escalated_calls,
-    sum(resolved) AS resolved_calls
+    sum(resolved) AS resolved_calls,
+    sum(n_answered) AS answered_calls,
+    sum(n_missed) AS missed_calls,
+    sum(n_voicemail) AS voicemail_calls,
+    sum(talk) AS talk_sum,
+    sum(n_timed) AS answer_calls,
+    sum(answer_wait) AS answer_sum
 FROM
 (
     SELECT
@@ -25,7 +33,13 @@ FROM
         argMax(duration_sum, version) AS duration,
         argMax(after_hours_calls, version) AS after_hours,
         argMax(escalated_calls, version) AS escalated,
-        argMax(resolved_calls, version) AS resolved
+        argMax(resolved_calls, version) AS resolved,
+        argMax(answered_calls, version) AS n_answered,
+        argMax(missed_calls, version) AS n_missed,
+        argMax(voicemail_calls, version) AS n_voicemail,
+        argMax(talk_sum, version) AS talk,
+        argMax(answer_calls, version) AS n_timed,
+        argMax(answer_sum, version) AS answer_wait
     FROM user_day_metrics
     WHERE org = @org AND user_id != ''
         AND day >= toDate((SELECT argMax(period_start, version) FROM cycles WHERE org = @org AND cycle_id = @cycle) + 86399)

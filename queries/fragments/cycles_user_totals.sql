@@ -11,10 +11,17 @@ SELECT
     sum(duration) AS duration_sum,
     sum(after_hours) AS after_hours_calls,
     sum(escalated) AS escalated_calls,
-    sum(resolved) AS resolved_calls
+    sum(resolved) AS resolved_calls,
+    sum(n_answered) AS answered_calls,
+    sum(n_missed) AS missed_calls,
+    sum(n_voicemail) AS voicemail_calls,
+    sum(talk) AS talk_sum,
+    sum(n_timed) AS answer_calls,
+    sum(answer_wait) AS answer_sum
 FROM
 (
-    SELECT org, cycle_id, user_id, calls, inbound, outbound, duration, after_hours, escalated, resolved
+    SELECT org, cycle_id, user_id, calls, inbound, outbound, duration, after_hours, escalated, resolved,
+        n_answered, n_missed, n_voicemail, talk, n_timed, answer_wait
     FROM
     (
         SELECT
@@ -27,7 +34,13 @@ FROM
         argMax(duration_sum, version) AS duration,
         argMax(after_hours_calls, version) AS after_hours,
         argMax(escalated_calls, version) AS escalated,
-        argMax(resolved_calls, version) AS resolved
+        argMax(resolved_calls, version) AS resolved,
+        argMax(answered_calls, version) AS n_answered,
+        argMax(missed_calls, version) AS n_missed,
+        argMax(voicemail_calls, version) AS n_voicemail,
+        argMax(talk_sum, version) AS talk,
+        argMax(answer_calls, version) AS n_timed,
+        argMax(answer_sum, version) AS answer_wait
         FROM user_day_metrics
         WHERE org = @org AND user_id != ''
             AND (org, day) NOT IN (

@@ -2,7 +2,7 @@
 -- the INSERT of one org's per-day rows under @version, from the current
 -- version (argMax) of each call read from raw_signals; the statement
 -- follows with its own WHERE on that read, then refresh_tail.
-INSERT INTO user_day_metrics (org, day, provider, user_id, calls, inbound_calls, outbound_calls, duration_sum, after_hours_calls, escalated_calls, resolved_calls, version)
+INSERT INTO user_day_metrics (org, day, provider, user_id, calls, inbound_calls, outbound_calls, duration_sum, after_hours_calls, escalated_calls, resolved_calls, answered_calls, missed_calls, voicemail_calls, talk_sum, answer_calls, answer_sum, version)
 SELECT
     @org AS org,
     day,
@@ -15,6 +15,12 @@ SELECT
     sum(after_hours),
     sum(escalated),
     sum(resolved),
+    sum(n_answered),
+    sum(n_missed),
+    sum(n_voicemail),
+    sum(talk),
+    sum(n_timed),
+    sum(answer_wait),
     toUInt64(@version)
 FROM
 (

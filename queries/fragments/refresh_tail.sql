@@ -15,7 +15,13 @@
         toUInt64(0) AS duration,
         toUInt64(0) AS after_hours,
         toUInt64(0) AS escalated,
-        toUInt64(0) AS resolved
+        toUInt64(0) AS resolved,
+        toUInt64(0) AS n_answered,
+        toUInt64(0) AS n_missed,
+        toUInt64(0) AS n_voicemail,
+        toUInt64(0) AS talk,
+        toUInt64(0) AS n_timed,
+        toUInt64(0) AS answer_wait
     FROM user_day_metrics
     WHERE org = @org AND day >= toDate(@from) AND day < toDate(@to)
         AND day IN ({days})
