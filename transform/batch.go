@@ -37,6 +37,13 @@ const (
 	ColIngestSource
 	ColEvent
 	ColObservedAt
+	// The talk-time columns (rules.go, Talk), added by migration 013.
+	ColAnswered
+	ColMissed
+	ColVoicemail
+	ColTalkSec
+	ColAnswerSec
+	ColAnswerAvailable
 	// numColumns counts the columns; keep it last.
 	numColumns
 )
@@ -68,6 +75,12 @@ var columns = [numColumns]arrow.Field{
 	ColIngestSource:        {Name: "ingest_source", Type: arrow.BinaryTypes.String},
 	ColEvent:               {Name: "event", Type: arrow.BinaryTypes.String},
 	ColObservedAt:          {Name: "observed_at", Type: tsType},
+	ColAnswered:            {Name: "answered", Type: arrow.PrimitiveTypes.Uint8},
+	ColMissed:              {Name: "missed", Type: arrow.PrimitiveTypes.Uint8},
+	ColVoicemail:           {Name: "voicemail", Type: arrow.PrimitiveTypes.Uint8},
+	ColTalkSec:             {Name: "talk_sec", Type: arrow.PrimitiveTypes.Uint32},
+	ColAnswerSec:           {Name: "answer_sec", Type: arrow.PrimitiveTypes.Uint32},
+	ColAnswerAvailable:     {Name: "answer_available", Type: arrow.PrimitiveTypes.Uint8},
 }
 
 // Schema is the Arrow schema of a batch of RawSignal rows.
@@ -94,8 +107,9 @@ type BatchBuilder struct {
 	org, source, eventType, provider, callID, userID, direction, status *array.StringBuilder
 	rulesVersion, ingestSource, event                                   *array.StringBuilder
 	startedAt, observedAt                                               *array.TimestampBuilder
-	duration                                                            *array.Uint32Builder
+	duration, talkSec, answerSec                                        *array.Uint32Builder
 	escAvail, deleted                                                   *array.Uint8Builder
+	answered, missed, voicemail, answerAvail                            *array.Uint8Builder
 	version                                                             *array.Uint64Builder
 
 	// Transient: notes and tags (one string per row, items separated by
@@ -118,6 +132,9 @@ func NewBatchBuilder(mem memory.Allocator) *BatchBuilder {
 		rulesVersion: str(ColRulesVersion), ingestSource: str(ColIngestSource), event: str(ColEvent),
 		startedAt: b.Field(ColStartedAt).(*array.TimestampBuilder), observedAt: b.Field(ColObservedAt).(*array.TimestampBuilder),
 		duration: b.Field(ColDurationSec).(*array.Uint32Builder),
+		talkSec:  b.Field(ColTalkSec).(*array.Uint32Builder), answerSec: b.Field(ColAnswerSec).(*array.Uint32Builder),
+		answered: b.Field(ColAnswered).(*array.Uint8Builder), missed: b.Field(ColMissed).(*array.Uint8Builder),
+		voicemail: b.Field(ColVoicemail).(*array.Uint8Builder), answerAvail: b.Field(ColAnswerAvailable).(*array.Uint8Builder),
 		escAvail: b.Field(ColEscalationAvailable).(*array.Uint8Builder), deleted: b.Field(ColDeleted).(*array.Uint8Builder),
 		version: b.Field(ColVersion).(*array.Uint64Builder),
 		notes:   array.NewBinaryBuilder(mem, arrow.BinaryTypes.Binary),
@@ -207,6 +224,7 @@ func (bb *BatchBuilder) AddView(rt Route, v *model.CallView) error {
 	bb.ingestSource.Append(rt.Source)
 	bb.event.Append(rt.Event)
 	bb.observedAt.Append(arrow.Timestamp(observed))
+	bb.addTalk(v)
 	if v.EscalationAvailable {
 		bb.notes.Append(v.Notes)
 		bb.tags.Append(v.Tags)
@@ -225,6 +243,17 @@ func (bb *BatchBuilder) AddView(rt Route, v *model.CallView) error {
 	}
 	bb.n++
 	return nil
+}
+
+// addTalk appends v's talk-time columns.
+func (bb *BatchBuilder) addTalk(v *model.CallView) {
+	f := Talk(v)
+	bb.answered.Append(u8(f.Answered))
+	bb.missed.Append(u8(v.Missed))
+	bb.voicemail.Append(u8(v.Voicemail))
+	bb.talkSec.Append(f.TalkSec)
+	bb.answerSec.Append(f.AnswerSec)
+	bb.answerAvail.Append(u8(v.AnswerTimeAvailable))
 }
 
 // customHours is a row whose org has its own working hours.

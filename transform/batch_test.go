@@ -58,3 +58,49 @@ func TestBatchBuilder(t *testing.T) {
 		t.Fatal("builder not reset")
 	}
 }
+
+// The talk-time columns (rules.go, Talk) from the neutral fields the
+// decoders set: answer times where the provider has them, the duration
+// of a connected call where it has none, zeros otherwise.
+func TestBatchTalkColumns(t *testing.T) {
+	start := at("2026-08-03T10:00:00Z")
+	ans, end, early := start.Add(12*time.Second), start.Add(200*time.Second), start.Add(-5*time.Second)
+	calls := []model.Call{
+		// Aircall, answered inbound: talk 188 s, answered after 12 s.
+		{CallID: "1", StartedAt: start, AnsweredAt: &ans, EndedAt: &end, Direction: "inbound", DurationSec: 200, Connected: true, AnswerTimeAvailable: true},
+		// Aircall, still talking: answered, no talk time yet.
+		{CallID: "2", StartedAt: start, AnsweredAt: &ans, Direction: "outbound", Connected: true, AnswerTimeAvailable: true},
+		// Aircall, ended before the answer time (clock skew): 0, never negative.
+		{CallID: "3", StartedAt: start, AnsweredAt: &ans, EndedAt: &early, Direction: "inbound", Connected: true, AnswerTimeAvailable: true},
+		// Aircall voicemail with answered_at: missed, not answered.
+		{CallID: "4", StartedAt: start, AnsweredAt: &ans, EndedAt: &end, Direction: "inbound", Connected: true, Missed: true, Voicemail: true, AnswerTimeAvailable: true},
+		// RingCentral, connected: talk is the duration, no answer time.
+		{CallID: "RC1", StartedAt: start, EndedAt: &end, Direction: "inbound", DurationSec: 200, Connected: true},
+		// RingCentral, missed.
+		{CallID: "RC2", StartedAt: start, EndedAt: &end, Direction: "inbound", DurationSec: 9, Missed: true},
+	}
+	bb := NewBatchBuilder(nil)
+	defer bb.Release()
+	for i := range calls {
+		calls[i].Org, calls[i].Provider = "acme", "p"
+		if err := bb.Add(&calls[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec := bb.NewRecord()
+	defer rec.Release()
+	type row struct {
+		answered, missed, voicemail uint8
+		talk, answer                uint32
+		avail                       uint8
+	}
+	want := []row{{1, 0, 0, 188, 12, 1}, {1, 0, 0, 0, 12, 1}, {1, 0, 0, 0, 12, 1}, {0, 1, 1, 0, 0, 1}, {1, 0, 0, 200, 0, 0}, {0, 1, 0, 0, 0, 0}}
+	u8 := func(col, i int) uint8 { return rec.Column(col).(*array.Uint8).Value(i) }
+	u32 := func(col, i int) uint32 { return rec.Column(col).(*array.Uint32).Value(i) }
+	for i, w := range want {
+		got := row{u8(ColAnswered, i), u8(ColMissed, i), u8(ColVoicemail, i), u32(ColTalkSec, i), u32(ColAnswerSec, i), u8(ColAnswerAvailable, i)}
+		if got != w {
+			t.Errorf("call %s: got %+v, want %+v", calls[i].CallID, got, w)
+		}
+	}
+}

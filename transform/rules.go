@@ -5,6 +5,7 @@
 package transform
 
 import (
+	"math"
 	"strings"
 	"time"
 
@@ -12,8 +13,9 @@ import (
 )
 
 // RulesVersion identifies the rule set below. Bump it whenever a rule or a
-// keyword list changes.
-const RulesVersion = "2026.11-1"
+// keyword list changes. 2026.12-1 adds the talk-time facts (Talk): rows of
+// earlier versions carry the values migration 013 derived for them.
+const RulesVersion = "2026.12-1"
 
 // Business hours in UTC: a call is after hours when it starts before 08:00
 // or at/after 18:00 UTC.
@@ -71,6 +73,44 @@ func Resolved(c *model.Call) bool {
 func Apply(c *model.Call) Flags {
 	return Flags{AfterHours: AfterHours(c.StartedAt), Escalated: Escalated(c), Resolved: Resolved(c)}
 }
+
+// TalkFacts are a call's talk-time columns (README, The review block).
+type TalkFacts struct {
+	// Answered: the call connected to a person (Connected) and left no
+	// voicemail.
+	Answered bool
+	// TalkSec is answered to ended where the provider gives answer times
+	// (0 until the call ended, and 0 if it ended before it was answered);
+	// elsewhere the duration of an answered call. 0 for others.
+	TalkSec uint32
+	// AnswerSec is answered minus started for an answered call with
+	// answer times (0 if answered at or before the start); 0 otherwise.
+	AnswerSec uint32
+}
+
+// Talk computes v's talk-time facts from the neutral fields its
+// provider's decoder set: Connected, Voicemail, AnswerTimeAvailable and
+// the times. The review counts AnswerSec over inbound calls only.
+func Talk(v *model.CallView) TalkFacts {
+	if !v.Connected || v.Voicemail {
+		return TalkFacts{}
+	}
+	f := TalkFacts{Answered: true}
+	if !v.AnswerTimeAvailable {
+		f.TalkSec = v.DurationSec
+		return f
+	}
+	if v.HasAnswered && v.HasEnded && v.EndedAt > v.AnsweredAt {
+		f.TalkSec = seconds(v.EndedAt - v.AnsweredAt)
+	}
+	if v.HasAnswered && v.AnsweredAt > v.StartedAt {
+		f.AnswerSec = seconds(v.AnsweredAt - v.StartedAt)
+	}
+	return f
+}
+
+// seconds is d (positive) as a UInt32 column holds it, capped.
+func seconds(d int64) uint32 { return uint32(min(d, math.MaxUint32)) }
 
 func containsAny(texts, keywords []string) bool {
 	for _, t := range texts {

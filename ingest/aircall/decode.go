@@ -96,8 +96,11 @@ func Decode(raw model.RawCall) (model.Call, error) {
 	c.ProviderStatus = string(w.Status)
 	c.Connected = c.AnsweredAt != nil
 	c.Completed = c.ProviderStatus == "done"
+	voicemail := strings.TrimSpace(string(w.Voicemail)) != ""
+	c.Missed, c.Voicemail = missedVoicemail(dir == "inbound", status == "done", c.AnsweredAt != nil, voicemail)
+	c.AnswerTimeAvailable = true
 	switch {
-	case strings.TrimSpace(string(w.Voicemail)) != "":
+	case voicemail:
 		c.Status = "voicemail"
 	case status == "done" && c.AnsweredAt == nil:
 		c.Status = "missed"
@@ -111,6 +114,17 @@ func Decode(raw model.RawCall) (model.Call, error) {
 	}
 	c.Version = statusRank(status)<<48 | ms
 	return c, nil
+}
+
+// missedVoicemail are the talk-time verdicts of an Aircall call: missed
+// when an inbound call ended without being answered or with a voicemail
+// left (the user it rang is on the call; with none it counts for nobody),
+// voicemail when it also left one. Outbound calls are never missed.
+func missedVoicemail(inbound, ended, answered, voicemail bool) (missed, vm bool) {
+	if !inbound || !ended {
+		return false, false
+	}
+	return !answered || voicemail, voicemail
 }
 
 // parseCall reads raw's body and checks the fields every call needs; it

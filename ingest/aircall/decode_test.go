@@ -29,12 +29,12 @@ func TestDecodeFixtures(t *testing.T) {
 		{file: "rest_missed_null_user.json", want: model.Call{
 			CallID: "4010000124", Direction: "inbound", StartedAt: time.Unix(1785571300, 0).UTC(),
 			EndedAt: unix(1785571312), DurationSec: 12, Status: "missed", ProviderStatus: "done", Completed: true,
-			MissedReason: "no_available_agent",
+			MissedReason: "no_available_agent", Missed: true,
 		}},
 		{file: "rest_voicemail.json", want: model.Call{
 			CallID: "4010000125", Direction: "inbound", StartedAt: time.Unix(1785571400, 0).UTC(),
 			EndedAt: unix(1785571470), DurationSec: 70, Status: "voicemail", ProviderStatus: "done", Completed: true,
-			MissedReason: "agents_did_not_answer", Notes: []string{"Issue resolved on the call"},
+			MissedReason: "agents_did_not_answer", Notes: []string{"Issue resolved on the call"}, Missed: true, Voicemail: true,
 		}},
 		{file: "rest_outbound_anonymous_missed.json", want: model.Call{
 			CallID: "4010000126", UserID: "100014", Direction: "outbound", StartedAt: time.Unix(1785571500, 0).UTC(),
@@ -96,7 +96,7 @@ func TestDecodeFixtures(t *testing.T) {
 			}
 			want := tt.want
 			want.Org, want.Provider, want.Source, want.Event, want.ObservedAt = "acme", model.ProviderAircall, source, tt.event, observed
-			want.EscalationAvailable = true
+			want.EscalationAvailable, want.AnswerTimeAvailable = true, true
 			state := want.ProviderStatus
 			if state == "" {
 				state = "done" // inferred from ended_at
@@ -117,7 +117,42 @@ func equalCall(a, b model.Call) bool {
 		a.ProviderStatus == b.ProviderStatus && a.Connected == b.Connected && a.Completed == b.Completed && a.MissedReason == b.MissedReason &&
 		slices.Equal(a.Notes, b.Notes) && slices.Equal(a.Tags, b.Tags) &&
 		a.EscalationAvailable == b.EscalationAvailable && a.Deleted == b.Deleted && a.Version == b.Version &&
-		a.Source == b.Source && a.Event == b.Event && a.ObservedAt.Equal(b.ObservedAt)
+		a.Source == b.Source && a.Event == b.Event && a.ObservedAt.Equal(b.ObservedAt) &&
+		a.Missed == b.Missed && a.Voicemail == b.Voicemail && a.AnswerTimeAvailable == b.AnswerTimeAvailable
+}
+
+// The talk-time verdicts (README, The review block): missed is an inbound
+// call that ended unanswered or with a voicemail, whoever it rang;
+// voicemail also left one; outbound calls and calls still ringing are
+// neither. Both decoders agree (TestDecodeViewMatchesDecode).
+func TestDecodeTalkVerdicts(t *testing.T) {
+	tests := []struct {
+		body              string
+		missed, voicemail bool
+	}{
+		{`{"id":1,"direction":"inbound","status":"done","started_at":1,"ended_at":9,"user":{"id":7}}`, true, false},
+		{`{"id":1,"direction":"inbound","started_at":1,"ended_at":9}`, true, false},
+		{`{"id":1,"direction":"inbound","status":"done","started_at":1,"ended_at":9,"voicemail":"https://v"}`, true, true},
+		{`{"id":1,"direction":"inbound","status":"done","started_at":1,"answered_at":4,"ended_at":9,"voicemail":"https://v"}`, true, true},
+		{`{"id":1,"direction":"inbound","status":"done","started_at":1,"answered_at":4,"ended_at":9}`, false, false},
+		{`{"id":1,"direction":"inbound","status":"initial","started_at":1}`, false, false},
+		{`{"id":1,"direction":"inbound","status":"answered","started_at":1,"answered_at":4}`, false, false},
+		{`{"id":1,"direction":"outbound","status":"done","started_at":1,"ended_at":9,"user":{"id":7}}`, false, false},
+		{`{"id":1,"direction":"outbound","status":"done","started_at":1,"ended_at":9,"voicemail":"https://v"}`, false, false},
+	}
+	for _, tt := range tests {
+		c, err := Decode(model.RawCall{Org: "acme", CallID: "1", Body: []byte(tt.body)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Missed != tt.missed || c.Voicemail != tt.voicemail || !c.AnswerTimeAvailable {
+			t.Errorf("%s: missed %v voicemail %v answer times %v, want %v %v true", tt.body, c.Missed, c.Voicemail, c.AnswerTimeAvailable, tt.missed, tt.voicemail)
+		}
+		var v model.CallView
+		if err := DecodeView(model.RawCall{Org: "acme", CallID: "1", Body: []byte(tt.body)}, &v); err != nil || v.Missed != tt.missed || v.Voicemail != tt.voicemail || !v.AnswerTimeAvailable {
+			t.Errorf("%s: DecodeView missed %v voicemail %v answer times %v (%v)", tt.body, v.Missed, v.Voicemail, v.AnswerTimeAvailable, err)
+		}
+	}
 }
 
 // A late-delivered webhook of an earlier state must lose to a later state,

@@ -69,8 +69,11 @@ func decodeFast(raw model.RawCall, v *model.CallView) bool {
 	if f.dur.ok && f.dur.v > 0 {
 		v.DurationSec = uint32(min(f.dur.v, math.MaxUint32))
 	}
+	voicemail := len(bytes.TrimSpace(f.voicemail)) > 0
+	v.Missed, v.Voicemail = missedVoicemail(string(v.Direction) == "inbound", rank == 3, f.answered.ok, voicemail)
+	v.AnswerTimeAvailable = true
 	switch {
-	case len(bytes.TrimSpace(f.voicemail)) > 0:
+	case voicemail:
 		v.Status = statusVoicemail
 	case rank == 3 && !f.answered.ok:
 		v.Status = statusMissed

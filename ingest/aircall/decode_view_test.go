@@ -34,8 +34,10 @@ func viewDiff(a, b *model.CallView) string {
 			return fmt.Sprintf("%s: %q vs %q", p.name, p.x, p.y)
 		}
 	}
-	x := fmt.Sprint(a.StartedAt, a.AnsweredAt, a.HasAnswered, a.EndedAt, a.HasEnded, a.DurationSec, a.EscalationAvailable, a.Connected, a.Completed, a.Deleted, a.Version)
-	y := fmt.Sprint(b.StartedAt, b.AnsweredAt, b.HasAnswered, b.EndedAt, b.HasEnded, b.DurationSec, b.EscalationAvailable, b.Connected, b.Completed, b.Deleted, b.Version)
+	x := fmt.Sprint(a.StartedAt, a.AnsweredAt, a.HasAnswered, a.EndedAt, a.HasEnded, a.DurationSec, a.EscalationAvailable, a.Connected, a.Completed, a.Deleted, a.Version,
+		a.Missed, a.Voicemail, a.AnswerTimeAvailable)
+	y := fmt.Sprint(b.StartedAt, b.AnsweredAt, b.HasAnswered, b.EndedAt, b.HasEnded, b.DurationSec, b.EscalationAvailable, b.Connected, b.Completed, b.Deleted, b.Version,
+		b.Missed, b.Voicemail, b.AnswerTimeAvailable)
 	if x != y {
 		return x + " vs " + y
 	}
@@ -105,6 +107,11 @@ func TestDecodeViewMatchesDecode(t *testing.T) {
 		{"voicemail blank", `{"id":1,` + base + `,"voicemail":"  "}`},
 		{"voicemail object", `{"id":1,` + base + `,"voicemail":{"url":"x"}}`},
 		{"voicemail missed", `{"id":1,"direction":"inbound","status":"done","started_at":1,"voicemail":"https://v"}`},
+		{"voicemail answered", `{"id":1,"direction":"inbound","status":"done","started_at":1,"answered_at":4,"ended_at":9,"voicemail":"https://v","user":{"id":7}}`},
+		{"voicemail ringing", `{"id":1,"direction":"inbound","status":"initial","started_at":1,"voicemail":"https://v"}`},
+		{"missed with user", `{"id":1,"direction":"inbound","status":"done","started_at":1,"ended_at":9,"user":{"id":7}}`},
+		{"missed no status", `{"id":1,"direction":"inbound","started_at":1,"ended_at":9,"user":{"id":7}}`},
+		{"outbound voicemail", `{"id":1,"direction":"outbound","status":"done","started_at":1,"ended_at":9,"voicemail":"https://v"}`},
 		{"number direction", `{"id":1,"direction":5,"started_at":1}`},
 		{"missing id", `{"direction":"inbound","started_at":1}`},
 		{"null id", `{"id":null,"direction":"inbound","started_at":1}`},

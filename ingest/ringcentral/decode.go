@@ -91,6 +91,8 @@ func Decode(raw model.RawCall) (model.Call, error) {
 		// Only these results mean the call connected and ended normally.
 		c.Connected = *r.Result == "Call connected" || *r.Result == "Accepted"
 		c.Completed = c.Connected
+		c.Missed = direction == "inbound" && missedResults[*r.Result]
+		c.Voicemail = direction == "inbound" && *r.Result == "Voicemail"
 	}
 	if r.Deleted != nil {
 		c.Deleted = *r.Deleted
@@ -105,6 +107,18 @@ func Decode(raw model.RawCall) (model.Call, error) {
 		c.Version = unixMilli(t)
 	}
 	return c, nil
+}
+
+// missedResults are the results of an inbound call that rang the
+// extension (or was refused by it) and was not answered: the caller was
+// not taken, went to voicemail, was rejected or declined, not answered, or
+// found the line busy. Hang Up and Abandoned (the caller gave up, in a
+// queue or menu before an extension took it), Blocked, Call Failed,
+// Stopped and the like are not missed calls of the employee. The call log
+// has no answer time: AnswerTimeAvailable stays false, so time to answer
+// is n/a and talk time is the duration of a connected call.
+var missedResults = map[string]bool{
+	"Missed": true, "Voicemail": true, "Rejected": true, "Declined": true, "No Answer": true, "Busy": true,
 }
 
 // parseDirection maps RingCentral's direction; problem says what is wrong.

@@ -142,7 +142,8 @@ func assertCall(t *testing.T, got, want model.Call) {
 	if g.Org != w.Org || g.Provider != w.Provider || g.CallID != w.CallID || g.UserID != w.UserID ||
 		g.Direction != w.Direction || g.DurationSec != w.DurationSec || g.Status != w.Status ||
 		g.ProviderStatus != w.ProviderStatus || g.Connected != w.Connected || g.Completed != w.Completed || g.Deleted != w.Deleted || g.Version != w.Version ||
-		g.Source != w.Source || g.Event != w.Event || g.MissedReason != w.MissedReason || g.AnsweredAt != nil {
+		g.Source != w.Source || g.Event != w.Event || g.MissedReason != w.MissedReason || g.AnsweredAt != nil ||
+		g.Missed != w.Missed || g.Voicemail != w.Voicemail || g.AnswerTimeAvailable {
 		t.Errorf("Decode =\n %+v\nwant\n %+v", g, w)
 	}
 }
@@ -187,6 +188,33 @@ func TestDecodeConnectedResults(t *testing.T) {
 		}
 		if c.Connected != tt.want || c.Completed != tt.want {
 			t.Errorf("result %q: Connected %v Completed %v, want %v", tt.result, c.Connected, c.Completed, tt.want)
+		}
+	}
+}
+
+// The talk-time verdicts (README, The review block): an inbound call is
+// missed when its result says it rang the extension (or was refused by
+// it) and was not answered; voicemail when the result is Voicemail.
+// Outbound calls are never missed, and the call log has no answer time.
+func TestDecodeMissedResults(t *testing.T) {
+	for _, tt := range []struct {
+		result, direction string
+		missed, voicemail bool
+	}{
+		{"Missed", "Inbound", true, false}, {"Voicemail", "Inbound", true, true}, {"Rejected", "Inbound", true, false},
+		{"Declined", "Inbound", true, false}, {"No Answer", "Inbound", true, false}, {"Busy", "Inbound", true, false},
+		{"Accepted", "Inbound", false, false}, {"Call connected", "Inbound", false, false}, {"Hang Up", "Inbound", false, false},
+		{"Abandoned", "Inbound", false, false}, {"Blocked", "Inbound", false, false}, {"Call Failed", "Inbound", false, false},
+		{"Stopped", "Inbound", false, false}, {"Unknown", "Inbound", false, false}, {"missed", "Inbound", false, false}, {"", "Inbound", false, false},
+		{"No Answer", "Outbound", false, false}, {"Missed", "Outbound", false, false}, {"Voicemail", "Outbound", false, false},
+	} {
+		body := `{"id":"RC1","startTime":"2026-08-03T09:00:00Z","direction":"` + tt.direction + `","duration":5,"result":"` + tt.result + `"}`
+		c, err := Decode(model.RawCall{Org: "acme", Provider: model.ProviderRingCentral, CallID: "RC1", Body: []byte(body)})
+		if err != nil {
+			t.Fatalf("%q: %v", tt.result, err)
+		}
+		if c.Missed != tt.missed || c.Voicemail != tt.voicemail || c.AnswerTimeAvailable {
+			t.Errorf("%s %q: missed %v voicemail %v answer times %v, want %v %v false", tt.direction, tt.result, c.Missed, c.Voicemail, c.AnswerTimeAvailable, tt.missed, tt.voicemail)
 		}
 	}
 }

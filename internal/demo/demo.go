@@ -452,8 +452,11 @@ func (r *run) verifyOrg(ctx context.Context, o *fixture.Org) (checked, bad int, 
 		}
 		for _, m := range ms {
 			w := want[m.EmployeeID]
-			got := []uint64{m.TotalCalls, m.InboundCalls, m.OutboundCalls, m.AvgDurationSec, m.AfterHoursCalls, m.EscalatedCalls, m.ResolvedCalls}
-			exp := []int{w.TotalCalls, w.InboundCalls, w.OutboundCalls, w.AvgDurationSec, w.AfterHoursCalls, w.EscalatedCalls, w.ResolvedCalls}
+			t := m.Talk
+			got := []uint64{m.TotalCalls, m.InboundCalls, m.OutboundCalls, m.AvgDurationSec, m.AfterHoursCalls, m.EscalatedCalls, m.ResolvedCalls,
+				t.AnsweredCalls, t.MissedCalls, t.VoicemailCalls, t.TalkTimeSec, t.AvgTalkSec, t.AvgAnswerSec, b2u(t.AnswerTimeAvailable)}
+			exp := []int{w.TotalCalls, w.InboundCalls, w.OutboundCalls, w.AvgDurationSec, w.AfterHoursCalls, w.EscalatedCalls, w.ResolvedCalls,
+				w.AnsweredCalls, w.MissedCalls, w.VoicemailCalls, w.TalkTimeSec, w.AvgTalkSec, w.AvgAnswerSec, int(b2u(w.AnswerTimeAvailable))}
 			for i := range got {
 				checked++
 				if got[i] != uint64(exp[i]) {
@@ -468,14 +471,27 @@ func (r *run) verifyOrg(ctx context.Context, o *fixture.Org) (checked, bad int, 
 		}
 		for _, b := range bs {
 			w := wantBase[b.Cohort]
-			checked += 2
+			checked += 7
+			t := b.TalkMedians
 			if b.Size != uint64(w.Size) || b.MedianTotalCalls != w.MedianTotalCall {
 				bad++
 				fmt.Fprintf(r.out, "  MISMATCH %s %s cohort %s: size %d median %v, want %d %v\n", o.Name, cy.ID, b.Cohort, b.Size, b.MedianTotalCalls, w.Size, w.MedianTotalCall)
 			}
+			if g, x := [5]float64{t.AnsweredCalls, t.MissedCalls, t.VoicemailCalls, t.TalkTimeSec, t.AvgTalkSec},
+				[5]float64{w.MedianAnsweredCalls, w.MedianMissedCalls, w.MedianVoicemailCalls, w.MedianTalkTimeSec, w.MedianAvgTalkSec}; g != x {
+				bad++
+				fmt.Fprintf(r.out, "  MISMATCH %s %s cohort %s: talk medians %v, want %v\n", o.Name, cy.ID, b.Cohort, g, x)
+			}
 		}
 	}
 	return checked, bad, nil
+}
+
+func b2u(b bool) uint64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // demoWebhookToken is the simulated Aircall webhook's token.

@@ -156,6 +156,7 @@ func (r *rig) verifyWith(o *fixture.Org, afterHours func(time.Time) bool) {
 			r.t.Fatalf("cycle %s: %d employees in ClickHouse, want %d", cy.ID, len(got), len(want))
 		}
 		nonzero := 0
+		talked := talkSeen{}
 		for _, m := range got {
 			w := want[m.EmployeeID]
 			gotv := [7]uint64{m.TotalCalls, m.InboundCalls, m.OutboundCalls, m.AvgDurationSec, m.AfterHoursCalls, m.EscalatedCalls, m.ResolvedCalls}
@@ -167,13 +168,18 @@ func (r *rig) verifyWith(o *fixture.Org, afterHours func(time.Time) bool) {
 			if m.EscalationAvailable != (o.Provider == model.ProviderAircall) {
 				r.t.Errorf("employee %s: escalation_available %v for %s", m.EmployeeID, m.EscalationAvailable, o.Provider)
 			}
+			if g, x := gotTalk(m), wantTalk(w); g != x {
+				r.t.Errorf("cycle %s employee %s: talk %v, want %v (answered, missed, voicemail, talk, avg talk, avg answer, answer available)", cy.ID, m.EmployeeID, g, x)
+			}
 			if m.TotalCalls > 0 {
 				nonzero++
 			}
+			talked.add(m)
 		}
 		if nonzero < len(got)/2 {
 			r.t.Fatalf("cycle %s: only %d of %d employees have calls; the fixture is too thin to prove anything", cy.ID, nonzero, len(got))
 		}
+		talked.check(r.t, o, cy.ID)
 		bs, err := r.st.CycleBaselines(ctx, o.Name, cy.ID)
 		if err != nil {
 			r.t.Fatal(err)
@@ -185,6 +191,9 @@ func (r *rig) verifyWith(o *fixture.Org, afterHours func(time.Time) bool) {
 			w := wantBase[b.Cohort]
 			if b.Size != uint64(w.Size) || b.MedianTotalCalls != w.MedianTotalCall {
 				r.t.Errorf("cycle %s cohort %s: size %d median %v, want %d %v", cy.ID, b.Cohort, b.Size, b.MedianTotalCalls, w.Size, w.MedianTotalCall)
+			}
+			if g, x := gotTalkMedians(b), wantTalkMedians(w); g != x {
+				r.t.Errorf("cycle %s cohort %s: talk medians %v, want %v (answered, missed, voicemail, talk, avg talk)", cy.ID, b.Cohort, g, x)
 			}
 		}
 	}

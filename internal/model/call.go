@@ -82,8 +82,20 @@ type Call struct {
 	Completed bool
 	// MissedReason is Aircall's missed_call_reason, if any.
 	MissedReason string
-	Notes        []string
-	Tags         []string
+	// Missed says the call reached the user and was not answered, by the
+	// provider's own states (Aircall: inbound, ended, no answered_at or a
+	// voicemail; RingCentral: an inbound Missed, Voicemail, Rejected,
+	// Declined, No Answer or Busy). Voicemail says the caller left one
+	// (always also Missed). Set by the decoder, like Connected.
+	Missed, Voicemail bool
+	// AnswerTimeAvailable says AnsweredAt and EndedAt are the provider's
+	// own answer and end times (Aircall), so talk and time to answer come
+	// from them; false where the provider reports no answer time
+	// (RingCentral's call log): time to answer is then n/a, never 0, and
+	// talk time is the duration of a connected call.
+	AnswerTimeAvailable bool
+	Notes               []string
+	Tags                []string
 	// EscalationAvailable is false where the provider exposes no notes or
 	// tags (RingCentral), so a zero is not read as a real zero.
 	EscalationAvailable bool

@@ -21,8 +21,10 @@ type CallView struct {
 	EscalationAvailable bool
 	// Connected and Completed are the provider's verdicts, as on Call.
 	Connected, Completed bool
-	Deleted              bool
-	Version              uint64
+	// Missed, Voicemail and AnswerTimeAvailable are as on Call.
+	Missed, Voicemail, AnswerTimeAvailable bool
+	Deleted                                bool
+	Version                                uint64
 
 	scratch []byte
 }
@@ -90,6 +92,7 @@ func (v *CallView) FromCall(c *Call) {
 		v.AddTag([]byte(t))
 	}
 	v.Connected, v.Completed = c.Connected, c.Completed
+	v.Missed, v.Voicemail, v.AnswerTimeAvailable = c.Missed, c.Voicemail, c.AnswerTimeAvailable
 	v.EscalationAvailable, v.Deleted, v.Version = c.EscalationAvailable, c.Deleted, c.Version
 }
 
@@ -98,7 +101,8 @@ func (v *CallView) Call() Call {
 	c := Call{CallID: string(v.CallID), UserID: string(v.UserID), Direction: string(v.Direction),
 		Status: string(v.Status), ProviderStatus: string(v.ProviderStatus), MissedReason: string(v.MissedReason),
 		StartedAt: time.Unix(v.StartedAt, 0).UTC(), DurationSec: v.DurationSec,
-		Connected: v.Connected, Completed: v.Completed, EscalationAvailable: v.EscalationAvailable, Deleted: v.Deleted, Version: v.Version}
+		Connected: v.Connected, Completed: v.Completed, EscalationAvailable: v.EscalationAvailable, Deleted: v.Deleted, Version: v.Version,
+		Missed: v.Missed, Voicemail: v.Voicemail, AnswerTimeAvailable: v.AnswerTimeAvailable}
 	if v.HasAnswered {
 		t := time.Unix(v.AnsweredAt, 0).UTC()
 		c.AnsweredAt = &t
