@@ -21,6 +21,7 @@ func reviewCommand() *cli.Command {
 			&cli.StringFlag{Name: "employee", Usage: "employee id (omit for every employee of the cycle)"},
 			&cli.StringFlag{Name: "cycle", Required: true, Usage: "cycle id"},
 			&cli.StringFlag{Name: "format", Value: "text", Usage: "text or json (and csv for every employee)"},
+			&cli.BoolFlag{Name: "extended", Usage: "text: add the talk-time lines (answered, missed, voicemail, talk and answer times, their cohort medians) after the seed's lines; JSON and CSV always carry them"},
 		},
 		Action: func(c *cli.Context) error {
 			one := c.String("employee") != ""
@@ -41,11 +42,15 @@ func reviewCommand() *cli.Command {
 				if err != nil {
 					return err
 				}
+				b.Extended = c.Bool("extended")
 				return b.Write(os.Stdout, c.String("format"))
 			}
 			blocks, err := review.LoadCycle(c.Context, st, c.String("org"), c.String("cycle"))
 			if err != nil {
 				return err
+			}
+			for i := range blocks {
+				blocks[i].Extended = c.Bool("extended")
 			}
 			return review.WriteAll(os.Stdout, blocks, c.String("format"))
 		},

@@ -11,8 +11,9 @@ import (
 )
 
 // employeePage is one employee: the seven numbers of the cycle as stat
-// panels with the cohort median, the trend across cycles, and calls per
-// week by direction and outcome.
+// panels with the cohort median, a row of the talk-time numbers below
+// them, the trend across cycles, and calls per week by direction and
+// outcome.
 func employeePage() *dashboard.DashboardBuilder {
 	b := dashboard.NewDashboardBuilder("phonesignals: employee").
 		Uid(EmployeeUID).
@@ -32,6 +33,9 @@ func employeePage() *dashboard.DashboardBuilder {
 	}
 	// Beside the numbers, in the free end of their last row.
 	b.WithPanel(coverageStat(18, 5, 6, 5))
+	for i, m := range plugin.TalkMetrics {
+		b.WithPanel(talkStat(m, uint32(i)))
+	}
 	return b.WithPanel(trendPanel()).WithPanel(weeklyPanel())
 }
 
@@ -54,7 +58,7 @@ func metricStat(m plugin.Metric, i uint32) *stat.PanelBuilder {
 	if m.Unit != "" {
 		p.Unit(m.Unit)
 	}
-	if m.Name == "escalated_calls" {
+	if m.Name == "escalated_calls" || m.NA {
 		p.NoValue("n/a")
 		own = append(own, prop("noValue", "n/a"), prop("mappings", naMapping()))
 	}
@@ -62,25 +66,39 @@ func metricStat(m plugin.Metric, i uint32) *stat.PanelBuilder {
 	return p
 }
 
+// talkStat is a talk-time number beside its cohort median, the i-th of
+// the row below the seven.
+func talkStat(m plugin.Metric, i uint32) *stat.PanelBuilder {
+	desc := m.Definition
+	if m.Name != "avg_answer_sec" {
+		desc += "\n\n" + plugin.MedianDefinition
+	}
+	return metricStat(m, 0).Description(desc).GridPos(pos(i*4, 10, 4, 5))
+}
+
 func trendPanel() *timeseries.PanelBuilder {
 	p := timeseries.NewPanelBuilder().
 		Title("Trend across cycles").
 		Description(definitions("The employee's numbers in every review cycle of the org (a point at each cycle's start), the total calls beside the cohort median.")).
 		Datasource(*dsRef()).
-		GridPos(pos(0, 10, 24, 9)).
+		GridPos(pos(0, 15, 24, 9)).
 		WithTarget(ps("A", plugin.QueryModel{QueryType: plugin.QueryEmployeeTrend, Employee: "$employee"})).
 		DrawStyle(common.GraphDrawStyleLine).
 		ShowPoints(common.VisibilityModeAlways).
 		PointSize(6).
 		SpanNulls(common.BoolOrFloat64{Bool: cog.ToPtr(true)}).
 		WithTransformation(dashboard.DataTransformerConfig{Id: "filterFieldsByName", Options: map[string]any{
-			"include": map[string]any{"names": []string{"time", "total_calls", "total_calls_median", "inbound_calls", "outbound_calls", "resolved_calls", "after_hours_calls", "escalated_calls"}},
+			"include": map[string]any{"names": []string{"time", "total_calls", "total_calls_median", "inbound_calls", "outbound_calls", "resolved_calls", "after_hours_calls", "escalated_calls",
+				"answered_calls", "missed_calls", "voicemail_calls"}},
 		}}).
 		OverrideByName("total_calls_median", []dashboard.DynamicConfigValue{
 			prop("displayName", "total calls, cohort median"),
 			prop("custom.lineStyle", map[string]any{"fill": "dash", "dash": []int{10, 10}}),
 		})
 	for _, m := range plugin.Metrics {
+		p.OverrideByName(m.Name, []dashboard.DynamicConfigValue{prop("displayName", m.Title)})
+	}
+	for _, m := range plugin.TalkMetrics[:3] {
 		p.OverrideByName(m.Name, []dashboard.DynamicConfigValue{prop("displayName", m.Title)})
 	}
 	return p
@@ -91,7 +109,7 @@ func weeklyPanel() *timeseries.PanelBuilder {
 		Title("Calls per week by direction and outcome").
 		Description("Calls of the employee started in each week (Monday 00:00 UTC) of the time range, by direction (inbound, outbound) and outcome (the provider's status: answered, missed, voicemail, ...); deleted calls count nowhere.").
 		Datasource(*dsRef()).
-		GridPos(pos(0, 19, 24, 9)).
+		GridPos(pos(0, 24, 24, 9)).
 		WithTarget(ps("A", plugin.QueryModel{QueryType: plugin.QueryCallsWeekly, Employee: "$employee"})).
 		DrawStyle(common.GraphDrawStyleBars).
 		FillOpacity(80).

@@ -36,6 +36,9 @@ type Block struct {
 	MinCohort int
 	// Coverage is the org's coverage of the cycle; nil shows none.
 	Coverage *store.Coverage
+	// Extended adds the talk-time lines to the text blocks (`review
+	// --extended`); JSON and CSV always carry them.
+	Extended bool
 }
 
 // MedianNAReason is why the cohort median is n/a ("" when shown).
@@ -115,10 +118,12 @@ func (b Block) Text() string {
 		line(&w, "escalated_calls", NotAvailable)
 	}
 	line(&w, "resolved_calls", u(m.ResolvedCalls))
+	b.talkText(&w)
 	w.WriteString("\n[BASELINES]\n")
 	line(&w, "cohort", b.Baseline.Cohort)
 	line(&w, "cohort_size", u(b.Baseline.Size))
 	line(&w, "median_total_calls", b.medianText())
+	b.talkMediansText(&w)
 	w.WriteString(b.coverageText())
 	return w.String()
 }
@@ -142,7 +147,8 @@ type jsonBlock struct {
 	MedianTotalCalls *float64 `json:"median_total_calls"`
 	MinCohort        int      `json:"min_cohort"`
 	MedianNAReason   string   `json:"median_na_reason"`
-	Coverage         any      `json:"coverage"`
+	talkJSON
+	Coverage any `json:"coverage"`
 }
 
 // JSON renders the block as one JSON object.
@@ -153,7 +159,7 @@ func (b Block) JSON() ([]byte, error) {
 		AvgDurationSec: m.AvgDurationSec, AfterHoursCalls: m.AfterHoursCalls, ResolvedCalls: m.ResolvedCalls,
 		EscalationAvail: m.EscalationAvailable,
 		Cohort:          b.Baseline.Cohort, CohortSize: b.Baseline.Size, MedianTotalCalls: b.median(),
-		MinCohort: b.MinCohort, MedianNAReason: b.MedianNAReason()}
+		MinCohort: b.MinCohort, MedianNAReason: b.MedianNAReason(), talkJSON: b.talkJSON()}
 	if b.Coverage != nil {
 		j.Coverage = CoverageObject(*b.Coverage)
 	}
@@ -244,10 +250,10 @@ func LoadCycle(ctx context.Context, st *store.Store, org, cycle string) ([]Block
 }
 
 // CSVHeader is the header of WriteCSV: the block's names, in its order.
-var CSVHeader = []string{"org", "cycle_id", "employee_id", "name", "total_calls", "inbound_calls", "outbound_calls",
+var CSVHeader = append([]string{"org", "cycle_id", "employee_id", "name", "total_calls", "inbound_calls", "outbound_calls",
 	"avg_duration_sec", "after_hours_calls", "escalated_calls", "resolved_calls", "cohort", "cohort_size", "median_total_calls",
 	"min_cohort", "median_na_reason", "coverage_status", "complete_through", "windows_missing", "windows_failed",
-	"dead_letter_calls", "unmapped_calls", "newest_call", "last_webhook"}
+	"dead_letter_calls", "unmapped_calls", "newest_call", "last_webhook"}, TalkCSVHeader...)
 
 // WriteAll renders several blocks: text blocks one after another under a
 // header line each, a JSON array, or CSV with one row per employee
@@ -292,7 +298,7 @@ func WriteAll(w io.Writer, blocks []Block, format string) error {
 			}
 			_ = cw.Write(append([]string{b.Org, b.Cycle, b.Employee, m.Name, u(m.TotalCalls), u(m.InboundCalls), u(m.OutboundCalls),
 				u(m.AvgDurationSec), u(m.AfterHoursCalls), esc, u(m.ResolvedCalls), b.Baseline.Cohort, u(b.Baseline.Size),
-				b.csvMedian(), strconv.Itoa(b.MinCohort), b.MedianNAReason()}, coverageCSV(b.Coverage)...))
+				b.csvMedian(), strconv.Itoa(b.MinCohort), b.MedianNAReason()}, append(coverageCSV(b.Coverage), b.talkCSV()...)...))
 		}
 		cw.Flush()
 		return cw.Error()

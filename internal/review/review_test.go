@@ -15,19 +15,30 @@ var update = flag.Bool("update", false, "rewrite golden files")
 
 func TestBlock(t *testing.T) {
 	seed := store.Metrics{TotalCalls: 187, InboundCalls: 112, OutboundCalls: 75, AvgDurationSec: 243,
-		AfterHoursCalls: 14, EscalatedCalls: 8, ResolvedCalls: 149, EscalationAvailable: true}
+		AfterHoursCalls: 14, EscalatedCalls: 8, ResolvedCalls: 149, EscalationAvailable: true,
+		Talk: store.Talk{AnsweredCalls: 140, MissedCalls: 9, VoicemailCalls: 3, TalkTimeSec: 31234, AvgTalkSec: 223, AvgAnswerSec: 11, AnswerTimeAvailable: true}}
 	rc := seed
 	rc.EscalationAvailable = false
 	rc.EscalatedCalls = 0
+	rc.AvgAnswerSec, rc.AnswerTimeAvailable = 0, false
+	medians := store.TalkMedians{AnsweredCalls: 120.5, MissedCalls: 7, VoicemailCalls: 2, TalkTimeSec: 27000.5, AvgTalkSec: 201}
+	seedBase := store.Baseline{Cohort: "support", Size: 14, MedianTotalCalls: 180.5, TalkMedians: medians}
+	rcBase := store.Baseline{Cohort: "sdr", Size: 5, MedianTotalCalls: 190, TalkMedians: medians}
 	tests := []struct {
 		name   string
 		format string
 		b      Block
 	}{
-		{"seed_text", "text", Block{Org: "acme", Employee: "E001", Cycle: "2026-08", Metrics: seed, Baseline: store.Baseline{Cohort: "support", Size: 14, MedianTotalCalls: 180.5}}},
-		{"seed_json", "json", Block{Org: "acme", Employee: "E001", Cycle: "2026-08", Metrics: seed, Baseline: store.Baseline{Cohort: "support", Size: 14, MedianTotalCalls: 180.5}}},
-		{"ringcentral_text", "text", Block{Org: "globex", Employee: "E002", Cycle: "2026-08", Metrics: rc, Baseline: store.Baseline{Cohort: "sdr", Size: 5, MedianTotalCalls: 190}}},
-		{"ringcentral_json", "json", Block{Org: "globex", Employee: "E002", Cycle: "2026-08", Metrics: rc, Baseline: store.Baseline{Cohort: "sdr", Size: 5, MedianTotalCalls: 190}}},
+		{"seed_text", "text", Block{Org: "acme", Employee: "E001", Cycle: "2026-08", Metrics: seed, Baseline: seedBase}},
+		{"seed_json", "json", Block{Org: "acme", Employee: "E001", Cycle: "2026-08", Metrics: seed, Baseline: seedBase}},
+		{"ringcentral_text", "text", Block{Org: "globex", Employee: "E002", Cycle: "2026-08", Metrics: rc, Baseline: rcBase}},
+		{"ringcentral_json", "json", Block{Org: "globex", Employee: "E002", Cycle: "2026-08", Metrics: rc, Baseline: rcBase}},
+		// --extended: the talk-time lines after the seed's in each block;
+		// avg_answer_sec n/a for RingCentral, medians n/a below the floor.
+		{"seed_extended_text", "text", Block{Org: "acme", Employee: "E001", Cycle: "2026-08", Metrics: seed, Baseline: seedBase, Extended: true}},
+		{"ringcentral_extended_text", "text", Block{Org: "globex", Employee: "E002", Cycle: "2026-08", Metrics: rc, Baseline: rcBase, Extended: true}},
+		{"floor_below_extended_text", "text", Block{Org: "globex", Employee: "E002", Cycle: "2026-08", Metrics: rc, Baseline: rcBase, MinCohort: 6, Extended: true}},
+		{"floor_below_extended_json", "json", Block{Org: "globex", Employee: "E002", Cycle: "2026-08", Metrics: rc, Baseline: rcBase, MinCohort: 6, Extended: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -163,6 +163,23 @@ func TestDashboardsShape(t *testing.T) {
 			t.Errorf("employee page has no stat panel of %s with its cohort median", m.Name)
 		}
 	}
+	// The talk-time numbers: a stat panel each on the employee page; time
+	// to answer shows n/a, never 0, where the provider has no answer time.
+	for _, m := range plugin.TalkMetrics {
+		var stat bool
+		for _, p := range emp.Panels {
+			if p.Type != "stat" || !strings.Contains(p.Options.ReduceOptions.Fields, m.Name+"(_median)?") {
+				continue
+			}
+			stat = true
+			if m.NA && !strings.Contains(string(mustJSON(t, p.FieldConfig.Overrides)), `"n/a"`) {
+				t.Errorf("employee page panel %q does not show a null %s as n/a", p.Title, m.Name)
+			}
+		}
+		if !stat {
+			t.Errorf("employee page has no stat panel of %s", m.Name)
+		}
+	}
 	for _, qt := range []string{plugin.QueryEmployeeTrend, plugin.QueryCallsWeekly} {
 		if !strings.Contains(emp.raw, `"queryType": "`+qt+`"`) {
 			t.Errorf("employee page has no %s panel", qt)
@@ -367,4 +384,13 @@ func TestPluginJSON(t *testing.T) {
 	if !strings.Contains(string(main), `datasource.Manage("`+plugin.ID+`"`) {
 		t.Errorf("main.go does not call datasource.Manage with %q", plugin.ID)
 	}
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -286,6 +286,7 @@ var signalCols = []string{
 	"org", "source", "event_type", "provider", "call_id", "user_id", "started_at", "direction",
 	"duration_sec", "status", "after_hours", "escalated", "escalation_available", "resolved",
 	"deleted", "version", "rules_version", "ingest_source", "event", "observed_at", "loaded_at",
+	"answered", "missed", "voicemail", "talk_sec", "answer_sec", "answer_available",
 }
 
 func b2u(b bool) uint8 {
@@ -302,10 +303,14 @@ func signalRow(o *fixture.Org, c fixture.Call, version uint64) []any {
 	if o.Provider == model.ProviderRingCentral {
 		callID, escAvail = c.StrID(), 0
 	}
+	// The talk-time columns as the transform computes them (README);
+	// answer times exist where escalation does, on Aircall.
+	f := fixture.CallTalk(o.Provider, c)
 	return []any{
 		o.Name, "phone", "call", o.Provider, callID, c.UserID, c.StartedAt.UTC(), c.Direction,
 		uint32(c.Duration), c.Outcome, b2u(c.AfterHours), b2u(c.Escalated), escAvail, b2u(c.Resolved),
 		b2u(c.Deleted), version, "rules-test", "poll", "", c.EndedAt.UTC(), c.EndedAt.UTC(),
+		b2u(f.Answered), b2u(f.Missed), b2u(f.Voicemail), uint32(f.TalkSec), uint32(f.AnswerSec), escAvail,
 	}
 }
 
@@ -734,6 +739,19 @@ func checkMetrics(t *testing.T, f *data.Frame, o *fixture.Org, truth map[string]
 		got := fixture.Metrics{
 			TotalCalls: u("total_calls", i), InboundCalls: u("inbound_calls", i), OutboundCalls: u("outbound_calls", i),
 			AvgDurationSec: u("avg_duration_sec", i), AfterHoursCalls: u("after_hours_calls", i), ResolvedCalls: u("resolved_calls", i),
+		}
+		up := func(name string) int {
+			if v := col(name, i).(*uint64); v != nil {
+				return int(*v)
+			}
+			return -1
+		}
+		got.AnsweredCalls, got.MissedCalls, got.VoicemailCalls = up("answered_calls"), up("missed_calls"), up("voicemail_calls")
+		got.TalkTimeSec, got.AvgTalkSec = up("talk_time_sec"), up("avg_talk_sec")
+		if got.AnswerTimeAvailable = col("answer_time_available", i).(bool); got.AnswerTimeAvailable {
+			got.AvgAnswerSec = up("avg_answer_sec")
+		} else if up("avg_answer_sec") != -1 {
+			t.Errorf("%s: avg_answer_sec %d where no answer time is available, want null (n/a), never 0", id, up("avg_answer_sec"))
 		}
 		ev := col("escalated_calls", i).(*uint64)
 		avail := col("escalation_available", i).(bool)

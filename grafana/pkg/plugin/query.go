@@ -363,6 +363,7 @@ func metricsFrame(org, provider, cycle string, ms []store.Metrics) *data.Frame {
 		data.NewField("resolved_calls", nil, resolved),
 		data.NewField("escalation_available", nil, available),
 	)
+	f.Fields = append(f.Fields, talkFields(ms)...)
 	meta := &data.FrameMeta{PreferredVisualization: data.VisTypeTable, ExecutedQueryString: fmt.Sprintf("employee_cycle_metrics of org %s, cycle %s", org, cycle)}
 	if anyNA || provider == model.ProviderRingCentral {
 		meta.Notices = append(meta.Notices, data.Notice{Severity: data.NoticeSeverityInfo,
@@ -392,6 +393,7 @@ func baselinesFrame(org, cycle string, bs []store.Baseline, floor int) *data.Fra
 		data.NewField("median_total_calls", nil, medians).SetConfig(&data.FieldConfig{NoValue: naText, Description: MedianNADefinition}),
 		data.NewField("median_na_reason", nil, reasons),
 	)
+	f.Fields = append(f.Fields, talkMedianFields(bs, floor)...)
 	f.Meta = &data.FrameMeta{PreferredVisualization: data.VisTypeTable, ExecutedQueryString: fmt.Sprintf("cohort_cycle_baselines of org %s, cycle %s", org, cycle)}
 	return f
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -136,7 +137,8 @@ func truthMedian(vs []int) float64 {
 func metricOf(m fixture.Metrics, name string) int {
 	return map[string]int{"total_calls": m.TotalCalls, "inbound_calls": m.InboundCalls, "outbound_calls": m.OutboundCalls,
 		"avg_duration_sec": m.AvgDurationSec, "after_hours_calls": m.AfterHoursCalls, "escalated_calls": m.EscalatedCalls,
-		"resolved_calls": m.ResolvedCalls}[name]
+		"resolved_calls": m.ResolvedCalls, "answered_calls": m.AnsweredCalls, "missed_calls": m.MissedCalls, "voicemail_calls": m.VoicemailCalls,
+		"talk_time_sec": m.TalkTimeSec, "avg_talk_sec": m.AvgTalkSec, "avg_answer_sec": m.AvgAnswerSec}[name]
 }
 
 // checkReviewRows checks team_review / employee_review / employee_trend
@@ -160,7 +162,7 @@ func checkReviewRows(t *testing.T, f *data.Frame, o *fixture.Org, cycles map[str
 	for i := 0; i < f.Rows(); i++ {
 		c, id := cycles[col("cycle_id", i).(string)], col("employee_id", i).(string)
 		truth, _ := o.Truth(c.Start, c.End)
-		for _, m := range plugin.Metrics {
+		for _, m := range slices.Concat(plugin.Metrics, plugin.TalkMetrics) {
 			var peers []int
 			for _, e := range o.Employees {
 				if e.Cohort == cohortOf[id] {
@@ -172,6 +174,16 @@ func checkReviewRows(t *testing.T, f *data.Frame, o *fixture.Org, cycles map[str
 				if val != nil || med != nil || diff != nil {
 					t.Errorf("%s %s: escalated %v median %v diff %v for RingCentral, want all n/a (null), never 0", c.ID, id, val, med, diff)
 				}
+				continue
+			}
+			if m.Name == "avg_answer_sec" {
+				// No median; n/a (null) without an answered inbound call
+				// with an answer time, always for RingCentral.
+				w := truth[id]
+				if med != nil || diff != nil || (val == nil) == w.AnswerTimeAvailable || (val != nil && int(*val) != w.AvgAnswerSec) || (ring && val != nil) {
+					t.Errorf("%s %s avg_answer_sec: %v median %v diff %v, want %d available %v and no median", c.ID, id, deref(val), derefF(med), derefF(diff), w.AvgAnswerSec, w.AnswerTimeAvailable)
+				}
+				checked++
 				continue
 			}
 			want, wantMed := metricOf(truth[id], m.Name), truthMedian(peers)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,6 +26,9 @@ type Metric struct {
 	Definition string
 	// HigherIsWorse colours a value above the cohort median as a warning.
 	HigherIsWorse bool
+	// NA says the number can be n/a (null; escalated_calls is, below,
+	// by its name): shown as n/a, never 0.
+	NA bool
 }
 
 // Metrics are the seven review numbers in the seed's order.
@@ -46,6 +50,9 @@ const VsMedianDefinition = "Difference from the cohort median in percent: (value
 
 // value returns the metric's number in m; ok is false when it is n/a.
 func metricValue(m store.Metrics, name string) (v uint64, ok bool) {
+	if v, ok, known := talkValue(m, name); known {
+		return v, ok
+	}
 	switch name {
 	case "total_calls":
 		return m.TotalCalls, true
@@ -65,6 +72,9 @@ func metricValue(m store.Metrics, name string) (v uint64, ok bool) {
 }
 
 func medianValue(c store.CohortMedians, name string) (float64, bool) {
+	if v, ok, known := talkMedian(c, name); known {
+		return v, ok
+	}
 	switch name {
 	case "total_calls":
 		return c.TotalCalls, true
@@ -131,7 +141,7 @@ func reviewFrame(name string, rows []reviewRow, withTime bool) *data.Frame {
 		data.NewField("name", nil, names),
 		data.NewField("cohort", nil, cohorts),
 		data.NewField("cohort_size", nil, sizes).SetConfig(&data.FieldConfig{Description: "Employees in the cohort in the cycle."}))
-	for _, mt := range Metrics {
+	for _, mt := range slices.Concat(Metrics, TalkMetrics) {
 		fields = append(fields, metricFields(mt, rows)...)
 	}
 	fields = append(fields, medianNAField(rows))
@@ -158,7 +168,7 @@ func metricFields(mt Metric, rows []reviewRow) []*data.Field {
 	}
 	cfg := func(desc, unit string) *data.FieldConfig {
 		c := &data.FieldConfig{Description: desc, Unit: unit}
-		if mt.Name == "escalated_calls" {
+		if mt.Name == "escalated_calls" || mt.NA {
 			c.NoValue = naText
 		}
 		return c
