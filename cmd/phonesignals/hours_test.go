@@ -64,6 +64,19 @@ func TestCLIOrgSetHours(t *testing.T) {
 	if got := afterHours(); got != "2" {
 		t.Fatalf("by Los Angeles hours %s calls after hours, want 2 (02:00 and 03:00 PDT)", got)
 	}
+	// The review says which rule the cycle used.
+	text := e.ok(t, "review", "--org", "acme", "--employee", "E1", "--cycle", "2026-09")
+	if !strings.Contains(text, "08:00-18:00 Mon-Fri, America/Los_Angeles") || !strings.Contains(text, "working_hours:") {
+		t.Fatalf("review does not name the cycle's working hours:\n%s", text)
+	}
+	js := e.ok(t, "review", "--org", "acme", "--employee", "E1", "--cycle", "2026-09", "--format", "json")
+	if !strings.Contains(js, `"working_hours": [`) || !strings.Contains(js, `"08:00-18:00 Mon-Fri, America/Los_Angeles"`) {
+		t.Fatalf("review JSON does not name the cycle's working hours:\n%s", js)
+	}
+	e.ok(t, "org", "set", "--org", "acme", "--timezone", "Europe/Paris", "--hours", "09:00-17:00", "--days", "every", "--from", "2026-09-15")
+	if text := e.ok(t, "review", "--org", "acme", "--employee", "E1", "--cycle", "2026-09"); !strings.Contains(text, "08:00-18:00 Mon-Fri, America/Los_Angeles; then 09:00-17:00 every day, Europe/Paris") {
+		t.Fatalf("review of a cycle with two rules:\n%s", text)
+	}
 	if out := e.ok(t, "aggregates", "verify", "--org", "acme"); !strings.Contains(out, "org acme: exact") {
 		t.Fatalf("verify after the re-rating:\n%s", out)
 	}

@@ -252,3 +252,17 @@ func (s Schedule) AfterHours(t time.Time) bool { return s.At(t).AfterHours(t) }
 // Custom reports whether any version differs from the seed's rule, that
 // is whether the stored UTC flag of the transform's kernel is not enough.
 func (s Schedule) Custom() bool { return len(s) > 0 }
+
+// During returns the rules in effect at some instant of [from, to), in
+// order, each once: what rated a cycle's calls.
+func (s Schedule) During(from, to time.Time) []WorkingHours {
+	out := []WorkingHours{s.At(from)}
+	for _, v := range s {
+		if v.From.After(from) && v.From.Before(to) {
+			if w := s.At(v.From); w.String() != out[len(out)-1].String() {
+				out = append(out, w)
+			}
+		}
+	}
+	return out
+}

@@ -113,3 +113,26 @@ func TestBusinessIntervalsAgree(t *testing.T) {
 		}
 	}
 }
+
+func TestScheduleDuring(t *testing.T) {
+	la, _ := ParseWorkingHours("America/Los_Angeles", "08:00-18:00", "Mon-Fri")
+	from := time.Date(2026, 9, 15, 7, 0, 0, 0, time.UTC)
+	s := Schedule{{From: from, Hours: la}}
+	sep, oct := time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		from, to time.Time
+		want     string
+	}{
+		{sep, oct, SeedHours.String() + "|" + la.String()},
+		{oct, oct.AddDate(0, 1, 0), la.String()},
+		{sep, from, SeedHours.String()},
+	} {
+		var got []string
+		for _, w := range s.During(tc.from, tc.to) {
+			got = append(got, w.String())
+		}
+		if strings.Join(got, "|") != tc.want {
+			t.Errorf("During(%s, %s) = %q, want %q", tc.from, tc.to, got, tc.want)
+		}
+	}
+}

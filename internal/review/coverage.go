@@ -69,6 +69,9 @@ func coverageLines(c store.Coverage) string {
 	} else {
 		coverageLine(&w, "last_webhook", NotAvailable+" (no webhooks)")
 	}
+	if len(c.WorkingHours) > 0 {
+		coverageLine(&w, "working_hours", strings.Join(c.WorkingHours, "; then "))
+	}
 	for _, l := range Problems(c) {
 		w.WriteString(EscapeText(l) + "\n")
 	}
@@ -138,6 +141,7 @@ type coverageJSON struct {
 	Webhooks        bool         `json:"webhooks"`
 	LastWebhook     *string      `json:"last_webhook"`
 	RetentionCutoff *string      `json:"retention_cutoff"`
+	WorkingHours    []string     `json:"working_hours"`
 	Problems        []string     `json:"problems"`
 	Fix             string       `json:"fix"`
 }
@@ -173,7 +177,10 @@ func CoverageObject(c store.Coverage) any {
 		Missing: []gapJSON{}, FailedRuns: []failedJSON{}, UnloadedWindows: c.UnloadedWindows, UnloadedCalls: c.UnloadedCalls,
 		DeadLetterCalls: c.DeadLetterCalls, UnmappedCalls: c.UnmappedCalls, UnmappedUsers: c.UnmappedUsers, CallsSeen: c.CallsSeen,
 		NewestCall: optStamp(c.NewestCall), Webhooks: c.Webhooks, LastWebhook: optStamp(c.LastWebhook),
-		RetentionCutoff: optStamp(c.RetentionCutoff), Problems: Problems(c)}
+		RetentionCutoff: optStamp(c.RetentionCutoff), WorkingHours: c.WorkingHours, Problems: Problems(c)}
+	if j.WorkingHours == nil {
+		j.WorkingHours = []string{}
+	}
 	if j.Problems == nil {
 		j.Problems = []string{}
 	}

@@ -86,6 +86,9 @@ type Coverage struct {
 	// RetentionCutoff is the org's retention cutoff at AsOf (zero: calls
 	// are kept forever).
 	RetentionCutoff time.Time
+	// WorkingHours are the after-hours rules in effect during the cycle,
+	// in order (model.Schedule.During): what its after_hours_calls used.
+	WorkingHours []string
 }
 
 // Complete reports whether the whole cycle is covered.
@@ -132,6 +135,13 @@ func (s *Store) Coverage(ctx context.Context, o Org, cy Cycle, now time.Time) (C
 			c.UnmappedUsers++
 			c.UnmappedCalls += u.Calls
 		}
+	}
+	sched, err := s.Hours(ctx, o.Name)
+	if err != nil {
+		return c, err
+	}
+	for _, w := range sched.During(c.Start, c.End) {
+		c.WorkingHours = append(c.WorkingHours, w.String())
 	}
 	c.fill(windows, runs)
 	return c, nil
