@@ -56,15 +56,37 @@ func TestVerifyAndRebuild(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// A key whose seed numbers are right and whose talk time is not
+	// (migration 013's sums are compared too).
+	var talkDay time.Time
+	var talkUser string
+	if err := st.Conn().QueryRow(ctx, `SELECT day, user_id FROM user_day_metrics WHERE org = 'acme' AND calls > 0 ORDER BY day DESC, user_id LIMIT 1`).Scan(&talkDay, &talkUser); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Conn().Exec(ctx, `INSERT INTO user_day_metrics (org, day, provider, user_id, calls, inbound_calls, outbound_calls, duration_sum,
+		after_hours_calls, escalated_calls, resolved_calls, answered_calls, missed_calls, voicemail_calls, talk_sum, answer_calls, answer_sum, version)
+		SELECT org, day, provider, user_id, argMax(calls, version), argMax(inbound_calls, version), argMax(outbound_calls, version), argMax(duration_sum, version),
+			argMax(after_hours_calls, version), argMax(escalated_calls, version), argMax(resolved_calls, version), argMax(answered_calls, version),
+			argMax(missed_calls, version), argMax(voicemail_calls, version), argMax(talk_sum, version) + 7, argMax(answer_calls, version), argMax(answer_sum, version),
+			toUInt64(18000000000000000000)
+		FROM user_day_metrics WHERE org = 'acme' AND day = toDate(?) AND user_id = ? GROUP BY org, day, provider, user_id`, talkDay.Format(time.DateOnly), talkUser); err != nil {
+		t.Fatal(err)
+	}
 	rep, err := agg.Verify(ctx, "acme", Range{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Diffs) != 2 || rep.Diffs[0].UserID != user || rep.Diffs[0].Stored.Calls != 999 || rep.Diffs[1].UserID != "ghost" || rep.Diffs[1].Recomputed.Calls != 0 {
-		t.Fatalf("verify found %+v, want the 999-call key and the ghost key", rep.Diffs)
+	if len(rep.Diffs) != 3 || rep.Diffs[0].UserID != user || rep.Diffs[0].Stored.Calls != 999 || rep.Diffs[1].UserID != "ghost" || rep.Diffs[1].Recomputed.Calls != 0 {
+		t.Fatalf("verify found %+v, want the 999-call key, the ghost key and the talk-time key", rep.Diffs)
+	}
+	if d := rep.Diffs[2]; d.UserID != talkUser || d.Stored.TalkSum != d.Recomputed.TalkSum+7 || d.Stored.Calls != d.Recomputed.Calls {
+		t.Fatalf("verify found %+v, want the key whose talk_sum is 7 above its calls'", d)
 	}
 	// A range that leaves the corrupted days out finds nothing.
-	if rep, err := agg.Verify(ctx, "acme", Range{From: day.AddDate(0, 0, 2)}); err != nil || len(rep.Diffs) != 0 {
+	if !talkDay.After(day.AddDate(0, 0, 2)) {
+		t.Fatalf("the talk-time key (%s) is not after the other two", talkDay)
+	}
+	if rep, err := agg.Verify(ctx, "acme", Range{From: day.AddDate(0, 0, 2), To: talkDay}); err != nil || len(rep.Diffs) != 0 {
 		t.Fatalf("verify from %s: %+v, %v", day.AddDate(0, 0, 2).Format(time.DateOnly), rep.Diffs, err)
 	}
 	if rep, err := agg.Verify(ctx, "globex", Range{}); err != nil || len(rep.Diffs) != 0 {
