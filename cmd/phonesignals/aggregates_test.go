@@ -51,6 +51,15 @@ func (e *cliEnv) receive(t *testing.T, post func(url string)) {
 	}
 }
 
+// webhookOrg adds Aircall org acme, connected with webhook token token
+// and an API nobody answers: its calls come by webhook only.
+func (e *cliEnv) webhookOrg(t *testing.T, dir, token string) {
+	t.Helper()
+	e.ok(t, "org", "add", "--org", "acme", "--provider", "aircall")
+	e.ok(t, "org", "connect", "--org", "acme", "--api-id", "id", "--api-token-file", writeFile(t, dir, "tok", "tok"),
+		"--webhook-token-file", writeFile(t, dir, "wh", token), "--api-url", "http://127.0.0.1:1/v1")
+}
+
 // postCall delivers a call.ended webhook for call id by user, started at
 // start, with the event timestamp ts.
 func postCall(t *testing.T, url, token string, id, user int, start time.Time, ts int64) {
@@ -77,9 +86,7 @@ func TestCLIClockStepBack(t *testing.T) {
 	e := newCLIEnv(t)
 	dir := t.TempDir()
 	const token = "webhook-secret-clock"
-	e.ok(t, "org", "add", "--org", "acme", "--provider", "aircall")
-	e.ok(t, "org", "connect", "--org", "acme", "--api-id", "id", "--api-token-file", writeFile(t, dir, "tok", "tok"),
-		"--webhook-token-file", writeFile(t, dir, "wh", token), "--api-url", "http://127.0.0.1:1/v1")
+	e.webhookOrg(t, dir, token)
 	e.ok(t, "employees", "import", "--org", "acme", writeFile(t, dir, "roster.csv", rosterCSV(t, []fixture.Employee{
 		{ID: "E1", Name: "One", Email: "one@acme.test", Cohort: "a", ProviderUserID: "1"},
 		{ID: "E2", Name: "Two", Email: "two@acme.test", Cohort: "a", ProviderUserID: "2"}})))
@@ -115,9 +122,7 @@ func TestCLIAggregatesVerifyRebuild(t *testing.T) {
 	e := newCLIEnv(t)
 	dir := t.TempDir()
 	const token = "webhook-secret-verify"
-	e.ok(t, "org", "add", "--org", "acme", "--provider", "aircall")
-	e.ok(t, "org", "connect", "--org", "acme", "--api-id", "id", "--api-token-file", writeFile(t, dir, "tok", "tok"),
-		"--webhook-token-file", writeFile(t, dir, "wh", token), "--api-url", "http://127.0.0.1:1/v1")
+	e.webhookOrg(t, dir, token)
 	start := time.Date(2026, 9, 1, 10, 0, 0, 0, time.UTC)
 	e.receive(t, func(url string) {
 		for i := 0; i < 5; i++ {

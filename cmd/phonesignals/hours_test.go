@@ -15,9 +15,7 @@ func TestCLIOrgSetHours(t *testing.T) {
 	e := newCLIEnv(t)
 	dir := t.TempDir()
 	const token = "webhook-secret-hours"
-	e.ok(t, "org", "add", "--org", "acme", "--provider", "aircall")
-	e.ok(t, "org", "connect", "--org", "acme", "--api-id", "id", "--api-token-file", writeFile(t, dir, "tok", "tok"),
-		"--webhook-token-file", writeFile(t, dir, "wh", token), "--api-url", "http://127.0.0.1:1/v1")
+	e.webhookOrg(t, dir, token)
 	e.ok(t, "employees", "import", "--org", "acme", writeFile(t, dir, "roster.csv", rosterCSV(t, []fixture.Employee{
 		{ID: "E1", Name: "One", Email: "one@acme.test", Cohort: "a", ProviderUserID: "1"}})))
 	e.ok(t, "cycles", "add", "--org", "acme", "--cycle", "2026-09", "--start", "2026-09-01", "--end", "2026-10-01")
