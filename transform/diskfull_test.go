@@ -3,6 +3,7 @@ package transform_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -256,7 +257,10 @@ func TestRealFullDiskResumes(t *testing.T) {
 }
 
 // fillDisk fills the file system of dir but for a few KiB with a file,
-// whose path it returns.
+// whose path it returns. ClickHouse writes to the same file system
+// meanwhile (its logs and merges), so the free space can shrink between
+// the statfs and the last write: running out of space first is the goal
+// reached, not a failure.
 func fillDisk(t *testing.T, dir string) string {
 	t.Helper()
 	var fs syscall.Statfs_t
@@ -269,8 +273,16 @@ func fillDisk(t *testing.T, dir string) string {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if _, err := f.Write(make([]byte, int64(fs.Bavail)*fs.Bsize-8<<10)); err != nil {
-		t.Fatal(err)
+	chunk := make([]byte, 1<<20)
+	for left := int64(fs.Bavail)*fs.Bsize - 8<<10; left > 0; left -= int64(len(chunk)) {
+		if left < int64(len(chunk)) {
+			chunk = chunk[:left]
+		}
+		if _, err := f.Write(chunk); errors.Is(err, syscall.ENOSPC) {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
 	}
 	return path
 }
