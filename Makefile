@@ -22,7 +22,7 @@ clickhouse:
 
 # libchdb (current ClickHouse, in-process) for the SQL portability tests.
 chdb:
-	bash internal/chdb/install-chdb.sh
+	bash internal/localserver/chdb/install-chdb.sh
 
 deps: clickhouse chdb
 
@@ -45,7 +45,7 @@ bench: clickhouse
 # and the local ClickHouse while a driver kills them with SIGKILL at random
 # and restarts them (`make test` runs it with a few thousand calls).
 chaos: clickhouse
-	PHONESIGNALS_CHAOS_CALLS=$${PHONESIGNALS_CHAOS_CALLS:-200000} $(GO) test -count=1 -timeout 90m -run '^TestChaos$$' -v ./internal/chaos/
+	PHONESIGNALS_CHAOS_CALLS=$${PHONESIGNALS_CHAOS_CALLS:-200000} $(GO) test -count=1 -timeout 90m -run '^TestChaos$$' -v ./internal/testkit/chaos/
 
 # The Grafana data-source plugin, production build into grafana/dist:
 # module.js, plugin.json, LICENSE, the dashboards, and the backend for this
@@ -103,4 +103,4 @@ MAX_WAIT ?=
 .PHONY: bench-freshness
 bench-freshness: clickhouse
 	FRESHNESS_RATE=$(RATE) FRESHNESS_DURATION=$(DURATION) FRESHNESS_MAX_WAIT=$(MAX_WAIT) \
-	  $(GO) test -count=1 -run '^$$' -bench '^BenchmarkFreshness$$' -benchtime 1x -timeout 15m ./internal/freshness/
+	  $(GO) test -count=1 -run '^$$' -bench '^BenchmarkFreshness$$' -benchtime 1x -timeout 15m ./internal/testkit/freshness/

@@ -14,7 +14,7 @@ import (
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 
-	"github.com/phonesignals/phonesignals/internal/obs"
+	"github.com/phonesignals/phonesignals/internal/platform/obs"
 	"github.com/phonesignals/phonesignals/queries"
 )
 

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/phonesignals/phonesignals/internal/chserver/chservertest"
+	"github.com/phonesignals/phonesignals/internal/localserver/chserver/chservertest"
 	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/internal/store"
 	"github.com/phonesignals/phonesignals/transform"

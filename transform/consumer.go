@@ -19,8 +19,8 @@ import (
 
 	"github.com/phonesignals/phonesignals/internal/bus"
 	"github.com/phonesignals/phonesignals/internal/model"
-	"github.com/phonesignals/phonesignals/internal/obs"
-	"github.com/phonesignals/phonesignals/internal/secret"
+	"github.com/phonesignals/phonesignals/internal/platform/obs"
+	"github.com/phonesignals/phonesignals/internal/platform/secret"
 	"github.com/phonesignals/phonesignals/load/cherr"
 )
 

@@ -11,8 +11,8 @@ import (
 	"github.com/apache/arrow/go/v17/arrow/memory"
 
 	"github.com/phonesignals/phonesignals/ingest/aircall"
-	"github.com/phonesignals/phonesignals/internal/callgen"
 	"github.com/phonesignals/phonesignals/internal/model"
+	"github.com/phonesignals/phonesignals/internal/testkit/callgen"
 )
 
 // BenchmarkRules runs the three rules over the bench-e2e workload (20,000

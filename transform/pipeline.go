@@ -14,7 +14,7 @@ import (
 
 	"github.com/phonesignals/phonesignals/internal/bus"
 	"github.com/phonesignals/phonesignals/internal/model"
-	"github.com/phonesignals/phonesignals/internal/secret"
+	"github.com/phonesignals/phonesignals/internal/platform/secret"
 )
 
 // A poll's records are cut into one chunk per worker (more when a chunk

@@ -1,5 +1,5 @@
 // Command bench-e2e times `phonesignals run --until-idle` over generated
-// Aircall-like calls (see internal/benche2e); `make bench-e2e` runs it.
+// Aircall-like calls (see internal/testkit/benche2e); `make bench-e2e` runs it.
 package main
 
 import (
@@ -9,7 +9,7 @@ import (
 	"os"
 	"os/signal"
 
-	"github.com/phonesignals/phonesignals/internal/benche2e"
+	"github.com/phonesignals/phonesignals/internal/testkit/benche2e"
 )
 
 func main() {

@@ -25,12 +25,12 @@ import (
 	"github.com/phonesignals/phonesignals/ingest"
 	"github.com/phonesignals/phonesignals/ingest/aircall/aircalltest"
 	"github.com/phonesignals/phonesignals/ingest/ringcentral/ringcentraltest"
-	"github.com/phonesignals/phonesignals/internal/chserver"
-	"github.com/phonesignals/phonesignals/internal/chserver/chservertest"
-	"github.com/phonesignals/phonesignals/internal/fixture"
+	"github.com/phonesignals/phonesignals/internal/localserver/chserver"
+	"github.com/phonesignals/phonesignals/internal/localserver/chserver/chservertest"
 	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/internal/review"
 	"github.com/phonesignals/phonesignals/internal/store"
+	"github.com/phonesignals/phonesignals/internal/testkit/fixture"
 	"github.com/phonesignals/phonesignals/queries"
 )
 

@@ -13,8 +13,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/phonesignals/phonesignals/ingest"
-	"github.com/phonesignals/phonesignals/internal/orgs"
-	"github.com/phonesignals/phonesignals/internal/secret"
+	"github.com/phonesignals/phonesignals/internal/app/orgs"
+	"github.com/phonesignals/phonesignals/internal/platform/secret"
 	"github.com/phonesignals/phonesignals/internal/store"
 )
 

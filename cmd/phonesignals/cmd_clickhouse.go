@@ -7,7 +7,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/phonesignals/phonesignals/internal/chserver"
+	"github.com/phonesignals/phonesignals/internal/localserver/chserver"
 )
 
 // clickhouseCommand manages the local ClickHouse server that commands

@@ -8,9 +8,9 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/phonesignals/phonesignals/ingest"
-	"github.com/phonesignals/phonesignals/internal/demo"
-	"github.com/phonesignals/phonesignals/internal/secret"
+	"github.com/phonesignals/phonesignals/internal/platform/secret"
 	"github.com/phonesignals/phonesignals/internal/store"
+	"github.com/phonesignals/phonesignals/internal/testkit/demo"
 	"github.com/phonesignals/phonesignals/transform"
 )
 

@@ -9,7 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/phonesignals/phonesignals/internal/dlq"
+	"github.com/phonesignals/phonesignals/internal/app/dlq"
 	"github.com/phonesignals/phonesignals/internal/review"
 	"github.com/phonesignals/phonesignals/internal/store"
 )

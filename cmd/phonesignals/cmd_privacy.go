@@ -11,7 +11,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/phonesignals/phonesignals/internal/orgs"
+	"github.com/phonesignals/phonesignals/internal/app/orgs"
 	"github.com/phonesignals/phonesignals/internal/store"
 	"github.com/phonesignals/phonesignals/load"
 )

@@ -10,10 +10,10 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/phonesignals/phonesignals/internal/app/serve"
 	"github.com/phonesignals/phonesignals/internal/bus"
-	"github.com/phonesignals/phonesignals/internal/obs"
+	"github.com/phonesignals/phonesignals/internal/platform/obs"
 	"github.com/phonesignals/phonesignals/internal/review"
-	"github.com/phonesignals/phonesignals/internal/serve"
 	"github.com/phonesignals/phonesignals/internal/store"
 )
 

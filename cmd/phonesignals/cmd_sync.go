@@ -13,12 +13,12 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/phonesignals/phonesignals/ingest"
+	"github.com/phonesignals/phonesignals/internal/app/orgs"
+	"github.com/phonesignals/phonesignals/internal/app/syncjob"
 	"github.com/phonesignals/phonesignals/internal/bus"
-	"github.com/phonesignals/phonesignals/internal/lock"
-	"github.com/phonesignals/phonesignals/internal/orgs"
-	"github.com/phonesignals/phonesignals/internal/progress"
+	"github.com/phonesignals/phonesignals/internal/platform/lock"
+	"github.com/phonesignals/phonesignals/internal/platform/progress"
 	"github.com/phonesignals/phonesignals/internal/store"
-	"github.com/phonesignals/phonesignals/internal/syncjob"
 )
 
 func syncCommand() *cli.Command {

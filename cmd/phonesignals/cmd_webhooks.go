@@ -11,8 +11,8 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/phonesignals/phonesignals/ingest/aircall"
+	"github.com/phonesignals/phonesignals/internal/app/orgs"
 	"github.com/phonesignals/phonesignals/internal/bus"
-	"github.com/phonesignals/phonesignals/internal/orgs"
 )
 
 func webhooksCommand() *cli.Command {

@@ -15,7 +15,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"gopkg.in/yaml.v3"
 
-	"github.com/phonesignals/phonesignals/internal/secret"
+	"github.com/phonesignals/phonesignals/internal/platform/secret"
 )
 
 // The compose stack cannot start here (no Docker): these tests read

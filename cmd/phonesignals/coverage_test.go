@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/phonesignals/phonesignals/ingest/aircall/aircalltest"
-	"github.com/phonesignals/phonesignals/internal/fixture"
 	"github.com/phonesignals/phonesignals/internal/model"
+	"github.com/phonesignals/phonesignals/internal/testkit/fixture"
 )
 
 // faultyAircall wraps the simulated Aircall: after failAfter call

@@ -13,9 +13,9 @@ import (
 
 	"github.com/phonesignals/phonesignals/ingest/aircall/aircalltest"
 	"github.com/phonesignals/phonesignals/ingest/ringcentral/ringcentraltest"
-	"github.com/phonesignals/phonesignals/internal/fixture"
 	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/internal/store"
+	"github.com/phonesignals/phonesignals/internal/testkit/fixture"
 )
 
 // providerOrg is a fixture org behind its provider's fake, with users the

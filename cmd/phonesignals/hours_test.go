@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/phonesignals/phonesignals/internal/fixture"
+	"github.com/phonesignals/phonesignals/internal/testkit/fixture"
 )
 
 // TestCLIOrgSetHours: bad rules are refused naming the rule; a rule set

@@ -12,7 +12,7 @@ import (
 
 	"github.com/phonesignals/phonesignals/internal/bus"
 	"github.com/phonesignals/phonesignals/internal/model"
-	"github.com/phonesignals/phonesignals/internal/obs"
+	"github.com/phonesignals/phonesignals/internal/platform/obs"
 	"github.com/phonesignals/phonesignals/internal/store"
 	"github.com/phonesignals/phonesignals/load"
 	"github.com/phonesignals/phonesignals/transform"

@@ -18,10 +18,10 @@ import (
 
 	"github.com/phonesignals/phonesignals/ingest/aircall/aircalltest"
 	"github.com/phonesignals/phonesignals/internal/bus"
-	"github.com/phonesignals/phonesignals/internal/fixture"
 	"github.com/phonesignals/phonesignals/internal/model"
-	"github.com/phonesignals/phonesignals/internal/obs"
-	"github.com/phonesignals/phonesignals/internal/obs/obstest"
+	"github.com/phonesignals/phonesignals/internal/platform/obs"
+	"github.com/phonesignals/phonesignals/internal/platform/obs/obstest"
+	"github.com/phonesignals/phonesignals/internal/testkit/fixture"
 )
 
 func freeAddr(t *testing.T) string {

@@ -8,8 +8,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/phonesignals/phonesignals/internal/orgs"
-	"github.com/phonesignals/phonesignals/internal/secret"
+	"github.com/phonesignals/phonesignals/internal/app/orgs"
+	"github.com/phonesignals/phonesignals/internal/platform/secret"
 )
 
 // Org names are checked at `org add` and `org connect` and the error names

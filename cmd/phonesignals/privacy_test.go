@@ -12,10 +12,10 @@ import (
 	"time"
 
 	"github.com/phonesignals/phonesignals/ingest/aircall/aircalltest"
-	"github.com/phonesignals/phonesignals/internal/fixture"
 	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/internal/review"
 	"github.com/phonesignals/phonesignals/internal/store"
+	"github.com/phonesignals/phonesignals/internal/testkit/fixture"
 )
 
 // wantMedian is the median a review shows for a cohort under the default

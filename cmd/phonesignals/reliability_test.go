@@ -19,9 +19,9 @@ import (
 
 	"github.com/phonesignals/phonesignals/ingest/aircall/aircalltest"
 	"github.com/phonesignals/phonesignals/internal/bus"
-	"github.com/phonesignals/phonesignals/internal/fixture"
 	"github.com/phonesignals/phonesignals/internal/model"
-	"github.com/phonesignals/phonesignals/internal/secret"
+	"github.com/phonesignals/phonesignals/internal/platform/secret"
+	"github.com/phonesignals/phonesignals/internal/testkit/fixture"
 )
 
 // aircallOrg is an Aircall org "acme" set up through the CLI against the

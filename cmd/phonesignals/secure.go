@@ -7,8 +7,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/phonesignals/phonesignals/internal/bus"
+	"github.com/phonesignals/phonesignals/internal/platform/tlsconf"
 	"github.com/phonesignals/phonesignals/internal/store"
-	"github.com/phonesignals/phonesignals/internal/tlsconf"
 )
 
 // Environment variables holding passwords. Passwords never come from a

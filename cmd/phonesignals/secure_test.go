@@ -12,8 +12,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/urfave/cli/v2"
 
-	"github.com/phonesignals/phonesignals/internal/chserver"
-	"github.com/phonesignals/phonesignals/internal/tlsconf/tlsconftest"
+	"github.com/phonesignals/phonesignals/internal/localserver/chserver"
+	"github.com/phonesignals/phonesignals/internal/platform/tlsconf/tlsconftest"
 )
 
 // TestSecureConnections runs the real CLI against ClickHouse 18.16 serving

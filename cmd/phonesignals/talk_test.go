@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/phonesignals/phonesignals/ingest/aircall/aircalltest"
-	"github.com/phonesignals/phonesignals/internal/fixture"
 	"github.com/phonesignals/phonesignals/internal/model"
+	"github.com/phonesignals/phonesignals/internal/testkit/fixture"
 )
 
 // TestCLIReviewTalkTime checks the talk-time numbers through the binary:

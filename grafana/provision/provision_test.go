@@ -17,7 +17,7 @@ import (
 	"github.com/phonesignals/phonesignals/grafana/pkg/plugin"
 	"github.com/phonesignals/phonesignals/grafana/provision"
 	"github.com/phonesignals/phonesignals/grafana/provision/grafanatest"
-	"github.com/phonesignals/phonesignals/internal/chserver/chservertest"
+	"github.com/phonesignals/phonesignals/internal/localserver/chserver/chservertest"
 	"github.com/phonesignals/phonesignals/internal/store"
 )
 

@@ -24,7 +24,7 @@ import (
 	"github.com/cenkalti/backoff/v5"
 	"github.com/phonesignals/phonesignals/ingest"
 	"github.com/phonesignals/phonesignals/internal/model"
-	"github.com/phonesignals/phonesignals/internal/obs"
+	"github.com/phonesignals/phonesignals/internal/platform/obs"
 )
 
 // Listing modes for Config.Mode.

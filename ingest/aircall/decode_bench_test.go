@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/phonesignals/phonesignals/internal/callgen"
 	"github.com/phonesignals/phonesignals/internal/model"
+	"github.com/phonesignals/phonesignals/internal/testkit/callgen"
 )
 
 // BenchmarkDecode decodes the bench-e2e workload (650-byte calls, 60% with

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/phonesignals/phonesignals/ingest/aircall/aircalltest"
-	"github.com/phonesignals/phonesignals/internal/fixture"
+	"github.com/phonesignals/phonesignals/internal/testkit/fixture"
 )
 
 type fakeAnswer struct {

@@ -10,7 +10,7 @@ import (
 	"github.com/phonesignals/phonesignals/ingest"
 	"github.com/phonesignals/phonesignals/ingest/aircall/aircalltest"
 	"github.com/phonesignals/phonesignals/ingest/ingesttest"
-	"github.com/phonesignals/phonesignals/internal/fixture"
+	"github.com/phonesignals/phonesignals/internal/testkit/fixture"
 )
 
 // A listing whose next page brings nothing new (issue 19: a next_page_link

@@ -11,8 +11,8 @@ import (
 	"github.com/phonesignals/phonesignals/ingest"
 	"github.com/phonesignals/phonesignals/ingest/aircall/aircalltest"
 	"github.com/phonesignals/phonesignals/ingest/ingesttest"
-	"github.com/phonesignals/phonesignals/internal/fixture"
 	"github.com/phonesignals/phonesignals/internal/model"
+	"github.com/phonesignals/phonesignals/internal/testkit/fixture"
 )
 
 // A backfill of more than 25,000 calls in windows far above the 10k cap

@@ -10,7 +10,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/phonesignals/phonesignals/internal/bus"
-	"github.com/phonesignals/phonesignals/internal/secret"
+	"github.com/phonesignals/phonesignals/internal/platform/secret"
 )
 
 // TranscriptWorkerConfig configures a TranscriptWorker. Zero fields take

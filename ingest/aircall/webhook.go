@@ -20,7 +20,7 @@ import (
 
 	"github.com/phonesignals/phonesignals/ingest"
 	"github.com/phonesignals/phonesignals/internal/model"
-	"github.com/phonesignals/phonesignals/internal/obs"
+	"github.com/phonesignals/phonesignals/internal/platform/obs"
 )
 
 // DefaultWebhookMaxBody is the default cap on a webhook body. Aircall's

@@ -17,7 +17,7 @@ import (
 
 	"github.com/phonesignals/phonesignals/internal/bus"
 	"github.com/phonesignals/phonesignals/internal/model"
-	"github.com/phonesignals/phonesignals/internal/secret"
+	"github.com/phonesignals/phonesignals/internal/platform/secret"
 )
 
 // blackhole accepts connections and never answers, like a broker frozen

@@ -15,8 +15,8 @@ import (
 	"github.com/phonesignals/phonesignals/ingest"
 	"github.com/phonesignals/phonesignals/ingest/ingesttest"
 	"github.com/phonesignals/phonesignals/ingest/ringcentral/ringcentraltest"
-	"github.com/phonesignals/phonesignals/internal/fixture"
 	"github.com/phonesignals/phonesignals/internal/model"
+	"github.com/phonesignals/phonesignals/internal/testkit/fixture"
 )
 
 // testOrg generates a small RingCentral org; the fixture leaves the last

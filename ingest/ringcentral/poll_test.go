@@ -13,8 +13,8 @@ import (
 	"github.com/phonesignals/phonesignals/ingest"
 	"github.com/phonesignals/phonesignals/ingest/ingesttest"
 	"github.com/phonesignals/phonesignals/ingest/ringcentral/ringcentraltest"
-	"github.com/phonesignals/phonesignals/internal/fixture"
 	"github.com/phonesignals/phonesignals/internal/model"
+	"github.com/phonesignals/phonesignals/internal/testkit/fixture"
 )
 
 // fast is a fake rate limit no test reaches unless it means to.

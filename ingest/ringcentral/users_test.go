@@ -14,7 +14,7 @@ import (
 
 	"github.com/phonesignals/phonesignals/ingest"
 	"github.com/phonesignals/phonesignals/ingest/ringcentral/ringcentraltest"
-	"github.com/phonesignals/phonesignals/internal/fixture"
+	"github.com/phonesignals/phonesignals/internal/testkit/fixture"
 )
 
 // extraUsers are extensions beyond the fixture's: one with no calls, one

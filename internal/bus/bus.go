@@ -25,7 +25,7 @@ import (
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 	"github.com/twmb/franz-go/plugin/kslog"
 
-	"github.com/phonesignals/phonesignals/internal/obs"
+	"github.com/phonesignals/phonesignals/internal/platform/obs"
 )
 
 // Topics.

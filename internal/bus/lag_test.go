@@ -8,8 +8,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/phonesignals/phonesignals/internal/obs"
-	"github.com/phonesignals/phonesignals/internal/obs/obstest"
+	"github.com/phonesignals/phonesignals/internal/platform/obs"
+	"github.com/phonesignals/phonesignals/internal/platform/obs/obstest"
 )
 
 // TestWatchLag publishes records nobody consumed (a group that never

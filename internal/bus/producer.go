@@ -10,8 +10,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/phonesignals/phonesignals/internal/model"
-	"github.com/phonesignals/phonesignals/internal/obs"
-	"github.com/phonesignals/phonesignals/internal/secret"
+	"github.com/phonesignals/phonesignals/internal/platform/obs"
+	"github.com/phonesignals/phonesignals/internal/platform/secret"
 )
 
 // Publisher publishes raw calls to a topic. It implements ingest.Sink:

@@ -11,8 +11,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/phonesignals/phonesignals/internal/model"
-	"github.com/phonesignals/phonesignals/internal/tlsconf"
-	"github.com/phonesignals/phonesignals/internal/tlsconf/tlsconftest"
+	"github.com/phonesignals/phonesignals/internal/platform/tlsconf"
+	"github.com/phonesignals/phonesignals/internal/platform/tlsconf/tlsconftest"
 )
 
 // A managed cluster as kfake plays it: TLS with a private CA and SASL with

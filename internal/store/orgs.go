@@ -10,7 +10,7 @@ import (
 )
 
 // Org is an org's connection settings. Credentials and WebhookToken are
-// sealed (internal/secret) before they reach this struct.
+// sealed (internal/platform/secret) before they reach this struct.
 type Org struct {
 	Name     string
 	Provider string

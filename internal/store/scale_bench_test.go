@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/phonesignals/phonesignals/internal/chserver/chservertest"
+	"github.com/phonesignals/phonesignals/internal/localserver/chserver/chservertest"
 	"github.com/phonesignals/phonesignals/internal/store"
 	"github.com/phonesignals/phonesignals/load"
 	"github.com/phonesignals/phonesignals/queries"

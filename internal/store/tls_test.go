@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/phonesignals/phonesignals/internal/chserver"
-	"github.com/phonesignals/phonesignals/internal/tlsconf"
-	"github.com/phonesignals/phonesignals/internal/tlsconf/tlsconftest"
+	"github.com/phonesignals/phonesignals/internal/localserver/chserver"
+	"github.com/phonesignals/phonesignals/internal/platform/tlsconf"
+	"github.com/phonesignals/phonesignals/internal/platform/tlsconf/tlsconftest"
 )
 
 // startTLSServer runs a ClickHouse 18.16 of its own serving the native

@@ -14,7 +14,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 
-	"github.com/phonesignals/phonesignals/internal/chserver"
+	"github.com/phonesignals/phonesignals/internal/localserver/chserver"
 )
 
 // TestRealFullDisk fills the disk of a ClickHouse 18.16 server (its

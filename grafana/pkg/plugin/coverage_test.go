@@ -11,7 +11,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 
 	"github.com/phonesignals/phonesignals/grafana/pkg/plugin"
-	"github.com/phonesignals/phonesignals/internal/chserver/chservertest"
+	"github.com/phonesignals/phonesignals/internal/localserver/chserver/chservertest"
 	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/internal/store"
 	"github.com/phonesignals/phonesignals/load"

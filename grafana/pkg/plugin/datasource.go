@@ -17,8 +17,8 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/backend/instancemgmt"
 
+	"github.com/phonesignals/phonesignals/internal/platform/tlsconf"
 	"github.com/phonesignals/phonesignals/internal/store"
-	"github.com/phonesignals/phonesignals/internal/tlsconf"
 )
 
 // ID is the plugin id (plugin.json "id").

@@ -3,7 +3,7 @@ package plugin_test
 // These tests run the plugin the way Grafana does: the binary built by
 // grafana/build.sh, started with hashicorp/go-plugin and the SDK's
 // handshake, called over gRPC with requests converted by backend.ToProto,
-// against a real ClickHouse 18.16 seeded from internal/fixture orgs.
+// against a real ClickHouse 18.16 seeded from internal/testkit/fixture orgs.
 
 import (
 	"bytes"
@@ -30,10 +30,10 @@ import (
 	goplugin "github.com/hashicorp/go-plugin"
 
 	"github.com/phonesignals/phonesignals/grafana/pkg/plugin"
-	"github.com/phonesignals/phonesignals/internal/chserver/chservertest"
-	"github.com/phonesignals/phonesignals/internal/fixture"
+	"github.com/phonesignals/phonesignals/internal/localserver/chserver/chservertest"
 	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/internal/store"
+	"github.com/phonesignals/phonesignals/internal/testkit/fixture"
 	"github.com/phonesignals/phonesignals/load"
 	"github.com/phonesignals/phonesignals/queries"
 )

@@ -18,9 +18,9 @@ import (
 
 	"github.com/phonesignals/phonesignals/grafana/pkg/plugin"
 	"github.com/phonesignals/phonesignals/internal/bus"
-	"github.com/phonesignals/phonesignals/internal/fixture"
 	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/internal/store"
+	"github.com/phonesignals/phonesignals/internal/testkit/fixture"
 	"github.com/phonesignals/phonesignals/queries"
 )
 

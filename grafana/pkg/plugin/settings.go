@@ -11,7 +11,7 @@ import (
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 
-	"github.com/phonesignals/phonesignals/internal/tlsconf"
+	"github.com/phonesignals/phonesignals/internal/platform/tlsconf"
 )
 
 // DefaultDatabase is the database used when jsonData.database is empty.

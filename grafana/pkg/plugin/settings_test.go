@@ -13,11 +13,11 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/phonesignals/phonesignals/internal/bus"
-	"github.com/phonesignals/phonesignals/internal/chserver"
-	"github.com/phonesignals/phonesignals/internal/chserver/chservertest"
+	"github.com/phonesignals/phonesignals/internal/localserver/chserver"
+	"github.com/phonesignals/phonesignals/internal/localserver/chserver/chservertest"
+	"github.com/phonesignals/phonesignals/internal/platform/tlsconf"
+	"github.com/phonesignals/phonesignals/internal/platform/tlsconf/tlsconftest"
 	"github.com/phonesignals/phonesignals/internal/store"
-	"github.com/phonesignals/phonesignals/internal/tlsconf"
-	"github.com/phonesignals/phonesignals/internal/tlsconf/tlsconftest"
 )
 
 func TestLoadSettings(t *testing.T) {

@@ -19,7 +19,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/phonesignals/phonesignals/internal/fixture"
+	"github.com/phonesignals/phonesignals/internal/testkit/fixture"
 )
 
 // Aircall's API facts the fake serves. They are restated here, not taken

@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/phonesignals/phonesignals/internal/fixture"
+	"github.com/phonesignals/phonesignals/internal/testkit/fixture"
 )
 
 func TestFakeWebhookPayloadsUseWebhookNames(t *testing.T) {

@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/phonesignals/phonesignals/internal/fixture"
+	"github.com/phonesignals/phonesignals/internal/testkit/fixture"
 )
 
 // apiUserObject is a user of GET /v1/users, with Aircall's field names.

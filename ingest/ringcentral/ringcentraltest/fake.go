@@ -13,7 +13,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/phonesignals/phonesignals/internal/fixture"
+	"github.com/phonesignals/phonesignals/internal/testkit/fixture"
 )
 
 // FakeOptions configure a Fake. Zero fields take the defaults noted.

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/phonesignals/phonesignals/internal/fixture"
+	"github.com/phonesignals/phonesignals/internal/testkit/fixture"
 )
 
 // fakeExtension is a record of GET .../extension, with RingCentral's names.

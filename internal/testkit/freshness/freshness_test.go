@@ -1,0 +1,58 @@
+package freshness
+
+import (
+	"context"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/phonesignals/phonesignals/internal/localserver/chserver"
+)
+
+// TestFreshness: a short steady stream (20 webhooks/s for 8 s) reaches
+// raw_signals and the review within the transform's bound (MaxWait 1 s
+// plus a load, with room for a busy machine), while it lasts.
+func TestFreshness(t *testing.T) {
+	if testing.Short() || os.Getenv(chserver.EnvSkip) == "1" {
+		t.Skip("needs clickhouse-server 18.16; make bench-freshness runs the full stream")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	res, err := Run(ctx, Config{Rate: 20, Duration: 8 * time.Second, Dir: t.TempDir(), Out: testWriter{t}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Generous for a shared 2-core machine; the stream used to wait for
+	// its own end (p99 = its length).
+	const bound = 4 * time.Second
+	if res.ToRow.P99 > bound || res.ToReview.P99 > bound {
+		t.Errorf("2xx -> raw_signals %s, 2xx -> review %s; want p99 within %s", res.ToRow, res.ToReview, bound)
+	}
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(string(p))
+	return len(p), nil
+}
+
+// BenchmarkFreshness is `make bench-freshness`: FRESHNESS_RATE webhooks a
+// second (default 20) for FRESHNESS_DURATION (default 30s), once whatever
+// -benchtime says; it reports the p50 and p99 in milliseconds.
+func BenchmarkFreshness(b *testing.B) {
+	rate, _ := strconv.Atoi(os.Getenv("FRESHNESS_RATE"))
+	d, _ := time.ParseDuration(os.Getenv("FRESHNESS_DURATION"))
+	wait, _ := time.ParseDuration(os.Getenv("FRESHNESS_MAX_WAIT"))
+	for b.Loop() {
+		res, err := Run(context.Background(), Config{Rate: rate, Duration: d, MaxWait: wait})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(res.ToRow.P50.Milliseconds()), "row_p50_ms")
+		b.ReportMetric(float64(res.ToRow.P99.Milliseconds()), "row_p99_ms")
+		b.ReportMetric(float64(res.ToReview.P50.Milliseconds()), "review_p50_ms")
+		b.ReportMetric(float64(res.ToReview.P99.Milliseconds()), "review_p99_ms")
+	}
+}

@@ -1,0 +1,247 @@
+package freshness
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/phonesignals/phonesignals/internal/bus"
+	"github.com/phonesignals/phonesignals/internal/platform/secret"
+	"github.com/phonesignals/phonesignals/internal/review"
+	"github.com/phonesignals/phonesignals/internal/store"
+)
+
+// firstID is the call id of the stream's first webhook.
+const firstID = 100000
+
+// call is what the stream knows of one webhook.
+type call struct {
+	sent, acked, row time.Time
+	ok               bool
+}
+
+// tracker keeps the calls and the review's counts over time.
+type tracker struct {
+	mu    sync.Mutex
+	calls []call
+	// counted[k-1] is when the review first counted k calls.
+	counted []time.Time
+}
+
+// stream posts the webhooks, watches raw_signals and the review until
+// every acknowledged call is in both, and reports.
+func stream(ctx context.Context, cfg Config, st *store.Store, bcfg bus.Config, box *secret.Box) (Result, error) {
+	url, closeServer, err := webhookServer(ctx, bcfg, box)
+	if err != nil {
+		return Result{}, err
+	}
+	defer closeServer()
+	n := int(float64(cfg.Rate) * cfg.Duration.Seconds())
+	tr := &tracker{calls: make([]call, n)}
+	sent := make(chan struct{})
+	go func() {
+		defer close(sent)
+		post(ctx, url, cfg.Rate, tr)
+	}()
+	_, _ = fmt.Fprintf(cfg.Out, "freshness: %d call.ended webhooks at %d/s for %s, transform --max-wait %s, ClickHouse 18.16, reads every %s\n",
+		n, cfg.Rate, cfg.Duration, cfg.MaxWait, cfg.Every)
+	if err := watch(ctx, cfg, st, tr, sent); err != nil {
+		return Result{}, err
+	}
+	res := tr.result()
+	_, _ = fmt.Fprintf(cfg.Out, "  acknowledged     %d of %d (2xx), answer %s\n", res.Acked, res.Sent, res.Ack)
+	_, _ = fmt.Fprintf(cfg.Out, "  2xx -> raw_signals  %s\n", res.ToRow)
+	_, _ = fmt.Fprintf(cfg.Out, "  2xx -> review       %s\n", res.ToReview)
+	if res.Acked < res.Sent {
+		return res, fmt.Errorf("freshness: %d of %d webhooks were not acknowledged", res.Sent-res.Acked, res.Sent)
+	}
+	return res, nil
+}
+
+// post sends the tracker's webhooks at rate per second, each in its own
+// goroutine as Aircall's deliveries arrive, and waits for their answers.
+func post(ctx context.Context, url string, rate int, tr *tracker) {
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	defer client.CloseIdleConnections()
+	tick := time.NewTicker(time.Second / time.Duration(rate))
+	defer tick.Stop()
+	var wg sync.WaitGroup
+	started := time.Now().Add(-2 * time.Minute).Unix()
+	for i := range tr.calls {
+		if i > 0 {
+			select {
+			case <-ctx.Done():
+				wg.Wait()
+				return
+			case <-tick.C:
+			}
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			body := fmt.Sprintf(`{"resource":"call","event":"call.ended","timestamp":%d,"token":%q,"data":{"id":%d,"direction":"inbound","status":"done",`+
+				`"started_at":%d,"answered_at":%d,"ended_at":%d,"duration":60,"user":{"id":%d}}}`,
+				time.Now().Unix(), token, firstID+i, started, started+5, started+65, i%users+1)
+			at := time.Now()
+			resp, err := client.Post(url, "application/json", strings.NewReader(body))
+			done := time.Now()
+			ok := err == nil && resp.StatusCode/100 == 2
+			if err == nil {
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+			tr.mu.Lock()
+			tr.calls[i].sent, tr.calls[i].acked, tr.calls[i].ok = at, done, ok
+			tr.mu.Unlock()
+		}()
+	}
+	wg.Wait()
+}
+
+// watch reads raw_signals and the review, each in a loop of its own
+// every cfg.Every, until the stream is sent and every acknowledged call is
+// in both, or a minute after the stream when some never arrive. A read
+// is stamped with the time it started: ClickHouse answers from the parts
+// there were when the query began.
+func watch(ctx context.Context, cfg Config, st *store.Store, tr *tracker, sent <-chan struct{}) error {
+	errs := make(chan error, 2)
+	go func() {
+		errs <- sample(ctx, cfg.Every, sent, func(at time.Time) (bool, error) {
+			ids, err := rowIDs(ctx, st)
+			return tr.observeRows(at, ids), err
+		})
+	}()
+	go func() {
+		errs <- sample(ctx, cfg.Every, sent, func(at time.Time) (bool, error) {
+			n, err := reviewed(ctx, st)
+			return tr.observeReview(at, n), err
+		})
+	}()
+	return errors.Join(<-errs, <-errs)
+}
+
+// sample calls read every so often until it reports all is there once
+// sent is closed, or a minute after that.
+func sample(ctx context.Context, every time.Duration, sent <-chan struct{}, read func(at time.Time) (bool, error)) error {
+	var deadline <-chan time.Time
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-deadline:
+			return errors.New("freshness: a minute after the stream, raw_signals or the review still lacks some acknowledged calls")
+		case <-sent:
+			sent, deadline = nil, time.After(time.Minute)
+		case <-tick.C:
+		}
+		all, err := read(time.Now())
+		if err != nil {
+			return err
+		}
+		if all && sent == nil {
+			return nil
+		}
+	}
+}
+
+// rowIDs returns the stream's call ids in raw_signals.
+func rowIDs(ctx context.Context, st *store.Store) ([]int, error) {
+	rs, err := st.Conn().Query(ctx, "SELECT DISTINCT call_id FROM raw_signals WHERE org = '"+org+"'")
+	if err != nil {
+		return nil, fmt.Errorf("reading raw_signals: %w", err)
+	}
+	defer rs.Close()
+	var ids []int
+	for rs.Next() {
+		var s string
+		if err := rs.Scan(&s); err != nil {
+			return nil, err
+		}
+		if id, err := strconv.Atoi(s); err == nil {
+			ids = append(ids, id)
+		}
+	}
+	return ids, rs.Err()
+}
+
+// reviewed returns how many calls the review of the cycle counts.
+func reviewed(ctx context.Context, st *store.Store) (int, error) {
+	blocks, err := review.LoadCycle(ctx, st, org, cycleID)
+	if err != nil {
+		return 0, fmt.Errorf("reading the review: %w", err)
+	}
+	total := 0
+	for _, b := range blocks {
+		total += int(b.Metrics.TotalCalls)
+	}
+	return total, nil
+}
+
+// observeRows records the ids a read started at at saw, and reports
+// whether every acknowledged call is in raw_signals.
+func (tr *tracker) observeRows(at time.Time, ids []int) bool {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	for _, id := range ids {
+		if i := id - firstID; i >= 0 && i < len(tr.calls) && tr.calls[i].row.IsZero() {
+			tr.calls[i].row = at
+		}
+	}
+	for _, c := range tr.calls {
+		if c.ok && c.row.IsZero() {
+			return false
+		}
+	}
+	return true
+}
+
+// observeReview records how many calls a review started at at counted,
+// and reports whether it counts every acknowledged call.
+func (tr *tracker) observeReview(at time.Time, counted int) bool {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	for len(tr.counted) < counted {
+		tr.counted = append(tr.counted, at)
+	}
+	acked := 0
+	for _, c := range tr.calls {
+		if c.ok {
+			acked++
+		}
+	}
+	return counted >= acked
+}
+
+// result computes the figures. The review counts calls, not ids: the k-th
+// call acknowledged is taken as in the review once it counts k calls.
+func (tr *tracker) result() Result {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	var ack, toRow, toReview []time.Duration
+	var acks []time.Time
+	for _, c := range tr.calls {
+		if !c.ok {
+			continue
+		}
+		ack = append(ack, c.acked.Sub(c.sent))
+		// A row seen before the answer arrived counts as 0.
+		toRow = append(toRow, max(0, c.row.Sub(c.acked)))
+		acks = append(acks, c.acked)
+	}
+	slices.SortFunc(acks, time.Time.Compare)
+	for k, at := range acks {
+		if k < len(tr.counted) {
+			toReview = append(toReview, max(0, tr.counted[k].Sub(at)))
+		}
+	}
+	return Result{Sent: len(tr.calls), Acked: len(ack), Ack: percentiles(ack), ToRow: percentiles(toRow), ToReview: percentiles(toReview)}
+}
