@@ -98,7 +98,7 @@ type Config struct {
 	// MaxBatch is how many records a poll gathers before it is loaded,
 	// and the most records of one Arrow batch. A poll takes whole fetches
 	// (see fill), so it may hold up to one fetch (24 MiB) more; a
-	// PollWriter stores it in one ClickHouse insert. Default 20000.
+	// PollWriter stores it in one ClickHouse insert. Default DefaultMaxBatch.
 	MaxBatch int
 	// MaxWait bounds how long a record waits in a poll that is still
 	// filling: a poll is loaded once it holds MaxBatch records or once its
@@ -183,13 +183,18 @@ type Consumer struct {
 // DefaultMaxWait is Config.MaxWait's default.
 const DefaultMaxWait = time.Second
 
+// DefaultMaxBatch is Config.MaxBatch's default, and `run --max-batch`'s:
+// large enough that ClickHouse gets few large inserts, small enough that
+// a poll's Arrow batches stay a few MiB.
+const DefaultMaxBatch = 20000
+
 // New creates the consumer and joins the group.
 func New(cfg Config) (*Consumer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	cfg.Group = cmp.Or(cfg.Group, bus.GroupTransform)
-	cfg.MaxBatch = cmp.Or(cfg.MaxBatch, 20000)
+	cfg.MaxBatch = cmp.Or(cfg.MaxBatch, DefaultMaxBatch)
 	cfg.MaxWait = cmp.Or(cfg.MaxWait, DefaultMaxWait)
 	if cfg.Workers <= 0 {
 		cfg.Workers = runtime.GOMAXPROCS(0)

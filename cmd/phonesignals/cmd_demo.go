@@ -58,7 +58,7 @@ func runDemo(c *cli.Context) error {
 			return runSync(ctx, st, src, o, w, true, sink)
 		},
 		Transform: func(ctx context.Context, env demo.Env) (transform.Stats, error) {
-			return transformUntil(ctx, reg, env.Bus, box, env.Store, 20000, true)
+			return transformUntil(ctx, reg, env.Bus, box, env.Store, transform.DefaultMaxBatch, true)
 		},
 	})
 }

@@ -24,7 +24,7 @@ func runCommand() *cli.Command {
 		Usage: "transform raw calls from Kafka and load them into ClickHouse, continuously",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "until-idle", Usage: "exit 0 once everything published so far is in ClickHouse"},
-			&cli.IntFlag{Name: "max-batch", Value: 20000, Usage: "records a poll gathers before one ClickHouse insert (a poll takes whole Kafka fetches, so up to 24 MiB more), and the most per Arrow batch"},
+			&cli.IntFlag{Name: "max-batch", Value: transform.DefaultMaxBatch, Usage: "records a poll gathers before one ClickHouse insert (a poll takes whole Kafka fetches, so up to 24 MiB more), and the most per Arrow batch"},
 			&cli.DurationFlag{Name: "max-wait", Value: transform.DefaultMaxWait, EnvVars: []string{"PHONESIGNALS_MAX_WAIT"},
 				Usage: "the longest a record waits for its poll to fill: a poll is loaded at --max-batch records or once its oldest record was fetched this long ago, " +
 					"so a steady stream reaches reviews within about this plus one load; a backlog fills whole polls far sooner, so its throughput does not change"},

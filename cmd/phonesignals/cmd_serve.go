@@ -15,6 +15,7 @@ import (
 	"github.com/phonesignals/phonesignals/internal/platform/obs"
 	"github.com/phonesignals/phonesignals/internal/review"
 	"github.com/phonesignals/phonesignals/internal/store"
+	"github.com/phonesignals/phonesignals/transform"
 )
 
 // stopWithin bounds a graceful stop of serve (SIGTERM): past it the
@@ -74,7 +75,7 @@ func serveAction(c *cli.Context) error {
 	svc, err := serve.New(serve.Config{
 		Store: st, Registry: reg, Box: box, Bus: bcfg, Roles: roles, Replica: c.String("replica"), Listen: c.String("listen"), WebhookCache: e.webhookCache(),
 		Transform: func(ctx context.Context) error {
-			_, err := transformUntil(ctx, reg, bcfg, box, st, 20000, false)
+			_, err := transformUntil(ctx, reg, bcfg, box, st, transform.DefaultMaxBatch, false)
 			return err
 		},
 		Every: c.Duration("every"), Reread: c.Duration("reread"), RereadEvery: c.Duration("reread-every"), RefreshEvery: c.Duration("refresh-every"),

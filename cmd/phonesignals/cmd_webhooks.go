@@ -13,6 +13,7 @@ import (
 	"github.com/phonesignals/phonesignals/ingest/aircall"
 	"github.com/phonesignals/phonesignals/internal/app/orgs"
 	"github.com/phonesignals/phonesignals/internal/bus"
+	"github.com/phonesignals/phonesignals/transform"
 )
 
 func webhooksCommand() *cli.Command {
@@ -90,7 +91,7 @@ func webhooksServe(c *cli.Context) error {
 	g.Go(func() error { return tw.Run(gctx) })
 	if inProcess {
 		g.Go(func() error {
-			_, err := transformUntil(gctx, providersOf(c), bcfg, box, st, 20000, false)
+			_, err := transformUntil(gctx, providersOf(c), bcfg, box, st, transform.DefaultMaxBatch, false)
 			return err
 		})
 	}
