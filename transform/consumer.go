@@ -375,10 +375,7 @@ func (c *Consumer) failedBatch(ctx context.Context, err error, n int, untilIdle 
 func deadLetter(r *kgo.Record, err error) (model.DeadLetter, *kgo.Record) {
 	d := model.DeadLetter{Org: bus.Header(r, bus.HeaderOrg), Provider: bus.Header(r, bus.HeaderProvider),
 		CallID: bus.Header(r, bus.HeaderCallID), Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Reason: err.Error()}
-	dr := &kgo.Record{Topic: bus.TopicDead, Key: r.Key, Value: r.Value,
-		Headers: append(append([]kgo.RecordHeader(nil), r.Headers...),
-			kgo.RecordHeader{Key: bus.HeaderReason, Value: []byte(d.Reason)},
-			kgo.RecordHeader{Key: "origin", Value: []byte(fmt.Sprintf("%s/%d/%d", r.Topic, r.Partition, r.Offset))})}
+	dr := bus.DeadLetter(r, d.Reason)
 	return d, dr
 }
 

@@ -38,6 +38,10 @@ func Key(org, provider, callID string) []byte {
 
 func aad(org, provider, callID string) []byte { return Key(org, provider, callID) }
 
+// This file builds every record layout phonesignals publishes: the raw
+// call (Encode), its dead letter (DeadLetter) and a replayed dead letter
+// (Replay); no other package sets a header.
+
 // Encode turns a raw call into a Kafka record with a sealed body. The
 // sealing binds the body to its org, provider and call id.
 func Encode(box *secret.Box, topic string, c model.RawCall) *kgo.Record {
@@ -56,6 +60,38 @@ func Encode(box *secret.Box, topic string, c model.RawCall) *kgo.Record {
 			{Key: HeaderEncoding, Value: []byte(encodingV1)},
 		},
 	}
+}
+
+// DeadLetter is the dead-letter record of r, a raw record the transform
+// could not use: r's key, sealed value and headers (so `dlq replay` can
+// publish it again unchanged), plus HeaderReason and HeaderOrigin.
+func DeadLetter(r *kgo.Record, reason string) *kgo.Record {
+	h := make([]kgo.RecordHeader, 0, len(r.Headers)+2)
+	h = append(append(h, r.Headers...),
+		kgo.RecordHeader{Key: HeaderReason, Value: []byte(reason)},
+		kgo.RecordHeader{Key: HeaderOrigin, Value: []byte(Origin(r))})
+	return &kgo.Record{Topic: TopicDead, Key: r.Key, Value: r.Value, Headers: h}
+}
+
+// Origin is where r sits, as HeaderOrigin and the dead_letters table name
+// it: topic/partition/offset.
+func Origin(r *kgo.Record) string { return fmt.Sprintf("%s/%d/%d", r.Topic, r.Partition, r.Offset) }
+
+// Replay is dead letter d as a raw record again: same key and sealed value
+// (the sealing binds it to org, provider and call id, not to a topic), the
+// raw record's headers without the dead letter's, and HeaderReplayOf
+// naming root, the origin of the first dead letter of the chain.
+func Replay(d *kgo.Record, root string) *kgo.Record {
+	out := &kgo.Record{Topic: TopicRaw, Key: d.Key, Value: d.Value}
+	for _, h := range d.Headers {
+		switch h.Key {
+		case HeaderReason, HeaderOrigin, HeaderReplayOf:
+			continue
+		}
+		out.Headers = append(out.Headers, h)
+	}
+	out.Headers = append(out.Headers, kgo.RecordHeader{Key: HeaderReplayOf, Value: []byte(root)})
+	return out
 }
 
 // Header returns the value of header k, "" when absent.

@@ -130,3 +130,35 @@ func TestDecodeToMatchesDecode(t *testing.T) {
 		}
 	}
 }
+
+// TestDeadLetterReplay: a dead letter keeps the raw record's key, sealed
+// value and headers and adds the reason and origin; its replay is the raw
+// record again, naming the first dead letter, and opens like the original.
+func TestDeadLetterReplay(t *testing.T) {
+	box := testBox(t, 5)
+	raw := Encode(box, TopicRaw, model.RawCall{Org: "acme", Provider: "aircall", CallID: "9", Source: "poll",
+		ObservedAt: time.Date(2026, 8, 3, 10, 0, 0, 0, time.UTC), Body: []byte(`{"id":9}`)})
+	raw.Partition, raw.Offset = 4, 17
+	dead := DeadLetter(raw, "field started_at is missing")
+	if dead.Topic != TopicDead || !bytes.Equal(dead.Key, raw.Key) || !bytes.Equal(dead.Value, raw.Value) {
+		t.Fatalf("dead letter %s %q: want topic %s and the raw key and value", dead.Topic, dead.Key, TopicDead)
+	}
+	if got := Header(dead, HeaderOrigin); got != TopicRaw+"/4/17" {
+		t.Fatalf("origin %q", got)
+	}
+	if got := Header(dead, HeaderReason); got != "field started_at is missing" {
+		t.Fatalf("reason %q", got)
+	}
+	if len(dead.Headers) != len(raw.Headers)+2 || len(raw.Headers) != 8 {
+		t.Fatalf("dead letter has %d headers, raw %d: want the raw ones plus reason and origin", len(dead.Headers), len(raw.Headers))
+	}
+	again := Replay(dead, "phonesignals.calls.raw/1/2")
+	if again.Topic != TopicRaw || Header(again, HeaderReplayOf) != "phonesignals.calls.raw/1/2" ||
+		Header(again, HeaderReason) != "" || Header(again, HeaderOrigin) != "" || len(again.Headers) != len(raw.Headers)+1 {
+		t.Fatalf("replay %s headers %v", again.Topic, again.Headers)
+	}
+	got, err := Decode(box, again)
+	if err != nil || string(got.Body) != `{"id":9}` || got.CallID != "9" {
+		t.Fatalf("replay opens as %+v, %v", got, err)
+	}
+}

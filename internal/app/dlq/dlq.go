@@ -169,7 +169,7 @@ func Replay(ctx context.Context, cfg Config) (Result, error) {
 			res.AlreadyReplayed++
 			continue
 		}
-		out = append(out, rawAgain(l.rec, l.Root()))
+		out = append(out, bus.Replay(l.rec, l.Root()))
 		replayed = append(replayed, store.Replayed{Org: l.Org, Origin: l.Root(), Reason: l.Reason, CallID: l.CallID})
 	}
 	if len(out) == 0 {
@@ -186,22 +186,6 @@ func Replay(ctx context.Context, cfg Config) (Result, error) {
 	res.Replayed = len(out)
 	cfg.Logger.Info("replayed dead letters", "replayed", res.Replayed, "already_replayed", res.AlreadyReplayed)
 	return res, nil
-}
-
-// rawAgain is the dead letter as a raw record again: same key and sealed
-// value (the sealing binds it to org, provider and call id, not to a
-// topic), the original headers, and replay_of naming the dead letter.
-func rawAgain(r *kgo.Record, origin string) *kgo.Record {
-	out := &kgo.Record{Topic: bus.TopicRaw, Key: r.Key, Value: r.Value}
-	for _, h := range r.Headers {
-		switch h.Key {
-		case bus.HeaderReason, bus.HeaderOrigin, bus.HeaderReplayOf:
-			continue
-		}
-		out.Headers = append(out.Headers, h)
-	}
-	out.Headers = append(out.Headers, kgo.RecordHeader{Key: bus.HeaderReplayOf, Value: []byte(origin)})
-	return out
 }
 
 func publish(ctx context.Context, cfg bus.Config, recs []*kgo.Record) error {
