@@ -9,7 +9,6 @@ import (
 	"os"
 	"runtime"
 	"sort"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -478,25 +477,19 @@ func (c *Consumer) process(ctx context.Context, recs []*kgo.Record) error {
 		}
 		return cause
 	}
-	var produceErr error
-	var mu sync.Mutex
+	// The first failed dead letter aborts the others still buffered, so
+	// the transaction is aborted without waiting for them (franz-go's
+	// examples/transactions).
+	published := kgo.AbortingFirstErrPromise(c.cl)
 	for _, dr := range deadRecs {
-		c.sess.Produce(ctx, dr, func(_ *kgo.Record, err error) {
-			if err != nil {
-				mu.Lock()
-				produceErr = errors.Join(produceErr, err)
-				mu.Unlock()
-			}
-		})
+		c.sess.Produce(ctx, dr, published.Promise())
 	}
+	// Flush, unlike Err, returns when ctx ends (a shutdown mid-publish).
 	if err := c.cl.Flush(ctx); err != nil {
 		return abort(&txnError{fmt.Errorf("flushing dead letters: %w", err)})
 	}
-	mu.Lock()
-	perr := produceErr
-	mu.Unlock()
-	if perr != nil {
-		return abort(&txnError{fmt.Errorf("publishing %d dead letters: %w", len(deadRecs), perr)})
+	if err := published.Err(); err != nil {
+		return abort(&txnError{fmt.Errorf("publishing %d dead letters: %w", len(deadRecs), err)})
 	}
 	committed, err := c.sess.End(ctx, kgo.TryCommit)
 	if err != nil {
