@@ -14,10 +14,10 @@ import (
 
 	"github.com/phonesignals/phonesignals/ingest"
 	"github.com/phonesignals/phonesignals/internal/app/orgs"
+	"github.com/phonesignals/phonesignals/internal/app/progress"
 	"github.com/phonesignals/phonesignals/internal/app/syncjob"
 	"github.com/phonesignals/phonesignals/internal/bus"
 	"github.com/phonesignals/phonesignals/internal/platform/lock"
-	"github.com/phonesignals/phonesignals/internal/platform/progress"
 	"github.com/phonesignals/phonesignals/internal/store"
 )
 
