@@ -220,11 +220,3 @@ func csvStamp(t time.Time) string {
 // coverageColumns is how many coverage columns CSV rows end with (the
 // same on every row of an org and cycle; times empty when n/a).
 const coverageColumns = 8
-
-// csvMedian is the median as CSV shows it (empty when n/a).
-func (b Block) csvMedian() string {
-	if b.MedianNAReason() != "" {
-		return ""
-	}
-	return FormatMedian(b.Baseline.MedianTotalCalls)
-}

@@ -14,14 +14,16 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/internal/store"
 )
 
 // Width is the column the values are right-aligned to.
 const Width = 25
 
-// NotAvailable is shown for escalated_calls where the provider cannot
-// detect escalations (RingCentral), so nobody reads it as a real zero.
+// NotAvailable is shown for a number that does not exist for the employee
+// (its model.Metric.Available column is false) and for a median below the
+// privacy floor, so nobody reads it as a real zero.
 const NotAvailable = "n/a"
 
 // Block is everything a review shows for one employee and cycle.
@@ -43,23 +45,6 @@ type Block struct {
 
 // MedianNAReason is why the cohort median is n/a ("" when shown).
 func (b Block) MedianNAReason() string { return store.MedianNA(b.Baseline.Size, b.MinCohort) }
-
-// medianText is the median as the text block shows it.
-func (b Block) medianText() string {
-	if b.MedianNAReason() != "" {
-		return NotAvailable
-	}
-	return FormatMedian(b.Baseline.MedianTotalCalls)
-}
-
-// median is the median as JSON shows it (null when n/a).
-func (b Block) median() *float64 {
-	if b.MedianNAReason() != "" {
-		return nil
-	}
-	m := b.Baseline.MedianTotalCalls
-	return &m
-}
 
 // EscapeText makes s safe for one line of text output: control characters
 // (newlines, carriage returns, escape sequences) and Unicode line separators
@@ -102,72 +87,116 @@ func u(v uint64) string { return strconv.FormatUint(v, 10) }
 // FormatMedian prints a median as an integer when whole, else with its .5.
 func FormatMedian(m float64) string { return strconv.FormatFloat(m, 'f', -1, 64) }
 
-// Text renders the block as the seed shows it.
+// Text renders the block as the seed shows it: the seed's metrics, then
+// under Extended the others, each group's medians in [BASELINES] likewise.
 func (b Block) Text() string {
 	var w strings.Builder
-	m := b.Metrics
-	w.WriteString("[PHONE DATA]\n")
-	line(&w, "total_calls", u(m.TotalCalls))
-	line(&w, "inbound_calls", u(m.InboundCalls))
-	line(&w, "outbound_calls", u(m.OutboundCalls))
-	line(&w, "avg_duration_sec", u(m.AvgDurationSec))
-	line(&w, "after_hours_calls", u(m.AfterHoursCalls))
-	if m.EscalationAvailable {
-		line(&w, "escalated_calls", u(m.EscalatedCalls))
-	} else {
-		line(&w, "escalated_calls", NotAvailable)
+	shown := seedMetrics
+	if b.Extended {
+		shown = model.ReviewMetrics
 	}
-	line(&w, "resolved_calls", u(m.ResolvedCalls))
-	b.talkText(&w)
+	w.WriteString("[PHONE DATA]\n")
+	for _, mt := range shown {
+		line(&w, mt.Name, b.valueText(mt, NotAvailable))
+	}
 	w.WriteString("\n[BASELINES]\n")
 	line(&w, "cohort", b.Baseline.Cohort)
 	line(&w, "cohort_size", u(b.Baseline.Size))
-	line(&w, "median_total_calls", b.medianText())
-	b.talkMediansText(&w)
+	for _, mt := range Baselines(shown) {
+		line(&w, mt.MedianName(), b.medianText(mt, NotAvailable))
+	}
 	w.WriteString(b.coverageText())
 	return w.String()
 }
 
-// jsonBlock has the same names as the text block. EscalatedCalls is null
-// where escalation is not available.
-type jsonBlock struct {
-	Org              string   `json:"org"`
-	EmployeeID       string   `json:"employee_id"`
-	CycleID          string   `json:"cycle_id"`
-	TotalCalls       uint64   `json:"total_calls"`
-	InboundCalls     uint64   `json:"inbound_calls"`
-	OutboundCalls    uint64   `json:"outbound_calls"`
-	AvgDurationSec   uint64   `json:"avg_duration_sec"`
-	AfterHoursCalls  uint64   `json:"after_hours_calls"`
-	EscalatedCalls   *uint64  `json:"escalated_calls"`
-	EscalationAvail  bool     `json:"escalation_available"`
-	ResolvedCalls    uint64   `json:"resolved_calls"`
-	Cohort           string   `json:"cohort"`
-	CohortSize       uint64   `json:"cohort_size"`
-	MedianTotalCalls *float64 `json:"median_total_calls"`
-	MinCohort        int      `json:"min_cohort"`
-	MedianNAReason   string   `json:"median_na_reason"`
-	talkJSON
-	Coverage any `json:"coverage"`
+// valueText is the metric's value as text, na where it is n/a.
+func (b Block) valueText(mt model.Metric, na string) string {
+	v, ok := Value(b.Metrics, mt)
+	if !ok {
+		return na
+	}
+	return u(v)
 }
 
-// JSON renders the block as one JSON object.
+// medianText is the metric's cohort median as text, na below the floor.
+func (b Block) medianText(mt model.Metric, na string) string {
+	if b.MedianNAReason() != "" {
+		return na
+	}
+	return FormatMedian(BaselineMedian(b.Baseline, mt))
+}
+
+// jsonValues are a group's values, each availability column after its
+// value (a value is null where n/a).
+func (b Block) jsonValues(o object, ms []model.Metric) object {
+	for _, mt := range ms {
+		var val any
+		if v, ok := Value(b.Metrics, mt); ok {
+			val = v
+		}
+		o = append(o, field{mt.Name, val})
+		if mt.Available != "" {
+			o = append(o, field{mt.Available, Available(b.Metrics, mt)})
+		}
+	}
+	return o
+}
+
+// jsonMedians are a group's baseline medians, null below the floor.
+func (b Block) jsonMedians(o object, ms []model.Metric) object {
+	for _, mt := range Baselines(ms) {
+		var val any
+		if b.MedianNAReason() == "" {
+			val = BaselineMedian(b.Baseline, mt)
+		}
+		o = append(o, field{mt.MedianName(), val})
+	}
+	return o
+}
+
+// JSON renders the block as one JSON object with the text block's names:
+// the seed's metrics and baseline, then the others and their medians.
 func (b Block) JSON() ([]byte, error) {
-	m := b.Metrics
-	j := jsonBlock{Org: b.Org, EmployeeID: b.Employee, CycleID: b.Cycle,
-		TotalCalls: m.TotalCalls, InboundCalls: m.InboundCalls, OutboundCalls: m.OutboundCalls,
-		AvgDurationSec: m.AvgDurationSec, AfterHoursCalls: m.AfterHoursCalls, ResolvedCalls: m.ResolvedCalls,
-		EscalationAvail: m.EscalationAvailable,
-		Cohort:          b.Baseline.Cohort, CohortSize: b.Baseline.Size, MedianTotalCalls: b.median(),
-		MinCohort: b.MinCohort, MedianNAReason: b.MedianNAReason(), talkJSON: b.talkJSON()}
+	o := object{{"org", b.Org}, {"employee_id", b.Employee}, {"cycle_id", b.Cycle}}
+	o = b.jsonValues(o, seedMetrics)
+	o = append(o, field{"cohort", b.Baseline.Cohort}, field{"cohort_size", b.Baseline.Size})
+	o = b.jsonMedians(o, seedMetrics)
+	o = append(o, field{"min_cohort", b.MinCohort}, field{"median_na_reason", b.MedianNAReason()})
+	o = b.jsonMedians(b.jsonValues(o, extendedMetrics), extendedMetrics)
+	var cov any
 	if b.Coverage != nil {
-		j.Coverage = CoverageObject(*b.Coverage)
+		cov = CoverageObject(*b.Coverage)
 	}
-	if m.EscalationAvailable {
-		e := m.EscalatedCalls
-		j.EscalatedCalls = &e
+	return json.MarshalIndent(append(o, field{"coverage", cov}), "", "  ")
+}
+
+// field is one key of an object.
+type field struct {
+	key string
+	val any
+}
+
+// object is a JSON object whose keys keep their order.
+type object []field
+
+// MarshalJSON writes the keys in order.
+func (o object) MarshalJSON() ([]byte, error) {
+	out := []byte{'{'}
+	for i, f := range o {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		k, err := json.Marshal(f.key)
+		if err != nil {
+			return nil, err
+		}
+		v, err := json.Marshal(f.val)
+		if err != nil {
+			return nil, fmt.Errorf("encoding %s: %w", f.key, err)
+		}
+		out = append(append(append(out, k...), ':'), v...)
 	}
-	return json.MarshalIndent(j, "", "  ")
+	return append(out, '}'), nil
 }
 
 // Write renders the block in format "text" or "json".
@@ -249,15 +278,60 @@ func LoadCycle(ctx context.Context, st *store.Store, org, cycle string) ([]Block
 	return out, nil
 }
 
-// CSVHeader is the header of WriteCSV: the block's names, in its order.
-var CSVHeader = append([]string{"org", "cycle_id", "employee_id", "name", "total_calls", "inbound_calls", "outbound_calls",
-	"avg_duration_sec", "after_hours_calls", "escalated_calls", "resolved_calls", "cohort", "cohort_size", "median_total_calls",
-	"min_cohort", "median_na_reason", "coverage_status", "complete_through", "windows_missing", "windows_failed",
-	"dead_letter_calls", "unmapped_calls", "newest_call", "last_webhook"}, TalkCSVHeader...)
+// CSVHeader is the header of WriteCSV: the block's names, in its order
+// (the seed's metrics and baseline, the coverage, then the others and
+// their medians).
+var CSVHeader = csvHeader()
+
+func csvHeader() []string {
+	h := []string{"org", "cycle_id", "employee_id", "name"}
+	names := func(ms []model.Metric) {
+		for _, mt := range ms {
+			h = append(h, mt.Name)
+		}
+	}
+	medians := func(ms []model.Metric) {
+		for _, mt := range Baselines(ms) {
+			h = append(h, mt.MedianName())
+		}
+	}
+	names(seedMetrics)
+	h = append(h, "cohort", "cohort_size")
+	medians(seedMetrics)
+	h = append(h, "min_cohort", "median_na_reason", "coverage_status", "complete_through", "windows_missing", "windows_failed",
+		"dead_letter_calls", "unmapped_calls", "newest_call", "last_webhook")
+	names(extendedMetrics)
+	medians(extendedMetrics)
+	return h
+}
+
+// csvRow is the block's CSV row, in CSVHeader's order: n/a values and
+// medians empty.
+func (b Block) csvRow() []string {
+	m := b.Metrics
+	row := []string{b.Org, b.Cycle, b.Employee, m.Name}
+	values := func(ms []model.Metric) {
+		for _, mt := range ms {
+			row = append(row, b.valueText(mt, ""))
+		}
+	}
+	medians := func(ms []model.Metric) {
+		for _, mt := range Baselines(ms) {
+			row = append(row, b.medianText(mt, ""))
+		}
+	}
+	values(seedMetrics)
+	row = append(row, b.Baseline.Cohort, u(b.Baseline.Size))
+	medians(seedMetrics)
+	row = append(append(row, strconv.Itoa(b.MinCohort), b.MedianNAReason()), coverageCSV(b.Coverage)...)
+	values(extendedMetrics)
+	medians(extendedMetrics)
+	return row
+}
 
 // WriteAll renders several blocks: text blocks one after another under a
 // header line each, a JSON array, or CSV with one row per employee
-// (escalated_calls is empty where not available).
+// (a number or median empty where n/a).
 func WriteAll(w io.Writer, blocks []Block, format string) error {
 	switch format {
 	case "", "text":
@@ -291,14 +365,7 @@ func WriteAll(w io.Writer, blocks []Block, format string) error {
 		cw := csv.NewWriter(w)
 		_ = cw.Write(CSVHeader)
 		for _, b := range blocks {
-			m := b.Metrics
-			esc := ""
-			if m.EscalationAvailable {
-				esc = u(m.EscalatedCalls)
-			}
-			_ = cw.Write(append([]string{b.Org, b.Cycle, b.Employee, m.Name, u(m.TotalCalls), u(m.InboundCalls), u(m.OutboundCalls),
-				u(m.AvgDurationSec), u(m.AfterHoursCalls), esc, u(m.ResolvedCalls), b.Baseline.Cohort, u(b.Baseline.Size),
-				b.csvMedian(), strconv.Itoa(b.MinCohort), b.MedianNAReason()}, append(coverageCSV(b.Coverage), b.talkCSV()...)...))
+			_ = cw.Write(b.csvRow())
 		}
 		cw.Flush()
 		return cw.Error()
