@@ -46,15 +46,14 @@ type Provider struct {
 	NoEscalation string
 	// NewSource builds the connector of one org. Required.
 	NewSource func(OrgConfig) (Source, error)
-	// Decode turns one raw record into a model.Call, setting the neutral
-	// fields (Connected, Completed, EscalationAvailable) the rules read.
-	// Required.
-	Decode func(model.RawCall) (model.Call, error)
-	// DecodeView is the transform's fast path: Decode's result laid out
-	// for its Arrow column builders, decoded in one pass without
-	// allocating (model.CallView). Optional: the transform uses Decode
-	// when nil. It must give what Decode gives, errors included.
-	DecodeView func(model.RawCall, *model.CallView) error
+	// Decode decodes one raw record into c (reset first), setting the
+	// neutral fields (Connected, Completed, EscalationAvailable, Missed,
+	// Voicemail, AnswerTimeAvailable) the rules read. It is the
+	// transform's hot loop: c's text may alias raw.Body or c's reused
+	// buffers (model.Call), so a decoder need not allocate. A malformed
+	// record is an error naming the call and the field; the transform
+	// dead-letters it. Required.
+	Decode func(raw model.RawCall, c *model.Call) error
 	// Diagnose explains a provider-specific Sync error for doctor: what is
 	// wrong and how to fix it, ok=false when it does not recognise err.
 	// Optional; auth errors (*AuthError) are handled for every provider.
@@ -179,22 +178,10 @@ func (r *Registry) Lookup(name string) (Provider, error) {
 }
 
 // Decoders returns every provider's decoder by provider name.
-func (r *Registry) Decoders() map[string]func(model.RawCall) (model.Call, error) {
-	out := make(map[string]func(model.RawCall) (model.Call, error), len(r.list))
+func (r *Registry) Decoders() map[string]func(model.RawCall, *model.Call) error {
+	out := make(map[string]func(model.RawCall, *model.Call) error, len(r.list))
 	for _, p := range r.list {
 		out[p.Name] = p.Decode
-	}
-	return out
-}
-
-// ViewDecoders returns the providers' fast-path decoders by provider name
-// (only those that have one; the transform falls back to Decoders).
-func (r *Registry) ViewDecoders() map[string]func(model.RawCall, *model.CallView) error {
-	out := make(map[string]func(model.RawCall, *model.CallView) error, len(r.list))
-	for _, p := range r.list {
-		if p.DecodeView != nil {
-			out[p.Name] = p.DecodeView
-		}
 	}
 	return out
 }

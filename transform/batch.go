@@ -116,7 +116,6 @@ type BatchBuilder struct {
 	// '\n') and the provider's connected-and-completed verdict.
 	notes, tags *array.BinaryBuilder
 	completed   []uint8
-	view        model.CallView
 }
 
 // NewBatchBuilder returns an empty builder.
@@ -153,18 +152,11 @@ func u8(b bool) uint8 {
 }
 
 // callID names v's call in errors.
-func callID(rt Route, v *model.CallView) string {
+func callID(rt Route, v *model.Call) string {
 	if len(v.CallID) > 0 {
 		return string(v.CallID)
 	}
 	return rt.CallID
-}
-
-// Add appends c's row (the row-at-a-time API of tests and tools). Notes
-// and tags are read here and go no further.
-func (bb *BatchBuilder) Add(c *model.Call) error {
-	bb.view.FromCall(c)
-	return bb.AddView(Route{Org: c.Org, Provider: c.Provider, Source: c.Source, Event: c.Event, ObservedAt: c.ObservedAt}, &bb.view)
 }
 
 // Route is what the Kafka record's headers say about a call: they are
@@ -183,11 +175,12 @@ type Route struct {
 // storeSeconds are the UNIX seconds ClickHouse DateTime holds.
 var minStoreSec, maxStoreSec = model.MinStoreTime.Unix(), model.MaxStoreTime.Unix()
 
-// AddView appends one decoded call. A time the DateTime columns cannot
+// Add appends one decoded call, routed by rt. Notes and tags are read
+// here and go no further. A time the DateTime columns cannot
 // hold would wrap to another year: the call is refused with the reason
 // (and dead-lettered by the consumer). A zero observed_at means unknown
 // and is stored as 1970.
-func (bb *BatchBuilder) AddView(rt Route, v *model.CallView) error {
+func (bb *BatchBuilder) Add(rt Route, v *model.Call) error {
 	observed := rt.ObservedAt.Unix()
 	if rt.ObservedAt.IsZero() {
 		observed = 0
@@ -246,7 +239,7 @@ func (bb *BatchBuilder) AddView(rt Route, v *model.CallView) error {
 }
 
 // addTalk appends v's talk-time columns.
-func (bb *BatchBuilder) addTalk(v *model.CallView) {
+func (bb *BatchBuilder) addTalk(v *model.Call) {
 	f := Talk(v)
 	bb.answered.Append(u8(f.Answered))
 	bb.missed.Append(u8(v.Missed))

@@ -8,11 +8,20 @@ import (
 	"github.com/apache/arrow/go/v17/arrow/array"
 
 	"github.com/phonesignals/phonesignals/internal/model"
+	"github.com/phonesignals/phonesignals/internal/model/modeltest"
 )
+
+// addRow appends the row c, routed by its own routing fields (as
+// transformtest.Add does for other packages' tests).
+func (bb *BatchBuilder) addRow(c *modeltest.Call) error {
+	var v model.Call
+	c.Fill(&v)
+	return bb.Add(Route{Org: c.Org, Provider: c.Provider, Source: c.Source, Event: c.Event, ObservedAt: c.ObservedAt}, &v)
+}
 
 func TestBatchBuilder(t *testing.T) {
 	ans := at("2026-08-03T18:00:05Z")
-	calls := []model.Call{
+	calls := []modeltest.Call{
 		{Org: "acme", Provider: model.ProviderAircall, CallID: "1", UserID: "7", StartedAt: at("2026-08-03T18:00:00Z"), AnsweredAt: &ans,
 			Direction: "inbound", DurationSec: 120, Status: "done", ProviderStatus: "done", Connected: true, Completed: true, Notes: []string{"customer wants a REFUND"},
 			Tags: []string{"Secret tag"}, EscalationAvailable: true, Version: 9, Source: "poll", ObservedAt: time.Unix(100, 0)},
@@ -22,7 +31,7 @@ func TestBatchBuilder(t *testing.T) {
 	bb := NewBatchBuilder(nil)
 	defer bb.Release()
 	for i := range calls {
-		if err := bb.Add(&calls[i]); err != nil {
+		if err := bb.addRow(&calls[i]); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -65,7 +74,7 @@ func TestBatchBuilder(t *testing.T) {
 func TestBatchTalkColumns(t *testing.T) {
 	start := at("2026-08-03T10:00:00Z")
 	ans, end, early := start.Add(12*time.Second), start.Add(200*time.Second), start.Add(-5*time.Second)
-	calls := []model.Call{
+	calls := []modeltest.Call{
 		// Aircall, answered inbound: talk 188 s, answered after 12 s.
 		{CallID: "1", StartedAt: start, AnsweredAt: &ans, EndedAt: &end, Direction: "inbound", DurationSec: 200, Connected: true, AnswerTimeAvailable: true},
 		// Aircall, still talking: answered, no talk time yet.
@@ -83,7 +92,7 @@ func TestBatchTalkColumns(t *testing.T) {
 	defer bb.Release()
 	for i := range calls {
 		calls[i].Org, calls[i].Provider = "acme", "p"
-		if err := bb.Add(&calls[i]); err != nil {
+		if err := bb.addRow(&calls[i]); err != nil {
 			t.Fatal(err)
 		}
 	}

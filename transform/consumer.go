@@ -23,13 +23,10 @@ import (
 	"github.com/phonesignals/phonesignals/load/cherr"
 )
 
-// Decoder turns a provider's raw call into a model.Call (ingest.Provider.Decode;
-// ingest.Registry.Decoders gives them by provider name).
-type Decoder = func(model.RawCall) (model.Call, error)
-
-// ViewDecoder is a provider's fast path (ingest.Provider.DecodeView):
-// Decode's result laid out for the column builders, without allocating.
-type ViewDecoder = func(model.RawCall, *model.CallView) error
+// Decoder decodes a provider's raw call into a model.Call
+// (ingest.Provider.Decode; ingest.Registry.Decoders gives them by provider
+// name).
+type Decoder = func(model.RawCall, *model.Call) error
 
 // BatchWriter durably stores a record batch (load.Loader).
 type BatchWriter interface {
@@ -79,9 +76,6 @@ type Config struct {
 	Box *secret.Box
 	// Decoders by provider name. Required.
 	Decoders map[string]Decoder
-	// ViewDecoders are the fast paths of the providers that have one
-	// (ingest.Registry.ViewDecoders); they take precedence over Decoders.
-	ViewDecoders map[string]ViewDecoder
 	// Workers is how many goroutines decode a poll's chunks in parallel.
 	// Default GOMAXPROCS.
 	Workers int
@@ -173,7 +167,7 @@ type Consumer struct {
 	sess      *kgo.GroupTransactSession
 	cl        *kgo.Client
 	stats     Stats
-	decoders  map[string]ViewDecoder
+	decoders  map[string]Decoder
 	providers []string
 	workers   []*worker
 	fetched   fetchClock
@@ -233,7 +227,7 @@ func New(cfg Config) (*Consumer, error) {
 		kgo.FetchMaxBytes(fetchMaxBytes),
 		kgo.FetchMaxPartitionBytes(fetchMaxBytes/4),
 	)
-	c := &Consumer{cfg: cfg, decoders: map[string]ViewDecoder{}}
+	c := &Consumer{cfg: cfg, decoders: map[string]Decoder{}}
 	opts = append(opts, kgo.WithHooks(&c.fetched))
 	sess, err := kgo.NewGroupTransactSession(opts...)
 	if err != nil {
@@ -241,9 +235,6 @@ func New(cfg Config) (*Consumer, error) {
 	}
 	c.sess, c.cl = sess, sess.Client()
 	for name, d := range cfg.Decoders {
-		c.decoders[name] = rowDecoder(d)
-	}
-	for name, d := range cfg.ViewDecoders {
 		c.decoders[name] = d
 	}
 	for name := range c.decoders {

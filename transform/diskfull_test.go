@@ -115,7 +115,7 @@ func TestFullDiskIsWaitedOut(t *testing.T) {
 	disk := &fullDisk{Loader: ld, until: time.Now().Add(4 * time.Second)}
 	var logs syncBuffer
 	c, err := transform.New(transform.Config{Bus: bcfg, Box: box, Decoders: providers.Registry().Decoders(),
-		ViewDecoders: providers.Registry().ViewDecoders(), Writer: disk, DeadLetters: st, SessionTimeout: 2 * time.Second,
+		Writer: disk, DeadLetters: st, SessionTimeout: 2 * time.Second,
 		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil {
 		t.Fatal(err)
@@ -218,7 +218,7 @@ func TestRealFullDiskResumes(t *testing.T) {
 	defer func() { _ = ld.Close(context.Background()) }()
 	var logs syncBuffer
 	c, err := transform.New(transform.Config{Bus: bcfg, Box: box, Decoders: providers.Registry().Decoders(),
-		ViewDecoders: providers.Registry().ViewDecoders(), Writer: ld, DeadLetters: st, SessionTimeout: 2 * time.Second,
+		Writer: ld, DeadLetters: st, SessionTimeout: 2 * time.Second,
 		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil {
 		t.Fatal(err)

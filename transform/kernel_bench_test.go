@@ -12,33 +12,34 @@ import (
 
 	"github.com/phonesignals/phonesignals/ingest/aircall"
 	"github.com/phonesignals/phonesignals/internal/model"
+	"github.com/phonesignals/phonesignals/internal/model/modeltest"
 	"github.com/phonesignals/phonesignals/internal/testkit/callgen"
 )
 
 // BenchmarkRules runs the three rules over the bench-e2e workload (20,000
 // calls, 60% with notes of 0 to 500 bytes) as column kernels over Arrow
-// arrays and, in the same run, row at a time over model.Call (Apply:
+// arrays and, in the same run, row at a time over modeltest.Call (Apply, rules_test.go:
 // strings.ToLower per note, as before). It reports calls per second of
 // each and the kernel's speed-up.
 func BenchmarkRules(b *testing.B) {
 	gen := callgen.NewGenerator(1, 20, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
 	const n = 20000
-	calls := make([]model.Call, 0, n)
+	calls := make([]modeltest.Call, 0, n)
 	mem := memory.NewGoAllocator()
 	notesB := array.NewBinaryBuilder(mem, arrow.BinaryTypes.Binary)
 	tagsB := array.NewBinaryBuilder(mem, arrow.BinaryTypes.Binary)
 	starts := make([]int64, 0, n)
 	completed := make([]uint8, 0, n)
-	var v model.CallView
+	var v model.Call
 	for len(calls) < n {
 		raw, _, bad := gen.Next()
 		if bad {
 			continue
 		}
-		if err := aircall.DecodeView(raw, &v); err != nil {
+		if err := aircall.Decode(raw, &v); err != nil {
 			b.Fatal(err)
 		}
-		calls = append(calls, v.Call())
+		calls = append(calls, modeltest.Of(raw, &v))
 		notesB.Append(v.Notes)
 		tagsB.Append(v.Tags)
 		starts = append(starts, v.StartedAt)

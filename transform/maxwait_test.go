@@ -46,7 +46,7 @@ func TestTrickleIsLoadedWhileItLasts(t *testing.T) {
 	defer func() { _ = ld.Close(context.Background()) }()
 	// The defaults of `run`: MaxBatch 20,000 and MaxWait 1 s.
 	c, err := transform.New(transform.Config{Bus: bcfg, Box: box, Decoders: providers.Registry().Decoders(),
-		ViewDecoders: providers.Registry().ViewDecoders(), Writer: ld, DeadLetters: st, SessionTimeout: 2 * time.Second})
+		Writer: ld, DeadLetters: st, SessionTimeout: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

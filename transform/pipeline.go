@@ -40,7 +40,7 @@ type chunk struct {
 // worker is one decoder's reusable state.
 type worker struct {
 	bb   *BatchBuilder
-	view model.CallView
+	call model.Call
 	buf  []byte
 }
 
@@ -190,21 +190,9 @@ func (c *Consumer) decodeRecord(w *worker, r *kgo.Record) error {
 		return fmt.Errorf("provider %q has no decoder (want %s)", raw.Provider, strings.Join(c.providers, " or "))
 	}
 	// Decoders name the provider, org, call and field in their errors.
-	if err := dec(raw, &w.view); err != nil {
+	if err := dec(raw, &w.call); err != nil {
 		return err
 	}
-	return w.bb.AddView(Route{Org: raw.Org, Provider: raw.Provider, Source: raw.Source, Event: raw.Event,
-		CallID: raw.CallID, ObservedAt: raw.ObservedAt, Seq: uint64(r.Offset)}, &w.view)
-}
-
-// rowDecoder adapts a provider's Decode to the view the builders take.
-func rowDecoder(d Decoder) ViewDecoder {
-	return func(raw model.RawCall, v *model.CallView) error {
-		call, err := d(raw)
-		if err != nil {
-			return err
-		}
-		v.FromCall(&call)
-		return nil
-	}
+	return w.bb.Add(Route{Org: raw.Org, Provider: raw.Provider, Source: raw.Source, Event: raw.Event,
+		CallID: raw.CallID, ObservedAt: raw.ObservedAt, Seq: uint64(r.Offset)}, &w.call)
 }

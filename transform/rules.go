@@ -1,13 +1,14 @@
 // Package transform turns raw provider calls from Kafka into Arrow record
-// batches of RawSignal rows, applying the seed's rules. The rules live in
-// this file, versioned: RulesVersion is stored on every row, so a change of
-// rules is visible in the data and a reload can be targeted.
+// batches of RawSignal rows, applying the seed's rules. The rules are
+// defined in this file, versioned: RulesVersion is stored on every row, so
+// a change of rules is visible in the data and a reload can be targeted.
+// They run over whole columns (kernel.go, BatchBuilder.NewRecord); their
+// row-at-a-time definition, which the kernels are tested against, is in
+// rules_test.go.
 package transform
 
 import (
 	"math"
-	"strings"
-	"time"
 
 	"github.com/phonesignals/phonesignals/internal/model"
 )
@@ -33,46 +34,17 @@ var EscalationKeywords = []string{"escalat", "urgent", "manager", "complaint", "
 // notes only (tags do not resolve a call).
 var ResolutionKeywords = []string{"resolved", "fixed", "satisfied"}
 
-// Flags are the rule results for one call.
-type Flags struct {
-	AfterHours bool
-	Escalated  bool
-	Resolved   bool
-}
-
-// AfterHours reports whether a call starting at t started outside business
-// hours (UTC).
-func AfterHours(t time.Time) bool {
-	h := t.UTC().Hour()
-	return h < businessStartHour || h >= businessEndHour
-}
-
-// Escalated reports whether notes or tags contain an escalation keyword.
-// It is always false where the provider exposes neither (its decoder sets
-// EscalationAvailable=false, stored so it is not read as a real zero).
-func Escalated(c *model.Call) bool {
-	if !c.EscalationAvailable {
-		return false
-	}
-	return containsAny(c.Notes, EscalationKeywords) || containsAny(c.Tags, EscalationKeywords)
-}
-
-// Completed reports whether the call connected and completed, as the
-// provider's decoder read it (model.Call.Connected and Completed).
-func Completed(c *model.Call) bool {
-	return c.Connected && c.Completed
-}
-
-// Resolved reports whether the notes contain a resolution keyword or the
-// call connected and completed.
-func Resolved(c *model.Call) bool {
-	return containsAny(c.Notes, ResolutionKeywords) || Completed(c)
-}
-
-// Apply computes every flag of c.
-func Apply(c *model.Call) Flags {
-	return Flags{AfterHours: AfterHours(c.StartedAt), Escalated: Escalated(c), Resolved: Resolved(c)}
-}
+// The rules, as NewRecord computes them over a batch's columns:
+//
+//   - after hours: the call started before businessStartHour or at/after
+//     businessEndHour UTC, or outside the org's working hours
+//     (model.Schedule) where it has its own;
+//   - escalated: a note or tag holds an EscalationKeyword (any case), and
+//     never where the provider exposes neither (EscalationAvailable=false,
+//     stored so the zero is not read as a real zero);
+//   - resolved: a note holds a ResolutionKeyword, or the call connected
+//     and completed as the provider's decoder read it (model.Call's
+//     Connected and Completed).
 
 // TalkFacts are a call's talk-time columns (README, The review block).
 type TalkFacts struct {
@@ -91,7 +63,7 @@ type TalkFacts struct {
 // Talk computes v's talk-time facts from the neutral fields its
 // provider's decoder set: Connected, Voicemail, AnswerTimeAvailable and
 // the times. The review counts AnswerSec over inbound calls only.
-func Talk(v *model.CallView) TalkFacts {
+func Talk(v *model.Call) TalkFacts {
 	if !v.Connected || v.Voicemail {
 		return TalkFacts{}
 	}
@@ -111,15 +83,3 @@ func Talk(v *model.CallView) TalkFacts {
 
 // seconds is d (positive) as a UInt32 column holds it, capped.
 func seconds(d int64) uint32 { return uint32(min(d, math.MaxUint32)) }
-
-func containsAny(texts, keywords []string) bool {
-	for _, t := range texts {
-		l := strings.ToLower(t)
-		for _, k := range keywords {
-			if strings.Contains(l, k) {
-				return true
-			}
-		}
-	}
-	return false
-}

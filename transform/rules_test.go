@@ -1,11 +1,71 @@
 package transform
 
 import (
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/apache/arrow/go/v17/arrow/array"
+
+	"github.com/phonesignals/phonesignals/ingest/aircall"
 	"github.com/phonesignals/phonesignals/internal/model"
+	"github.com/phonesignals/phonesignals/internal/model/modeltest"
+	"github.com/phonesignals/phonesignals/internal/testkit/callgen"
 )
+
+// The rules row at a time: their definition, which the column kernels of
+// NewRecord (kernel.go) are tested against here and in kernel_test.go.
+// The product computes them only as kernels.
+
+// flags are the rule results for one call.
+type flags struct {
+	AfterHours bool
+	Escalated  bool
+	Resolved   bool
+}
+
+// AfterHours reports whether a call starting at t started outside business
+// hours (UTC).
+func AfterHours(t time.Time) bool {
+	h := t.UTC().Hour()
+	return h < businessStartHour || h >= businessEndHour
+}
+
+// Escalated reports whether notes or tags contain an escalation keyword.
+// It is always false where the provider exposes neither.
+func Escalated(c *modeltest.Call) bool {
+	if !c.EscalationAvailable {
+		return false
+	}
+	return containsAny(c.Notes, EscalationKeywords) || containsAny(c.Tags, EscalationKeywords)
+}
+
+// Completed reports whether the call connected and completed, as the
+// provider's decoder read it.
+func Completed(c *modeltest.Call) bool { return c.Connected && c.Completed }
+
+// Resolved reports whether the notes contain a resolution keyword or the
+// call connected and completed.
+func Resolved(c *modeltest.Call) bool {
+	return containsAny(c.Notes, ResolutionKeywords) || Completed(c)
+}
+
+// Apply computes every flag of c.
+func Apply(c *modeltest.Call) flags {
+	return flags{AfterHours: AfterHours(c.StartedAt), Escalated: Escalated(c), Resolved: Resolved(c)}
+}
+
+func containsAny(texts, keywords []string) bool {
+	for _, t := range texts {
+		l := strings.ToLower(t)
+		for _, k := range keywords {
+			if strings.Contains(l, k) {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 func at(s string) time.Time {
 	t, err := time.Parse(time.RFC3339, s)
@@ -59,7 +119,7 @@ func TestEscalated(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := &model.Call{Provider: tt.prov, Notes: tt.notes, Tags: tt.tags, EscalationAvailable: tt.prov == model.ProviderAircall}
+			c := &modeltest.Call{Provider: tt.prov, Notes: tt.notes, Tags: tt.tags, EscalationAvailable: tt.prov == model.ProviderAircall}
 			if got := Escalated(c); got != tt.want {
 				t.Fatalf("Escalated = %v, want %v", got, tt.want)
 			}
@@ -89,7 +149,7 @@ func TestResolved(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := &model.Call{Connected: tt.connected, Completed: tt.completed, Notes: tt.notes, Tags: tt.tags}
+			c := &modeltest.Call{Connected: tt.connected, Completed: tt.completed, Notes: tt.notes, Tags: tt.tags}
 			if got := Resolved(c); got != tt.want {
 				t.Fatalf("Resolved = %v, want %v", got, tt.want)
 			}
@@ -98,3 +158,50 @@ func TestResolved(t *testing.T) {
 }
 
 func unix(s int64) time.Time { return time.Unix(s, 0) }
+
+// TestNewRecordMatchesApply holds the column kernels of NewRecord to the
+// row-at-a-time rules over generated Aircall calls (notes, tags, every
+// hour of the day) and rows without escalation (as RingCentral's).
+func TestNewRecordMatchesApply(t *testing.T) {
+	gen := callgen.NewGenerator(3, 20, time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
+	var calls []modeltest.Call
+	var v model.Call
+	for len(calls) < 3000 {
+		raw, _, bad := gen.Next()
+		if bad {
+			continue
+		}
+		if err := aircall.Decode(raw, &v); err != nil {
+			t.Fatal(err)
+		}
+		c := modeltest.Of(raw, &v)
+		if len(calls)%5 == 0 {
+			// No notes, and tags that must not count: a provider that
+			// cannot tell escalation gives no notes to resolve by.
+			c.EscalationAvailable, c.Notes = false, nil
+		}
+		calls = append(calls, c)
+	}
+	bb := NewBatchBuilder(nil)
+	defer bb.Release()
+	for i := range calls {
+		if err := bb.addRow(&calls[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec := bb.NewRecord()
+	defer rec.Release()
+	col := func(c, i int) bool { return rec.Column(c).(*array.Uint8).Value(i) == 1 }
+	seen := flags{}
+	for i := range calls {
+		want := Apply(&calls[i])
+		got := flags{AfterHours: col(ColAfterHours, i), Escalated: col(ColEscalated, i), Resolved: col(ColResolved, i)}
+		if got != want {
+			t.Fatalf("call %d: kernels %+v, row rules %+v (notes %q tags %q)", i, got, want, calls[i].Notes, calls[i].Tags)
+		}
+		seen.AfterHours, seen.Escalated, seen.Resolved = seen.AfterHours || got.AfterHours, seen.Escalated || got.Escalated, seen.Resolved || got.Resolved
+	}
+	if seen != (flags{true, true, true}) {
+		t.Fatalf("the workload never sets some flag (%+v): the comparison proves little", seen)
+	}
+}

@@ -2,346 +2,643 @@ package aircall
 
 import (
 	"bytes"
-	"encoding/json"
+	"encoding/binary"
 	"errors"
-	"fmt"
 	"math"
-	"strconv"
-	"strings"
-	"time"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/phonesignals/phonesignals/internal/model"
 )
 
-// statusRank orders Aircall's call states as a call goes through them;
-// the rank is the high part of model.Call.Version.
-func statusRank(status string) uint64 {
-	switch status {
-	case "initial":
-		return 1
-	case "answered":
-		return 2
-	case "done":
-		return 3
-	}
-	return 0
-}
-
-const observedMask = 1<<48 - 1
-
-// EventTranscriptionCreated is the webhook event announcing a transcript.
-const EventTranscriptionCreated = "transcription.created"
-
-// wireCall is the subset of Aircall's call object the transform uses, in
-// types that accept what the REST API and webhooks send: ids as numbers or
-// strings, timestamps as numbers, numeric strings or RFC 3339, and null
-// anywhere.
-type wireCall struct {
-	ID               flexID      `json:"id"`
-	Direction        flexStr     `json:"direction"`
-	Status           flexStr     `json:"status"`
-	StartedAt        flexInt     `json:"started_at"`
-	AnsweredAt       flexInt     `json:"answered_at"`
-	EndedAt          flexInt     `json:"ended_at"`
-	Duration         flexInt     `json:"duration"`
-	User             *userRef    `json:"user"`
-	Voicemail        flexStr     `json:"voicemail"`
-	MissedCallReason flexStr     `json:"missed_call_reason"`
-	Comments         []namedItem `json:"comments"`
-	Tags             []namedItem `json:"tags"`
-}
-
-// Decode turns one raw Aircall call (a REST call object or a webhook's data
-// object) into a model.Call. It fails, naming the field, when the id or
-// started_at is missing or the direction is not inbound/outbound; the
-// transform dead-letters such records.
+// Decode decodes one raw Aircall call (a REST call object or a webhook's
+// data object) into v, Provider.Decode. It fails, naming the field, when
+// the id or started_at is missing or the direction is not
+// inbound/outbound; the transform dead-letters such records.
 //
 // Status follows the seed: "voicemail" when a voicemail was left, "missed"
 // for a finished call nobody answered, else Aircall's status. Version ranks
 // the state (initial < answered < done) above the observation time in
 // milliseconds, so a late-delivered webhook of an earlier state never
 // overrides a later one and, within a state, the latest observation wins.
-func Decode(raw model.RawCall) (model.Call, error) {
-	fail := func(format string, args ...any) (model.Call, error) {
-		return model.Call{}, fmt.Errorf("decoding aircall call %q of org %q: %s", raw.CallID, raw.Org, fmt.Sprintf(format, args...))
+//
+// It reads the body in one pass, without encoding/json and without
+// allocating: strings alias the body (or v's scratch buffer when they had
+// escapes). Bodies in the shapes the REST API and webhooks normally send
+// take this path; anything else (ids or times as strings, floats, a user
+// given as a bare id, case-variant keys, any error) is decoded again by
+// decodeTolerant, the encoding/json fallback, so every body gets the same
+// result and the same error either way (TestFastPathMatchesTolerant).
+func Decode(raw model.RawCall, v *model.Call) error {
+	v.Reset()
+	if (raw.Event == "" || hasCallPrefix(raw.Event)) && decodeFast(raw, v) {
+		return nil
 	}
-	w, dir, problem := parseCall(raw)
-	if problem != "" {
-		return fail("%s", problem)
+	return decodeTolerant(raw, v)
+}
+
+func hasCallPrefix(e string) bool { return len(e) >= 5 && e[:5] == "call." }
+
+// errSlow sends the body to the tolerant path; it never reaches a caller.
+var errSlow = errors.New("aircall: not on the fast path")
+
+// fields seen, to send duplicate keys to the tolerant path (encoding/json's
+// last-one-wins on arrays is not worth copying).
+const (
+	seenComments = 1 << iota
+	seenTags
+)
+
+// fastFields are the fields decodeFast reads before it lays them out.
+type fastFields struct {
+	id, status, voicemail    []byte
+	started, answered, ended optInt
+	dur                      optInt
+}
+
+func decodeFast(raw model.RawCall, v *model.Call) bool {
+	s := scanner{b: raw.Body, v: v}
+	f, ok := s.fields()
+	if !ok {
+		return false
 	}
-	provider := raw.Provider
-	if provider == "" {
-		provider = model.ProviderAircall
+	rank, ok := f.rank(v.Direction)
+	if !ok {
+		// Mixed case, blanks, an unknown status or a bad direction:
+		// the tolerant path lower-cases, or names the field in its error.
+		return false
 	}
-	c := model.Call{
-		Org:                 raw.Org,
-		Provider:            provider,
-		CallID:              string(w.ID),
-		StartedAt:           time.Unix(w.StartedAt.v, 0).UTC(),
-		Direction:           dir,
-		MissedReason:        string(w.MissedCallReason),
-		EscalationAvailable: true,
-		Source:              raw.Source,
-		Event:               raw.Event,
-		ObservedAt:          raw.ObservedAt,
+	v.CallID, v.ProviderStatus = f.id, f.status
+	v.StartedAt = f.started.v
+	v.AnsweredAt, v.HasAnswered = f.answered.v, f.answered.ok
+	v.EndedAt, v.HasEnded = f.ended.v, f.ended.ok
+	if f.dur.ok && f.dur.v > 0 {
+		v.DurationSec = uint32(min(f.dur.v, math.MaxUint32))
 	}
-	if w.User != nil {
-		c.UserID = string(w.User.ID)
-	}
-	c.AnsweredAt, c.EndedAt = w.AnsweredAt.time(), w.EndedAt.time()
-	if w.Duration.ok && w.Duration.v > 0 {
-		c.DurationSec = uint32(min(w.Duration.v, math.MaxUint32))
-	}
-	status := callState(w, c)
-	c.ProviderStatus = string(w.Status)
-	c.Connected = c.AnsweredAt != nil
-	c.Completed = c.ProviderStatus == "done"
-	voicemail := strings.TrimSpace(string(w.Voicemail)) != ""
-	c.Missed, c.Voicemail = missedVoicemail(dir == "inbound", status == "done", c.AnsweredAt != nil, voicemail)
-	c.AnswerTimeAvailable = true
+	voicemail := len(bytes.TrimSpace(f.voicemail)) > 0
+	v.Missed, v.Voicemail = missedVoicemail(string(v.Direction) == "inbound", rank == 3, f.answered.ok, voicemail)
+	v.AnswerTimeAvailable = true
 	switch {
 	case voicemail:
-		c.Status = "voicemail"
-	case status == "done" && c.AnsweredAt == nil:
-		c.Status = "missed"
+		v.Status = statusVoicemail
+	case rank == 3 && !f.answered.ok:
+		v.Status = statusMissed
 	default:
-		c.Status = status
+		v.Status = rankStatus[rank]
 	}
-	c.Notes, c.Tags = texts(w.Comments), texts(w.Tags)
+	v.EscalationAvailable = true
+	// As decodeTolerant sets them.
+	v.Connected, v.Completed = f.answered.ok, string(f.status) == "done"
 	var ms uint64
 	if !raw.ObservedAt.IsZero() && raw.ObservedAt.UnixMilli() > 0 {
 		ms = uint64(raw.ObservedAt.UnixMilli()) & observedMask
 	}
-	c.Version = statusRank(status)<<48 | ms
-	return c, nil
+	v.Version = rank<<48 | ms
+	return true
 }
 
-// missedVoicemail are the talk-time verdicts of an Aircall call: missed
-// when an inbound call ended without being answered or with a voicemail
-// left (the user it rang is on the call; with none it counts for nobody),
-// voicemail when it also left one. Outbound calls are never missed.
-func missedVoicemail(inbound, ended, answered, voicemail bool) (missed, vm bool) {
-	if !inbound || !ended {
-		return false, false
+// fields reads the body's top-level object; ok is false when the body
+// needs the tolerant path.
+func (s *scanner) fields() (f fastFields, ok bool) {
+	s.ws()
+	if !s.consume('{') {
+		return f, false
 	}
-	return !answered || voicemail, voicemail
-}
-
-// parseCall reads raw's body and checks the fields every call needs; it
-// returns the problem in words when there is one.
-func parseCall(raw model.RawCall) (w wireCall, dir, problem string) {
-	if raw.Event != "" && !strings.HasPrefix(raw.Event, "call.") {
-		return w, "", fmt.Sprintf("record is a %q event, not a call", raw.Event)
-	}
-	body := bytes.TrimSpace(raw.Body)
-	if len(body) == 0 || body[0] != '{' {
-		return w, "", "body is not a JSON object"
-	}
-	if err := json.Unmarshal(body, &w); err != nil {
-		return w, "", err.Error()
-	}
-	if w.ID == "" {
-		return w, "", "field id is missing or null"
-	}
-	if !w.StartedAt.ok {
-		return w, "", "field started_at is missing or null"
-	}
-	dir = strings.ToLower(strings.TrimSpace(string(w.Direction)))
-	if dir != "inbound" && dir != "outbound" {
-		return w, "", fmt.Sprintf("field direction is %q, want inbound or outbound", string(w.Direction))
-	}
-	return w, dir, ""
-}
-
-// callState is Aircall's state of the call, lower case; some webhook
-// payloads omit the status, and then the timestamps tell it.
-func callState(w wireCall, c model.Call) string {
-	if status := strings.ToLower(strings.TrimSpace(string(w.Status))); status != "" {
-		return status
-	}
-	switch {
-	case c.EndedAt != nil:
-		return "done"
-	case c.AnsweredAt != nil:
-		return "answered"
-	default:
-		return "initial"
-	}
-}
-
-// texts are the non-empty texts of notes or tags.
-func texts(items []namedItem) []string {
-	var out []string
-	for _, n := range items {
-		if n.text != "" {
-			out = append(out, n.text)
+	seen := 0
+	for first := true; ; first = false {
+		s.ws()
+		if s.consume('}') {
+			break
+		}
+		if !first && (!s.consume(',') || !s.wsThen()) {
+			return f, false
+		}
+		key, err := s.str()
+		if err == nil {
+			err = s.colon()
+		}
+		if err == nil {
+			err = s.field(key, &f, &seen)
+		}
+		if err != nil {
+			return f, false
 		}
 	}
-	return out
+	s.ws()
+	return f, s.i == len(s.b) && len(f.id) > 0 && f.started.ok
 }
 
-// flexID is an id sent as a JSON number or string; null is "".
-type flexID string
-
-// UnmarshalJSON implements json.Unmarshaler.
-func (f *flexID) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	switch {
-	case len(b) == 0 || string(b) == "null":
-		*f = ""
-	case b[0] == '"':
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		*f = flexID(strings.TrimSpace(s))
-	case b[0] == '-' || (b[0] >= '0' && b[0] <= '9'):
-		s := string(b)
-		if strings.ContainsAny(s, ".eE") {
-			// 4.000000123e9 from a JS producer is still an integer id.
-			v, err := strconv.ParseFloat(s, 64)
-			if err == nil && v == math.Trunc(v) && math.Abs(v) < 1<<53 {
-				s = strconv.FormatInt(int64(v), 10)
-			}
-		}
-		*f = flexID(s)
-	default:
-		return fmt.Errorf("id %s is neither a number nor a string", truncate(b))
+func (s *scanner) colon() error {
+	s.ws()
+	if !s.consume(':') {
+		return errSlow
 	}
+	s.ws()
 	return nil
 }
 
-// flexInt is an integer (UNIX seconds, durations) sent as a number, a
-// numeric string or an RFC 3339 time; ok is false for null or absent.
-type flexInt struct {
+// field reads the value of one top-level key.
+func (s *scanner) field(key []byte, f *fastFields, seen *int) (err error) {
+	v := s.v
+	switch string(key) {
+	case "id":
+		f.id, err = s.id()
+	case "direction":
+		v.Direction, err = s.flexStr()
+	case "status":
+		f.status, err = s.flexStr()
+	case "voicemail":
+		f.voicemail, err = s.flexStr()
+	case "missed_call_reason":
+		v.MissedReason, err = s.flexStr()
+	case "started_at":
+		f.started, err = s.int()
+	case "answered_at":
+		f.answered, err = s.int()
+	case "ended_at":
+		f.ended, err = s.int()
+	case "duration":
+		f.dur, err = s.int()
+	case "user":
+		v.UserID, err = s.user()
+	case "comments":
+		err = s.items(seen, seenComments, v.AddNote)
+	case "tags":
+		err = s.items(seen, seenTags, v.AddTag)
+	default:
+		if foldsToKnown(key) {
+			return errSlow
+		}
+		err = s.skip(0)
+	}
+	return err
+}
+
+// rank is the status's rank (statusRank, with the status
+// inferred from the times when absent); ok is false when the status or
+// the direction is not in its exact lower-case form.
+func (f *fastFields) rank(direction []byte) (uint64, bool) {
+	switch string(direction) {
+	case "inbound", "outbound":
+	default:
+		return 0, false
+	}
+	switch string(f.status) {
+	case "initial":
+		return 1, true
+	case "answered":
+		return 2, true
+	case "done":
+		return 3, true
+	case "":
+		switch {
+		case f.ended.ok:
+			return 3, true
+		case f.answered.ok:
+			return 2, true
+		}
+		return 1, true
+	}
+	return 0, false
+}
+
+var (
+	statusVoicemail = []byte("voicemail")
+	statusMissed    = []byte("missed")
+	rankStatus      = [4][]byte{nil, []byte("initial"), []byte("answered"), []byte("done")}
+	knownKeys       = []string{"id", "direction", "status", "voicemail", "missed_call_reason", "started_at",
+		"answered_at", "ended_at", "duration", "user", "comments", "tags"}
+)
+
+// foldsToKnown reports whether key matches a field only case-insensitively,
+// as encoding/json would match it.
+func foldsToKnown(key []byte) bool {
+	for _, k := range knownKeys {
+		if len(k) == len(key) && bytes.EqualFold([]byte(k), key) {
+			return true
+		}
+	}
+	return false
+}
+
+// scanner reads one JSON value at a time from b.
+type scanner struct {
+	b []byte
+	i int
+	v *model.Call
+}
+
+func (s *scanner) ws() {
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+// wsThen skips blanks and reports whether input remains.
+func (s *scanner) wsThen() bool { s.ws(); return s.i < len(s.b) }
+
+func (s *scanner) consume(c byte) bool {
+	if s.i < len(s.b) && s.b[s.i] == c {
+		s.i++
+		return true
+	}
+	return false
+}
+
+func (s *scanner) peek() byte {
+	if s.i < len(s.b) {
+		return s.b[s.i]
+	}
+	return 0
+}
+
+func (s *scanner) null() bool {
+	if len(s.b)-s.i >= 4 && string(s.b[s.i:s.i+4]) == "null" {
+		s.i += 4
+		return true
+	}
+	return false
+}
+
+// str reads a string. Text with escapes is unescaped into v's scratch;
+// invalid UTF-8 (which encoding/json would replace) goes to the tolerant path.
+func (s *scanner) str() ([]byte, error) {
+	if !s.consume('"') {
+		return nil, errSlow
+	}
+	start := s.i
+	ascii := true
+	// Eight plain bytes at a time: no quote, backslash, control or
+	// non-ASCII byte among them.
+	for s.i+8 <= len(s.b) && !special(binary.LittleEndian.Uint64(s.b[s.i:])) {
+		s.i += 8
+	}
+	for s.i < len(s.b) {
+		c := s.b[s.i]
+		switch {
+		case c == '"':
+			out := s.b[start:s.i]
+			s.i++
+			if !ascii && !utf8.Valid(out) {
+				return nil, errSlow
+			}
+			return out, nil
+		case c == '\\':
+			return s.strEscaped(start)
+		case c < 0x20:
+			return nil, errSlow
+		case c >= 0x80:
+			ascii = false
+		}
+		s.i++
+	}
+	return nil, errSlow
+}
+
+// special reports whether any byte of w is a quote, a backslash, below
+// 0x20 or above 0x7f (the classic "has zero byte" bit trick per test).
+func special(w uint64) bool {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	q, bs := w^(lo*'"'), w^(lo*'\\')
+	return ((q-lo)&^q|(bs-lo)&^bs|(w-lo*0x20)&^w|w)&hi != 0
+}
+
+// strEscaped finishes a string that has escapes, from its start.
+func (s *scanner) strEscaped(start int) ([]byte, error) {
+	buf := append(make([]byte, 0, 2*(s.i-start)+16), s.b[start:s.i]...)
+	for s.i < len(s.b) {
+		c := s.b[s.i]
+		switch {
+		case c == '"':
+			s.i++
+			if !utf8.Valid(buf) {
+				return nil, errSlow
+			}
+			return s.v.Own(buf), nil
+		case c < 0x20:
+			return nil, errSlow
+		case c != '\\':
+			buf = append(buf, c)
+			s.i++
+			continue
+		}
+		if s.i+1 >= len(s.b) {
+			return nil, errSlow
+		}
+		e := s.b[s.i+1]
+		s.i += 2
+		switch e {
+		case '"', '\\', '/':
+			buf = append(buf, e)
+		case 'b':
+			buf = append(buf, '\b')
+		case 'f':
+			buf = append(buf, '\f')
+		case 'n':
+			buf = append(buf, '\n')
+		case 'r':
+			buf = append(buf, '\r')
+		case 't':
+			buf = append(buf, '\t')
+		case 'u':
+			r, ok := s.hex4()
+			if !ok {
+				return nil, errSlow
+			}
+			if utf16.IsSurrogate(r) {
+				if s.i+1 < len(s.b) && s.b[s.i] == '\\' && s.b[s.i+1] == 'u' {
+					s.i += 2
+					r2, ok := s.hex4()
+					if !ok {
+						return nil, errSlow
+					}
+					r = utf16.DecodeRune(r, r2)
+				} else {
+					r = utf8.RuneError
+				}
+			}
+			buf = utf8.AppendRune(buf, r)
+		default:
+			return nil, errSlow
+		}
+	}
+	return nil, errSlow
+}
+
+func (s *scanner) hex4() (rune, bool) {
+	if s.i+4 > len(s.b) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range s.b[s.i : s.i+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	s.i += 4
+	return r, true
+}
+
+// flexStr reads a string or null; other types take the tolerant path.
+func (s *scanner) flexStr() ([]byte, error) {
+	if s.null() {
+		return nil, nil
+	}
+	return s.str()
+}
+
+// id reads an integer id or a string id without surrounding blanks.
+func (s *scanner) id() ([]byte, error) {
+	switch c := s.peek(); {
+	case c == 'n':
+		if s.null() {
+			return nil, nil
+		}
+	case c == '"':
+		b, err := s.str()
+		if err != nil || len(b) == 0 || len(bytes.TrimSpace(b)) != len(b) {
+			return nil, errSlow
+		}
+		return b, nil
+	case c == '-' || (c >= '0' && c <= '9'):
+		start := s.i
+		if _, err := s.int(); err != nil {
+			return nil, err
+		}
+		return s.b[start:s.i], nil
+	}
+	return nil, errSlow
+}
+
+// optInt is an optional integer.
+type optInt struct {
 	v  int64
 	ok bool
 }
 
-// time is the UNIX time f holds, nil when absent.
-func (f flexInt) time() *time.Time {
-	if !f.ok {
-		return nil
+// int reads an integer (at most 18 digits, no fraction or exponent) or
+// null; anything else takes the tolerant path.
+func (s *scanner) int() (optInt, error) {
+	if s.null() {
+		return optInt{}, nil
 	}
-	t := time.Unix(f.v, 0).UTC()
-	return &t
+	neg := s.consume('-')
+	start := s.i
+	var n int64
+	for s.i < len(s.b) && s.b[s.i] >= '0' && s.b[s.i] <= '9' {
+		n = n*10 + int64(s.b[s.i]-'0')
+		s.i++
+	}
+	digits := s.i - start
+	if digits == 0 || digits > 18 || (digits > 1 && s.b[start] == '0') {
+		return optInt{}, errSlow
+	}
+	if c := s.peek(); c == '.' || c == 'e' || c == 'E' {
+		return optInt{}, errSlow
+	}
+	if neg {
+		n = -n
+	}
+	return optInt{v: n, ok: true}, nil
 }
 
-// UnmarshalJSON implements json.Unmarshaler.
-func (f *flexInt) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	*f = flexInt{}
-	if len(b) == 0 || string(b) == "null" {
-		return nil
+// user reads {"id": ...} (other keys skipped) or null.
+func (s *scanner) user() ([]byte, error) {
+	if s.null() {
+		return nil, nil
 	}
-	s := string(b)
-	if b[0] == '"' {
-		if err := json.Unmarshal(b, &s); err != nil {
+	if !s.consume('{') {
+		return nil, errSlow
+	}
+	var id []byte
+	err := s.object(func(key []byte) error {
+		if string(key) == "id" {
+			var err error
+			id, err = s.id()
 			return err
 		}
-		s = strings.TrimSpace(s)
-		if s == "" {
+		if len(key) == 2 && bytes.EqualFold(key, []byte("id")) {
+			return errSlow
+		}
+		return s.skip(1)
+	})
+	return id, err
+}
+
+// object reads the members of an object whose '{' was consumed, calling
+// f with the scanner at each value.
+func (s *scanner) object(f func(key []byte) error) error {
+	for first := true; ; first = false {
+		s.ws()
+		if s.consume('}') {
 			return nil
 		}
-		if t, err := time.Parse(time.RFC3339, s); err == nil {
-			*f = flexInt{v: t.Unix(), ok: true}
+		if !first && (!s.consume(',') || !s.wsThen()) {
+			return errSlow
+		}
+		key, err := s.str()
+		if err != nil {
+			return err
+		}
+		s.ws()
+		if !s.consume(':') {
+			return errSlow
+		}
+		s.ws()
+		if err := f(key); err != nil {
+			return err
+		}
+	}
+}
+
+// items reads comments or tags: null, or an array of {"content"} or
+// {"name"} objects or strings; add receives each text.
+func (s *scanner) items(seen *int, bit int, add func([]byte)) error {
+	if *seen&bit != 0 {
+		return errSlow
+	}
+	*seen |= bit
+	if s.null() {
+		return nil
+	}
+	if !s.consume('[') {
+		return errSlow
+	}
+	for first := true; ; first = false {
+		s.ws()
+		if s.consume(']') {
 			return nil
 		}
+		if !first && (!s.consume(',') || !s.wsThen()) {
+			return errSlow
+		}
+		switch s.peek() {
+		case '"':
+			t, err := s.str()
+			if err != nil {
+				return err
+			}
+			add(t)
+		case '{':
+			s.i++
+			var name, content []byte
+			err := s.object(func(key []byte) error {
+				var err error
+				switch string(key) {
+				case "name":
+					name, err = s.flexStr()
+				case "content":
+					content, err = s.flexStr()
+				default:
+					if bytes.EqualFold(key, []byte("name")) || bytes.EqualFold(key, []byte("content")) {
+						return errSlow
+					}
+					err = s.skip(1)
+				}
+				return err
+			})
+			if err != nil {
+				return err
+			}
+			if len(content) == 0 {
+				content = name
+			}
+			add(content)
+		case 'n':
+			if !s.null() {
+				return errSlow
+			}
+		default:
+			return errSlow
+		}
 	}
-	if v, err := strconv.ParseInt(s, 10, 64); err == nil {
-		*f = flexInt{v: v, ok: true}
+}
+
+// skip passes over one value, checking it as strictly as encoding/json.
+func (s *scanner) skip(depth int) error {
+	if depth > 200 {
+		return errSlow
+	}
+	switch c := s.peek(); {
+	case c == '"':
+		_, err := s.str()
+		return err
+	case c == '{':
+		s.i++
+		return s.object(func([]byte) error { return s.skip(depth + 1) })
+	case c == '[':
+		s.i++
+		for first := true; ; first = false {
+			s.ws()
+			if s.consume(']') {
+				return nil
+			}
+			if !first && (!s.consume(',') || !s.wsThen()) {
+				return errSlow
+			}
+			if err := s.skip(depth + 1); err != nil {
+				return err
+			}
+		}
+	case c == 't':
+		return s.literal("true")
+	case c == 'f':
+		return s.literal("false")
+	case c == 'n':
+		return s.literal("null")
+	case c == '-' || (c >= '0' && c <= '9'):
+		return s.number()
+	}
+	return errSlow
+}
+
+func (s *scanner) literal(l string) error {
+	if len(s.b)-s.i >= len(l) && string(s.b[s.i:s.i+len(l)]) == l {
+		s.i += len(l)
 		return nil
 	}
-	v, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-		return fmt.Errorf("%s is not a number", truncate(b))
-	}
-	*f = flexInt{v: int64(math.Floor(v)), ok: true}
-	return nil
+	return errSlow
 }
 
-// flexStr is a string that may be null (""), or a number or bool rendered
-// as its JSON text. Objects and arrays keep their JSON text, so a
-// voicemail sent as an object still reads as present.
-type flexStr string
-
-// UnmarshalJSON implements json.Unmarshaler.
-func (f *flexStr) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	switch {
-	case len(b) == 0 || string(b) == "null":
-		*f = ""
-	case b[0] == '"':
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
+// number passes over a JSON number, following its grammar.
+func (s *scanner) number() error {
+	s.consume('-')
+	digits := func() int {
+		n := 0
+		for s.i < len(s.b) && s.b[s.i] >= '0' && s.b[s.i] <= '9' {
+			s.i++
+			n++
 		}
-		*f = flexStr(s)
-	default:
-		*f = flexStr(b)
+		return n
 	}
-	return nil
-}
-
-// userRef is the call's user: an object with an id, a bare id, or null.
-type userRef struct {
-	ID flexID
-}
-
-// UnmarshalJSON implements json.Unmarshaler.
-func (u *userRef) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	if len(b) > 0 && b[0] == '{' {
-		var o struct {
-			ID flexID `json:"id"`
-		}
-		if err := json.Unmarshal(b, &o); err != nil {
-			return fmt.Errorf("user: %w", err)
-		}
-		u.ID = o.ID
-		return nil
+	if s.peek() == '0' {
+		s.i++
+	} else if digits() == 0 {
+		return errSlow
 	}
-	if err := u.ID.UnmarshalJSON(b); err != nil {
-		return fmt.Errorf("user: %w", err)
+	if s.consume('.') && digits() == 0 {
+		return errSlow
+	}
+	if c := s.peek(); c == 'e' || c == 'E' {
+		s.i++
+		if c := s.peek(); c == '+' || c == '-' {
+			s.i++
+		}
+		if digits() == 0 {
+			return errSlow
+		}
 	}
 	return nil
-}
-
-// namedItem is a tag ({"name"}) or comment ({"content"}), or a bare string.
-type namedItem struct {
-	text string
-}
-
-// UnmarshalJSON implements json.Unmarshaler.
-func (n *namedItem) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	switch {
-	case len(b) == 0 || string(b) == "null":
-		n.text = ""
-	case b[0] == '"':
-		return json.Unmarshal(b, &n.text)
-	case b[0] == '{':
-		var o struct {
-			Name    flexStr `json:"name"`
-			Content flexStr `json:"content"`
-		}
-		if err := json.Unmarshal(b, &o); err != nil {
-			return err
-		}
-		n.text = string(o.Content)
-		if n.text == "" {
-			n.text = string(o.Name)
-		}
-	default:
-		return errors.New("tag or comment is neither an object nor a string")
-	}
-	return nil
-}
-
-// truncate keeps error messages short and free of call content.
-func truncate(b []byte) string {
-	if len(b) > 24 {
-		return string(b[:24]) + "…"
-	}
-	return string(b)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/phonesignals/phonesignals/ingest/aircall/aircalltest"
 	"github.com/phonesignals/phonesignals/ingest/ingesttest"
 	"github.com/phonesignals/phonesignals/internal/model"
+	"github.com/phonesignals/phonesignals/internal/model/modeltest"
 	"github.com/phonesignals/phonesignals/internal/testkit/fixture"
 )
 
@@ -119,7 +120,7 @@ func TestBackfillDailyWindowsExactlyOnce(t *testing.T) {
 		if rc.Org != e.org.Name || rc.Provider != model.ProviderAircall || rc.Source != model.SourcePoll || rc.ObservedAt.IsZero() {
 			t.Fatalf("bad routing fields: %+v", rc)
 		}
-		d, err := Decode(rc)
+		d, err := modeltest.Decode(Decode, rc)
 		if err != nil {
 			t.Fatalf("published body does not decode: %v", err)
 		}
@@ -383,9 +384,9 @@ func TestFollowPicksUpLateEdits(t *testing.T) {
 	if err := c.Follow(ctx, ingest.SyncRequest{Window: ingest.Window{From: from}}, sink, 15*time.Minute); err != nil {
 		t.Fatalf("Follow: %v", err)
 	}
-	latest := map[string]model.Call{}
+	latest := map[string]modeltest.Call{}
 	for _, rc := range sink.Snapshot() {
-		d, err := Decode(rc)
+		d, err := modeltest.Decode(Decode, rc)
 		if err != nil {
 			t.Fatal(err)
 		}

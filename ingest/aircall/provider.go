@@ -23,7 +23,6 @@ var Provider = ingest.Provider{
 	Webhooks:        true,
 	NewSource:       NewSource,
 	Decode:          Decode,
-	DecodeView:      DecodeView,
 	Users:           ingest.ListUsersOf(NewSource),
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/phonesignals/phonesignals/ingest/aircall/aircalltest"
 	"github.com/phonesignals/phonesignals/ingest/ingesttest"
 	"github.com/phonesignals/phonesignals/internal/model"
+	"github.com/phonesignals/phonesignals/internal/model/modeltest"
 	"github.com/phonesignals/phonesignals/internal/testkit/fixture"
 )
 
@@ -195,9 +196,9 @@ func TestWebhookDuplicatesAndReordering(t *testing.T) {
 	if len(published) != rep.Deliveries {
 		t.Fatalf("%d records published for %d deliveries", len(published), rep.Deliveries)
 	}
-	latest := map[string]model.Call{}
+	latest := map[string]modeltest.Call{}
 	for _, rc := range published {
-		d, err := Decode(rc)
+		d, err := modeltest.Decode(Decode, rc)
 		if err != nil {
 			t.Fatalf("decoding %s of %s: %v", rc.Event, rc.CallID, err)
 		}

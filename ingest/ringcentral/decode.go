@@ -27,25 +27,29 @@ type wireRecord struct {
 	Deleted          *bool   `json:"deleted"`
 }
 
-// Decode turns a raw RingCentral call-log record into a Call. The user is
-// the record's extension.id, else raw.UserHint (per-extension call logs do
-// not name the extension). Status and ProviderStatus are both the result.
-// RingCentral exposes no notes or tags, so EscalationAvailable is false and
-// Notes/Tags are nil: escalated is "not available", never a real zero.
-// Version is lastModifiedTime in Unix ms, else ObservedAt's. A missing id
-// or startTime, a direction other than Inbound/Outbound, or a field of the
+// Decode decodes a raw RingCentral call-log record into c,
+// Provider.Decode. The user is the record's extension.id, else
+// raw.UserHint (per-extension call logs do not name the extension). Status
+// and ProviderStatus are both the result. RingCentral exposes no notes or
+// tags, so EscalationAvailable is false and Notes/Tags are empty:
+// escalated is "not available", never a real zero. Version is
+// lastModifiedTime in Unix ms, else ObservedAt's. A missing id or
+// startTime, a direction other than Inbound/Outbound, or a field of the
 // wrong type is an error naming the field; the transform dead-letters it.
-func Decode(raw model.RawCall) (model.Call, error) {
+// Call logs arrive by polling, far fewer than the transform decodes, so
+// encoding/json is fast enough: this is the one decode path.
+func Decode(raw model.RawCall, c *model.Call) error {
+	c.Reset()
 	var r wireRecord
 	if err := json.Unmarshal(raw.Body, &r); err != nil {
-		return model.Call{}, fmt.Errorf("decoding ringcentral call %q: %w", raw.CallID, describeJSONError(err))
+		return fmt.Errorf("decoding ringcentral call %q: %w", raw.CallID, describeJSONError(err))
 	}
 	id := jsonID(r.ID)
 	if id == "" {
-		return model.Call{}, fmt.Errorf("decoding ringcentral call %q: missing id", raw.CallID)
+		return fmt.Errorf("decoding ringcentral call %q: missing id", raw.CallID)
 	}
-	fail := func(format string, args ...any) (model.Call, error) {
-		return model.Call{}, fmt.Errorf("decoding ringcentral call %q: "+format, append([]any{id}, args...)...)
+	fail := func(format string, args ...any) error {
+		return fmt.Errorf("decoding ringcentral call %q: "+format, append([]any{id}, args...)...)
 	}
 	if r.StartTime == nil || *r.StartTime == "" {
 		return fail("missing startTime")
@@ -58,36 +62,25 @@ func Decode(raw model.RawCall) (model.Call, error) {
 	if problem != "" {
 		return fail("%s", problem)
 	}
-
-	c := model.Call{
-		Org:                 raw.Org,
-		Provider:            model.ProviderRingCentral,
-		CallID:              id,
-		UserID:              raw.UserHint,
-		StartedAt:           start,
-		Direction:           direction,
-		EscalationAvailable: false,
-		Source:              raw.Source,
-		Event:               raw.Event,
-		ObservedAt:          raw.ObservedAt,
-	}
+	c.CallID, c.Direction, c.StartedAt = c.OwnString(id), c.OwnString(direction), start.Unix()
+	user := raw.UserHint
 	if r.Extension != nil {
 		if ext := jsonID(r.Extension.ID); ext != "" {
-			c.UserID = ext
+			user = ext
 		}
 	}
+	c.UserID = c.OwnString(user)
 	dur, ok := r.duration()
 	if dur < 0 || dur.Seconds() > math.MaxUint32 {
 		return fail("duration %v is out of range", dur)
 	}
 	c.DurationSec = uint32(dur.Round(time.Second) / time.Second)
 	if ok {
-		end := start.Add(dur)
-		c.EndedAt = &end
+		c.EndedAt, c.HasEnded = start.Add(dur).Unix(), true
 	}
 	if r.Result != nil {
-		c.Status = *r.Result
-		c.ProviderStatus = *r.Result
+		c.Status = c.OwnString(*r.Result)
+		c.ProviderStatus = c.Status
 		// Only these results mean the call connected and ended normally.
 		c.Connected = *r.Result == "Call connected" || *r.Result == "Accepted"
 		c.Completed = c.Connected
@@ -106,7 +99,7 @@ func Decode(raw model.RawCall) (model.Call, error) {
 		}
 		c.Version = unixMilli(t)
 	}
-	return c, nil
+	return nil
 }
 
 // missedResults are the results of an inbound call that rang the

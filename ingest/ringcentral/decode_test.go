@@ -9,6 +9,7 @@ import (
 
 	"github.com/phonesignals/phonesignals/ingest/ringcentral/ringcentraltest"
 	"github.com/phonesignals/phonesignals/internal/model"
+	"github.com/phonesignals/phonesignals/internal/model/modeltest"
 )
 
 // fixtureDir holds the decode fixtures, shared at the repository root.
@@ -39,10 +40,10 @@ func TestDecode(t *testing.T) {
 		file    string
 		hint    string
 		wantErr string // substring; "" means success
-		check   func(t *testing.T, c model.Call)
+		check   func(t *testing.T, c modeltest.Call)
 	}{
-		{file: "account_detailed.json", hint: "99999", check: func(t *testing.T, c model.Call) {
-			want := model.Call{
+		{file: "account_detailed.json", hint: "99999", check: func(t *testing.T, c modeltest.Call) {
+			want := modeltest.Call{
 				Org: "acme", Provider: model.ProviderRingCentral, CallID: "RC4010000042X",
 				UserID: "62001122", StartedAt: mustTime(t, "2026-08-03T09:12:44Z"),
 				Direction: "inbound", DurationSec: 187, Status: "Accepted", ProviderStatus: "Accepted", Connected: true, Completed: true,
@@ -52,7 +53,7 @@ func TestDecode(t *testing.T) {
 			want.EndedAt = &end
 			assertCall(t, c, want)
 		}},
-		{file: "extension_outbound.json", hint: "62000011", check: func(t *testing.T, c model.Call) {
+		{file: "extension_outbound.json", hint: "62000011", check: func(t *testing.T, c modeltest.Call) {
 			if c.UserID != "62000011" {
 				t.Errorf("UserID = %q, want the hint 62000011 (per-extension records name no extension)", c.UserID)
 			}
@@ -63,7 +64,7 @@ func TestDecode(t *testing.T) {
 				t.Errorf("StartedAt = %v", c.StartedAt)
 			}
 		}},
-		{file: "nulls.json", hint: "62000011", check: func(t *testing.T, c model.Call) {
+		{file: "nulls.json", hint: "62000011", check: func(t *testing.T, c modeltest.Call) {
 			if c.UserID != "62000011" {
 				t.Errorf("UserID = %q, want the hint for a null extension", c.UserID)
 			}
@@ -77,7 +78,7 @@ func TestDecode(t *testing.T) {
 				t.Errorf("StartedAt = %v, want UTC", c.StartedAt)
 			}
 		}},
-		{file: "extension_id_string.json", check: func(t *testing.T, c model.Call) {
+		{file: "extension_id_string.json", check: func(t *testing.T, c modeltest.Call) {
 			if c.UserID != "62000048" || c.Status != "Call connected" || c.DurationSec != 61 {
 				t.Errorf("got %+v", c)
 			}
@@ -85,7 +86,7 @@ func TestDecode(t *testing.T) {
 				t.Errorf("Version = %d", c.Version)
 			}
 		}},
-		{file: "deleted.json", hint: "1", check: func(t *testing.T, c model.Call) {
+		{file: "deleted.json", hint: "1", check: func(t *testing.T, c modeltest.Call) {
 			if !c.Deleted || c.UserID != "62000011" || c.Status != "Missed" {
 				t.Errorf("got deleted=%v user=%q status=%q", c.Deleted, c.UserID, c.Status)
 			}
@@ -105,7 +106,7 @@ func TestDecode(t *testing.T) {
 				Source: model.SourcePoll, ObservedAt: observed, UserHint: tt.hint,
 				Body: readFixture(t, tt.file),
 			}
-			c, err := Decode(raw)
+			c, err := modeltest.Decode(Decode, raw)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("Decode error = %v, want one containing %q", err, tt.wantErr)
@@ -124,7 +125,7 @@ func TestDecode(t *testing.T) {
 	}
 }
 
-func assertCall(t *testing.T, got, want model.Call) {
+func assertCall(t *testing.T, got, want modeltest.Call) {
 	t.Helper()
 	if (got.EndedAt == nil) != (want.EndedAt == nil) || (got.EndedAt != nil && !got.EndedAt.Equal(*want.EndedAt)) {
 		t.Errorf("EndedAt = %v, want %v", got.EndedAt, want.EndedAt)
@@ -159,7 +160,7 @@ func TestDecodeFakeRecords(t *testing.T) {
 		byID[c.StrID()] = i
 	}
 	for _, raw := range sink.Snapshot() {
-		c, err := Decode(raw)
+		c, err := modeltest.Decode(Decode, raw)
 		if err != nil {
 			t.Fatalf("Decode(%s): %v", raw.CallID, err)
 		}
@@ -182,7 +183,7 @@ func TestDecodeConnectedResults(t *testing.T) {
 		{"No Answer", false}, {"Busy", false}, {"call connected", false}, {"", false},
 	} {
 		body := `{"id":"RC1","startTime":"2026-08-03T09:00:00Z","direction":"Inbound","duration":5,"result":"` + tt.result + `"}`
-		c, err := Decode(model.RawCall{Org: "acme", Provider: model.ProviderRingCentral, CallID: "RC1", Body: []byte(body)})
+		c, err := modeltest.Decode(Decode, model.RawCall{Org: "acme", Provider: model.ProviderRingCentral, CallID: "RC1", Body: []byte(body)})
 		if err != nil {
 			t.Fatalf("%q: %v", tt.result, err)
 		}
@@ -209,7 +210,7 @@ func TestDecodeMissedResults(t *testing.T) {
 		{"No Answer", "Outbound", false, false}, {"Missed", "Outbound", false, false}, {"Voicemail", "Outbound", false, false},
 	} {
 		body := `{"id":"RC1","startTime":"2026-08-03T09:00:00Z","direction":"` + tt.direction + `","duration":5,"result":"` + tt.result + `"}`
-		c, err := Decode(model.RawCall{Org: "acme", Provider: model.ProviderRingCentral, CallID: "RC1", Body: []byte(body)})
+		c, err := modeltest.Decode(Decode, model.RawCall{Org: "acme", Provider: model.ProviderRingCentral, CallID: "RC1", Body: []byte(body)})
 		if err != nil {
 			t.Fatalf("%q: %v", tt.result, err)
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/phonesignals/phonesignals/ingest/ingesttest"
 	"github.com/phonesignals/phonesignals/ingest/ringcentral/ringcentraltest"
 	"github.com/phonesignals/phonesignals/internal/model"
+	"github.com/phonesignals/phonesignals/internal/model/modeltest"
 	"github.com/phonesignals/phonesignals/internal/testkit/fixture"
 )
 
@@ -69,7 +70,7 @@ func TestBackfill(t *testing.T) {
 				if raw.UserHint != wantHint {
 					t.Fatalf("call %s UserHint = %q, want %q", id, raw.UserHint, wantHint)
 				}
-				c, err := Decode(raw)
+				c, err := modeltest.Decode(Decode, raw)
 				if err != nil {
 					t.Fatalf("Decode(%s): %v", id, err)
 				}
@@ -490,7 +491,7 @@ func TestFollow(t *testing.T) {
 			e.setNow(now.Add(10 * time.Minute))
 			waitFor(t, "the new call", hasID(added.StrID()))
 			waitFor(t, "the deletion", has(func(c model.RawCall) bool {
-				d, err := Decode(c)
+				d, err := modeltest.Decode(Decode, c)
 				return err == nil && c.CallID == victim.StrID() && d.Deleted && c.UserHint == hint && d.UserID == ext
 			}))
 			if n := e.fake.Stats().SyncTokensRejected; n != 0 {

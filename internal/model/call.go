@@ -1,6 +1,7 @@
 // Package model holds the provider-neutral shapes that pass between the
 // pipeline stages: a raw provider record as published to Kafka, and the
-// decoded call the transform rules run over.
+// decoded call the transform rules run over (one layout, Call; tests
+// write calls row by row with model/modeltest).
 package model
 
 import (
@@ -52,63 +53,113 @@ type RawCall struct {
 	Body []byte
 }
 
-// Call is a decoded provider call. Notes and Tags are transient: the
-// transform reads them to compute flags and never writes them anywhere.
+// Call is a decoded provider call, laid out for the transform's column
+// builders: its byte fields alias the raw body or the call's own scratch
+// buffer, so a provider's decoder fills it without allocating, and it is
+// valid only until the next decode into the same Call (copy what must
+// outlive it). The routing facts (org, provider, source, event, observed
+// at) are the Kafka record's headers, not the body's, so they are not
+// here. Notes and Tags hold every note (tag) separated by '\n'; they are
+// transient: the transform reads them to compute flags and never writes
+// them anywhere.
 type Call struct {
-	Org      string
-	Provider string
-	CallID   string
-	// UserID is the Aircall user id or RingCentral extension id; empty when
-	// nobody took the call (unanswered inbound calls).
-	UserID     string
-	StartedAt  time.Time
-	AnsweredAt *time.Time
-	EndedAt    *time.Time
+	// CallID is the provider's call id; UserID the Aircall user id or
+	// RingCentral extension id, empty when nobody took the call
+	// (unanswered inbound calls).
+	CallID, UserID []byte
 	// Direction is "inbound" or "outbound".
-	Direction   string
-	DurationSec uint32
+	Direction []byte
 	// Status is the seed's status: Aircall "done", "missed", "voicemail",
 	// "answered", "initial"; RingCentral's result ("Call connected", ...).
-	Status string
 	// ProviderStatus is the provider's own status field, untouched
-	// (Aircall: initial/answered/done; RingCentral: result).
-	ProviderStatus string
-	// Connected says the call was connected to a person (Aircall: answered_at
-	// set; RingCentral: result "Call connected" or "Accepted"). Set by the
-	// provider's decoder, so the rules know no provider.
-	Connected bool
-	// Completed says the provider reports the call as finished normally
-	// (Aircall: status "done"; RingCentral: a connected result).
-	Completed bool
-	// MissedReason is Aircall's missed_call_reason, if any.
-	MissedReason string
+	// (Aircall: initial/answered/done; RingCentral: result). MissedReason
+	// is Aircall's missed_call_reason, if any.
+	Status, ProviderStatus, MissedReason []byte
+	// StartedAt, AnsweredAt, EndedAt are UNIX seconds; the Has flags tell
+	// a missing time from the epoch.
+	StartedAt, AnsweredAt, EndedAt int64
+	HasAnswered, HasEnded          bool
+	DurationSec                    uint32
+	Notes, Tags                    []byte
+	// EscalationAvailable is false where the provider exposes no notes or
+	// tags (RingCentral), so a zero is not read as a real zero.
+	EscalationAvailable bool
+	// Connected says the call was connected to a person (Aircall:
+	// answered_at set; RingCentral: result "Call connected" or
+	// "Accepted"). Completed says the provider reports the call as
+	// finished normally (Aircall: status "done"; RingCentral: a connected
+	// result). Set by the provider's decoder, so the rules know no
+	// provider.
+	Connected, Completed bool
 	// Missed says the call reached the user and was not answered, by the
 	// provider's own states (Aircall: inbound, ended, no answered_at or a
 	// voicemail; RingCentral: an inbound Missed, Voicemail, Rejected,
 	// Declined, No Answer or Busy). Voicemail says the caller left one
-	// (always also Missed). Set by the decoder, like Connected.
-	Missed, Voicemail bool
-	// AnswerTimeAvailable says AnsweredAt and EndedAt are the provider's
-	// own answer and end times (Aircall), so talk and time to answer come
-	// from them; false where the provider reports no answer time
-	// (RingCentral's call log): time to answer is then n/a, never 0, and
-	// talk time is the duration of a connected call.
-	AnswerTimeAvailable bool
-	Notes               []string
-	Tags                []string
-	// EscalationAvailable is false where the provider exposes no notes or
-	// tags (RingCentral), so a zero is not read as a real zero.
-	EscalationAvailable bool
+	// (always also Missed). AnswerTimeAvailable says AnsweredAt and
+	// EndedAt are the provider's own answer and end times (Aircall), so
+	// talk and time to answer come from them; false where the provider
+	// reports no answer time (RingCentral's call log): time to answer is
+	// then n/a, never 0, and talk time is the duration of a connected call.
+	Missed, Voicemail, AnswerTimeAvailable bool
 	// Deleted marks a call the provider reported as deleted.
 	Deleted bool
 	// Version orders versions of one call: the highest wins in ClickHouse,
 	// ties broken by the record offset (StoreVersion). At most MaxVersion.
 	Version uint64
-	// Source and Event are copied from the RawCall for lineage.
-	Source string
-	Event  string
-	// ObservedAt is copied from the RawCall.
-	ObservedAt time.Time
+
+	scratch []byte
+}
+
+// Reset empties the call for the next call, keeping its buffers.
+func (v *Call) Reset() {
+	s, n, t := v.scratch[:0], v.Notes[:0], v.Tags[:0]
+	*v = Call{scratch: s, Notes: n, Tags: t}
+}
+
+// Own copies b into the call's scratch buffer and returns the copy, for
+// text the decoder had to rewrite (unescaped, lower-cased). The copy stays
+// valid until Reset.
+func (v *Call) Own(b []byte) []byte {
+	if cap(v.scratch)-len(v.scratch) < len(b) {
+		// A new buffer: earlier copies keep pointing into the old one.
+		v.scratch = make([]byte, 0, max(2*cap(v.scratch), len(b), 256))
+	}
+	n := len(v.scratch)
+	v.scratch = append(v.scratch, b...)
+	return v.scratch[n:len(v.scratch):len(v.scratch)]
+}
+
+// AddNote appends one note (its text, which may be empty).
+func (v *Call) AddNote(text []byte) {
+	if len(text) == 0 {
+		return
+	}
+	if len(v.Notes) > 0 {
+		v.Notes = append(v.Notes, '\n')
+	}
+	v.Notes = append(v.Notes, text...)
+}
+
+// AddTag appends one tag name.
+func (v *Call) AddTag(text []byte) {
+	if len(text) == 0 {
+		return
+	}
+	if len(v.Tags) > 0 {
+		v.Tags = append(v.Tags, '\n')
+	}
+	v.Tags = append(v.Tags, text...)
+}
+
+// OwnString is Own for text the decoder has as a string (the tolerant
+// paths, which decode with encoding/json).
+func (v *Call) OwnString(s string) []byte {
+	if cap(v.scratch)-len(v.scratch) < len(s) {
+		v.scratch = make([]byte, 0, max(2*cap(v.scratch), len(s), 256))
+	}
+	n := len(v.scratch)
+	v.scratch = append(v.scratch, s...)
+	return v.scratch[n:len(v.scratch):len(v.scratch)]
 }
 
 // DeadLetter is a raw record the transform could not use: where it sits on

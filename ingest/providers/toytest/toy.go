@@ -128,28 +128,25 @@ func (s *source) Follow(context.Context, ingest.SyncRequest, ingest.Sink, time.D
 	return errors.New("toy: follow is not supported")
 }
 
-// Decode turns a toy call into a model.Call.
-func Decode(raw model.RawCall) (model.Call, error) {
+// Decode decodes a toy call into v.
+func Decode(raw model.RawCall, v *model.Call) error {
+	v.Reset()
 	var c Call
 	if err := json.Unmarshal(raw.Body, &c); err != nil {
-		return model.Call{}, fmt.Errorf("decoding toy call %q of org %q: %w", raw.CallID, raw.Org, err)
+		return fmt.Errorf("decoding toy call %q of org %q: %w", raw.CallID, raw.Org, err)
 	}
 	if c.ID == "" || c.Start.IsZero() || (c.Direction != "inbound" && c.Direction != "outbound") {
-		return model.Call{}, fmt.Errorf("decoding toy call %q of org %q: id, start and direction (inbound or outbound) are required", raw.CallID, raw.Org)
+		return fmt.Errorf("decoding toy call %q of org %q: id, start and direction (inbound or outbound) are required", raw.CallID, raw.Org)
 	}
-	end := c.Start.Add(time.Duration(c.Seconds) * time.Second)
-	out := model.Call{
-		Org: raw.Org, Provider: Name, CallID: c.ID, UserID: c.Agent,
-		StartedAt: c.Start.UTC(), EndedAt: &end, Direction: c.Direction, DurationSec: uint32(c.Seconds),
-		Status: "ended", ProviderStatus: "ended", Connected: c.Answered, Completed: true,
-		EscalationAvailable: true, Version: uint64(raw.ObservedAt.UnixMilli()),
-		Source: raw.Source, Event: raw.Event, ObservedAt: raw.ObservedAt,
-	}
+	v.CallID, v.UserID, v.Direction = []byte(c.ID), []byte(c.Agent), []byte(c.Direction)
+	v.StartedAt, v.DurationSec = c.Start.Unix(), uint32(c.Seconds)
+	v.EndedAt, v.HasEnded = c.Start.Add(time.Duration(c.Seconds)*time.Second).Unix(), true
+	v.Status, v.ProviderStatus = []byte("ended"), []byte("ended")
+	v.Connected, v.Completed, v.EscalationAvailable = c.Answered, true, true
+	v.Version = uint64(raw.ObservedAt.UnixMilli())
 	if c.Answered {
-		out.AnsweredAt = &out.StartedAt
+		v.AnsweredAt, v.HasAnswered = v.StartedAt, true
 	}
-	if c.Note != "" {
-		out.Notes = []string{c.Note}
-	}
-	return out, nil
+	v.AddNote([]byte(c.Note))
+	return nil
 }

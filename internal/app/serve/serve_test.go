@@ -467,7 +467,7 @@ func (r *rig) drain() {
 		r.t.Fatal(err)
 	}
 	defer ld.Close(context.Background())
-	c, err := transform.New(transform.Config{Bus: r.bus, Box: r.box, Decoders: providers.Registry().Decoders(), ViewDecoders: providers.Registry().ViewDecoders(),
+	c, err := transform.New(transform.Config{Bus: r.bus, Box: r.box, Decoders: providers.Registry().Decoders(),
 		Writer: ld, DeadLetters: r.st, MaxBatch: 2000, SessionTimeout: 2 * time.Second})
 	if err != nil {
 		r.t.Fatal(err)

@@ -18,8 +18,10 @@ import (
 	"github.com/phonesignals/phonesignals/ingest/ingesttest"
 	"github.com/phonesignals/phonesignals/internal/bus"
 	"github.com/phonesignals/phonesignals/internal/model"
+	"github.com/phonesignals/phonesignals/internal/model/modeltest"
 	"github.com/phonesignals/phonesignals/internal/testkit/fixture"
 	"github.com/phonesignals/phonesignals/transform"
+	"github.com/phonesignals/phonesignals/transform/transformtest"
 )
 
 // BenchmarkTransformLoad measures the transform stage (decrypt, decode,
@@ -137,10 +139,10 @@ func BenchmarkReviewQuery(b *testing.B) {
 	bb := transform.NewBatchBuilder(nil)
 	defer bb.Release()
 	for i, c := range o.Calls {
-		call := model.Call{Org: o.Name, Provider: o.Provider, CallID: fmt.Sprint(c.ID), UserID: c.UserID, StartedAt: c.StartedAt,
+		call := modeltest.Call{Org: o.Name, Provider: o.Provider, CallID: fmt.Sprint(c.ID), UserID: c.UserID, StartedAt: c.StartedAt,
 			Direction: c.Direction, DurationSec: uint32(c.Duration), Status: "done", ProviderStatus: "done", AnsweredAt: c.AnsweredAt,
 			Notes: c.Notes, Tags: c.Tags, EscalationAvailable: true, Version: uint64(i), ObservedAt: c.EndedAt}
-		if err := bb.Add(&call); err != nil {
+		if err := transformtest.Add(bb, &call); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -104,7 +104,7 @@ func (r *rig) configure(o *fixture.Org) {
 
 func (r *rig) consumer(w transform.BatchWriter, maxBatch int) *transform.Consumer {
 	r.t.Helper()
-	c, err := transform.New(transform.Config{Bus: r.bus, Box: r.box, Decoders: providers.Registry().Decoders(), ViewDecoders: providers.Registry().ViewDecoders(), Writer: w,
+	c, err := transform.New(transform.Config{Bus: r.bus, Box: r.box, Decoders: providers.Registry().Decoders(), Writer: w,
 		DeadLetters: r.st, MaxBatch: maxBatch, SessionTimeout: 2 * time.Second})
 	if err != nil {
 		r.t.Fatal(err)

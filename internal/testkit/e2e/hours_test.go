@@ -51,7 +51,7 @@ func TestWorkingHoursPipeline(t *testing.T) {
 		t.Fatal(err)
 	}
 	ld := r.loader()
-	c, err := transform.New(transform.Config{Bus: r.bus, Box: r.box, Decoders: providers.Registry().Decoders(), ViewDecoders: providers.Registry().ViewDecoders(),
+	c, err := transform.New(transform.Config{Bus: r.bus, Box: r.box, Decoders: providers.Registry().Decoders(),
 		Writer: ld, DeadLetters: r.st, MaxBatch: 500, Hours: r.st.NewHoursCache(), SessionTimeout: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)

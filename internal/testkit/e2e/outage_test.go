@@ -110,7 +110,7 @@ func TestLongOutageWithDeadLetter(t *testing.T) {
 	}
 	defer cl.Close()
 	w := &outageWriter{inner: r.loader(), until: time.Now().Add(7 * time.Second), adm: kadm.NewClient(cl)}
-	c, err := transform.New(transform.Config{Bus: r.bus, Box: r.box, Decoders: providers.Registry().Decoders(), ViewDecoders: providers.Registry().ViewDecoders(), Writer: w,
+	c, err := transform.New(transform.Config{Bus: r.bus, Box: r.box, Decoders: providers.Registry().Decoders(), Writer: w,
 		DeadLetters: r.st, SessionTimeout: 2 * time.Second, TransactionTimeout: 3 * time.Second})
 	if err != nil {
 		t.Fatal(err)

@@ -176,7 +176,7 @@ func startTransform(ctx context.Context, st *store.Store, bcfg bus.Config, box *
 	if os.Getenv("FRESHNESS_LOG") == "debug" {
 		logs = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	cons, err := transform.New(transform.Config{Bus: bcfg, Box: box, Decoders: reg.Decoders(), ViewDecoders: reg.ViewDecoders(),
+	cons, err := transform.New(transform.Config{Bus: bcfg, Box: box, Decoders: reg.Decoders(),
 		Writer: ld, DeadLetters: st, MaxWait: maxWait, Logger: logs})
 	if err != nil {
 		_ = ld.Close(context.WithoutCancel(ctx))
