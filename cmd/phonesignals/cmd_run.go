@@ -101,7 +101,7 @@ func runTransform(ctx context.Context, reg *ingest.Registry, bcfg bus.Config, bo
 		}
 	}()
 	cons, err := transform.New(transform.Config{
-		Bus: bcfg, Box: box, Decoders: reg.Decoders(), ViewDecoders: reg.ViewDecoders(), Writer: timedWriter{ld}, DeadLetters: st, MaxBatch: o.maxBatch,
+		Bus: bcfg, Box: box, Decoders: reg.Decoders(), Writer: timedWriter{ld}, DeadLetters: st, MaxBatch: o.maxBatch,
 		MaxWait: o.maxWait, Hours: st.NewHoursCache(), Logger: slog.Default(),
 	})
 	if err != nil {
