@@ -87,7 +87,8 @@ func vsMedianThresholds(higherIsWorse bool) map[string]any {
 		{"value": nil, "color": bad}, {"value": -25, "color": "transparent"}, {"value": 25, "color": good}}}
 }
 
-// naMapping shows a null escalated_calls as n/a, never 0.
+// naMapping shows a null number (a metric that can be n/a, a median
+// below the privacy floor) as n/a, never 0.
 func naMapping() []map[string]any {
 	return []map[string]any{{"type": "special", "options": map[string]any{"match": "null", "result": map[string]any{"text": "n/a", "index": 0}}}}
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"slices"
+
 	"github.com/grafana/grafana-foundation-sdk/go/cog"
 	"github.com/grafana/grafana-foundation-sdk/go/common"
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
@@ -58,7 +60,7 @@ func metricStat(m plugin.Metric, i uint32) *stat.PanelBuilder {
 	if m.Unit != "" {
 		p.Unit(m.Unit)
 	}
-	if m.Name == "escalated_calls" || m.NA {
+	if m.NA {
 		p.NoValue("n/a")
 		own = append(own, prop("noValue", "n/a"), prop("mappings", naMapping()))
 	}
@@ -70,13 +72,14 @@ func metricStat(m plugin.Metric, i uint32) *stat.PanelBuilder {
 // the row below the seven.
 func talkStat(m plugin.Metric, i uint32) *stat.PanelBuilder {
 	desc := m.Definition
-	if m.Name != "avg_answer_sec" {
+	if m.CohortMedian {
 		desc += "\n\n" + plugin.MedianDefinition
 	}
 	return metricStat(m, 0).Description(desc).GridPos(pos(i*4, 10, 4, 5))
 }
 
 func trendPanel() *timeseries.PanelBuilder {
+	counts := trendCounts()
 	p := timeseries.NewPanelBuilder().
 		Title("Trend across cycles").
 		Description(definitions("The employee's numbers in every review cycle of the org (a point at each cycle's start), the total calls beside the cohort median.")).
@@ -88,20 +91,41 @@ func trendPanel() *timeseries.PanelBuilder {
 		PointSize(6).
 		SpanNulls(common.BoolOrFloat64{Bool: cog.ToPtr(true)}).
 		WithTransformation(dashboard.DataTransformerConfig{Id: "filterFieldsByName", Options: map[string]any{
-			"include": map[string]any{"names": []string{"time", "total_calls", "total_calls_median", "inbound_calls", "outbound_calls", "resolved_calls", "after_hours_calls", "escalated_calls",
-				"answered_calls", "missed_calls", "voicemail_calls"}},
+			"include": map[string]any{"names": trendFields(counts)},
 		}}).
 		OverrideByName("total_calls_median", []dashboard.DynamicConfigValue{
 			prop("displayName", "total calls, cohort median"),
 			prop("custom.lineStyle", map[string]any{"fill": "dash", "dash": []int{10, 10}}),
 		})
-	for _, m := range plugin.Metrics {
-		p.OverrideByName(m.Name, []dashboard.DynamicConfigValue{prop("displayName", m.Title)})
-	}
-	for _, m := range plugin.TalkMetrics[:3] {
+	for _, m := range counts {
 		p.OverrideByName(m.Name, []dashboard.DynamicConfigValue{prop("displayName", m.Title)})
 	}
 	return p
+}
+
+// trendCounts are the numbers the trend draws: the counts (one axis of
+// calls; the seconds would dwarf them).
+func trendCounts() []plugin.Metric {
+	var out []plugin.Metric
+	for _, m := range append(slices.Clone(plugin.Metrics), plugin.TalkMetrics...) {
+		if m.Unit == "" {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// trendFields are the trend's fields: the time, each count, and beside
+// total_calls its cohort median (the dashed line).
+func trendFields(counts []plugin.Metric) []string {
+	out := []string{"time"}
+	for _, m := range counts {
+		out = append(out, m.Name)
+		if m.Name == "total_calls" {
+			out = append(out, m.Name+"_median")
+		}
+	}
+	return out
 }
 
 func weeklyPanel() *timeseries.PanelBuilder {

@@ -48,7 +48,7 @@ func teamTable() *table.PanelBuilder {
 		titles[m.Name] = m.Title
 		titles[m.Name+"_median"] = "median"
 		titles[m.Name+"_vs_median"] = "vs median"
-		p.OverrideByName(m.Name, metricProps(m, m.Definition))
+		p.OverrideByName(m.Name, metricProps(m, m.Plain()))
 		p.OverrideByName(m.Name+"_median", metricProps(m, plugin.MedianDefinition))
 		p.OverrideByName(m.Name+"_vs_median", []dashboard.DynamicConfigValue{
 			prop("unit", "percent"),
@@ -68,7 +68,7 @@ func metricProps(m plugin.Metric, desc string) []dashboard.DynamicConfigValue {
 	if m.Unit != "" {
 		props = append(props, prop("unit", m.Unit))
 	}
-	if m.Name == "escalated_calls" || desc == plugin.MedianDefinition {
+	if m.NA || desc == plugin.MedianDefinition {
 		// A null median is n/a too: the cohort is below the org's floor.
 		props = append(props, prop("noValue", "n/a"), prop("mappings", naMapping()))
 	}
@@ -76,7 +76,7 @@ func metricProps(m plugin.Metric, desc string) []dashboard.DynamicConfigValue {
 }
 
 func noValue(m plugin.Metric) string {
-	if m.Name == "escalated_calls" {
+	if m.NA {
 		return "n/a"
 	}
 	return "-"

@@ -7,6 +7,7 @@ import (
 
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 
+	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/internal/review"
 	"github.com/phonesignals/phonesignals/internal/store"
 )
@@ -19,8 +20,7 @@ const CoverageDefinition = "How complete the cycle's data is, as `phonesignals r
 	"any number); newest_call and last_webhook say how fresh the data is. problems names each gap with the command that fixes it."
 
 // MedianNADefinition explains a median shown as n/a.
-const MedianNADefinition = "Cohort median; n/a (null) when the cohort is smaller than the org's minimum cohort size " +
-	"(`phonesignals org privacy --min-cohort`, default 3): a median of one or two people is their own number. median_na_reason says so."
+const MedianNADefinition = model.MedianNADefinition
 
 // coverageOf computes the coverage of the request's cycle now.
 func coverageOf(ctx context.Context, r request) (store.Coverage, error) {

@@ -9,7 +9,7 @@ import (
 
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 
-	"github.com/phonesignals/phonesignals/internal/model"
+	"github.com/phonesignals/phonesignals/internal/review"
 )
 
 // now is the query's "now": the end of its time range (an alert rule's
@@ -168,8 +168,30 @@ func alertFrame(name, valueName string, labels map[string][]string, order []stri
 	return f
 }
 
+// escalationAvailable says whether the org's calls carry escalations, as
+// the store reads their escalation_available column into the cohort
+// medians of the org's cycles: false once any cohort's is n/a. An org
+// with no cycle yet has nothing that says otherwise.
+func escalationAvailable(ctx context.Context, r request) (bool, error) {
+	meds, err := r.st.CohortMedians(ctx, r.org)
+	if err != nil {
+		return false, err
+	}
+	esc := metricNamed("escalated_calls")
+	for _, m := range meds {
+		if _, ok := review.CohortMedian(m, esc.Metric); !ok {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
 func alertEscalatedQuery(ctx context.Context, _ *Datasource, r request) (*data.Frame, error) {
-	if r.provider != model.ProviderAircall {
+	avail, err := escalationAvailable(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	if !avail {
 		return nil, badRequest("query %s (%s): org %s uses %s, whose call log has no notes or tags: escalation cannot be detected, so there is nothing to alert on (escalated_calls is n/a, never 0)", r.q.RefID, r.m.QueryType, r.org, r.provider)
 	}
 	from, to := window(r, r.m.Hours)
@@ -187,7 +209,7 @@ func alertEscalatedQuery(ctx context.Context, _ *Datasource, r request) (*data.F
 		values[i] = &v
 	}
 	f := alertFrame("alert_escalated_calls", "escalated_calls", labels, []string{"employee_id", "name", "cohort"}, values,
-		"Escalated calls per employee that started in the window ("+Metrics[5].Definition+")")
+		"Escalated calls per employee that started in the window ("+metricNamed("escalated_calls").Plain()+")")
 	f.Meta.ExecutedQueryString = fmt.Sprintf("escalated calls per employee of org %s started in [%s, %s)", r.org, from.Format(time.RFC3339), to.Format(time.RFC3339))
 	return f, nil
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 
-	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/internal/store"
 )
 
@@ -100,7 +99,7 @@ type QueryModel struct {
 	NewestFirst bool `json:"newestFirst"`
 }
 
-// naText is what a missing escalated_calls shows as.
+// naText is what a number or median that is n/a shows as.
 const naText = "n/a"
 
 // QueryData answers every query on its own: one failing query returns its
@@ -331,44 +330,17 @@ func (d *Datasource) checkCycle(ctx context.Context, st *store.Store, cycle stri
 func metricsFrame(org, provider, cycle string, ms []store.Metrics) *data.Frame {
 	n := len(ms)
 	ids, names, cohorts := make([]string, n), make([]string, n), make([]string, n)
-	total, in, out, avg, after, resolved := make([]uint64, n), make([]uint64, n), make([]uint64, n), make([]uint64, n), make([]uint64, n), make([]uint64, n)
-	escalated := make([]*uint64, n)
-	available := make([]bool, n)
-	anyNA := false
 	for i, m := range ms {
 		ids[i], names[i], cohorts[i] = m.EmployeeID, m.Name, m.Cohort
-		total[i], in[i], out[i], avg[i], after[i], resolved[i] = m.TotalCalls, m.InboundCalls, m.OutboundCalls, m.AvgDurationSec, m.AfterHoursCalls, m.ResolvedCalls
-		available[i] = m.EscalationAvailable
-		if m.EscalationAvailable {
-			v := m.EscalatedCalls
-			escalated[i] = &v
-		} else {
-			anyNA = true
-		}
 	}
-	escField := data.NewField("escalated_calls", nil, escalated).SetConfig(&data.FieldConfig{
-		NoValue:     naText,
-		Description: "Calls whose notes or tags mention an escalation; n/a (null) when the provider cannot tell (RingCentral), never a real zero.",
-	})
 	f := data.NewFrame("employee_metrics",
 		data.NewField("employee_id", nil, ids),
 		data.NewField("name", nil, names),
 		data.NewField("cohort", nil, cohorts),
-		data.NewField("total_calls", nil, total),
-		data.NewField("inbound_calls", nil, in),
-		data.NewField("outbound_calls", nil, out),
-		data.NewField("avg_duration_sec", nil, avg).SetConfig(&data.FieldConfig{Unit: "s"}),
-		data.NewField("after_hours_calls", nil, after),
-		escField,
-		data.NewField("resolved_calls", nil, resolved),
-		data.NewField("escalation_available", nil, available),
 	)
-	f.Fields = append(f.Fields, talkFields(ms)...)
+	f.Fields = append(append(f.Fields, valueFields(Metrics, ms)...), valueFields(TalkMetrics, ms)...)
 	meta := &data.FrameMeta{PreferredVisualization: data.VisTypeTable, ExecutedQueryString: fmt.Sprintf("employee_cycle_metrics of org %s, cycle %s", org, cycle)}
-	if anyNA || provider == model.ProviderRingCentral {
-		meta.Notices = append(meta.Notices, data.Notice{Severity: data.NoticeSeverityInfo,
-			Text: "escalated_calls is n/a for " + provider + ": its call log has no notes or tags, so escalation cannot be detected (not a real zero)"})
-	}
+	meta.Notices = naNotices(provider, ms)
 	if n == 0 {
 		meta.Notices = append(meta.Notices, data.Notice{Severity: data.NoticeSeverityWarning,
 			Text: fmt.Sprintf("org %s has no employees: import them with `phonesignals employees import --org %s employees.csv`", org, org)})
@@ -379,21 +351,15 @@ func metricsFrame(org, provider, cycle string, ms []store.Metrics) *data.Frame {
 
 func baselinesFrame(org, cycle string, bs []store.Baseline, floor int) *data.Frame {
 	n := len(bs)
-	cohorts, sizes, medians, reasons := make([]string, n), make([]uint64, n), make([]*float64, n), make([]string, n)
+	cohorts, sizes := make([]string, n), make([]uint64, n)
 	for i, b := range bs {
 		cohorts[i], sizes[i] = b.Cohort, b.Size
-		if reasons[i] = store.MedianNA(b.Size, floor); reasons[i] == "" {
-			m := b.MedianTotalCalls
-			medians[i] = &m
-		}
 	}
 	f := data.NewFrame("cohort_baselines",
 		data.NewField("cohort", nil, cohorts),
 		data.NewField("cohort_size", nil, sizes),
-		data.NewField("median_total_calls", nil, medians).SetConfig(&data.FieldConfig{NoValue: naText, Description: MedianNADefinition}),
-		data.NewField("median_na_reason", nil, reasons),
 	)
-	f.Fields = append(f.Fields, talkMedianFields(bs, floor)...)
+	f.Fields = append(append(append(f.Fields, baselineFields(Metrics, bs, floor)...), medianNAReasons(bs, floor)), baselineFields(TalkMetrics, bs, floor)...)
 	f.Meta = &data.FrameMeta{PreferredVisualization: data.VisTypeTable, ExecutedQueryString: fmt.Sprintf("cohort_cycle_baselines of org %s, cycle %s", org, cycle)}
 	return f
 }

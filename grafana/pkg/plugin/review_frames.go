@@ -10,88 +10,51 @@ import (
 
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 
+	"github.com/phonesignals/phonesignals/internal/model"
+	"github.com/phonesignals/phonesignals/internal/review"
 	"github.com/phonesignals/phonesignals/internal/store"
 )
 
-// Metric is one of the seed's seven review numbers, with the definition
-// the dashboards show in panel and field descriptions.
+// Metric is a review metric as the frames and dashboards show it: its one
+// definition in model.ReviewMetrics.
 type Metric struct {
-	// Name is the field name, as in `phonesignals review`.
-	Name string
-	// Title is the short label a manager reads.
-	Title string
-	// Unit is Grafana's unit id ("" for plain counts).
-	Unit string
-	// Definition says exactly what is counted.
-	Definition string
-	// HigherIsWorse colours a value above the cohort median as a warning.
-	HigherIsWorse bool
-	// NA says the number can be n/a (null; escalated_calls is, below,
-	// by its name): shown as n/a, never 0.
+	model.Metric
+	// NA says the number can be n/a (null, its availability column false):
+	// shown as n/a, never 0.
 	NA bool
 }
 
-// Metrics are the seven review numbers in the seed's order.
-var Metrics = []Metric{
-	{Name: "total_calls", Title: "Total calls", Definition: "Calls of the employee that started in the cycle ([period_start, period_end) in UTC), through the provider user mapped to them now; deleted calls count nowhere."},
-	{Name: "inbound_calls", Title: "Inbound calls", Definition: "Calls in total_calls whose direction is inbound."},
-	{Name: "outbound_calls", Title: "Outbound calls", Definition: "Calls in total_calls whose direction is outbound."},
-	{Name: "avg_duration_sec", Title: "Average duration", Unit: "s", Definition: "Mean duration in seconds over the calls in total_calls, rounded half away from zero; 0 with no calls."},
-	{Name: "after_hours_calls", Title: "After-hours calls", HigherIsWorse: true, Definition: "Calls in total_calls that started before 08:00 or at/after 18:00 UTC."},
-	{Name: "escalated_calls", Title: "Escalated calls", HigherIsWorse: true, Definition: "Calls whose Aircall notes or tag names contain escalat, urgent, manager, complaint or refund (case-insensitive). n/a for RingCentral: its call log has no notes or tags, so escalation cannot be detected (never a real 0)."},
-	{Name: "resolved_calls", Title: "Resolved calls", Definition: "Calls whose notes contain resolved, fixed or satisfied, or that connected and completed (Aircall done with answered_at; RingCentral Call connected / Accepted)."},
+// pluginMetrics are model.ReviewMetrics' seed group or the others.
+func pluginMetrics(extended bool) []Metric {
+	var out []Metric
+	for _, m := range model.ReviewMetrics {
+		if m.Extended == extended {
+			out = append(out, Metric{Metric: m, NA: m.NA()})
+		}
+	}
+	return out
+}
+
+// Metrics are the seed's seven review numbers in the seed's order;
+// TalkMetrics the talk-time numbers beside them (model.ReviewMetrics).
+// The review frames carry each with its cohort median and difference.
+var Metrics, TalkMetrics = pluginMetrics(false), pluginMetrics(true)
+
+// metricNamed is the metric called name.
+func metricNamed(name string) Metric {
+	for _, m := range slices.Concat(Metrics, TalkMetrics) {
+		if m.Name == name {
+			return m
+		}
+	}
+	panic("no review metric " + name)
 }
 
 // MedianDefinition explains the cohort median beside every number.
-const MedianDefinition = "Cohort median: the exact median of the number over the employees of the same cohort in the cycle, those with no calls counting as 0; the mean of the two middle values when the count is even."
+const MedianDefinition = model.MedianDefinition
 
 // VsMedianDefinition explains the difference columns.
 const VsMedianDefinition = "Difference from the cohort median in percent: (value - median) / median x 100; empty when the median is 0."
-
-// value returns the metric's number in m; ok is false when it is n/a.
-func metricValue(m store.Metrics, name string) (v uint64, ok bool) {
-	if v, ok, known := talkValue(m, name); known {
-		return v, ok
-	}
-	switch name {
-	case "total_calls":
-		return m.TotalCalls, true
-	case "inbound_calls":
-		return m.InboundCalls, true
-	case "outbound_calls":
-		return m.OutboundCalls, true
-	case "avg_duration_sec":
-		return m.AvgDurationSec, true
-	case "after_hours_calls":
-		return m.AfterHoursCalls, true
-	case "escalated_calls":
-		return m.EscalatedCalls, m.EscalationAvailable
-	default:
-		return m.ResolvedCalls, true
-	}
-}
-
-func medianValue(c store.CohortMedians, name string) (float64, bool) {
-	if v, ok, known := talkMedian(c, name); known {
-		return v, ok
-	}
-	switch name {
-	case "total_calls":
-		return c.TotalCalls, true
-	case "inbound_calls":
-		return c.InboundCalls, true
-	case "outbound_calls":
-		return c.OutboundCalls, true
-	case "avg_duration_sec":
-		return c.AvgDurationSec, true
-	case "after_hours_calls":
-		return c.AfterHoursCalls, true
-	case "escalated_calls":
-		return c.EscalatedCalls, c.EscalationAvailable
-	default:
-		return c.ResolvedCalls, true
-	}
-}
 
 // reviewRow is one employee in one cycle with their cohort's medians.
 type reviewRow struct {
@@ -153,7 +116,7 @@ func metricFields(mt Metric, rows []reviewRow) []*data.Field {
 	n := len(rows)
 	vals, meds, diffs := make([]*uint64, n), make([]*float64, n), make([]*float64, n)
 	for i, r := range rows {
-		v, ok := metricValue(r.metrics, mt.Name)
+		v, ok := review.Value(r.metrics, mt.Metric)
 		if !ok {
 			continue // n/a: all three stay null
 		}
@@ -161,20 +124,20 @@ func metricFields(mt Metric, rows []reviewRow) []*data.Field {
 		if r.medians == nil || r.medianNA != "" {
 			continue
 		}
-		if med, ok := medianValue(*r.medians, mt.Name); ok {
+		if med, ok := review.CohortMedian(*r.medians, mt.Metric); ok {
 			meds[i] = &med
 			diffs[i] = vsMedian(v, med)
 		}
 	}
 	cfg := func(desc, unit string) *data.FieldConfig {
 		c := &data.FieldConfig{Description: desc, Unit: unit}
-		if mt.Name == "escalated_calls" || mt.NA {
+		if mt.NA {
 			c.NoValue = naText
 		}
 		return c
 	}
 	return []*data.Field{
-		data.NewField(mt.Name, nil, vals).SetConfig(cfg(mt.Definition, mt.Unit)),
+		data.NewField(mt.Name, nil, vals).SetConfig(cfg(mt.Plain(), mt.Unit)),
 		data.NewField(mt.Name+"_median", nil, meds).SetConfig(cfg(MedianDefinition, mt.Unit)),
 		data.NewField(mt.Name+"_vs_median", nil, diffs).SetConfig(cfg(VsMedianDefinition, "percent")),
 	}
@@ -214,13 +177,37 @@ func cycleRows(ctx context.Context, r request, employee string) ([]reviewRow, er
 	return rows, floorRows(ctx, r, rows)
 }
 
-func reviewMeta(f *data.Frame, r request, what string) *data.Frame {
+func reviewMeta(f *data.Frame, r request, what string, rows []reviewRow) *data.Frame {
 	f.Meta = &data.FrameMeta{PreferredVisualization: data.VisTypeTable, ExecutedQueryString: what + " of org " + r.org}
-	if r.provider != "aircall" {
-		f.Meta.Notices = append(f.Meta.Notices, data.Notice{Severity: data.NoticeSeverityInfo,
-			Text: "escalated_calls is n/a for " + r.provider + ": its call log has no notes or tags, so escalation cannot be detected (not a real zero)"})
+	ms := make([]store.Metrics, len(rows))
+	for i, row := range rows {
+		ms[i] = row.metrics
 	}
+	f.Meta.Notices = append(f.Meta.Notices, naNotices(r.provider, ms)...)
 	return f
+}
+
+// naReasons say why a number is n/a where its availability column is
+// false, for the frames' notices; a column missing here gets none (time
+// to answer is n/a employee by employee, which the field shows).
+var naReasons = map[string]string{
+	model.EscalationAvailable: "escalated_calls is n/a for %s: its call log has no notes or tags, so escalation cannot be detected (not a real zero)",
+}
+
+// naNotices are one notice per availability column that is false in any
+// of the rows, as the store read it: never decided by a provider's name.
+func naNotices(provider string, ms []store.Metrics) []data.Notice {
+	var out []data.Notice
+	for _, mt := range model.ReviewMetrics {
+		reason, ok := naReasons[mt.Available]
+		if !ok {
+			continue
+		}
+		if slices.ContainsFunc(ms, func(m store.Metrics) bool { return !review.Available(m, mt) }) {
+			out = append(out, data.Notice{Severity: data.NoticeSeverityInfo, Text: fmt.Sprintf(reason, provider)})
+		}
+	}
+	return out
 }
 
 func teamReviewQuery(ctx context.Context, _ *Datasource, r request) (*data.Frame, error) {
@@ -228,7 +215,7 @@ func teamReviewQuery(ctx context.Context, _ *Datasource, r request) (*data.Frame
 	if err != nil {
 		return nil, err
 	}
-	f := reviewMeta(reviewFrame("team_review", rows, false), r, "team review of cycle "+r.m.Cycle)
+	f := reviewMeta(reviewFrame("team_review", rows, false), r, "team review of cycle "+r.m.Cycle, rows)
 	if err := withCoverage(ctx, r, f); err != nil {
 		return nil, err
 	}
@@ -244,7 +231,7 @@ func employeeReviewQuery(ctx context.Context, _ *Datasource, r request) (*data.F
 	if err != nil {
 		return nil, err
 	}
-	f := reviewMeta(reviewFrame("employee_review", rows, false), r, "review of employee "+r.m.Employee+" in cycle "+r.m.Cycle)
+	f := reviewMeta(reviewFrame("employee_review", rows, false), r, "review of employee "+r.m.Employee+" in cycle "+r.m.Cycle, rows)
 	return f, withCoverage(ctx, r, f)
 }
 
@@ -265,7 +252,7 @@ func employeeTrendQuery(ctx context.Context, _ *Datasource, r request) (*data.Fr
 	if err := floorRows(ctx, r, rows); err != nil {
 		return nil, err
 	}
-	f := reviewMeta(reviewFrame("employee_trend", rows, true), r, "trend of employee "+r.m.Employee+" across cycles")
+	f := reviewMeta(reviewFrame("employee_trend", rows, true), r, "trend of employee "+r.m.Employee+" across cycles", rows)
 	f.Meta.PreferredVisualization = data.VisTypeGraph
 	return f, nil
 }
