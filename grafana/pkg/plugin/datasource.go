@@ -42,6 +42,9 @@ type Datasource struct {
 	disposed bool
 	// provider is the org's provider, cached once the org was found.
 	provider string
+	// escalation is whether the org's calls carry escalations, cached
+	// once the cohort medians said (escalationAvailable).
+	escalation *bool
 }
 
 var (

@@ -171,23 +171,37 @@ func alertFrame(name, valueName string, labels map[string][]string, order []stri
 // escalationAvailable says whether the org's calls carry escalations, as
 // the store reads their escalation_available column into the cohort
 // medians of the org's cycles: false once any cohort's is n/a. An org
-// with no cycle yet has nothing that says otherwise.
-func escalationAvailable(ctx context.Context, r request) (bool, error) {
+// with no cycle yet has nothing that says otherwise. The answer is cached
+// once a cycle gave one: an org's calls come from one provider, so it
+// does not change, and alert rules ask every evaluation.
+func (d *Datasource) escalationAvailable(ctx context.Context, r request) (bool, error) {
+	d.mu.Lock()
+	known := d.escalation
+	d.mu.Unlock()
+	if known != nil {
+		return *known, nil
+	}
 	meds, err := r.st.CohortMedians(ctx, r.org)
 	if err != nil {
 		return false, err
 	}
+	avail := true
 	esc := metricNamed("escalated_calls")
 	for _, m := range meds {
 		if _, ok := review.CohortMedian(m, esc.Metric); !ok {
-			return false, nil
+			avail = false
 		}
 	}
-	return true, nil
+	if len(meds) > 0 {
+		d.mu.Lock()
+		d.escalation = &avail
+		d.mu.Unlock()
+	}
+	return avail, nil
 }
 
-func alertEscalatedQuery(ctx context.Context, _ *Datasource, r request) (*data.Frame, error) {
-	avail, err := escalationAvailable(ctx, r)
+func alertEscalatedQuery(ctx context.Context, d *Datasource, r request) (*data.Frame, error) {
+	avail, err := d.escalationAvailable(ctx, r)
 	if err != nil {
 		return nil, err
 	}
