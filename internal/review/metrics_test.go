@@ -36,6 +36,9 @@ func TestBindings(t *testing.T) {
 		if len(mt.Definition) < 40 || mt.Title == "" {
 			t.Errorf("%s: no title or definition", mt.Name)
 		}
+		if strings.ContainsAny(mt.Definition, "|\n") {
+			t.Errorf("%s: the definition holds a | or a newline, which would break the README's table", mt.Name)
+		}
 	}
 	for name := range bindings {
 		if !names[name] {
