@@ -1,10 +1,9 @@
 // Package load writes Arrow record batches of RawSignal rows into
 // ClickHouse with columnar batch inserts (clickhouse-go/v2), one INSERT per
 // transform poll, then marks the days the poll touched for the per-day
-// aggregates (user_day_metrics), which a background refresher recomputes
-// (aggregates.go); poll.go overlaps the lookup of those days with the
-// poll's decoding. An INSERT is not
-// atomic: ClickHouse splits it into one block per PARTITION BY month, so a
+// aggregates (user_day_metrics), which package load/aggregate keeps;
+// poll.go overlaps the lookup of those days with the poll's decoding.
+// An INSERT is not atomic: ClickHouse splits it into one block per PARTITION BY month, so a
 // batch spanning months can be left partly loaded by a crash. That is
 // harmless because the consumer commits Kafka offsets only after Write
 // returned: the batch is delivered again, its rows load again (the
@@ -24,6 +23,7 @@ import (
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 
+	"github.com/phonesignals/phonesignals/load/aggregate"
 	"github.com/phonesignals/phonesignals/load/cherr"
 )
 
@@ -35,7 +35,7 @@ type Config struct {
 	Table string
 	// Now stamps loaded_at and dates the refresher's reports; default
 	// time.Now. No version depends on it: the marks and aggregate rows are
-	// ordered by the store (Aggregates), so loaders whose clocks disagree or
+	// ordered by the store (aggregate.Maintainer), so loaders whose clocks disagree or
 	// step back stay exact. Tests skew it to prove that.
 	Now func() time.Time
 	// RefreshEvery is the longest a day of user_day_metrics stays behind
@@ -60,7 +60,7 @@ func (c Config) Validate() error {
 type Loader struct {
 	cfg Config
 	// agg keeps user_day_metrics; nil when Table is not raw_signals.
-	agg *Aggregates
+	agg *aggregate.Maintainer
 }
 
 // New returns a Loader.
@@ -74,7 +74,7 @@ func New(cfg Config) (*Loader, error) {
 	}
 	l := &Loader{cfg: cfg}
 	if cfg.Table == "raw_signals" {
-		agg, err := NewAggregates(cfg.Conn, cfg.Now)
+		agg, err := aggregate.New(cfg.Conn, cfg.Now)
 		if err != nil {
 			return nil, err
 		}
@@ -91,7 +91,7 @@ func New(cfg Config) (*Loader, error) {
 
 // Aggregates returns the user_day_metrics maintainer (nil when Table is
 // not raw_signals).
-func (l *Loader) Aggregates() *Aggregates { return l.agg }
+func (l *Loader) Aggregates() *aggregate.Maintainer { return l.agg }
 
 // Write inserts every row of rec in one INSERT (one block per month
 // partition), then marks the days of its calls dirty in user_day_metrics:

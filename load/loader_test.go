@@ -5,34 +5,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/phonesignals/phonesignals/internal/localserver/chserver/chservertest"
 	"github.com/phonesignals/phonesignals/internal/model"
-	"github.com/phonesignals/phonesignals/internal/store"
+	"github.com/phonesignals/phonesignals/internal/model/modeltest"
+	"github.com/phonesignals/phonesignals/load/aggregate/aggregatetest"
 	"github.com/phonesignals/phonesignals/transform"
+	"github.com/phonesignals/phonesignals/transform/transformtest"
 )
-
-// migratedStore opens a fresh, migrated database on the shared 18.16
-// server, closed at the end of the test.
-func migratedStore(ctx context.Context, t *testing.T) *store.Store {
-	t.Helper()
-	srv := chservertest.Shared(t)
-	st, err := store.Open(ctx, store.Config{Addr: srv.Addr(), Database: chservertest.Database(t, srv)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return st
-}
 
 // TestWriteRoundTrip loads an Arrow batch and reads every column back.
 func TestWriteRoundTrip(t *testing.T) {
 	ctx := context.Background()
-	st := migratedStore(ctx, t)
+	st := aggregatetest.MigratedStore(ctx, t)
 	started := time.Date(2026, 8, 31, 23, 59, 59, 0, time.UTC)
-	calls := []model.Call{
+	calls := []modeltest.Call{
 		{Org: "acme", Provider: model.ProviderAircall, CallID: "1", UserID: "7", StartedAt: started, Direction: "inbound",
 			DurationSec: 4294967295, Status: "done", ProviderStatus: "done", EscalationAvailable: true, Notes: []string{"urgent"},
 			Version: model.MaxVersion - 12345, Source: model.SourcePoll, ObservedAt: started.Add(time.Hour)},
@@ -42,7 +27,7 @@ func TestWriteRoundTrip(t *testing.T) {
 	bb := transform.NewBatchBuilder(nil)
 	defer bb.Release()
 	for i := range calls {
-		if err := bb.Add(&calls[i]); err != nil {
+		if err := transformtest.Add(bb, &calls[i]); err != nil {
 			t.Fatal(err)
 		}
 	}

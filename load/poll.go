@@ -2,12 +2,14 @@ package load
 
 import (
 	"context"
+	"fmt"
 	"sync"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 
 	"github.com/phonesignals/phonesignals/internal/model"
+	"github.com/phonesignals/phonesignals/load/aggregate"
 	"github.com/phonesignals/phonesignals/queries"
 )
 
@@ -70,7 +72,7 @@ func (l *Loader) BeginPoll(ctx context.Context, calls []model.CallKey) PollLoad 
 	p.cancel = cancel
 	go func() {
 		defer close(p.done)
-		p.prior, p.err = l.agg.lookup(lctx, p.calls)
+		p.prior, p.err = l.agg.Lookup(lctx, p.calls)
 	}()
 	return p
 }
@@ -132,7 +134,7 @@ func (p *Poll) Finish(ctx context.Context) error {
 		return ctx.Err()
 	}
 	if p.err != nil {
-		p.prior, p.err = p.l.agg.lookup(ctx, p.calls)
+		p.prior, p.err = p.l.agg.Lookup(ctx, p.calls)
 		if p.err != nil {
 			return p.err
 		}
@@ -143,7 +145,7 @@ func (p *Poll) Finish(ctx context.Context) error {
 		days = append(days, d)
 	}
 	p.mu.Unlock()
-	return p.l.agg.mark(ctx, queries.SortDayKeys(days))
+	return p.l.agg.MarkDays(ctx, queries.SortDayKeys(days))
 }
 
 // Close stops the lookup if it still runs and waits for it.
@@ -152,15 +154,40 @@ func (p *Poll) Close() {
 	<-p.done
 }
 
-// dedupCalls returns calls without duplicates, in their first order.
-func dedupCalls(calls []model.CallKey) []model.CallKey {
-	seen := make(map[model.CallKey]struct{}, len(calls))
-	out := make([]model.CallKey, 0, len(calls))
-	for _, k := range calls {
-		if _, ok := seen[k]; !ok {
-			seen[k] = struct{}{}
-			out = append(out, k)
+// CallKeys returns the distinct (org, provider, call_id) keys of rec.
+func CallKeys(rec arrow.Record) ([]queries.CallKey, error) {
+	var cols [3]*array.String
+	for i, name := range []string{"org", "provider", "call_id"} {
+		c, err := stringColumn(rec, name)
+		if err != nil {
+			return nil, err
 		}
+		cols[i] = c
 	}
-	return out
+	out := make([]queries.CallKey, 0, cols[0].Len())
+	for i := 0; i < cols[0].Len(); i++ {
+		out = append(out, queries.CallKey{Org: cols[0].Value(i), Provider: cols[1].Value(i), CallID: cols[2].Value(i)})
+	}
+	return aggregate.DistinctCalls(out), nil
+}
+
+// stringColumn returns rec's utf8 column name.
+func stringColumn(rec arrow.Record, name string) (*array.String, error) {
+	idx := rec.Schema().FieldIndices(name)
+	if len(idx) != 1 {
+		return nil, errNoColumn(name)
+	}
+	c, ok := rec.Column(idx[0]).(*array.String)
+	if !ok {
+		return nil, errColumnType(name, rec.Column(idx[0]).DataType(), "utf8")
+	}
+	return c, nil
+}
+
+func errNoColumn(name string) error {
+	return fmt.Errorf("load: the record has no %s column; user_day_metrics cannot be kept", name)
+}
+
+func errColumnType(name string, got arrow.DataType, want string) error {
+	return fmt.Errorf("load: column %s is %s, want %s", name, got, want)
 }

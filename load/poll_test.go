@@ -10,6 +10,8 @@ import (
 	"github.com/apache/arrow/go/v17/arrow"
 
 	"github.com/phonesignals/phonesignals/internal/model"
+	"github.com/phonesignals/phonesignals/internal/model/modeltest"
+	"github.com/phonesignals/phonesignals/load/aggregate/aggregatetest"
 	"github.com/phonesignals/phonesignals/queries"
 )
 
@@ -29,16 +31,16 @@ func TestPollMarksMovedDays(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
-			st := migratedStore(ctx, t)
+			st := aggregatetest.MigratedStore(ctx, t)
 			ld, err := New(Config{Conn: st.Conn(), RefreshEvery: -1})
 			if err != nil {
 				t.Fatal(err)
 			}
 			day1 := time.Date(2026, 9, 3, 10, 0, 0, 0, time.UTC)
 			day2 := day1.Add(48 * time.Hour)
-			var first, moved, fresh []model.Call
+			var first, moved, fresh []modeltest.Call
 			for i := 0; i < 300; i++ {
-				c := model.Call{Org: "acme", Provider: model.ProviderAircall, CallID: strconv.Itoa(5000 + i), UserID: "u" + strconv.Itoa(i%7),
+				c := modeltest.Call{Org: "acme", Provider: model.ProviderAircall, CallID: strconv.Itoa(5000 + i), UserID: "u" + strconv.Itoa(i%7),
 					StartedAt: day1.Add(time.Duration(i) * time.Minute), Direction: "inbound", DurationSec: 60, Status: "done",
 					Connected: true, Completed: true, Version: 1, Source: model.SourcePoll}
 				first = append(first, c)
@@ -49,13 +51,13 @@ func TestPollMarksMovedDays(t *testing.T) {
 				c.CallID, c.StartedAt, c.Version = strconv.Itoa(9000+i), day2.Add(24*time.Hour), 1
 				fresh = append(fresh, c)
 			}
-			if err := ld.Write(ctx, record(t, first)); err != nil {
+			if err := ld.Write(ctx, aggregatetest.Record(t, first)); err != nil {
 				t.Fatal(err)
 			}
 			if err := ld.Aggregates().Refresh(ctx); err != nil {
 				t.Fatal(err)
 			}
-			recs := []arrow.Record{record(t, moved), record(t, fresh)}
+			recs := []arrow.Record{aggregatetest.Record(t, moved), aggregatetest.Record(t, fresh)}
 			var keys []model.CallKey
 			for _, rec := range recs {
 				k, err := CallKeys(rec)
@@ -78,14 +80,7 @@ func TestPollMarksMovedDays(t *testing.T) {
 			if err := p.Finish(ctx); err != nil {
 				t.Fatal(err)
 			}
-			rows, err := st.Conn().Query(ctx, queries.DirtyDays)
-			if err != nil {
-				t.Fatal(err)
-			}
-			dirty, err := scanDayKeys(rows)
-			if err != nil {
-				t.Fatal(err)
-			}
+			dirty := aggregatetest.DirtyDays(ctx, t, st.Conn())
 			want := []queries.DayKey{{Org: "acme", Day: queries.DayOf(day1)}, {Org: "acme", Day: queries.DayOf(day2)},
 				{Org: "acme", Day: queries.DayOf(day2.Add(24 * time.Hour))}}
 			if !reflect.DeepEqual(queries.SortDayKeys(dirty), want) {
@@ -94,7 +89,7 @@ func TestPollMarksMovedDays(t *testing.T) {
 			if err := ld.Aggregates().Refresh(ctx); err != nil {
 				t.Fatal(err)
 			}
-			agg, raw := dayTable(ctx, t, st.Conn(), fromAggregates), dayTable(ctx, t, st.Conn(), fromRaw)
+			agg, raw := aggregatetest.DayTable(ctx, t, st.Conn(), aggregatetest.FromAggregates), aggregatetest.DayTable(ctx, t, st.Conn(), aggregatetest.FromRaw)
 			if len(raw) == 0 || !reflect.DeepEqual(agg, raw) {
 				t.Fatalf("user_day_metrics:\n%v\nraw_signals:\n%v", agg, raw)
 			}

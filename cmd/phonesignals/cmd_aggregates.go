@@ -10,7 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/phonesignals/phonesignals/internal/store"
-	"github.com/phonesignals/phonesignals/load"
+	"github.com/phonesignals/phonesignals/load/aggregate"
 )
 
 // loaderClock is the clock of the loaders this process runs: tests step it
@@ -48,8 +48,8 @@ func aggregatesCommand() *cli.Command {
 }
 
 // aggregatesScope reads --org (or every org) and the day range.
-func aggregatesScope(c *cli.Context, st *store.Store) ([]string, load.Range, error) {
-	var r load.Range
+func aggregatesScope(c *cli.Context, st *store.Store) ([]string, aggregate.Range, error) {
+	var r aggregate.Range
 	for _, f := range []struct {
 		name string
 		to   *time.Time
@@ -83,11 +83,11 @@ func aggregatesVerify(c *cli.Context, _ *env, st *store.Store) error {
 	if err != nil {
 		return err
 	}
-	agg, err := load.NewAggregates(st.Conn(), nil)
+	agg, err := aggregate.New(st.Conn(), nil)
 	if err != nil {
 		return err
 	}
-	var reps []load.VerifyReport
+	var reps []aggregate.VerifyReport
 	wrong := 0
 	for _, org := range orgs {
 		rep, err := agg.Verify(c.Context, org, r)
@@ -118,7 +118,7 @@ func orgArg(c *cli.Context) string {
 	return ""
 }
 
-func printVerifyText(reps []load.VerifyReport) {
+func printVerifyText(reps []aggregate.VerifyReport) {
 	tw := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', 0)
 	for _, rep := range reps {
 		for _, d := range rep.Diffs {
@@ -137,18 +137,18 @@ func printVerifyText(reps []load.VerifyReport) {
 }
 
 // numbers writes a key's seven numbers in user_day_metrics' column order.
-func numbers(n load.DayNumbers) string {
+func numbers(n aggregate.DayNumbers) string {
 	return fmt.Sprintf("calls=%d inbound=%d outbound=%d duration_sum=%d after_hours=%d escalated=%d resolved=%d",
 		n.Calls, n.Inbound, n.Outbound, n.DurationSum, n.AfterHours, n.Escalated, n.Resolved)
 }
 
-func printVerifyJSON(reps []load.VerifyReport) error {
+func printVerifyJSON(reps []aggregate.VerifyReport) error {
 	type diff struct {
-		Day        string          `json:"day"`
-		Provider   string          `json:"provider"`
-		UserID     string          `json:"user_id"`
-		Stored     load.DayNumbers `json:"stored"`
-		Recomputed load.DayNumbers `json:"raw_signals"`
+		Day        string               `json:"day"`
+		Provider   string               `json:"provider"`
+		UserID     string               `json:"user_id"`
+		Stored     aggregate.DayNumbers `json:"stored"`
+		Recomputed aggregate.DayNumbers `json:"raw_signals"`
 	}
 	type org struct {
 		Org   string `json:"org"`
@@ -174,7 +174,7 @@ func aggregatesRebuild(c *cli.Context, _ *env, st *store.Store) error {
 	if err != nil {
 		return err
 	}
-	agg, err := load.NewAggregates(st.Conn(), loaderClock)
+	agg, err := aggregate.New(st.Conn(), loaderClock)
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/internal/store"
-	"github.com/phonesignals/phonesignals/load"
+	"github.com/phonesignals/phonesignals/load/aggregate"
 	"github.com/phonesignals/phonesignals/queries"
 )
 
@@ -133,11 +133,11 @@ func rerate(ctx context.Context, st *store.Store, org string, from, until time.T
 	if err := st.RerateAfterHours(ctx, org, from, until, w); err != nil {
 		return err
 	}
-	agg, err := load.NewAggregates(st.Conn(), loaderClock)
+	agg, err := aggregate.New(st.Conn(), loaderClock)
 	if err != nil {
 		return err
 	}
-	n, err := agg.Rebuild(ctx, org, load.Range{From: queries.DayOf(from), To: queries.DayOf(until).AddDate(0, 0, 1)})
+	n, err := agg.Rebuild(ctx, org, aggregate.Range{From: queries.DayOf(from), To: queries.DayOf(until).AddDate(0, 0, 1)})
 	if err != nil {
 		return fmt.Errorf("recomputing the aggregates of org %s after re-rating: %w", org, err)
 	}

@@ -13,7 +13,7 @@ import (
 
 	"github.com/phonesignals/phonesignals/internal/app/orgs"
 	"github.com/phonesignals/phonesignals/internal/store"
-	"github.com/phonesignals/phonesignals/load"
+	"github.com/phonesignals/phonesignals/load/aggregate"
 )
 
 // orgPrivacyCommand shows or sets an org's privacy floor and retention.
@@ -152,13 +152,13 @@ func employeesForget(c *cli.Context, _ *env, st *store.Store) error {
 	if emp == "" {
 		return errors.New("--employee is empty: give the employee's id (`phonesignals employees list --org " + org + "` lists the roster)")
 	}
-	agg, err := load.NewAggregates(st.Conn(), loaderClock)
+	agg, err := aggregate.New(st.Conn(), loaderClock)
 	if err != nil {
 		return err
 	}
 	rep, err := st.Forget(c.Context, org, emp, store.ForgetOptions{DryRun: c.Bool("dry-run"), Reference: c.String("reference"),
 		Rebuild: func(ctx context.Context, org string, from, to time.Time) (int, error) {
-			return agg.Rebuild(ctx, org, load.Range{From: from, To: to})
+			return agg.Rebuild(ctx, org, aggregate.Range{From: from, To: to})
 		}})
 	if rep.Calls > 0 || rep.TotalRows() > 0 || err == nil {
 		printForget(rep)

@@ -72,7 +72,7 @@ func (r ErasureReport) TotalRows() uint64 {
 }
 
 // RebuildFunc recomputes the per-day aggregates of org's UTC days in
-// [from, to) from raw_signals (load.Aggregates.Rebuild) and returns how many
+// [from, to) from raw_signals (aggregate.Maintainer.Rebuild) and returns how many
 // days it recomputed.
 type RebuildFunc func(ctx context.Context, org string, from, to time.Time) (int, error)
 

@@ -113,7 +113,7 @@ func (c *HoursCache) Schedule(org string) model.Schedule {
 // RerateAfterHours sets the after-hours flag of org's stored calls that
 // started in [from, to) by w, and waits for the mutation to finish. The
 // per-day aggregates of those days are then stale: the caller rebuilds
-// them (load.Aggregates.Rebuild).
+// them (aggregate.Maintainer.Rebuild).
 func (s *Store) RerateAfterHours(ctx context.Context, org string, from, to time.Time, w model.WorkingHours) error {
 	ivs := w.BusinessIntervals(from, to)
 	starts, ends := make([]int64, len(ivs)), make([]int64, len(ivs))

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/phonesignals/phonesignals/internal/model"
-	"github.com/phonesignals/phonesignals/load"
+	"github.com/phonesignals/phonesignals/load/aggregate"
 )
 
 // seedMappingOrg stores org acme with one cycle and calls of provider
@@ -30,7 +30,7 @@ func seedMappingOrg(t *testing.T, ts testStore) {
 		"('acme', 'aircall', '4', '100002', '2026-09-04 11:00:00', 'outbound', 60, 1)")
 	// What the load stage does after a batch: mark the days, refresh them.
 	ts.query(t, "INSERT INTO "+ts.db+".user_day_dirty (org, day, kind, value) SELECT DISTINCT org, toDate(started_at), 'loaded', 1 FROM "+ts.db+".raw_signals")
-	agg, err := load.NewAggregates(ts.Conn(), nil)
+	agg, err := aggregate.New(ts.Conn(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

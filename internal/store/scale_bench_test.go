@@ -10,7 +10,7 @@ import (
 
 	"github.com/phonesignals/phonesignals/internal/localserver/chserver/chservertest"
 	"github.com/phonesignals/phonesignals/internal/store"
-	"github.com/phonesignals/phonesignals/load"
+	aggregates "github.com/phonesignals/phonesignals/load/aggregate"
 	"github.com/phonesignals/phonesignals/queries"
 )
 
@@ -65,7 +65,7 @@ func genRoster(ctx context.Context, b *testing.B, st *store.Store, org string, u
 
 // aggregate marks every day of the orgs' generated calls dirty, as the
 // load stage does after a batch, and runs the loader's refresh.
-func aggregate(ctx context.Context, b *testing.B, st *store.Store, agg *load.Aggregates, orgs string) {
+func aggregate(ctx context.Context, b *testing.B, st *store.Store, agg *aggregates.Maintainer, orgs string) {
 	b.Helper()
 	mark := `INSERT INTO user_day_dirty (org, day, kind, value)
 		SELECT DISTINCT org, toDate(started_at), 'loaded', toUInt64(1) FROM raw_signals WHERE ` + orgs
@@ -154,7 +154,7 @@ func BenchmarkReviewScale(b *testing.B) {
 		b.Fatal(err)
 	}
 	oldViews(ctx, b, st)
-	agg, err := load.NewAggregates(st.Conn(), nil)
+	agg, err := aggregates.New(st.Conn(), nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -14,7 +14,7 @@ import (
 	"github.com/phonesignals/phonesignals/internal/localserver/chserver/chservertest"
 	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/internal/store"
-	"github.com/phonesignals/phonesignals/load"
+	"github.com/phonesignals/phonesignals/load/aggregate"
 )
 
 // coverageSeed is org acme, cycle 2026-09, cohorts support (E1, E2) and sdr
@@ -67,7 +67,7 @@ func coverageSeed(t *testing.T, ctx context.Context) (*store.Store, string, stri
 		t.Fatal(err)
 	}
 	exec("INSERT INTO user_day_dirty (org, day, kind, value) SELECT DISTINCT org, toDate(started_at), 'loaded', 1 FROM raw_signals")
-	agg, err := load.NewAggregates(st.Conn(), nil)
+	agg, err := aggregate.New(st.Conn(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

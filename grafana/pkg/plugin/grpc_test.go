@@ -34,7 +34,7 @@ import (
 	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/internal/store"
 	"github.com/phonesignals/phonesignals/internal/testkit/fixture"
-	"github.com/phonesignals/phonesignals/load"
+	"github.com/phonesignals/phonesignals/load/aggregate"
 	"github.com/phonesignals/phonesignals/queries"
 )
 
@@ -366,7 +366,7 @@ func seed(t *testing.T, ctx context.Context, st *store.Store, spec fixture.Spec)
 	if err := st.Conn().Exec(ctx, "INSERT INTO user_day_dirty (org, day, kind, value) SELECT DISTINCT org, toDate(started_at), 'loaded', 1 FROM raw_signals"); err != nil {
 		t.Fatal(err)
 	}
-	agg, err := load.NewAggregates(st.Conn(), nil)
+	agg, err := aggregate.New(st.Conn(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 	"github.com/phonesignals/phonesignals/ingest"
 	"github.com/phonesignals/phonesignals/internal/app/orgs"
 	"github.com/phonesignals/phonesignals/internal/store"
-	"github.com/phonesignals/phonesignals/load"
+	"github.com/phonesignals/phonesignals/load/aggregate"
 )
 
 // schema compares the live schema with the migrations': a column retyped
@@ -399,7 +399,7 @@ const recentDays = 31
 // aggregates verifies the org's recent per-day aggregates against
 // raw_signals (`phonesignals aggregates verify` on the last recentDays).
 func (d *diagnosis) aggregates(ctx context.Context) error {
-	agg, err := load.NewAggregates(d.st.Conn(), nil)
+	agg, err := aggregate.New(d.st.Conn(), nil)
 	if err != nil {
 		return err
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/phonesignals/phonesignals/ingest/providers"
 	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/internal/testkit/fixture"
-	"github.com/phonesignals/phonesignals/load"
+	"github.com/phonesignals/phonesignals/load/aggregate"
 	"github.com/phonesignals/phonesignals/transform"
 )
 
@@ -95,11 +95,11 @@ func TestWorkingHoursPipeline(t *testing.T) {
 	if err := r.st.RerateAfterHours(ctx, o.Name, parisFrom, until, paris); err != nil {
 		t.Fatal(err)
 	}
-	agg, err := load.NewAggregates(r.st.Conn(), nil)
+	agg, err := aggregate.New(r.st.Conn(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := agg.Rebuild(ctx, o.Name, load.Range{From: parisFrom.UTC()}); err != nil {
+	if _, err := agg.Rebuild(ctx, o.Name, aggregate.Range{From: parisFrom.UTC()}); err != nil {
 		t.Fatal(err)
 	}
 	parisTruth := fixture.LocalHours("Europe/Paris", 9*60, 17*60, time.Sunday, time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday, time.Saturday)

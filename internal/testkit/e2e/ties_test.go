@@ -13,7 +13,7 @@ import (
 	"github.com/phonesignals/phonesignals/ingest/ingesttest"
 	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/internal/store"
-	"github.com/phonesignals/phonesignals/load"
+	"github.com/phonesignals/phonesignals/load/aggregate"
 )
 
 // TestTiedVersionsAfterMerge sends two webhooks for call 7 with the same
@@ -66,7 +66,7 @@ func TestTiedVersionsAfterMerge(t *testing.T) {
 		}
 	}
 	r.drain()
-	agg, err := load.NewAggregates(r.st.Conn(), nil)
+	agg, err := aggregate.New(r.st.Conn(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package load
+package aggregate
 
 import (
 	"context"
@@ -65,7 +65,7 @@ type refreshStmt struct {
 
 // Refresh recomputes every dirty day, from raw_signals, and marks it
 // refreshed. Safe to call concurrently with Mark and with other loaders.
-func (a *Aggregates) Refresh(ctx context.Context) error {
+func (a *Maintainer) Refresh(ctx context.Context) error {
 	a.refreshMu.Lock()
 	defer a.refreshMu.Unlock()
 	start := time.Now()
@@ -120,7 +120,7 @@ func (a *Aggregates) Refresh(ctx context.Context) error {
 
 // noteDirty records when the refresher first saw each of dirty (the age
 // gauge's start); reset forgets every day first (none is dirty any more).
-func (a *Aggregates) noteDirty(dirty []queries.DayKey, reset bool) {
+func (a *Maintainer) noteDirty(dirty []queries.DayKey, reset bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if reset {
@@ -135,7 +135,7 @@ func (a *Aggregates) noteDirty(dirty []queries.DayKey, reset bool) {
 }
 
 // noteRefreshed forgets days a pass recomputed.
-func (a *Aggregates) noteRefreshed(days []queries.DayKey) {
+func (a *Maintainer) noteRefreshed(days []queries.DayKey) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for _, k := range days {
@@ -144,8 +144,8 @@ func (a *Aggregates) noteRefreshed(days []queries.DayKey) {
 }
 
 // OldestDirty is how long ago the refresher first saw the oldest day it
-// has not recomputed yet (0: none), by the Aggregates' clock.
-func (a *Aggregates) OldestDirty() time.Duration {
+// has not recomputed yet (0: none), by the Maintainer's clock.
+func (a *Maintainer) OldestDirty() time.Duration {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	var oldest time.Duration
@@ -164,7 +164,7 @@ const refreshWorkers = 2
 // plan turns the dirty keys (sorted by org) into statements of one org
 // each, in the form chooseForm picks; only orgs with more than a few dirty
 // days cost a look-up (one statement for all of them).
-func (a *Aggregates) plan(ctx context.Context, dirty []queries.DayKey) ([]refreshStmt, error) {
+func (a *Maintainer) plan(ctx context.Context, dirty []queries.DayKey) ([]refreshStmt, error) {
 	orgs := orgChunks(dirty, len(dirty))
 	var clean map[string]int
 	if a.form == formAuto {
@@ -203,7 +203,7 @@ func (a *Aggregates) plan(ctx context.Context, dirty []queries.DayKey) ([]refres
 // cleanDays returns, per org of keys, how many days user_day_metrics holds
 // besides the org's keys; orgs with none are missing. It asks for at most
 // maxOrgsPerLookup orgs a statement.
-func (a *Aggregates) cleanDays(ctx context.Context, keys []queries.DayKey) (map[string]int, error) {
+func (a *Maintainer) cleanDays(ctx context.Context, keys []queries.DayKey) (map[string]int, error) {
 	dirty := make(map[queries.DayKey]bool, len(keys))
 	for _, k := range keys {
 		dirty[k] = true
@@ -238,7 +238,7 @@ func (a *Aggregates) cleanDays(ctx context.Context, keys []queries.DayKey) (map[
 const maxOrgsPerLookup = 1000
 
 // recompute recomputes s's days under version v.
-func (a *Aggregates) recompute(ctx context.Context, s refreshStmt, v uint64) error {
+func (a *Maintainer) recompute(ctx context.Context, s refreshStmt, v uint64) error {
 	stmt := queries.RefreshDays
 	if s.form == formOrg {
 		stmt = queries.RefreshOrg

@@ -1,4 +1,4 @@
-package load
+package aggregate_test
 
 import (
 	"context"
@@ -10,7 +10,11 @@ import (
 	"time"
 
 	"github.com/phonesignals/phonesignals/internal/model"
+	"github.com/phonesignals/phonesignals/internal/model/modeltest"
 	"github.com/phonesignals/phonesignals/internal/store"
+	"github.com/phonesignals/phonesignals/load"
+	"github.com/phonesignals/phonesignals/load/aggregate"
+	"github.com/phonesignals/phonesignals/load/aggregate/aggregatetest"
 	"github.com/phonesignals/phonesignals/queries"
 )
 
@@ -21,12 +25,12 @@ func skewed(d time.Duration) func() time.Time {
 
 // newLoader returns a Loader on st with clock now and no background
 // refresher unless every > 0; Close runs at cleanup.
-func newLoader(t *testing.T, st *store.Store, now func() time.Time, every time.Duration) *Loader {
+func newLoader(t *testing.T, st *store.Store, now func() time.Time, every time.Duration) *load.Loader {
 	t.Helper()
 	if every == 0 {
 		every = -1
 	}
-	ld, err := New(Config{Conn: st.Conn(), Now: now, RefreshEvery: every})
+	ld, err := load.New(load.Config{Conn: st.Conn(), Now: now, RefreshEvery: every})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +55,7 @@ func checkExact(ctx context.Context, t *testing.T, st *store.Store, when string)
 	if n := dirtyCount(ctx, t, st); n != 0 {
 		t.Fatalf("%s: %d days still dirty", when, n)
 	}
-	got, want := dayTable(ctx, t, st.Conn(), fromAggregates), dayTable(ctx, t, st.Conn(), fromRaw)
+	got, want := aggregatetest.DayTable(ctx, t, st.Conn(), aggregatetest.FromAggregates), aggregatetest.DayTable(ctx, t, st.Conn(), aggregatetest.FromRaw)
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("%s: user_day_metrics differs from raw_signals:\n  aggregates %q\n  raw        %q", when, got, want)
 	}
@@ -108,8 +112,8 @@ func dayOrg(ctx context.Context, t *testing.T, st *store.Store) {
 }
 
 // callOn is version v of call id, by user on 2026-09-01.
-func callOn(id, user string, v uint64) model.Call {
-	return model.Call{Org: "acme", Provider: model.ProviderAircall, CallID: id, UserID: user,
+func callOn(id, user string, v uint64) modeltest.Call {
+	return modeltest.Call{Org: "acme", Provider: model.ProviderAircall, CallID: id, UserID: user,
 		StartedAt: time.Date(2026, 9, 1, 10, 0, 0, 0, time.UTC), Direction: "inbound", DurationSec: 60,
 		Status: "done", ProviderStatus: "done", Connected: true, Completed: true, EscalationAvailable: true,
 		Version: v, Source: model.SourceWebhook}
@@ -122,10 +126,10 @@ func callOn(id, user string, v uint64) model.Call {
 // stayed clean with the call counted for its old user, for good.
 func TestAggregatesClockStepBack(t *testing.T) {
 	ctx := context.Background()
-	st := migratedStore(ctx, t)
+	st := aggregatetest.MigratedStore(ctx, t)
 	dayOrg(ctx, t, st)
 	first := newLoader(t, st, time.Now, 0)
-	if err := first.Write(ctx, record(t, []model.Call{callOn("1", "1", 10)})); err != nil {
+	if err := first.Write(ctx, aggregatetest.Record(t, []modeltest.Call{callOn("1", "1", 10)})); err != nil {
 		t.Fatal(err)
 	}
 	if err := first.Aggregates().Refresh(ctx); err != nil {
@@ -133,7 +137,7 @@ func TestAggregatesClockStepBack(t *testing.T) {
 	}
 	checkExact(ctx, t, st, "after the first refresh")
 	behind := newLoader(t, st, skewed(-30*time.Second), 0)
-	if err := behind.Write(ctx, record(t, []model.Call{callOn("1", "2", 11)})); err != nil {
+	if err := behind.Write(ctx, aggregatetest.Record(t, []modeltest.Call{callOn("1", "2", 11)})); err != nil {
 		t.Fatal(err)
 	}
 	checkReviewExact(ctx, t, st, "before the second refresh")
@@ -154,14 +158,14 @@ func TestAggregatesClockStepBack(t *testing.T) {
 // other loader midway (a rebalance). Once idle, every number is exact.
 func TestAggregatesSkewedLoaders(t *testing.T) {
 	ctx := context.Background()
-	st := migratedStore(ctx, t)
+	st := aggregatetest.MigratedStore(ctx, t)
 	dayOrg(ctx, t, st)
-	loaders := []*Loader{newLoader(t, st, skewed(5*time.Second), 50*time.Millisecond), newLoader(t, st, skewed(-5*time.Second), 50*time.Millisecond)}
+	loaders := []*load.Loader{newLoader(t, st, skewed(5*time.Second), 50*time.Millisecond), newLoader(t, st, skewed(-5*time.Second), 50*time.Millisecond)}
 	const calls, rounds = 40, 30
 	rng := rand.New(rand.NewPCG(11, 12))
 	// versions[r][i] is call i's version of round r: another user, and now
 	// and then another day.
-	versions := make([][]model.Call, rounds)
+	versions := make([][]modeltest.Call, rounds)
 	for r := range versions {
 		for i := 0; i < calls; i++ {
 			c := callOn(strconv.Itoa(i), strconv.Itoa(1+rng.IntN(4)), uint64(10+r))
@@ -180,7 +184,7 @@ func TestAggregatesSkewedLoaders(t *testing.T) {
 	for r := 0; r < rounds; r++ {
 		var wg sync.WaitGroup
 		for l := range loaders {
-			var batch []model.Call
+			var batch []modeltest.Call
 			for i := 0; i < calls; i++ {
 				if owner(i, r) == l {
 					batch = append(batch, versions[r][i])
@@ -189,7 +193,7 @@ func TestAggregatesSkewedLoaders(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				if err := loaders[l].Write(ctx, record(t, batch)); err != nil {
+				if err := loaders[l].Write(ctx, aggregatetest.Record(t, batch)); err != nil {
 					t.Error(err)
 				}
 			}()
@@ -218,22 +222,22 @@ func TestAggregatesSkewedLoaders(t *testing.T) {
 // aggregate holds it.
 func TestRefreshInterleaving(t *testing.T) {
 	ctx := context.Background()
-	st := migratedStore(ctx, t)
+	st := aggregatetest.MigratedStore(ctx, t)
 	dayOrg(ctx, t, st)
 	ahead, other := newLoader(t, st, skewed(5*time.Second), 0), newLoader(t, st, time.Now, 0)
-	if err := other.Write(ctx, record(t, []model.Call{callOn("1", "1", 10)})); err != nil {
+	if err := other.Write(ctx, aggregatetest.Record(t, []modeltest.Call{callOn("1", "1", 10)})); err != nil {
 		t.Fatal(err)
 	}
-	ahead.Aggregates().hooks.beforeRefreshedMark = func() {
-		if err := other.Write(ctx, record(t, []model.Call{callOn("1", "3", 11)})); err != nil {
+	aggregate.SetBeforeRefreshedMark(ahead.Aggregates(), func() {
+		if err := other.Write(ctx, aggregatetest.Record(t, []modeltest.Call{callOn("1", "3", 11)})); err != nil {
 			t.Error(err)
 		}
 		checkReviewExact(ctx, t, st, "after the batch, before the refreshed mark")
-	}
+	})
 	if err := ahead.Aggregates().Refresh(ctx); err != nil {
 		t.Fatal(err)
 	}
-	ahead.Aggregates().hooks.beforeRefreshedMark = nil
+	aggregate.SetBeforeRefreshedMark(ahead.Aggregates(), nil)
 	if n := dirtyCount(ctx, t, st); n != 1 {
 		t.Fatalf("%d days dirty after a refresh that missed a batch, want 1", n)
 	}

@@ -1,4 +1,4 @@
-package load
+package aggregate
 
 import (
 	"context"
@@ -86,7 +86,7 @@ const recheckAfter = time.Second
 // It changes nothing, and is safe while loaders stream: a key differs
 // only if it differs twice, recheckAfter apart, with the same numbers, on
 // a day clean both times.
-func (a *Aggregates) Verify(ctx context.Context, org string, r Range) (VerifyReport, error) {
+func (a *Maintainer) Verify(ctx context.Context, org string, r Range) (VerifyReport, error) {
 	first, dirty, err := a.diffs(ctx, org, r)
 	if err != nil || len(first) == 0 {
 		return VerifyReport{Org: org, Diffs: first, Dirty: dirty}, err
@@ -115,7 +115,7 @@ func (a *Aggregates) Verify(ctx context.Context, org string, r Range) (VerifyRep
 
 // VerifyRecent verifies org's last days of data: the days day-1 before
 // its newest aggregated day up to now.
-func (a *Aggregates) VerifyRecent(ctx context.Context, org string, days int) (VerifyReport, error) {
+func (a *Maintainer) VerifyRecent(ctx context.Context, org string, days int) (VerifyReport, error) {
 	var last time.Time
 	if err := a.conn.QueryRow(ctx, queries.OrgLastDay, clickhouse.Named("org", org)).Scan(&last); err != nil {
 		return VerifyReport{}, fmt.Errorf("reading the newest aggregated day of org %s: %w", org, err)
@@ -125,7 +125,7 @@ func (a *Aggregates) VerifyRecent(ctx context.Context, org string, days int) (Ve
 
 // diffs is one comparison: the differing keys of days clean before and
 // after it, and how many days were dirty.
-func (a *Aggregates) diffs(ctx context.Context, org string, r Range) ([]DayDiff, int, error) {
+func (a *Maintainer) diffs(ctx context.Context, org string, r Range) ([]DayDiff, int, error) {
 	before, err := a.dirtyDaysOf(ctx, org)
 	if err != nil {
 		return nil, 0, err
@@ -167,7 +167,7 @@ func (a *Aggregates) diffs(ctx context.Context, org string, r Range) ([]DayDiff,
 }
 
 // dirtyDaysOf returns org's dirty days.
-func (a *Aggregates) dirtyDaysOf(ctx context.Context, org string) (map[time.Time]bool, error) {
+func (a *Maintainer) dirtyDaysOf(ctx context.Context, org string) (map[time.Time]bool, error) {
 	var list string
 	if err := a.conn.QueryRow(ctx, queries.DirtyDaysOfOrg, clickhouse.Named("org", org)).Scan(&list); err != nil {
 		return nil, fmt.Errorf("reading the days of org %s not aggregated yet: %w", org, err)
@@ -192,7 +192,7 @@ func (a *Aggregates) dirtyDaysOf(ctx context.Context, org string) (map[time.Time
 // loaders stream. It first records each day's newest row version as a
 // reservation, so its refresh sorts above every row already there,
 // whatever wrote it.
-func (a *Aggregates) Rebuild(ctx context.Context, org string, r Range) (int, error) {
+func (a *Maintainer) Rebuild(ctx context.Context, org string, r Range) (int, error) {
 	from, to := r.bounds()
 	rows, err := a.conn.Query(ctx, queries.OrgDaysIn, clickhouse.Named("org", org), clickhouse.Named("from", from), clickhouse.Named("to", to))
 	if err != nil {
@@ -217,14 +217,14 @@ func (a *Aggregates) Rebuild(ctx context.Context, org string, r Range) (int, err
 	if err := a.reserveRows(ctx, days, versions); err != nil {
 		return 0, err
 	}
-	if err := a.mark(ctx, days); err != nil {
+	if err := a.MarkDays(ctx, days); err != nil {
 		return 0, err
 	}
 	return len(days), a.Refresh(ctx)
 }
 
 // reserveRows writes a 'refreshing' mark of versions[i] for days[i].
-func (a *Aggregates) reserveRows(ctx context.Context, days []queries.DayKey, versions []uint64) error {
+func (a *Maintainer) reserveRows(ctx context.Context, days []queries.DayKey, versions []uint64) error {
 	batch, err := a.conn.PrepareBatch(ctx, queries.MarkDays)
 	if err != nil {
 		return fmt.Errorf("preparing the rebuild's reservations of %d days: %w", len(days), err)

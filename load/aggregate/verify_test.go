@@ -1,9 +1,11 @@
-package load
+package aggregate_test
 
 import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/phonesignals/phonesignals/load/aggregate"
+	"github.com/phonesignals/phonesignals/load/aggregate/aggregatetest"
 	"log/slog"
 	"math/rand/v2"
 	"strings"
@@ -19,13 +21,13 @@ import (
 // idempotently.
 func TestVerifyAndRebuild(t *testing.T) {
 	ctx := context.Background()
-	st := migratedStore(ctx, t)
+	st := aggregatetest.MigratedStore(ctx, t)
 	ld := newLoader(t, st, time.Now, 0)
 	rng := rand.New(rand.NewPCG(21, 22))
-	if err := ld.Write(ctx, record(t, versionsOf("acme", 400, rng))); err != nil {
+	if err := ld.Write(ctx, aggregatetest.Record(t, versionsOf("acme", 400, rng))); err != nil {
 		t.Fatal(err)
 	}
-	if err := ld.Write(ctx, record(t, versionsOf("globex", 100, rng))); err != nil {
+	if err := ld.Write(ctx, aggregatetest.Record(t, versionsOf("globex", 100, rng))); err != nil {
 		t.Fatal(err)
 	}
 	agg := ld.Aggregates()
@@ -33,7 +35,7 @@ func TestVerifyAndRebuild(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, org := range []string{"acme", "globex"} {
-		rep, err := agg.Verify(ctx, org, Range{})
+		rep, err := agg.Verify(ctx, org, aggregate.Range{})
 		if err != nil || len(rep.Diffs) != 0 || rep.Dirty != 0 {
 			t.Fatalf("%s after a refresh: %+v, %v; want clean", org, rep, err)
 		}
@@ -72,7 +74,7 @@ func TestVerifyAndRebuild(t *testing.T) {
 		FROM user_day_metrics WHERE org = 'acme' AND day = toDate(?) AND user_id = ? GROUP BY org, day, provider, user_id`, talkDay.Format(time.DateOnly), talkUser); err != nil {
 		t.Fatal(err)
 	}
-	rep, err := agg.Verify(ctx, "acme", Range{})
+	rep, err := agg.Verify(ctx, "acme", aggregate.Range{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,10 +88,10 @@ func TestVerifyAndRebuild(t *testing.T) {
 	if !talkDay.After(day.AddDate(0, 0, 2)) {
 		t.Fatalf("the talk-time key (%s) is not after the other two", talkDay)
 	}
-	if rep, err := agg.Verify(ctx, "acme", Range{From: day.AddDate(0, 0, 2), To: talkDay}); err != nil || len(rep.Diffs) != 0 {
+	if rep, err := agg.Verify(ctx, "acme", aggregate.Range{From: day.AddDate(0, 0, 2), To: talkDay}); err != nil || len(rep.Diffs) != 0 {
 		t.Fatalf("verify from %s: %+v, %v", day.AddDate(0, 0, 2).Format(time.DateOnly), rep.Diffs, err)
 	}
-	if rep, err := agg.Verify(ctx, "globex", Range{}); err != nil || len(rep.Diffs) != 0 {
+	if rep, err := agg.Verify(ctx, "globex", aggregate.Range{}); err != nil || len(rep.Diffs) != 0 {
 		t.Fatalf("verify of the other org: %+v, %v", rep.Diffs, err)
 	}
 
@@ -105,13 +107,13 @@ func TestVerifyAndRebuild(t *testing.T) {
 			for j := range calls {
 				calls[j].Version += uint64(100 * (i + 1))
 			}
-			if err := stream.Write(ctx, record(t, calls)); err != nil {
+			if err := stream.Write(ctx, aggregatetest.Record(t, calls)); err != nil {
 				t.Error(err)
 			}
 		}
 	}()
 	for i := 0; i < 2; i++ { // idempotent: the second changes no number
-		n, err := agg.Rebuild(ctx, "acme", Range{})
+		n, err := agg.Rebuild(ctx, "acme", aggregate.Range{})
 		if err != nil || n < 10 {
 			t.Fatalf("rebuild %d: %d days, %v", i+1, n, err)
 		}
@@ -124,7 +126,7 @@ func TestVerifyAndRebuild(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkExact(ctx, t, st, "after the rebuilds")
-	if rep, err := agg.Verify(ctx, "acme", Range{}); err != nil || len(rep.Diffs) != 0 || rep.Dirty != 0 {
+	if rep, err := agg.Verify(ctx, "acme", aggregate.Range{}); err != nil || len(rep.Diffs) != 0 || rep.Dirty != 0 {
 		t.Fatalf("verify after the rebuilds: %+v, %v", rep, err)
 	}
 }
@@ -133,11 +135,11 @@ func TestVerifyAndRebuild(t *testing.T) {
 // level, with the keys and its time.
 func TestRefreshLogsAtDebug(t *testing.T) {
 	ctx := context.Background()
-	st := migratedStore(ctx, t)
+	st := aggregatetest.MigratedStore(ctx, t)
 	ld := newLoader(t, st, time.Now, 0)
 	var buf bytes.Buffer
-	ld.Aggregates().log = slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	if err := ld.Write(ctx, record(t, versionsOf("acme", 50, rand.New(rand.NewPCG(1, 2))))); err != nil {
+	aggregate.SetLogger(ld.Aggregates(), slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	if err := ld.Write(ctx, aggregatetest.Record(t, versionsOf("acme", 50, rand.New(rand.NewPCG(1, 2))))); err != nil {
 		t.Fatal(err)
 	}
 	if ld.Aggregates().OldestDirty() != 0 {

@@ -1,4 +1,4 @@
-package load
+package aggregate
 
 import (
 	"context"
@@ -11,8 +11,6 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
-	"github.com/apache/arrow/go/v17/arrow"
-	"github.com/apache/arrow/go/v17/arrow/array"
 
 	"github.com/phonesignals/phonesignals/internal/platform/obs"
 	"github.com/phonesignals/phonesignals/queries"
@@ -26,8 +24,8 @@ const maxKeysPerStatement = 2000
 // about 4 per call tuple) to fit it.
 const maxCallsPerStatement = 10000
 
-// AggregateStats counts the aggregate work, for benchmarks and logs.
-type AggregateStats struct {
+// Stats counts the aggregate work, for benchmarks and logs.
+type Stats struct {
 	// Marked is the number of batches (polls) whose days were marked
 	// dirty, and MarkElapsed the time their marks took to write (in the
 	// write path, after the insert). LookupElapsed is the time the lookups
@@ -44,7 +42,7 @@ type AggregateStats struct {
 	RefreshElapsed time.Duration
 }
 
-// Aggregates keeps user_day_metrics exact. In a batch's write path, after
+// Maintainer keeps user_day_metrics exact. In a batch's write path, after
 // its rows are in raw_signals and before the consumer commits its offsets,
 // Mark records in user_day_dirty every (org, UTC day) holding a version of
 // one of the batch's calls: its new days and the days a call left. In the
@@ -56,13 +54,13 @@ type AggregateStats struct {
 // (its insert possibly split into one block per month partition and only
 // partly applied) marks and recomputes the same days again, and marks left
 // by a crashed loader are refreshed by the next one.
-type Aggregates struct {
+type Maintainer struct {
 	conn driver.Conn
 	now  func() time.Time
 	log  *slog.Logger
 
 	mu         sync.Mutex
-	stats      AggregateStats
+	stats      Stats
 	lastMark   time.Time
 	dirtySince map[queries.DayKey]time.Time // by now, for the age gauge
 
@@ -80,22 +78,22 @@ type hooks struct {
 	beforeRefreshedMark func()
 }
 
-// NewAggregates returns the user_day_metrics maintainer on conn. now
+// New returns the user_day_metrics maintainer on conn. now
 // (default time.Now) only dates what the refresher reports (the age of
 // the oldest dirty day): no version depends on a clock (see
 // nextVersion). It refreshes nothing on its own until Start.
-func NewAggregates(conn driver.Conn, now func() time.Time) (*Aggregates, error) {
+func New(conn driver.Conn, now func() time.Time) (*Maintainer, error) {
 	if conn == nil {
 		return nil, errors.New("load: aggregates need a ClickHouse connection (Conn is nil)")
 	}
 	if now == nil {
 		now = time.Now
 	}
-	return &Aggregates{conn: conn, now: now, log: slog.Default(), dirtySince: map[queries.DayKey]time.Time{}}, nil
+	return &Maintainer{conn: conn, now: now, log: slog.Default(), dirtySince: map[queries.DayKey]time.Time{}}, nil
 }
 
 // Stats returns the work so far.
-func (a *Aggregates) Stats() AggregateStats {
+func (a *Maintainer) Stats() Stats {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.stats
@@ -112,7 +110,7 @@ func (a *Aggregates) Stats() AggregateStats {
 // Equal versions (two loaders reading the same maximum) are harmless: the
 // comparison that cleans a day is "refreshed >= loaded", which the
 // argument covers for ties too.
-func (a *Aggregates) nextVersion(ctx context.Context, days []queries.DayKey) (uint64, error) {
+func (a *Maintainer) nextVersion(ctx context.Context, days []queries.DayKey) (uint64, error) {
 	sql, _, _ := queries.RenderDayKeys(queries.NextVersion, firstOfEachOrg(days))
 	var v uint64
 	if err := a.conn.QueryRow(ctx, sql).Scan(&v); err != nil {
@@ -138,17 +136,19 @@ func firstOfEachOrg(keys []queries.DayKey) []queries.DayKey {
 }
 
 // Mark marks dirty every day holding a version of one of calls, which
-// must already be in raw_signals.
-func (a *Aggregates) Mark(ctx context.Context, calls []queries.CallKey) error {
-	days, err := a.lookup(ctx, dedupCalls(calls))
+// must already be in raw_signals: Lookup, then MarkDays.
+func (a *Maintainer) Mark(ctx context.Context, calls []queries.CallKey) error {
+	days, err := a.Lookup(ctx, DistinctCalls(calls))
 	if err != nil {
 		return err
 	}
-	return a.mark(ctx, queries.SortDayKeys(days))
+	return a.MarkDays(ctx, queries.SortDayKeys(days))
 }
 
-// lookup returns the (org, day) keys holding a version of one of calls.
-func (a *Aggregates) lookup(ctx context.Context, calls []queries.CallKey) ([]queries.DayKey, error) {
+// Lookup returns the (org, day) keys holding a version of one of calls
+// (with duplicates). A poll runs it before its insert, while it decodes
+// (load.Poll): see there why that is exact.
+func (a *Maintainer) Lookup(ctx context.Context, calls []queries.CallKey) ([]queries.DayKey, error) {
 	start := time.Now()
 	var days []queries.DayKey
 	for len(calls) > 0 {
@@ -172,8 +172,9 @@ func (a *Aggregates) lookup(ctx context.Context, calls []queries.CallKey) ([]que
 	return days, nil
 }
 
-// mark writes "loaded" marks for days (sorted, distinct).
-func (a *Aggregates) mark(ctx context.Context, days []queries.DayKey) error {
+// MarkDays writes "loaded" marks for days (sorted, distinct:
+// queries.SortDayKeys), after their rows are in raw_signals.
+func (a *Maintainer) MarkDays(ctx context.Context, days []queries.DayKey) error {
 	if len(days) == 0 {
 		return nil
 	}
@@ -193,7 +194,7 @@ func (a *Aggregates) mark(ctx context.Context, days []queries.DayKey) error {
 	return nil
 }
 
-func (a *Aggregates) touched(ctx context.Context, calls []queries.CallKey) ([]queries.DayKey, error) {
+func (a *Maintainer) touched(ctx context.Context, calls []queries.CallKey) ([]queries.DayKey, error) {
 	sql := queries.RenderCallKeys(queries.TouchedDays, calls)
 	// One thread: the lookup reads a few hundred granules, which more
 	// threads only split at a cost, and it runs while the transform
@@ -221,7 +222,7 @@ func scanDayKeys(rows driver.Rows) ([]queries.DayKey, error) {
 	return out, rows.Err()
 }
 
-func (a *Aggregates) insertMarks(ctx context.Context, days []queries.DayKey, kind string, value uint64) error {
+func (a *Maintainer) insertMarks(ctx context.Context, days []queries.DayKey, kind string, value uint64) error {
 	if len(days) == 0 {
 		return nil
 	}
@@ -251,7 +252,7 @@ const quiet = 2 * time.Second
 // batches keep coming. Batches arriving meanwhile only mark their days, so
 // one pass serves all of them. A failed pass is retried with back-off
 // (reads stay exact meanwhile) until one succeeds.
-func (a *Aggregates) Start(interval time.Duration) {
+func (a *Maintainer) Start(interval time.Duration) {
 	a.stop, a.done = make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(a.done)
@@ -287,7 +288,7 @@ const maxRetry = time.Minute
 
 // backoff returns the wait before the next retry after a pass that failed
 // (doubling from one tick up to maxRetry), or 0 after one that succeeded.
-func (a *Aggregates) backoff(failed bool, prev time.Duration) time.Duration {
+func (a *Maintainer) backoff(failed bool, prev time.Duration) time.Duration {
 	if !failed {
 		return 0
 	}
@@ -297,7 +298,7 @@ func (a *Aggregates) backoff(failed bool, prev time.Duration) time.Duration {
 // refreshOnce is one background pass and reports whether it failed; a
 // failure is logged, as reads take the dirty days from raw_signals
 // meanwhile and the pass is retried.
-func (a *Aggregates) refreshOnce() (failed bool) {
+func (a *Maintainer) refreshOnce() (failed bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	err := a.Refresh(ctx)
@@ -311,7 +312,7 @@ func (a *Aggregates) refreshOnce() (failed bool) {
 
 // Close stops the background refresher and refreshes what is still dirty,
 // so a `run --until-idle` leaves the aggregates current.
-func (a *Aggregates) Close(ctx context.Context) error {
+func (a *Maintainer) Close(ctx context.Context) error {
 	if a.stop != nil {
 		close(a.stop)
 		<-a.done
@@ -320,40 +321,15 @@ func (a *Aggregates) Close(ctx context.Context) error {
 	return a.Refresh(ctx)
 }
 
-// CallKeys returns the distinct (org, provider, call_id) keys of rec.
-func CallKeys(rec arrow.Record) ([]queries.CallKey, error) {
-	var cols [3]*array.String
-	for i, name := range []string{"org", "provider", "call_id"} {
-		c, err := stringColumn(rec, name)
-		if err != nil {
-			return nil, err
+// DistinctCalls returns calls without duplicates, in their first order.
+func DistinctCalls(calls []queries.CallKey) []queries.CallKey {
+	seen := make(map[queries.CallKey]struct{}, len(calls))
+	out := make([]queries.CallKey, 0, len(calls))
+	for _, k := range calls {
+		if _, ok := seen[k]; !ok {
+			seen[k] = struct{}{}
+			out = append(out, k)
 		}
-		cols[i] = c
 	}
-	out := make([]queries.CallKey, 0, cols[0].Len())
-	for i := 0; i < cols[0].Len(); i++ {
-		out = append(out, queries.CallKey{Org: cols[0].Value(i), Provider: cols[1].Value(i), CallID: cols[2].Value(i)})
-	}
-	return dedupCalls(out), nil
-}
-
-// stringColumn returns rec's utf8 column name.
-func stringColumn(rec arrow.Record, name string) (*array.String, error) {
-	idx := rec.Schema().FieldIndices(name)
-	if len(idx) != 1 {
-		return nil, errNoColumn(name)
-	}
-	c, ok := rec.Column(idx[0]).(*array.String)
-	if !ok {
-		return nil, errColumnType(name, rec.Column(idx[0]).DataType(), "utf8")
-	}
-	return c, nil
-}
-
-func errNoColumn(name string) error {
-	return fmt.Errorf("load: the record has no %s column; user_day_metrics cannot be kept", name)
-}
-
-func errColumnType(name string, got arrow.DataType, want string) error {
-	return fmt.Errorf("load: column %s is %s, want %s", name, got, want)
+	return out
 }

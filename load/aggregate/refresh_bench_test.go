@@ -1,4 +1,4 @@
-package load
+package aggregate
 
 import (
 	"bytes"
@@ -30,7 +30,7 @@ var refreshBefore string
 
 // refreshOld is Refresh as it was with refreshBefore: one statement per
 // org (at most maxKeysPerStatement days), two at a time, then the marks.
-func refreshOld(ctx context.Context, a *Aggregates) error {
+func refreshOld(ctx context.Context, a *Maintainer) error {
 	rows, err := a.conn.Query(ctx, queries.DirtyDays)
 	if err != nil {
 		return err
@@ -93,7 +93,7 @@ func b2i(b bool) int {
 
 // markAll marks dirty every day of raw_signals matching where (its newest
 // days only, when last > 0), as the loader's batches would.
-func markAll(ctx context.Context, b *testing.B, a *Aggregates, where string, last int) {
+func markAll(ctx context.Context, b *testing.B, a *Maintainer, where string, last int) {
 	b.Helper()
 	sql := fmt.Sprintf(`INSERT INTO user_day_dirty (org, day, kind, value)
 		SELECT org, day, 'loaded', (SELECT max(value) + 1 FROM user_day_dirty) FROM (SELECT DISTINCT org, toDate(started_at) AS day FROM raw_signals WHERE %s)`, where)
@@ -162,7 +162,7 @@ func BenchmarkRefresh(b *testing.B) {
 	if _, err := st.Migrate(ctx); err != nil {
 		b.Fatal(err)
 	}
-	agg, err := NewAggregates(st.Conn(), nil)
+	agg, err := New(st.Conn(), nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package load
+package aggregate_test
 
 import (
 	"context"
@@ -9,24 +9,26 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/apache/arrow/go/v17/arrow"
 
 	"github.com/phonesignals/phonesignals/internal/model"
+	"github.com/phonesignals/phonesignals/internal/model/modeltest"
 	"github.com/phonesignals/phonesignals/internal/store"
+	"github.com/phonesignals/phonesignals/load"
+	"github.com/phonesignals/phonesignals/load/aggregate"
+	"github.com/phonesignals/phonesignals/load/aggregate/aggregatetest"
 	"github.com/phonesignals/phonesignals/queries"
-	"github.com/phonesignals/phonesignals/transform"
 )
 
 // versionsOf generates calls of org around the August/September month
 // boundary, each with one to three versions: later versions move the call
 // to another user, to another day (36 hours, across the month partition
 // now and then), flip its direction, or delete it.
-func versionsOf(org string, n int, rng *rand.Rand) []model.Call {
+func versionsOf(org string, n int, rng *rand.Rand) []modeltest.Call {
 	base := time.Date(2026, 8, 25, 0, 0, 0, 0, time.UTC)
-	var out []model.Call
+	var out []modeltest.Call
 	for i := 0; i < n; i++ {
-		c := model.Call{
+		c := modeltest.Call{
 			Org: org, Provider: model.ProviderAircall, CallID: strconv.Itoa(100000 + i),
 			UserID:    "u" + strconv.Itoa(rng.IntN(10)),
 			StartedAt: base.Add(time.Duration(rng.IntN(12*24*3600)) * time.Second),
@@ -59,55 +61,6 @@ func versionsOf(org string, n int, rng *rand.Rand) []model.Call {
 	return out
 }
 
-func record(t *testing.T, calls []model.Call) arrow.Record {
-	t.Helper()
-	bb := transform.NewBatchBuilder(nil)
-	for i := range calls {
-		if err := bb.Add(&calls[i]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	rec := bb.NewRecord()
-	bb.Release()
-	t.Cleanup(rec.Release)
-	return rec
-}
-
-// dayTable is user_day_metrics' current rows with calls, as strings.
-func dayTable(ctx context.Context, t *testing.T, conn driver.Conn, sql string) [][]string {
-	t.Helper()
-	rows, err := conn.Query(ctx, sql)
-	if err != nil {
-		t.Fatalf("%v\n%s", err, sql)
-	}
-	defer rows.Close()
-	var out [][]string
-	for rows.Next() {
-		var org, provider, user string
-		var day time.Time
-		var n [7]uint64
-		if err := rows.Scan(&org, &day, &provider, &user, &n[0], &n[1], &n[2], &n[3], &n[4], &n[5], &n[6]); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, []string{org, day.Format(time.DateOnly), provider, user, fmt.Sprint(n)})
-	}
-	return out
-}
-
-// fromAggregates and fromRaw are the same per-day numbers, read from
-// user_day_metrics and computed from the current versions in raw_signals.
-const (
-	fromAggregates = `SELECT org, day, provider, user_id, c, i, o, d, a, e, r FROM (
-		SELECT org, day, provider, user_id, argMax(calls, version) AS c, argMax(inbound_calls, version) AS i,
-			argMax(outbound_calls, version) AS o, argMax(duration_sum, version) AS d, argMax(after_hours_calls, version) AS a,
-			argMax(escalated_calls, version) AS e, argMax(resolved_calls, version) AS r
-		FROM user_day_metrics GROUP BY org, day, provider, user_id) WHERE c > 0 ORDER BY org, day, provider, user_id`
-	fromRaw = `SELECT org, toDate(started_at) AS day, provider, user_id, count() AS c, countIf(direction = 'inbound') AS i,
-		countIf(direction = 'outbound') AS o, sum(toUInt64(duration_sec)) AS d, countIf(after_hours = 1) AS a,
-		countIf(escalated = 1) AS e, countIf(resolved = 1) AS r
-		FROM calls_current WHERE deleted = 0 GROUP BY org, day, provider, user_id ORDER BY org, day, provider, user_id`
-)
-
 // TestAggregatesExact loads versions of calls of two orgs in shuffled
 // batches (later versions before earlier ones, moves across days, users
 // and month partitions, deletions), loads one batch twice and one after a
@@ -119,19 +72,19 @@ const (
 // (a few days' calls, all of the org's calls) and with the refresher's
 // choice.
 func TestAggregatesExact(t *testing.T) {
-	for _, form := range []refreshForm{formAuto, formDays, formOrg} {
+	for _, form := range []aggregate.RefreshForm{aggregate.FormAuto, aggregate.FormDays, aggregate.FormOrg} {
 		t.Run(form.String(), func(t *testing.T) { checkAggregatesExact(t, form) })
 	}
 }
 
-func checkAggregatesExact(t *testing.T, form refreshForm) {
+func checkAggregatesExact(t *testing.T, form aggregate.RefreshForm) {
 	ctx := context.Background()
-	st := migratedStore(ctx, t)
-	ld, err := New(Config{Conn: st.Conn(), RefreshEvery: -1})
+	st := aggregatetest.MigratedStore(ctx, t)
+	ld, err := load.New(load.Config{Conn: st.Conn(), RefreshEvery: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ld.Aggregates().form = form
+	aggregate.SetForm(ld.Aggregates(), form)
 	rng := rand.New(rand.NewPCG(3, 4))
 	all := append(versionsOf("acme", 1500, rng), versionsOf("globex", 300, rng)...)
 	rng.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
@@ -145,19 +98,27 @@ func checkAggregatesExact(t *testing.T, form refreshForm) {
 			}
 		}
 		batch := all[b*size : min((b+1)*size, len(all))]
-		rec := record(t, batch)
+		rec := aggregatetest.Record(t, batch)
 		switch b {
 		case 1:
 			// A crash after ClickHouse applied the September block of the
 			// insert only: no refresh ran and the offsets were not
 			// committed, so the whole batch comes again.
-			var sep []model.Call
+			var sep []modeltest.Call
 			for _, c := range batch {
 				if c.StartedAt.Month() == time.September {
 					sep = append(sep, c)
 				}
 			}
-			if err := ld.insert(ctx, []arrow.Record{record(t, sep)}); err != nil {
+			crashed := aggregatetest.Record(t, sep)
+			keys, err := load.CallKeys(crashed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := ld.BeginPoll(ctx, keys)
+			err = p.Write(ctx, []arrow.Record{crashed}) // and no Finish: no marks
+			p.Close()
+			if err != nil {
 				t.Fatal(err)
 			}
 		case 2:
@@ -184,7 +145,7 @@ func checkAggregatesExact(t *testing.T, form refreshForm) {
 		t.Fatalf("%d days still dirty after Close (%v)", dirty, err)
 	}
 
-	got, want := dayTable(ctx, t, st.Conn(), fromAggregates), dayTable(ctx, t, st.Conn(), fromRaw)
+	got, want := aggregatetest.DayTable(ctx, t, st.Conn(), aggregatetest.FromAggregates), aggregatetest.DayTable(ctx, t, st.Conn(), aggregatetest.FromRaw)
 	if len(want) < 50 {
 		t.Fatalf("only %d (org, day, user) keys: the test data is too thin", len(want))
 	}
@@ -260,8 +221,8 @@ func checkReview(ctx context.Context, t *testing.T, st *store.Store, when string
 // its own once batches pause, and that Close leaves nothing dirty.
 func TestBackgroundRefresh(t *testing.T) {
 	ctx := context.Background()
-	st := migratedStore(ctx, t)
-	ld, err := New(Config{Conn: st.Conn()})
+	st := aggregatetest.MigratedStore(ctx, t)
+	ld, err := load.New(load.Config{Conn: st.Conn()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -272,7 +233,7 @@ func TestBackgroundRefresh(t *testing.T) {
 		}
 		return n
 	}
-	if err := ld.Write(ctx, record(t, versionsOf("acme", 200, rand.New(rand.NewPCG(5, 6))))); err != nil {
+	if err := ld.Write(ctx, aggregatetest.Record(t, versionsOf("acme", 200, rand.New(rand.NewPCG(5, 6))))); err != nil {
 		t.Fatal(err)
 	}
 	if dirty() == 0 {
@@ -283,7 +244,7 @@ func TestBackgroundRefresh(t *testing.T) {
 			t.Fatalf("%d days still dirty 30s after the last batch; the background refresher did not run", dirty())
 		}
 	}
-	if err := ld.Write(ctx, record(t, versionsOf("globex", 50, rand.New(rand.NewPCG(7, 8))))); err != nil {
+	if err := ld.Write(ctx, aggregatetest.Record(t, versionsOf("globex", 50, rand.New(rand.NewPCG(7, 8))))); err != nil {
 		t.Fatal(err)
 	}
 	if err := ld.Close(ctx); err != nil {
@@ -299,8 +260,8 @@ func TestBackgroundRefresh(t *testing.T) {
 // limits (18.16 refused 20,000 call tuples: "AST is too big").
 func TestMarkLargeBatch(t *testing.T) {
 	ctx := context.Background()
-	st := migratedStore(ctx, t)
-	agg, err := NewAggregates(st.Conn(), nil)
+	st := aggregatetest.MigratedStore(ctx, t)
+	agg, err := aggregate.New(st.Conn(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package load
+package aggregate
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/phonesignals/phonesignals/load/aggregate/aggregatetest"
 	"github.com/phonesignals/phonesignals/queries"
 )
 
@@ -40,7 +41,7 @@ func TestChooseForm(t *testing.T) {
 // key in exactly one statement.
 func TestRefreshPlan(t *testing.T) {
 	ctx := context.Background()
-	st := migratedStore(ctx, t)
+	st := aggregatetest.MigratedStore(ctx, t)
 	first := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
 	// Aggregated days per org (two rows a day: two users).
 	for org, days := range map[string]int{"long": 100, "short": 12, "huge": 2500, "few": 50} {
@@ -70,7 +71,7 @@ func TestRefreshPlan(t *testing.T) {
 		form refreshForm
 	}{{"few", 6, formDays}, {"huge", 2300, formOrg}, {"long", 30, formDays}, {"new", 9, formOrg}, {"short", 12, formOrg}}
 
-	agg, err := NewAggregates(st.Conn(), nil)
+	agg, err := New(st.Conn(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
