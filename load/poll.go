@@ -10,7 +10,6 @@ import (
 
 	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/load/aggregate"
-	"github.com/phonesignals/phonesignals/queries"
 )
 
 // PollLoad is what BeginPoll returns. It is an alias of an unnamed
@@ -49,11 +48,11 @@ type Poll struct {
 
 	cancel context.CancelFunc
 	done   chan struct{}
-	prior  []queries.DayKey // what the lookup found; valid after done
-	err    error            // the lookup's failure; valid after done
+	prior  []model.DayKey // what the lookup found; valid after done
+	err    error          // the lookup's failure; valid after done
 
 	mu  sync.Mutex
-	own map[queries.DayKey]struct{}
+	own map[model.DayKey]struct{}
 }
 
 // BeginPoll starts loading a poll whose records name calls: the lookup of
@@ -62,7 +61,7 @@ type Poll struct {
 // lookup names large groups by their id range anyway, so removing them
 // would cost more than it saves); calls must stay unchanged until Close.
 func (l *Loader) BeginPoll(ctx context.Context, calls []model.CallKey) PollLoad {
-	p := &Poll{l: l, calls: calls, own: map[queries.DayKey]struct{}{}, done: make(chan struct{})}
+	p := &Poll{l: l, calls: calls, own: map[model.DayKey]struct{}{}, done: make(chan struct{})}
 	if l.agg == nil || len(p.calls) == 0 {
 		p.cancel = func() {}
 		close(p.done)
@@ -114,7 +113,7 @@ func (p *Poll) noteDays(rec arrow.Record) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for i := 0; i < org.Len(); i++ {
-		p.own[queries.DayKey{Org: org.Value(i), Day: queries.DayOf(started.Value(i).ToTime(unit))}] = struct{}{}
+		p.own[model.DayKey{Org: org.Value(i), Day: model.DayOf(started.Value(i).ToTime(unit))}] = struct{}{}
 	}
 	return nil
 }
@@ -140,12 +139,12 @@ func (p *Poll) Finish(ctx context.Context) error {
 		}
 	}
 	p.mu.Lock()
-	days := append([]queries.DayKey(nil), p.prior...)
+	days := append([]model.DayKey(nil), p.prior...)
 	for d := range p.own {
 		days = append(days, d)
 	}
 	p.mu.Unlock()
-	return p.l.agg.MarkDays(ctx, queries.SortDayKeys(days))
+	return p.l.agg.MarkDays(ctx, model.SortDayKeys(days))
 }
 
 // Close stops the lookup if it still runs and waits for it.
@@ -155,7 +154,7 @@ func (p *Poll) Close() {
 }
 
 // CallKeys returns the distinct (org, provider, call_id) keys of rec.
-func CallKeys(rec arrow.Record) ([]queries.CallKey, error) {
+func CallKeys(rec arrow.Record) ([]model.CallKey, error) {
 	var cols [3]*array.String
 	for i, name := range []string{"org", "provider", "call_id"} {
 		c, err := stringColumn(rec, name)
@@ -164,9 +163,9 @@ func CallKeys(rec arrow.Record) ([]queries.CallKey, error) {
 		}
 		cols[i] = c
 	}
-	out := make([]queries.CallKey, 0, cols[0].Len())
+	out := make([]model.CallKey, 0, cols[0].Len())
 	for i := 0; i < cols[0].Len(); i++ {
-		out = append(out, queries.CallKey{Org: cols[0].Value(i), Provider: cols[1].Value(i), CallID: cols[2].Value(i)})
+		out = append(out, model.CallKey{Org: cols[0].Value(i), Provider: cols[1].Value(i), CallID: cols[2].Value(i)})
 	}
 	return aggregate.DistinctCalls(out), nil
 }

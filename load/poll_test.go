@@ -12,7 +12,6 @@ import (
 	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/internal/model/modeltest"
 	"github.com/phonesignals/phonesignals/load/aggregate/aggregatetest"
-	"github.com/phonesignals/phonesignals/queries"
 )
 
 // TestPollMarksMovedDays loads calls, refreshes the aggregates, then loads
@@ -81,9 +80,9 @@ func TestPollMarksMovedDays(t *testing.T) {
 				t.Fatal(err)
 			}
 			dirty := aggregatetest.DirtyDays(ctx, t, st.Conn())
-			want := []queries.DayKey{{Org: "acme", Day: queries.DayOf(day1)}, {Org: "acme", Day: queries.DayOf(day2)},
-				{Org: "acme", Day: queries.DayOf(day2.Add(24 * time.Hour))}}
-			if !reflect.DeepEqual(queries.SortDayKeys(dirty), want) {
+			want := []model.DayKey{{Org: "acme", Day: model.DayOf(day1)}, {Org: "acme", Day: model.DayOf(day2)},
+				{Org: "acme", Day: model.DayOf(day2.Add(24 * time.Hour))}}
+			if !reflect.DeepEqual(model.SortDayKeys(dirty), want) {
 				t.Fatalf("dirty days %v, want %v", dirty, want)
 			}
 			if err := ld.Aggregates().Refresh(ctx); err != nil {

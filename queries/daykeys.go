@@ -1,40 +1,12 @@
 package queries
 
 import (
-	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/phonesignals/phonesignals/internal/model"
 )
-
-// DayKey is one org's UTC day, the unit user_day_metrics is recomputed in.
-type DayKey struct {
-	Org string
-	Day time.Time // midnight UTC
-}
-
-// DayOf returns the UTC day t falls on, as midnight UTC.
-func DayOf(t time.Time) time.Time {
-	t = t.UTC()
-	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
-}
-
-// SortDayKeys orders keys by org, then day, and drops duplicates.
-func SortDayKeys(keys []DayKey) []DayKey {
-	sort.Slice(keys, func(i, j int) bool {
-		if keys[i].Org != keys[j].Org {
-			return keys[i].Org < keys[j].Org
-		}
-		return keys[i].Day.Before(keys[j].Day)
-	})
-	out := keys[:0]
-	for i, k := range keys {
-		if i == 0 || k != keys[i-1] {
-			out = append(out, k)
-		}
-	}
-	return out
-}
 
 // RenderDayKeys fills the {orgs} and {org_days} markers of OrgDays with
 // literal lists of keys, and returns the statement and the [from, to)
@@ -43,11 +15,11 @@ func SortDayKeys(keys []DayKey) []DayKey {
 // toDate('YYYY-MM-DD'). Literals rather than bound slices: clickhouse-go
 // cannot bind a slice into IN on 18.16, and a tuple list keeps the sort key
 // usable. keys must not be empty.
-func RenderDayKeys(stmt string, keys []DayKey) (sql string, from, to time.Time) {
+func RenderDayKeys(stmt string, keys []model.DayKey) (sql string, from, to time.Time) {
 	var orgs, days strings.Builder
 	seen := map[string]bool{}
 	for i, k := range keys {
-		day := DayOf(k.Day)
+		day := model.DayOf(k.Day)
 		if i == 0 || day.Before(from) {
 			from = day
 		}
@@ -83,7 +55,7 @@ func RenderDays(stmt string, days []time.Time) (sql string, from, to time.Time) 
 	}
 	var list strings.Builder
 	for i, d := range days {
-		day := DayOf(d)
+		day := model.DayOf(d)
 		if i == 0 || day.Before(from) {
 			from = day
 		}

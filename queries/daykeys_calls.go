@@ -7,9 +7,6 @@ import (
 	"github.com/phonesignals/phonesignals/internal/model"
 )
 
-// CallKey names one call: raw_signals' sort key.
-type CallKey = model.CallKey
-
 // maxListedCalls is the most call ids of one (org, provider) RenderCallKeys
 // lists one by one; above it, it names their [min, max] range: a batch's
 // new calls have neighbouring ids (Aircall numbers them in order), so the
@@ -22,7 +19,7 @@ const maxListedCalls = 200
 // TouchedDays: the quoted org names, a condition on raw_signals' sort key
 // matching every call of keys (per org and provider, the ids listed or
 // their range), and the range of all of keys' ids. keys must not be empty.
-func RenderCallKeys(stmt string, keys []CallKey) string {
+func RenderCallKeys(stmt string, keys []model.CallKey) string {
 	type group struct{ org, provider string }
 	ids := map[group][]string{}
 	var groups []group
@@ -75,7 +72,7 @@ func RenderCallKeys(stmt string, keys []CallKey) string {
 // distinct ids (larger groups are named by their range). It bounds the
 // size of the statement's AST, so a caller can send a batch whose calls
 // are all named by ranges in one lookup instead of several.
-func ListedCalls(keys []CallKey) int {
+func ListedCalls(keys []model.CallKey) int {
 	type group struct{ org, provider string }
 	n := map[group]int{}
 	for _, k := range keys {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/queries"
 )
 
@@ -12,16 +13,16 @@ import (
 // RenderCallKeys lists one by one, so a lookup sent whole stays within
 // the AST limits its caller sets.
 func TestListedCalls(t *testing.T) {
-	calls := func(org, provider string, n int) []queries.CallKey {
-		out := make([]queries.CallKey, n)
+	calls := func(org, provider string, n int) []model.CallKey {
+		out := make([]model.CallKey, n)
 		for i := range out {
-			out[i] = queries.CallKey{Org: org, Provider: provider, CallID: fmt.Sprintf("c%06d", i)}
+			out[i] = model.CallKey{Org: org, Provider: provider, CallID: fmt.Sprintf("c%06d", i)}
 		}
 		return out
 	}
 	tests := []struct {
 		name string
-		keys []queries.CallKey
+		keys []model.CallKey
 		want int
 	}{
 		{"one small group", calls("o1", "aircall", 3), 3},

@@ -1119,7 +1119,7 @@ func loadFixture(ctx context.Context, t *testing.T, e engine, tables []table) {
 // nextVersion is the version the loader gives a mark or refresh of keys
 // (aggregate/next_version.sql): the store orders them, so both engines,
 // holding the same marks, give the same values.
-func nextVersion(ctx context.Context, t *testing.T, e engine, keys []queries.DayKey) uint64 {
+func nextVersion(ctx context.Context, t *testing.T, e engine, keys []model.DayKey) uint64 {
 	t.Helper()
 	sql, _, _ := queries.RenderDayKeys(queries.NextVersion, keys)
 	r := run(ctx, t, e, sql)
@@ -1136,11 +1136,11 @@ func nextVersion(ctx context.Context, t *testing.T, e engine, keys []queries.Day
 func markDays(ctx context.Context, t *testing.T, e engine, rows [][]any) {
 	t.Helper()
 	org, prov, id := slices.Index(signalCols, "org"), slices.Index(signalCols, "provider"), slices.Index(signalCols, "call_id")
-	var calls []queries.CallKey
+	var calls []model.CallKey
 	for _, r := range rows {
-		calls = append(calls, queries.CallKey{Org: r[org].(string), Provider: r[prov].(string), CallID: r[id].(string)})
+		calls = append(calls, model.CallKey{Org: r[org].(string), Provider: r[prov].(string), CallID: r[id].(string)})
 	}
-	var days []queries.DayKey
+	var days []model.DayKey
 	for len(calls) > 0 {
 		// 18.16's default max_query_size holds about 3,000 call tuples; the
 		// loader raises it instead.
@@ -1150,7 +1150,7 @@ func markDays(ctx context.Context, t *testing.T, e engine, rows [][]any) {
 	}
 	// One mark per day: current ClickHouse folds same-key rows of one
 	// block at insert time, 18.16 does not.
-	days = queries.SortDayKeys(days)
+	days = model.SortDayKeys(days)
 	value := nextVersion(ctx, t, e, days)
 	var marks [][]any
 	for _, k := range days {
@@ -1162,7 +1162,7 @@ func markDays(ctx context.Context, t *testing.T, e engine, rows [][]any) {
 }
 
 // refreshDirty reserves a version for the dirty days, recomputes them
-// under it and marks them refreshed, as load.Aggregates.Refresh does: one
+// under it and marks them refreshed, as aggregate.Maintainer.Refresh does: one
 // statement per org, in
 // both forms (refresh_days.sql and refresh_org.sql, which must write the
 // same rows) by turns, so every later block and read checks both. It also
@@ -1291,32 +1291,32 @@ func checkRerate(ctx context.Context, t *testing.T, engines []engine, o fxOrg) {
 
 // checkOrgDays compares org_days.sql for the dirty keys' orgs with the
 // days of user_day_metrics of those orgs, listed in Go.
-func checkOrgDays(ctx context.Context, t *testing.T, e engine, dirty []queries.DayKey) {
+func checkOrgDays(ctx context.Context, t *testing.T, e engine, dirty []model.DayKey) {
 	t.Helper()
-	var want []queries.DayKey
+	var want []model.DayKey
 	for _, k := range dayKeys(ctx, t, e, "SELECT org, day FROM user_day_metrics") {
-		if slices.ContainsFunc(dirty, func(d queries.DayKey) bool { return d.Org == k.Org }) {
+		if slices.ContainsFunc(dirty, func(d model.DayKey) bool { return d.Org == k.Org }) {
 			want = append(want, k)
 		}
 	}
 	sql, _, _ := queries.RenderDayKeys(queries.OrgDays, dirty)
-	if got := dayKeys(ctx, t, e, sql); !slices.Equal(got, queries.SortDayKeys(want)) {
+	if got := dayKeys(ctx, t, e, sql); !slices.Equal(got, model.SortDayKeys(want)) {
 		t.Fatalf("%s: org_days.sql = %v, want %v", e.name(), got, want)
 	}
 }
 
 // dayKeys runs a query answering (org, day) rows.
-func dayKeys(ctx context.Context, t *testing.T, e engine, sql string) []queries.DayKey {
+func dayKeys(ctx context.Context, t *testing.T, e engine, sql string) []model.DayKey {
 	t.Helper()
-	var keys []queries.DayKey
+	var keys []model.DayKey
 	for _, r := range run(ctx, t, e, sql).rows {
 		day, err := time.Parse(time.DateOnly, r[1][:10])
 		if err != nil {
 			t.Fatalf("%s: day %q: %v", e.name(), r[1], err)
 		}
-		keys = append(keys, queries.DayKey{Org: r[0], Day: day})
+		keys = append(keys, model.DayKey{Org: r[0], Day: day})
 	}
-	return queries.SortDayKeys(keys)
+	return model.SortDayKeys(keys)
 }
 
 // ---------------------------------------------------------------------------

@@ -11,7 +11,6 @@ import (
 	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/internal/store"
 	"github.com/phonesignals/phonesignals/load/aggregate"
-	"github.com/phonesignals/phonesignals/queries"
 )
 
 // rulePickup is how long `org set` waits before it re-rates stored calls:
@@ -137,7 +136,7 @@ func rerate(ctx context.Context, st *store.Store, org string, from, until time.T
 	if err != nil {
 		return err
 	}
-	n, err := agg.Rebuild(ctx, org, aggregate.Range{From: queries.DayOf(from), To: queries.DayOf(until).AddDate(0, 0, 1)})
+	n, err := agg.Rebuild(ctx, org, aggregate.Range{From: model.DayOf(from), To: model.DayOf(until).AddDate(0, 0, 1)})
 	if err != nil {
 		return fmt.Errorf("recomputing the aggregates of org %s after re-rating: %w", org, err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/internal/platform/obs"
 	"github.com/phonesignals/phonesignals/queries"
 )
@@ -62,7 +63,7 @@ type Maintainer struct {
 	mu         sync.Mutex
 	stats      Stats
 	lastMark   time.Time
-	dirtySince map[queries.DayKey]time.Time // by now, for the age gauge
+	dirtySince map[model.DayKey]time.Time // by now, for the age gauge
 
 	refreshMu sync.Mutex
 	form      refreshForm // formAuto but in tests
@@ -89,7 +90,7 @@ func New(conn driver.Conn, now func() time.Time) (*Maintainer, error) {
 	if now == nil {
 		now = time.Now
 	}
-	return &Maintainer{conn: conn, now: now, log: slog.Default(), dirtySince: map[queries.DayKey]time.Time{}}, nil
+	return &Maintainer{conn: conn, now: now, log: slog.Default(), dirtySince: map[model.DayKey]time.Time{}}, nil
 }
 
 // Stats returns the work so far.
@@ -110,7 +111,7 @@ func (a *Maintainer) Stats() Stats {
 // Equal versions (two loaders reading the same maximum) are harmless: the
 // comparison that cleans a day is "refreshed >= loaded", which the
 // argument covers for ties too.
-func (a *Maintainer) nextVersion(ctx context.Context, days []queries.DayKey) (uint64, error) {
+func (a *Maintainer) nextVersion(ctx context.Context, days []model.DayKey) (uint64, error) {
 	sql, _, _ := queries.RenderDayKeys(queries.NextVersion, firstOfEachOrg(days))
 	var v uint64
 	if err := a.conn.QueryRow(ctx, sql).Scan(&v); err != nil {
@@ -127,8 +128,8 @@ func (a *Maintainer) nextVersion(ctx context.Context, days []queries.DayKey) (ui
 
 // firstOfEachOrg returns one key of each org of keys (sorted by org):
 // RenderDayKeys then lists the orgs alone.
-func firstOfEachOrg(keys []queries.DayKey) []queries.DayKey {
-	var out []queries.DayKey
+func firstOfEachOrg(keys []model.DayKey) []model.DayKey {
+	var out []model.DayKey
 	for _, c := range orgChunks(keys, len(keys)) {
 		out = append(out, c[0])
 	}
@@ -137,20 +138,20 @@ func firstOfEachOrg(keys []queries.DayKey) []queries.DayKey {
 
 // Mark marks dirty every day holding a version of one of calls, which
 // must already be in raw_signals: Lookup, then MarkDays.
-func (a *Maintainer) Mark(ctx context.Context, calls []queries.CallKey) error {
+func (a *Maintainer) Mark(ctx context.Context, calls []model.CallKey) error {
 	days, err := a.Lookup(ctx, DistinctCalls(calls))
 	if err != nil {
 		return err
 	}
-	return a.MarkDays(ctx, queries.SortDayKeys(days))
+	return a.MarkDays(ctx, model.SortDayKeys(days))
 }
 
 // Lookup returns the (org, day) keys holding a version of one of calls
 // (with duplicates). A poll runs it before its insert, while it decodes
 // (load.Poll): see there why that is exact.
-func (a *Maintainer) Lookup(ctx context.Context, calls []queries.CallKey) ([]queries.DayKey, error) {
+func (a *Maintainer) Lookup(ctx context.Context, calls []model.CallKey) ([]model.DayKey, error) {
 	start := time.Now()
-	var days []queries.DayKey
+	var days []model.DayKey
 	for len(calls) > 0 {
 		// One lookup when ranges name the calls: each lookup reads the
 		// granules of the whole id range, so splitting a batch into
@@ -173,8 +174,8 @@ func (a *Maintainer) Lookup(ctx context.Context, calls []queries.CallKey) ([]que
 }
 
 // MarkDays writes "loaded" marks for days (sorted, distinct:
-// queries.SortDayKeys), after their rows are in raw_signals.
-func (a *Maintainer) MarkDays(ctx context.Context, days []queries.DayKey) error {
+// model.SortDayKeys), after their rows are in raw_signals.
+func (a *Maintainer) MarkDays(ctx context.Context, days []model.DayKey) error {
 	if len(days) == 0 {
 		return nil
 	}
@@ -194,7 +195,7 @@ func (a *Maintainer) MarkDays(ctx context.Context, days []queries.DayKey) error 
 	return nil
 }
 
-func (a *Maintainer) touched(ctx context.Context, calls []queries.CallKey) ([]queries.DayKey, error) {
+func (a *Maintainer) touched(ctx context.Context, calls []model.CallKey) ([]model.DayKey, error) {
 	sql := queries.RenderCallKeys(queries.TouchedDays, calls)
 	// One thread: the lookup reads a few hundred granules, which more
 	// threads only split at a cost, and it runs while the transform
@@ -208,21 +209,21 @@ func (a *Maintainer) touched(ctx context.Context, calls []queries.CallKey) ([]qu
 	return scanDayKeys(rows)
 }
 
-func scanDayKeys(rows driver.Rows) ([]queries.DayKey, error) {
+func scanDayKeys(rows driver.Rows) ([]model.DayKey, error) {
 	defer rows.Close()
-	var out []queries.DayKey
+	var out []model.DayKey
 	for rows.Next() {
-		var k queries.DayKey
+		var k model.DayKey
 		if err := rows.Scan(&k.Org, &k.Day); err != nil {
 			return nil, fmt.Errorf("reading (org, day) keys: %w", err)
 		}
-		k.Day = queries.DayOf(k.Day)
+		k.Day = model.DayOf(k.Day)
 		out = append(out, k)
 	}
 	return out, rows.Err()
 }
 
-func (a *Maintainer) insertMarks(ctx context.Context, days []queries.DayKey, kind string, value uint64) error {
+func (a *Maintainer) insertMarks(ctx context.Context, days []model.DayKey, kind string, value uint64) error {
 	if len(days) == 0 {
 		return nil
 	}
@@ -322,9 +323,9 @@ func (a *Maintainer) Close(ctx context.Context) error {
 }
 
 // DistinctCalls returns calls without duplicates, in their first order.
-func DistinctCalls(calls []queries.CallKey) []queries.CallKey {
-	seen := make(map[queries.CallKey]struct{}, len(calls))
-	out := make([]queries.CallKey, 0, len(calls))
+func DistinctCalls(calls []model.CallKey) []model.CallKey {
+	seen := make(map[model.CallKey]struct{}, len(calls))
+	out := make([]model.CallKey, 0, len(calls))
 	for _, k := range calls {
 		if _, ok := seen[k]; !ok {
 			seen[k] = struct{}{}

@@ -4,19 +4,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/phonesignals/phonesignals/queries"
+	"github.com/phonesignals/phonesignals/internal/model"
 )
 
 // TestOrgChunks checks that the refresh's statements each cover one org,
 // at most max keys, and together every key exactly once in order.
 func TestOrgChunks(t *testing.T) {
-	day := func(org string, d int) queries.DayKey {
-		return queries.DayKey{Org: org, Day: time.Date(2026, 9, d, 0, 0, 0, 0, time.UTC)}
+	day := func(org string, d int) model.DayKey {
+		return model.DayKey{Org: org, Day: time.Date(2026, 9, d, 0, 0, 0, 0, time.UTC)}
 	}
-	keys := []queries.DayKey{day("a", 1), day("a", 2), day("a", 3), day("b", 1), day("c", 1), day("c", 2)}
+	keys := []model.DayKey{day("a", 1), day("a", 2), day("a", 3), day("b", 1), day("c", 1), day("c", 2)}
 	tests := []struct {
 		name  string
-		keys  []queries.DayKey
+		keys  []model.DayKey
 		max   int
 		sizes []int
 	}{
@@ -31,7 +31,7 @@ func TestOrgChunks(t *testing.T) {
 			if len(chunks) != len(tc.sizes) {
 				t.Fatalf("%d chunks, want %d: %v", len(chunks), len(tc.sizes), chunks)
 			}
-			var all []queries.DayKey
+			var all []model.DayKey
 			for i, c := range chunks {
 				if len(c) != tc.sizes[i] {
 					t.Fatalf("chunk %d has %d keys, want %d", i, len(c), tc.sizes[i])

@@ -265,9 +265,9 @@ func TestMarkLargeBatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	calls := make([]queries.CallKey, 25000)
+	calls := make([]model.CallKey, 25000)
 	for i := range calls {
-		calls[i] = queries.CallKey{Org: fmt.Sprintf("org%d", i%20), Provider: model.ProviderAircall, CallID: strconv.Itoa(1_000_000_000 + i)}
+		calls[i] = model.CallKey{Org: fmt.Sprintf("org%d", i%20), Provider: model.ProviderAircall, CallID: strconv.Itoa(1_000_000_000 + i)}
 	}
 	if err := agg.Mark(ctx, calls); err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/queries"
 )
 
@@ -120,7 +121,7 @@ func (a *Maintainer) Refresh(ctx context.Context) error {
 
 // noteDirty records when the refresher first saw each of dirty (the age
 // gauge's start); reset forgets every day first (none is dirty any more).
-func (a *Maintainer) noteDirty(dirty []queries.DayKey, reset bool) {
+func (a *Maintainer) noteDirty(dirty []model.DayKey, reset bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if reset {
@@ -135,7 +136,7 @@ func (a *Maintainer) noteDirty(dirty []queries.DayKey, reset bool) {
 }
 
 // noteRefreshed forgets days a pass recomputed.
-func (a *Maintainer) noteRefreshed(days []queries.DayKey) {
+func (a *Maintainer) noteRefreshed(days []model.DayKey) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for _, k := range days {
@@ -164,11 +165,11 @@ const refreshWorkers = 2
 // plan turns the dirty keys (sorted by org) into statements of one org
 // each, in the form chooseForm picks; only orgs with more than a few dirty
 // days cost a look-up (one statement for all of them).
-func (a *Maintainer) plan(ctx context.Context, dirty []queries.DayKey) ([]refreshStmt, error) {
+func (a *Maintainer) plan(ctx context.Context, dirty []model.DayKey) ([]refreshStmt, error) {
 	orgs := orgChunks(dirty, len(dirty))
 	var clean map[string]int
 	if a.form == formAuto {
-		var ask []queries.DayKey
+		var ask []model.DayKey
 		for _, c := range orgs {
 			if len(c) > fewDirtyDays {
 				ask = append(ask, c...)
@@ -203,15 +204,15 @@ func (a *Maintainer) plan(ctx context.Context, dirty []queries.DayKey) ([]refres
 // cleanDays returns, per org of keys, how many days user_day_metrics holds
 // besides the org's keys; orgs with none are missing. It asks for at most
 // maxOrgsPerLookup orgs a statement.
-func (a *Maintainer) cleanDays(ctx context.Context, keys []queries.DayKey) (map[string]int, error) {
-	dirty := make(map[queries.DayKey]bool, len(keys))
+func (a *Maintainer) cleanDays(ctx context.Context, keys []model.DayKey) (map[string]int, error) {
+	dirty := make(map[model.DayKey]bool, len(keys))
 	for _, k := range keys {
 		dirty[k] = true
 	}
 	orgs := orgChunks(keys, len(keys))
 	out := map[string]int{}
 	for len(orgs) > 0 {
-		var ask []queries.DayKey // one key per org: RenderDayKeys lists the orgs
+		var ask []model.DayKey // one key per org: RenderDayKeys lists the orgs
 		for _, c := range orgs[:min(len(orgs), maxOrgsPerLookup)] {
 			ask = append(ask, c[0])
 		}
@@ -257,8 +258,8 @@ func (a *Maintainer) recompute(ctx context.Context, s refreshStmt, v uint64) err
 // orgChunks splits keys (sorted by org) into runs of one org each, of at
 // most max keys: a statement then reads only its org's part of raw_signals
 // (the sort key's prefix) and holds that org's calls only.
-func orgChunks(keys []queries.DayKey, max int) [][]queries.DayKey {
-	var out [][]queries.DayKey
+func orgChunks(keys []model.DayKey, max int) [][]model.DayKey {
+	var out [][]model.DayKey
 	start := 0
 	for i := 1; i <= len(keys); i++ {
 		if i == len(keys) || i-start == max || keys[i].Org != keys[start].Org {

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/load/aggregate/aggregatetest"
-	"github.com/phonesignals/phonesignals/queries"
 )
 
 // TestChooseForm checks the refresh form's choice at its edges.
@@ -52,14 +52,14 @@ func TestRefreshPlan(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	keys := func(org string, from, n int) []queries.DayKey {
-		var out []queries.DayKey
+	keys := func(org string, from, n int) []model.DayKey {
+		var out []model.DayKey
 		for i := from; i < from+n; i++ {
-			out = append(out, queries.DayKey{Org: org, Day: first.AddDate(0, 0, i)})
+			out = append(out, model.DayKey{Org: org, Day: first.AddDate(0, 0, i)})
 		}
 		return out
 	}
-	var dirty []queries.DayKey
+	var dirty []model.DayKey
 	dirty = append(dirty, keys("few", 47, 6)...)    // 3 of them new days: by days, no look-up
 	dirty = append(dirty, keys("huge", 0, 2300)...) // 92%: whole org, one statement
 	dirty = append(dirty, keys("long", 80, 30)...)  // 20 of 100 old days + 10 new: 30/110, by days
@@ -104,13 +104,13 @@ func TestRefreshPlan(t *testing.T) {
 		t.Fatal(err)
 	}
 	var n int
-	seen := map[queries.DayKey]bool{}
+	seen := map[model.DayKey]bool{}
 	for _, s := range stmts {
 		if s.form != formDays || len(s.days) > maxKeysPerStatement {
 			t.Errorf("forced days form: statement of org %s has %d days in the %s form", s.org, len(s.days), s.form)
 		}
 		for _, d := range s.days {
-			seen[queries.DayKey{Org: s.org, Day: d}] = true
+			seen[model.DayKey{Org: s.org, Day: d}] = true
 			n++
 		}
 	}

@@ -68,10 +68,10 @@ var lastDay = model.MaxStoreTime.AddDate(0, 0, -1)
 func (r Range) bounds() (from, to time.Time) {
 	from, to = model.MinStoreTime, lastDay
 	if !r.From.IsZero() {
-		from = queries.DayOf(r.From)
+		from = model.DayOf(r.From)
 	}
 	if !r.To.IsZero() && r.To.Before(lastDay) {
-		to = queries.DayOf(r.To)
+		to = model.DayOf(r.To)
 	}
 	return from, to
 }
@@ -120,7 +120,7 @@ func (a *Maintainer) VerifyRecent(ctx context.Context, org string, days int) (Ve
 	if err := a.conn.QueryRow(ctx, queries.OrgLastDay, clickhouse.Named("org", org)).Scan(&last); err != nil {
 		return VerifyReport{}, fmt.Errorf("reading the newest aggregated day of org %s: %w", org, err)
 	}
-	return a.Verify(ctx, org, Range{From: queries.DayOf(last).AddDate(0, 0, 1-days)})
+	return a.Verify(ctx, org, Range{From: model.DayOf(last).AddDate(0, 0, 1-days)})
 }
 
 // diffs is one comparison: the differing keys of days clean before and
@@ -144,7 +144,7 @@ func (a *Maintainer) diffs(ctx context.Context, org string, r Range) ([]DayDiff,
 		if err := rows.Scan(dest...); err != nil {
 			return nil, 0, fmt.Errorf("reading the per-day differences of org %s: %w", org, err)
 		}
-		d.Day = queries.DayOf(d.Day)
+		d.Day = model.DayOf(d.Day)
 		all = append(all, d)
 	}
 	if err := rows.Err(); err != nil {
@@ -198,16 +198,16 @@ func (a *Maintainer) Rebuild(ctx context.Context, org string, r Range) (int, err
 	if err != nil {
 		return 0, fmt.Errorf("listing the days of org %s to rebuild: %w", org, err)
 	}
-	var days []queries.DayKey
+	var days []model.DayKey
 	var versions []uint64
 	for rows.Next() {
-		var k queries.DayKey
+		var k model.DayKey
 		var v uint64
 		if err := rows.Scan(&k.Org, &k.Day, &v); err != nil {
 			rows.Close()
 			return 0, fmt.Errorf("reading the days of org %s to rebuild: %w", org, err)
 		}
-		k.Day = queries.DayOf(k.Day)
+		k.Day = model.DayOf(k.Day)
 		days, versions = append(days, k), append(versions, v)
 	}
 	rows.Close()
@@ -224,7 +224,7 @@ func (a *Maintainer) Rebuild(ctx context.Context, org string, r Range) (int, err
 }
 
 // reserveRows writes a 'refreshing' mark of versions[i] for days[i].
-func (a *Maintainer) reserveRows(ctx context.Context, days []queries.DayKey, versions []uint64) error {
+func (a *Maintainer) reserveRows(ctx context.Context, days []model.DayKey, versions []uint64) error {
 	batch, err := a.conn.PrepareBatch(ctx, queries.MarkDays)
 	if err != nil {
 		return fmt.Errorf("preparing the rebuild's reservations of %d days: %w", len(days), err)

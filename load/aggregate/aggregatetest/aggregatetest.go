@@ -14,6 +14,7 @@ import (
 	"github.com/apache/arrow/go/v17/arrow"
 
 	"github.com/phonesignals/phonesignals/internal/localserver/chserver/chservertest"
+	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/internal/model/modeltest"
 	"github.com/phonesignals/phonesignals/internal/store"
 	"github.com/phonesignals/phonesignals/queries"
@@ -89,23 +90,23 @@ const (
 )
 
 // DirtyDays is the (org, day) keys user_day_dirty holds dirty, sorted.
-func DirtyDays(ctx context.Context, t testing.TB, conn driver.Conn) []queries.DayKey {
+func DirtyDays(ctx context.Context, t testing.TB, conn driver.Conn) []model.DayKey {
 	t.Helper()
 	rows, err := conn.Query(ctx, queries.DirtyDays)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rows.Close()
-	var out []queries.DayKey
+	var out []model.DayKey
 	for rows.Next() {
-		var k queries.DayKey
+		var k model.DayKey
 		if err := rows.Scan(&k.Org, &k.Day); err != nil {
 			t.Fatal(err)
 		}
-		out = append(out, queries.DayKey{Org: k.Org, Day: queries.DayOf(k.Day)})
+		out = append(out, model.DayKey{Org: k.Org, Day: model.DayOf(k.Day)})
 	}
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	return queries.SortDayKeys(out)
+	return model.SortDayKeys(out)
 }
