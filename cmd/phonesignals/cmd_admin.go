@@ -14,7 +14,6 @@ import (
 
 	"github.com/phonesignals/phonesignals/ingest"
 	"github.com/phonesignals/phonesignals/internal/app/orgs"
-	"github.com/phonesignals/phonesignals/internal/platform/secret"
 	"github.com/phonesignals/phonesignals/internal/store"
 )
 
@@ -25,7 +24,7 @@ func migrateCommand() *cli.Command {
 		Action: func(c *cli.Context) error {
 			e := newEnv(c)
 			defer e.close()
-			cfg, err := e.clickhouseConfig(c.Context)
+			cfg, err := e.ClickHouseConfig(c.Context)
 			if err != nil {
 				return err
 			}
@@ -54,21 +53,6 @@ func migrateCommand() *cli.Command {
 			return nil
 		},
 	}
-}
-
-func readSecretFile(flag, path string) (string, error) {
-	if path == "" {
-		return "", nil
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "", fmt.Errorf("--%s: %w", flag, err)
-	}
-	s := strings.TrimSpace(string(b))
-	if s == "" {
-		return "", fmt.Errorf("--%s %s is empty", flag, path)
-	}
-	return s, nil
 }
 
 func orgCommand(reg *ingest.Registry) *cli.Command {
@@ -174,45 +158,12 @@ func orgConnect(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	st, err := e.store(c.Context)
+	st, err := e.Store(c.Context)
 	if err != nil {
 		return err
 	}
-	o, err := st.GetOrg(c.Context, c.String("org"))
+	o, err := orgs.Connect(c.Context, st, box, providersOf(c), connectRequest(c))
 	if err != nil {
-		return err
-	}
-	p, err := providersOf(c).Lookup(o.Provider)
-	if err != nil {
-		return fmt.Errorf("org %s: %w", o.Name, err)
-	}
-	cr := map[string]string{}
-	if o.Credentials != "" {
-		if cr, err = orgs.OpenCredentials(box, o); err != nil {
-			return err
-		}
-	}
-	probs := foreignFlags(c, providersOf(c), p, o.Name)
-	probs = append(probs, readCredentials(c, p, cr)...)
-	sealedBefore := o.WebhookToken
-	probs = append(probs, connectOptions(c, box, p, &o)...)
-	if o.WebhookToken != sealedBefore {
-		clash, err := webhookTokenClash(c.Context, st, box, p, o)
-		if err != nil {
-			return err
-		}
-		probs = append(probs, clash...)
-	}
-	if len(probs) > 0 {
-		return fmt.Errorf("org connect %s:\n  %s", o.Name, strings.Join(probs, "\n  "))
-	}
-	if c.IsSet("api-url") {
-		o.APIURL = c.String("api-url")
-	}
-	if err := orgs.SealCredentials(box, &o, cr); err != nil {
-		return err
-	}
-	if err := st.SaveOrg(c.Context, o); err != nil {
 		return err
 	}
 	fmt.Printf("org %s connected to %s (credentials stored encrypted", o.Name, o.Provider)
@@ -223,140 +174,21 @@ func orgConnect(c *cli.Context) error {
 	return nil
 }
 
-// webhookTokenClash refuses the webhook token just sealed into o when
-// another org already has it: the receiver finds an org by its token, so
-// a shared token makes every delivery of both orgs fail. The other org is
-// not named, nor the token shown.
-func webhookTokenClash(ctx context.Context, st *store.Store, box *secret.Box, p ingest.Provider, o store.Org) ([]string, error) {
-	tok, err := orgs.OpenWebhookToken(box, o)
-	if err != nil {
-		return nil, fmt.Errorf("org %s: opening the webhook token just sealed: %w", o.Name, err)
-	}
-	owners, err := orgs.WebhookTokenOwners(ctx, st, box, tok, o.Name)
-	if err != nil || len(owners) == 0 {
-		return nil, err
-	}
-	return []string{fmt.Sprintf("--webhook-token-file: this webhook token is already used by another org, and a token must identify one org "+
-		"(deliveries with a shared token are refused for both): generate a new token for org %s (create the org's own webhook in %s, "+
-		"Integrations & API → Webhook; each webhook has its own token) and pass it in --webhook-token-file", o.Name, p.Title)}, nil
-}
-
-// providerFlags are the `org connect` flags p accepts beyond the common ones.
-func providerFlags(p ingest.Provider) []string {
-	var out []string
-	for _, f := range p.Credentials {
-		out = append(out, f.Flag)
-	}
-	if p.Webhooks {
-		out = append(out, "webhook-token-file", "transcripts")
-	}
-	if p.AccountID {
-		out = append(out, "account-id")
-	}
-	return out
-}
-
-// foreignFlags names every flag set that belongs to another provider.
-func foreignFlags(c *cli.Context, reg *ingest.Registry, p ingest.Provider, org string) []string {
-	own := map[string]bool{}
-	for _, f := range providerFlags(p) {
-		own[f] = true
-	}
-	var probs []string
-	reported := map[string]bool{}
-	for _, other := range reg.All() {
-		for _, f := range providerFlags(other) {
-			if own[f] || reported[f] || !c.IsSet(f) {
-				continue
-			}
-			reported[f] = true
-			probs = append(probs, fmt.Sprintf("--%s is %s %s flag; org %s uses %s", f, article(other.Title), other.Title, org, p.Title))
-		}
-	}
-	return probs
-}
-
-// article is "an" before a vowel sound of the usual kind, else "a".
-func article(word string) string {
-	if word != "" && strings.ContainsRune("AEIOUaeiou", rune(word[0])) {
-		return "an"
-	}
-	return "a"
-}
-
-// readCredentials sets cr from p's credential flags and names what is
-// wrong or still missing.
-func readCredentials(c *cli.Context, p ingest.Provider, cr map[string]string) []string {
-	var probs []string
-	for _, f := range p.Credentials {
-		v := c.String(f.Flag)
-		if f.File {
-			var err error
-			if v, err = readSecretFile(f.Flag, v); err != nil {
-				probs = append(probs, err.Error())
-				continue
+// connectRequest reads the flags of `org connect`.
+func connectRequest(c *cli.Context) orgs.ConnectRequest {
+	req := orgs.ConnectRequest{Org: c.String("org"), Flags: map[string]string{}, Settings: c.StringSlice("setting")}
+	for _, p := range providersOf(c).All() {
+		for _, f := range orgs.ProviderFlags(p) {
+			if c.IsSet(f) {
+				req.Flags[f] = c.String(f)
 			}
 		}
-		if v != "" {
-			cr[f.Key] = v
-		}
 	}
-	var need []string
-	missing := false
-	for _, f := range p.Credentials {
-		need = append(need, "--"+f.Flag)
-		missing = missing || cr[f.Key] == ""
+	if c.IsSet("api-url") {
+		u := c.String("api-url")
+		req.APIURL = &u
 	}
-	if missing {
-		probs = append(probs, fmt.Sprintf("%s needs %s %s", p.Title, joinAnd(need), p.CredentialsHint))
-	}
-	return probs
-}
-
-// joinAnd joins "a", "b" and "c" as "a, b and c".
-func joinAnd(s []string) string {
-	if len(s) <= 1 {
-		return strings.Join(s, "")
-	}
-	return strings.Join(s[:len(s)-1], ", ") + " and " + s[len(s)-1]
-}
-
-// connectOptions applies the account id, webhook token, transcripts and
-// settings flags to o.
-func connectOptions(c *cli.Context, box *secret.Box, p ingest.Provider, o *store.Org) []string {
-	var probs []string
-	if p.AccountID && c.IsSet("account-id") {
-		o.AccountID = c.String("account-id")
-	}
-	if p.Webhooks && c.IsSet("webhook-token-file") {
-		tok, err := readSecretFile("webhook-token-file", c.String("webhook-token-file"))
-		if err != nil {
-			probs = append(probs, err.Error())
-		} else {
-			orgs.SealWebhookToken(box, o, tok)
-		}
-	}
-	switch c.String("transcripts") {
-	case "":
-	case "on":
-		o.Transcripts = true
-	case "off":
-		o.Transcripts = false
-	default:
-		probs = append(probs, fmt.Sprintf("--transcripts %q: want on or off", c.String("transcripts")))
-	}
-	for _, kv := range c.StringSlice("setting") {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || k == "" {
-			probs = append(probs, fmt.Sprintf("--setting %q: want KEY=VALUE", kv))
-			continue
-		}
-		if o.Settings == nil {
-			o.Settings = map[string]string{}
-		}
-		o.Settings[k] = v
-	}
-	return probs
+	return req
 }
 
 func employeesCommand() *cli.Command {
@@ -387,7 +219,7 @@ func employeesCommand() *cli.Command {
 					}
 					e := newEnv(c)
 					defer e.close()
-					st, err := e.store(c.Context)
+					st, err := e.Store(c.Context)
 					if err != nil {
 						return err
 					}
@@ -438,7 +270,7 @@ func employeesImport(c *cli.Context) error {
 	}
 	e := newEnv(c)
 	defer e.close()
-	st, err := e.store(c.Context)
+	st, err := e.Store(c.Context)
 	if err != nil {
 		return err
 	}
@@ -496,7 +328,7 @@ func employeesDiscover(c *cli.Context) error {
 	}
 	e := newEnv(c)
 	defer e.close()
-	st, err := e.store(c.Context)
+	st, err := e.Store(c.Context)
 	if err != nil {
 		return err
 	}
@@ -581,7 +413,7 @@ func employeesMatch(c *cli.Context) error {
 	}
 	e := newEnv(c)
 	defer e.close()
-	st, err := e.store(c.Context)
+	st, err := e.Store(c.Context)
 	if err != nil {
 		return err
 	}
@@ -673,7 +505,7 @@ func cyclesCommand() *cli.Command {
 					}
 					e := newEnv(c)
 					defer e.close()
-					st, err := e.store(c.Context)
+					st, err := e.Store(c.Context)
 					if err != nil {
 						return err
 					}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/phonesignals/phonesignals/internal/app/deps"
 	"github.com/phonesignals/phonesignals/internal/bus"
 )
 
@@ -19,7 +20,7 @@ func brokerCommand() *cli.Command {
 			"for their own lifetime. Run this for long-lived setups; kcat and other Kafka clients can connect too.",
 		Flags: []cli.Flag{&cli.IntFlag{Name: "port", Value: 0, Usage: "port to listen on (0: a free port)"}},
 		Action: func(c *cli.Context) error {
-			limitEmbeddedMemory()
+			deps.LimitEmbeddedMemory()
 			sh, err := bus.OpenShared(c.Context, c.String("data-dir"), c.Int("port"))
 			if err != nil {
 				return err

@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/phonesignals/phonesignals/ingest"
+	"github.com/phonesignals/phonesignals/internal/app/syncjob"
 	"github.com/phonesignals/phonesignals/internal/platform/secret"
 	"github.com/phonesignals/phonesignals/internal/store"
 	"github.com/phonesignals/phonesignals/internal/testkit/demo"
@@ -47,15 +48,16 @@ func runDemo(c *cli.Context) error {
 	return demo.Run(c.Context, demo.Config{
 		Box: box, Providers: reg, DataDir: e.dataDir, Seed: c.Int64("seed"),
 		Open: func(ctx context.Context) (demo.Env, error) {
-			st, err := e.store(ctx)
+			st, err := e.Store(ctx)
 			if err != nil {
 				return demo.Env{}, err
 			}
-			bcfg, err := e.bus(ctx)
-			return demo.Env{Store: st, Bus: bcfg, Embedded: e.embedded != nil}, err
+			bcfg, err := e.Bus(ctx)
+			return demo.Env{Store: st, Bus: bcfg, Embedded: e.Embedded()}, err
 		},
 		Sync: func(ctx context.Context, st *store.Store, src ingest.Source, o store.Org, w ingest.Window, sink ingest.Sink) error {
-			return runSync(ctx, st, src, o, w, true, sink)
+			cfg := syncjob.Config{Store: st, Source: src, Org: o, Window: w, Restart: true, Sink: sink}
+			return syncjob.RunReported(ctx, cfg, os.Stdout, os.Stderr)
 		},
 		Transform: func(ctx context.Context, env demo.Env) (transform.Stats, error) {
 			return transformUntil(ctx, reg, env.Bus, box, env.Store, transform.DefaultMaxBatch, true)

@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/phonesignals/phonesignals/internal/app/dlq"
+	"github.com/phonesignals/phonesignals/internal/app/syncjob"
 	"github.com/phonesignals/phonesignals/internal/review"
 	"github.com/phonesignals/phonesignals/internal/store"
 )
@@ -27,7 +28,7 @@ func dlqCommand() *cli.Command {
 					&cli.StringFlag{Name: "reason", Usage: "only reasons containing this text (case-insensitive)"},
 				},
 				Action: readAction(func(c *cli.Context, e *env, st *store.Store) error {
-					bcfg, err := e.bus(c.Context)
+					bcfg, err := e.Bus(c.Context)
 					if err != nil {
 						return err
 					}
@@ -55,11 +56,11 @@ func dlqCommand() *cli.Command {
 					}
 					e := newEnv(c)
 					defer e.close()
-					st, err := e.store(c.Context)
+					st, err := e.Store(c.Context)
 					if err != nil {
 						return err
 					}
-					bcfg, err := e.bus(c.Context)
+					bcfg, err := e.Bus(c.Context)
 					if err != nil {
 						return err
 					}
@@ -87,7 +88,7 @@ func parseSince(v string, now time.Time) (time.Time, error) {
 	if d, err := time.ParseDuration(v); err == nil && d > 0 {
 		return now.Add(-d), nil
 	}
-	t, err := parseTime("since", v)
+	t, err := syncjob.ParseTime("since", v)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("--since %q: want a duration such as 24h, or RFC 3339 or YYYY-MM-DD", v)
 	}

@@ -33,7 +33,7 @@ func reviewCommand() *cli.Command {
 			}
 			e := newEnv(c)
 			defer e.close()
-			st, err := e.readStore(c.Context)
+			st, err := e.ReadStore(c.Context)
 			if err != nil {
 				return err
 			}

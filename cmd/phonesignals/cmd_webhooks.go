@@ -43,7 +43,7 @@ func webhooksServe(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	inProcess := c.Bool("transform") || (!c.IsSet("transform") && e.embedded != nil)
+	inProcess := c.Bool("transform") || (!c.IsSet("transform") && e.Embedded())
 	var lagOf *bus.Config // the transform's lag, when it runs here
 	if inProcess {
 		lagOf = &bcfg

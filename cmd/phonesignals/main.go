@@ -9,16 +9,13 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"runtime"
-	"runtime/metrics"
-	"runtime/pprof"
 	"syscall"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/phonesignals/phonesignals/ingest"
 	"github.com/phonesignals/phonesignals/ingest/providers"
+	"github.com/phonesignals/phonesignals/internal/platform/obs"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -27,9 +24,12 @@ var version = "dev"
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	stopProfile := startCPUProfile(os.Getenv("PHONESIGNALS_CPU_PROFILE"))
-	watchHeapPeak(os.Getenv("PHONESIGNALS_HEAP_PROFILE"))
-	err := runApp(ctx, newApp(), os.Args)
+	stopProfile, err := obs.StartCPUProfile(os.Getenv("PHONESIGNALS_CPU_PROFILE"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "phonesignals: cpu profile:", err)
+	}
+	obs.WatchHeapPeak(os.Getenv("PHONESIGNALS_HEAP_PROFILE"))
+	err = runApp(ctx, newApp(), os.Args)
 	stopProfile()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "phonesignals:", err)
@@ -88,48 +88,4 @@ func newAppWith(reg *ingest.Registry) *cli.App {
 			completionCommand(),
 		},
 	}
-}
-
-// startCPUProfile writes a CPU profile of the whole command to path (set
-// by `make bench-e2e` through PHONESIGNALS_CPU_PROFILE); "" does nothing.
-func startCPUProfile(path string) (stop func()) {
-	if path == "" {
-		return func() {}
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "phonesignals: cpu profile:", err)
-		return func() {}
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		fmt.Fprintln(os.Stderr, "phonesignals: cpu profile:", err)
-		f.Close()
-		return func() {}
-	}
-	return func() { pprof.StopCPUProfile(); f.Close() }
-}
-
-// watchHeapPeak writes a heap profile to path each time the live heap
-// reaches a new high (checked every 100 ms), so the file ends up showing
-// what held memory at the peak (set by `make bench-e2e` through
-// PHONESIGNALS_HEAP_PROFILE); "" does nothing.
-func watchHeapPeak(path string) {
-	if path == "" {
-		return
-	}
-	runtime.MemProfileRate = 64 << 10
-	go func() {
-		var peak uint64
-		samples := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-		for range time.Tick(100 * time.Millisecond) {
-			metrics.Read(samples)
-			if v := samples[0].Value.Uint64(); v > peak+peak/20 {
-				peak = v
-				if f, err := os.Create(path); err == nil {
-					_ = pprof.Lookup("heap").WriteTo(f, 0)
-					f.Close()
-				}
-			}
-		}
-	}()
 }

@@ -7,15 +7,11 @@ import (
 	"os"
 	"time"
 
-	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/urfave/cli/v2"
 
 	"github.com/phonesignals/phonesignals/internal/bus"
-	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/internal/platform/obs"
 	"github.com/phonesignals/phonesignals/internal/store"
-	"github.com/phonesignals/phonesignals/load"
-	"github.com/phonesignals/phonesignals/transform"
 )
 
 // opsFlags are the global operations flags: logging and the metrics
@@ -111,27 +107,4 @@ func healthcheckCommand() *cli.Command {
 			return nil
 		},
 	}
-}
-
-// timedWriter times every ClickHouse insert of the transform.
-type timedWriter struct{ ld *load.Loader }
-
-func (w timedWriter) Write(ctx context.Context, rec arrow.Record) (err error) {
-	done := obs.InsertTimer()
-	defer func() { done(err) }()
-	return w.ld.Write(ctx, rec)
-}
-
-// BeginPoll makes the transform store whole polls (transform.PollWriter).
-func (w timedWriter) BeginPoll(ctx context.Context, calls []model.CallKey) transform.PollLoad {
-	return timedPoll{w.ld.BeginPoll(ctx, calls)}
-}
-
-// timedPoll times a poll's insert.
-type timedPoll struct{ transform.PollLoad }
-
-func (p timedPoll) Write(ctx context.Context, recs []arrow.Record) (err error) {
-	done := obs.InsertTimer()
-	defer func() { done(err) }()
-	return p.PollLoad.Write(ctx, recs)
 }

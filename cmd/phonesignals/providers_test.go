@@ -62,7 +62,7 @@ func TestCLIThirdProvider(t *testing.T) {
 			}
 			want.dur += uint64(c.Seconds)
 			notes := []string{c.Note}
-			if transform.AfterHours(c.Start) {
+			if h := c.Start.UTC().Hour(); h < 8 || h >= 18 { // after hours: before 08:00 or from 18:00 UTC
 				want.after++
 			}
 			if containsAnyFold(notes, transform.EscalationKeywords) {

@@ -1,21 +1,16 @@
 package main
 
 import (
-	"fmt"
-	"strings"
-
 	"github.com/urfave/cli/v2"
 
-	"github.com/phonesignals/phonesignals/internal/bus"
-	"github.com/phonesignals/phonesignals/internal/platform/tlsconf"
-	"github.com/phonesignals/phonesignals/internal/store"
+	"github.com/phonesignals/phonesignals/internal/app/deps"
 )
 
 // Environment variables holding passwords. Passwords never come from a
 // flag value: argv is readable by every user of the machine (ps).
 const (
-	envClickHousePassword = "PHONESIGNALS_CLICKHOUSE_PASSWORD"
-	envKafkaPassword      = "PHONESIGNALS_KAFKA_PASSWORD"
+	envClickHousePassword = deps.EnvClickHousePassword
+	envKafkaPassword      = deps.EnvKafkaPassword
 )
 
 // secureFlags are the global flags for authenticated and encrypted
@@ -37,39 +32,3 @@ func secureFlags() []cli.Flag {
 // secretEnvNames are the environment variables read directly (not as
 // flags) by the binary.
 var secretEnvNames = []string{envClickHousePassword, envKafkaPassword}
-
-// storeConfig is the store config for addr with the TLS and credential
-// flags applied.
-func storeConfig(c *cli.Context, addr string) (store.Config, error) {
-	cfg := store.Config{Addr: addr, Database: c.String("database"), Username: c.String("clickhouse-user")}
-	pw, err := tlsconf.Secret(envClickHousePassword, c.String("clickhouse-password-file"))
-	if err != nil {
-		return cfg, fmt.Errorf("clickhouse password: %w", err)
-	}
-	cfg.Password = pw
-	if c.Bool("clickhouse-tls") || c.String("clickhouse-ca-file") != "" {
-		if cfg.TLS, err = tlsconf.Client(c.String("clickhouse-ca-file")); err != nil {
-			return cfg, fmt.Errorf("--clickhouse-ca-file: %w", err)
-		}
-	}
-	return cfg, nil
-}
-
-// kafkaSecurity applies the Kafka TLS and SASL flags to cfg.
-func kafkaSecurity(c *cli.Context, cfg *bus.Config) error {
-	if c.Bool("kafka-tls") || c.String("kafka-ca-file") != "" {
-		t, err := tlsconf.Client(c.String("kafka-ca-file"))
-		if err != nil {
-			return fmt.Errorf("--kafka-ca-file: %w", err)
-		}
-		cfg.TLS = t
-	}
-	if m := strings.TrimSpace(c.String("kafka-sasl-mechanism")); m != "" {
-		pw, err := tlsconf.Secret(envKafkaPassword, c.String("kafka-password-file"))
-		if err != nil {
-			return fmt.Errorf("kafka password: %w", err)
-		}
-		cfg.SASL = bus.SASL{Mechanism: m, User: c.String("kafka-user"), Password: pw}
-	}
-	return nil
-}

@@ -105,6 +105,20 @@ func FromEnv(keyFile string) (*Box, error) {
 	return New(k)
 }
 
+// KeyFile is the master key file to read when EnvKey is unset: flagFile
+// (--master-key-file) when given, else dataDir/master.key when it exists,
+// else "" (FromEnv then fails with ErrNoKey).
+func KeyFile(flagFile, dataDir string) string {
+	if flagFile != "" {
+		return flagFile
+	}
+	def := filepath.Join(dataDir, "master.key")
+	if _, err := os.Stat(def); err == nil {
+		return def
+	}
+	return ""
+}
+
 // EnsureKeyFile creates keyFile with a fresh random key (mode 0600) when it
 // does not exist. The demo uses it so that it runs with no setup.
 func EnsureKeyFile(keyFile string) error {
