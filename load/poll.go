@@ -10,17 +10,10 @@ import (
 
 	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/load/aggregate"
+	"github.com/phonesignals/phonesignals/transform"
 )
 
-// PollLoad is what BeginPoll returns. It is an alias of an unnamed
-// interface type so that transform.PollLoad, the same type spelled in the
-// consumer's package, is identical to it: *Loader satisfies
-// transform.PollWriter without either package importing the other.
-type PollLoad = interface {
-	Write(ctx context.Context, recs []arrow.Record) error
-	Finish(ctx context.Context) error
-	Close()
-}
+var _ transform.Writer = (*Loader)(nil)
 
 // Poll is the load of one transform poll: its record batches go into
 // raw_signals in one INSERT (few large inserts are what ClickHouse
@@ -60,7 +53,8 @@ type Poll struct {
 // Finish and Close follow, from one goroutine. Duplicates are allowed (the
 // lookup names large groups by their id range anyway, so removing them
 // would cost more than it saves); calls must stay unchanged until Close.
-func (l *Loader) BeginPoll(ctx context.Context, calls []model.CallKey) PollLoad {
+// It makes *Loader the transform's Writer.
+func (l *Loader) BeginPoll(ctx context.Context, calls []model.CallKey) transform.PollLoad {
 	p := &Poll{l: l, calls: calls, own: map[model.DayKey]struct{}{}, done: make(chan struct{})}
 	if l.agg == nil || len(p.calls) == 0 {
 		p.cancel = func() {}

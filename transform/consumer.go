@@ -28,17 +28,12 @@ import (
 // name).
 type Decoder = func(model.RawCall, *model.Call) error
 
-// BatchWriter durably stores a record batch (load.Loader).
-type BatchWriter interface {
-	Write(ctx context.Context, rec arrow.Record) error
-}
-
-// PollWriter is a BatchWriter that stores a poll whole (load.Loader):
+// Writer stores the transform's output, a poll at a time (load.Loader,
+// which imports this declaration: the loader is the later stage).
 // BeginPoll gets the keys of the poll's calls before they are decoded, so
 // work that needs only them (the loader's stale-day lookup) overlaps the
 // decoding.
-type PollWriter interface {
-	BatchWriter
+type Writer interface {
 	BeginPoll(ctx context.Context, calls []model.CallKey) PollLoad
 }
 
@@ -46,9 +41,8 @@ type PollWriter interface {
 // one schema); Finish completes the store before the offsets are
 // committed; both are retried while they fail with a transient error, so
 // they must be idempotent. Close releases what BeginPoll started, whether
-// or not Finish ran. It is an alias of an unnamed interface type so that
-// load.PollLoad, spelled the same, is the identical type.
-type PollLoad = interface {
+// or not Finish ran.
+type PollLoad interface {
 	Write(ctx context.Context, recs []arrow.Record) error
 	Finish(ctx context.Context) error
 	Close()
@@ -79,8 +73,8 @@ type Config struct {
 	// Workers is how many goroutines decode a poll's chunks in parallel.
 	// Default GOMAXPROCS.
 	Workers int
-	// Writer stores record batches. Required.
-	Writer BatchWriter
+	// Writer stores the polls' record batches. Required.
+	Writer Writer
 	// Hours gives the orgs' working hours. Default: the seed's rule for
 	// every org.
 	Hours HoursSource
@@ -91,7 +85,7 @@ type Config struct {
 	// MaxBatch is how many records a poll gathers before it is loaded,
 	// and the most records of one Arrow batch. A poll takes whole fetches
 	// (see fill), so it may hold up to one fetch (24 MiB) more; a
-	// PollWriter stores it in one ClickHouse insert. Default DefaultMaxBatch.
+	// Writer stores it in one ClickHouse insert. Default DefaultMaxBatch.
 	MaxBatch int
 	// MaxWait bounds how long a record waits in a poll that is still
 	// filling: a poll is loaded once it holds MaxBatch records or once its
@@ -502,8 +496,7 @@ func (c *Consumer) process(ctx context.Context, recs []*kgo.Record) error {
 
 // store writes the poll's dead-letter reasons and batches into
 // ClickHouse, waiting out outages; a permanent failure (schema drift) stops
-// the consumer with the error naming the column instead. poll is nil when
-// the Writer takes batches one by one.
+// the consumer with the error naming the column instead.
 func (c *Consumer) store(ctx context.Context, poll PollLoad, batches []arrow.Record, dead []model.DeadLetter) error {
 	if len(dead) > 0 {
 		if err := retry(ctx, c.cfg.Logger, "recording dead letters", func() error {
@@ -511,16 +504,6 @@ func (c *Consumer) store(ctx context.Context, poll PollLoad, batches []arrow.Rec
 		}); err != nil {
 			return err
 		}
-	}
-	if poll == nil {
-		for _, rec := range batches {
-			if err := retry(ctx, c.cfg.Logger, "loading batch into clickhouse", func() error {
-				return c.cfg.Writer.Write(ctx, rec)
-			}); err != nil {
-				return err
-			}
-		}
-		return nil
 	}
 	if len(batches) > 0 {
 		if err := retry(ctx, c.cfg.Logger, "loading batch into clickhouse", func() error {

@@ -45,7 +45,7 @@ func (d *fullDisk) BeginPoll(ctx context.Context, calls []model.CallKey) transfo
 }
 
 type fullDiskPoll struct {
-	load.PollLoad
+	transform.PollLoad
 	d *fullDisk
 }
 

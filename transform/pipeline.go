@@ -19,12 +19,11 @@ import (
 
 // A poll's records are cut into one chunk per worker (more when a chunk
 // would exceed MaxBatch); workers decode the chunks in parallel, each into
-// its own Arrow batch. A PollWriter (load.Loader) then stores the poll's
+// its own Arrow batch. The Writer (load.Loader) then stores the poll's
 // batches in one ClickHouse insert, and its stale-day lookup runs on the
-// server while the poll decodes; another BatchWriter gets the batches one
-// by one, in order. The offsets of the whole poll are committed only after
-// the writer acknowledged it (GroupTransactSession commits everything
-// polled, so a poll is the unit of commit).
+// server while the poll decodes. The offsets of the whole poll are
+// committed only after the writer acknowledged it (GroupTransactSession
+// commits everything polled, so a poll is the unit of commit).
 
 // chunk is one Arrow batch in the making.
 type chunk struct {
@@ -54,11 +53,8 @@ type loaded struct {
 // load decodes recs in parallel and writes their batches. On an error the
 // batches decoded are released and nothing is committed.
 func (c *Consumer) load(ctx context.Context, recs []*kgo.Record) (loaded, error) {
-	var poll PollLoad
-	if pw, ok := c.cfg.Writer.(PollWriter); ok {
-		poll = pw.BeginPoll(ctx, callKeys(recs))
-		defer poll.Close()
-	}
+	poll := c.cfg.Writer.BeginPoll(ctx, callKeys(recs))
+	defer poll.Close()
 	if c.cfg.Hours != nil {
 		if err := c.cfg.Hours.Prepare(ctx, pollOrgs(recs)); err != nil {
 			return loaded{}, fmt.Errorf("reading the working hours of the poll's orgs: %w", err)

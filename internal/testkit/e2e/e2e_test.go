@@ -17,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -102,7 +101,7 @@ func (r *rig) configure(o *fixture.Org) {
 	}
 }
 
-func (r *rig) consumer(w transform.BatchWriter, maxBatch int) *transform.Consumer {
+func (r *rig) consumer(w transform.Writer, maxBatch int) *transform.Consumer {
 	r.t.Helper()
 	c, err := transform.New(transform.Config{Bus: r.bus, Box: r.box, Decoders: providers.Registry().Decoders(), Writer: w,
 		DeadLetters: r.st, MaxBatch: maxBatch, SessionTimeout: 2 * time.Second})
@@ -227,21 +226,30 @@ func (f *failAfter) Publish(ctx context.Context, calls []model.RawCall) error {
 	return f.inner.Publish(ctx, calls)
 }
 
-// crashingWriter loads batches like the real loader but, after n batches,
-// writes one more and then fails as if the process died before the Kafka
-// commit: that batch is in ClickHouse and will be delivered again.
+// crashingWriter loads polls like the real loader but, after n polls,
+// loads one more and then fails as if the process died before the Kafka
+// commit: that poll is in ClickHouse and will be delivered again.
 type crashingWriter struct {
-	inner  transform.BatchWriter
+	inner  transform.Writer
 	n      int
 	cancel context.CancelFunc
 }
 
-func (w *crashingWriter) Write(ctx context.Context, rec arrow.Record) error {
-	if err := w.inner.Write(ctx, rec); err != nil {
+func (w *crashingWriter) BeginPoll(ctx context.Context, calls []model.CallKey) transform.PollLoad {
+	return crashingPoll{w.inner.BeginPoll(ctx, calls), w}
+}
+
+type crashingPoll struct {
+	transform.PollLoad
+	w *crashingWriter
+}
+
+func (p crashingPoll) Finish(ctx context.Context) error {
+	if err := p.PollLoad.Finish(ctx); err != nil {
 		return err
 	}
-	if w.n--; w.n < 0 {
-		w.cancel()
+	if p.w.n--; p.w.n < 0 {
+		p.w.cancel()
 		return errKilled
 	}
 	return nil
@@ -306,10 +314,10 @@ func TestAircallPipeline(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// 3. The transform crashes after loading a batch but before committing
-	// it; a new member picks up and the batch is loaded twice.
+	// 3. The transform crashes after loading a poll but before committing
+	// it; a new member picks up and the poll is loaded twice.
 	cctx, cancel := context.WithCancel(ctx)
-	c1 := r.consumer(&crashingWriter{inner: r.loader(), n: 1, cancel: cancel}, 300)
+	c1 := r.consumer(&crashingWriter{inner: r.loader(), n: 0, cancel: cancel}, 300)
 	if err := c1.RunUntilIdle(cctx); err == nil {
 		t.Fatal("crashing consumer finished cleanly")
 	}

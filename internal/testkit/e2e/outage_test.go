@@ -75,15 +75,24 @@ func TestSchemaDriftStopsTheConsumer(t *testing.T) {
 // outageWriter fails like an unreachable ClickHouse for a while, then
 // loads, and watches whether a Kafka transaction is open meanwhile.
 type outageWriter struct {
-	inner    transform.BatchWriter
+	inner    transform.Writer
 	until    time.Time
 	adm      *kadm.Client
 	failures atomic.Int64
 	openTxn  atomic.Int64
 }
 
-func (w *outageWriter) Write(ctx context.Context, rec arrow.Record) error {
-	if time.Now().Before(w.until) {
+func (w *outageWriter) BeginPoll(ctx context.Context, calls []model.CallKey) transform.PollLoad {
+	return outagePoll{w.inner.BeginPoll(ctx, calls), w}
+}
+
+type outagePoll struct {
+	transform.PollLoad
+	w *outageWriter
+}
+
+func (p outagePoll) Write(ctx context.Context, recs []arrow.Record) error {
+	if w := p.w; time.Now().Before(w.until) {
 		w.failures.Add(1)
 		if txs, err := w.adm.ListTransactions(ctx, nil, nil); err == nil {
 			for _, tx := range txs.Sorted() {
@@ -94,7 +103,7 @@ func (w *outageWriter) Write(ctx context.Context, rec arrow.Record) error {
 		}
 		return fmt.Errorf("inserting into raw_signals: dial tcp 127.0.0.1:1: connect: connection refused")
 	}
-	return w.inner.Write(ctx, rec)
+	return p.PollLoad.Write(ctx, recs)
 }
 
 // TestLongOutageWithDeadLetter: a ClickHouse outage longer than the Kafka
