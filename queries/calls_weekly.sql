@@ -30,7 +30,7 @@ WHERE is_deleted = 0 AND started_at >= @from AND started_at < @to
         SELECT user_id
         FROM
         (
-            {{mapped_roster employees=" AND employee_id = @employee"}}
+            {mapped_roster employees=" AND employee_id = @employee"}
         ) AS mapped
         WHERE user_id != ''
     ))

@@ -84,33 +84,11 @@ FROM
             if(answered_calls = 0, toUInt64(0), intDiv(2 * talk_sum + answered_calls, 2 * greatest(answered_calls, toUInt64(1)))) AS avg_talk_sec
         FROM
         (
-            SELECT *
-            FROM
-            (
-                SELECT *
-                FROM
-                (
-                    {{mapped_roster}}
-                ) AS roster
-                ALL INNER JOIN
-                (
-                    SELECT org, cycle_id, argMax(period_start, version) AS period_start, argMax(period_end, version) AS period_end
-                    FROM cycles
-                    WHERE org = @org
-                    GROUP BY org, cycle_id
-                ) AS roster_cycles USING (org)
-            ) AS roster_in_cycles
-            ALL LEFT JOIN
-            (
-                {{cycles_user_totals}}
-            ) AS user_totals USING (org, cycle_id, user_id)
+            {cycles_employee_counts}
         ) AS employee_counts
         ANY LEFT JOIN
         (
-            SELECT org, argMax(provider, version) AS provider
-            FROM orgs
-            WHERE org = @org
-            GROUP BY org
+            {org_provider}
         ) AS org_provider USING (org)
     ) AS employee_metrics
     GROUP BY cycle_id, cohort

@@ -19,10 +19,11 @@ import (
 //go:embed migrations/*.sql
 var migrationFS embed.FS
 
-// fragmentFS holds the SQL blocks several read queries share (the owner of
-// each provider user, the per-user counts of a cycle): a query names one on
-// a line of its own as {{name}} and init substitutes it, so the exported
-// variables below hold the complete SQL and callers never see a marker.
+// fragmentFS holds the SQL blocks several statements share (the owner of
+// each provider user, the per-user counts of a cycle, the review numbers):
+// a statement names one as {name} and init substitutes it, so the exported
+// variables below hold the complete SQL (see render for the one marker
+// syntax).
 //
 //go:embed fragments/*.sql
 var fragmentFS embed.FS
@@ -262,67 +263,104 @@ func loadFragments() (map[string]string, error) {
 	return frags, nil
 }
 
-// render replaces each line that is only {{name}} with fragment name,
-// indented as the marker, so the result reads as the query did before the
-// block was shared. A marker may fill the fragment's slots, written
-// {{?key}} in the fragment, as {{name key="text"}} (a slot not filled is
-// empty), where queries differ only by a condition; fragments may name
-// fragments. A marker naming no fragment or no slot is an error.
+// The one marker syntax of the .sql files is a name in braces:
+//
+//   - {name} names fragments/name.sql, substituted here at embed time. On a
+//     line of its own the fragment lands indented as the marker; inside a
+//     line it must be one line itself (a cycle's bound, say).
+//   - {name key="text" ...} fills the fragment's slots, written {?key} in
+//     the fragment (a slot not filled is empty), where statements differ
+//     only by a condition or a source. Fragments may name fragments, also
+//     in a slot's text.
+//   - Any other {name} is a per-call marker ({days}, {orgs}, {table}, ...)
+//     left for the small Render* function its statement's doc names, which
+//     fills it from values the caller holds.
+//
+// Comment lines are not rendered.
+var (
+	marker    = regexp.MustCompile(`\{(\w+)((?: \w+="[^"]*")*)\}`)
+	markerArg = regexp.MustCompile(`(\w+)="([^"]*)"`)
+	slot      = regexp.MustCompile(`\{\?(\w+)\}`)
+)
+
+// render substitutes the fragment markers of sql (see marker), so the
+// result reads as the statement did before its blocks were shared. A line
+// that is only a marker must name a fragment; naming a slot the fragment
+// does not have, or a multi-line fragment inside a line, is an error.
 func render(sql string, frags map[string]string) (string, error) {
 	return renderDepth(sql, frags, 0)
 }
 
-var (
-	markerArg = regexp.MustCompile(`(\w+)="([^"]*)"`)
-	slot      = regexp.MustCompile(`\{\{\?(\w+)\}\}`)
-)
-
 func renderDepth(sql string, frags map[string]string, depth int) (string, error) {
-	if depth > 4 {
-		return "", fmt.Errorf("fragments nest deeper than 4 levels (one names itself?)")
+	if depth > 6 {
+		return "", fmt.Errorf("fragments nest deeper than 6 levels (one names itself?)")
 	}
 	lines := strings.Split(sql, "\n")
 	for i, line := range lines {
 		trimmed := strings.TrimSpace(line)
-		if !strings.HasPrefix(trimmed, "{{") || !strings.HasSuffix(trimmed, "}}") {
+		if strings.HasPrefix(trimmed, "--") {
 			continue
 		}
-		frag, err := fill(strings.TrimSuffix(strings.TrimPrefix(trimmed, "{{"), "}}"), frags)
+		if m := marker.FindStringSubmatch(trimmed); m != nil && m[0] == trimmed {
+			frag, err := fill(m[1], m[2], frags)
+			if err != nil {
+				return "", err
+			}
+			if frag, err = renderDepth(frag, frags, depth+1); err != nil {
+				return "", err
+			}
+			lines[i] = indent(frag, line[:len(line)-len(strings.TrimLeft(line, " \t"))])
+			continue
+		}
+		var err error
+		lines[i] = marker.ReplaceAllStringFunc(line, func(s string) string {
+			m := marker.FindStringSubmatch(s)
+			if _, ok := frags[m[1]]; !ok || err != nil {
+				return s // a per-call marker
+			}
+			var frag string
+			if frag, err = fill(m[1], m[2], frags); err == nil {
+				frag, err = renderDepth(frag, frags, depth+1)
+			}
+			if err == nil && strings.Contains(frag, "\n") {
+				err = fmt.Errorf("fragment {%s} has several lines: name it on a line of its own", m[1])
+			}
+			return frag
+		})
 		if err != nil {
 			return "", err
 		}
-		if frag, err = renderDepth(frag, frags, depth+1); err != nil {
-			return "", err
-		}
-		indent := line[:len(line)-len(strings.TrimLeft(line, " \t"))]
-		fl := strings.Split(frag, "\n")
-		for j, l := range fl {
-			if l != "" {
-				fl[j] = indent + l
-			}
-		}
-		lines[i] = strings.Join(fl, "\n")
 	}
 	return strings.Join(lines, "\n"), nil
 }
 
-// fill returns the fragment a marker's inside (name key="text" ...) names,
-// its slots filled.
-func fill(marker string, frags map[string]string) (string, error) {
-	name, rest, _ := strings.Cut(marker, " ")
+// indent prefixes every non-empty line of block with prefix.
+func indent(block, prefix string) string {
+	lines := strings.Split(block, "\n")
+	for j, l := range lines {
+		if l != "" {
+			lines[j] = prefix + l
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// fill returns fragment name with its slots filled from args (the
+// marker's key="text" list).
+func fill(name, args string, frags map[string]string) (string, error) {
 	frag, ok := frags[name]
 	if !ok {
-		return "", fmt.Errorf("query names fragment {{%s}}, but queries/fragments/%s.sql does not exist", name, name)
+		return "", fmt.Errorf("a statement names fragment {%s}, but queries/fragments/%s.sql does not exist", name, name)
 	}
-	args := map[string]string{}
-	for _, m := range markerArg.FindAllStringSubmatch(rest, -1) {
-		if !strings.Contains(frag, "{{?"+m[1]+"}}") {
-			return "", fmt.Errorf("query fills slot %s of fragment {{%s}}, which has no {{?%s}}", m[1], name, m[1])
+	values := map[string]string{}
+	for _, m := range markerArg.FindAllStringSubmatch(args, -1) {
+		if !strings.Contains(frag, "{?"+m[1]+"}") {
+			return "", fmt.Errorf("a statement fills slot %s of fragment {%s}, which has no {?%s}", m[1], name, m[1])
 		}
-		args[m[1]] = m[2]
+		values[m[1]] = m[2]
 	}
 	return slot.ReplaceAllStringFunc(frag, func(s string) string {
-		return args[slot.FindStringSubmatch(s)[1]]
+		return values[slot.FindStringSubmatch(s)[1]]
 	}), nil
 }
 
@@ -334,6 +372,13 @@ func Render(sql string) (string, error) {
 		return "", err
 	}
 	return render(sql, frags)
+}
+
+// RenderTable fills the {table} and {column} markers of an erasure
+// statement (the privacy/ files) with names from internal/store's fixed
+// lists, never from input.
+func RenderTable(stmt, table, column string) string {
+	return strings.NewReplacer("{table}", table, "{column}", column).Replace(stmt)
 }
 
 // Migration is one numbered schema change.

@@ -19,48 +19,13 @@ SELECT
     period_end,
     name,
     cohort,
-    total_calls,
-    inbound_calls,
-    outbound_calls,
-    if(total_calls = 0, toUInt64(0), intDiv(2 * duration_sum + total_calls, 2 * greatest(total_calls, toUInt64(1)))) AS avg_duration_sec,
-    after_hours_calls,
-    escalated_calls,
-    resolved_calls,
-    if(provider = 'ringcentral', toUInt8(0), toUInt8(1)) AS escalation_available,
-    answered_calls,
-    missed_calls,
-    voicemail_calls,
-    talk_sum AS talk_time_sec,
-    if(answered_calls = 0, toUInt64(0), intDiv(2 * talk_sum + answered_calls, 2 * greatest(answered_calls, toUInt64(1)))) AS avg_talk_sec,
-    if(answer_calls = 0, NULL, intDiv(2 * answer_sum + answer_calls, 2 * greatest(answer_calls, toUInt64(1)))) AS avg_answer_sec
+    {employee_numbers}
 FROM
 (
-    SELECT *
-    FROM
-    (
-        SELECT *
-        FROM
-        (
-            {{mapped_roster employees=" AND employee_id = @employee"}}
-        ) AS roster
-        ALL INNER JOIN
-        (
-            SELECT org, cycle_id, argMax(period_start, version) AS period_start, argMax(period_end, version) AS period_end
-            FROM cycles
-            WHERE org = @org
-            GROUP BY org, cycle_id
-        ) AS roster_cycles USING (org)
-    ) AS roster_in_cycles
-    ALL LEFT JOIN
-    (
-        {{cycles_user_totals}}
-    ) AS user_totals USING (org, cycle_id, user_id)
+    {cycles_employee_counts employees=" AND employee_id = @employee"}
 ) AS employee_counts
 ANY LEFT JOIN
 (
-    SELECT org, argMax(provider, version) AS provider
-    FROM orgs
-    WHERE org = @org
-    GROUP BY org
+    {org_provider}
 ) AS org_provider USING (org)
 ORDER BY period_start, cycle_id

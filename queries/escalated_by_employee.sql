@@ -11,7 +11,7 @@ FROM
     SELECT employee_id, name, cohort, user_id
     FROM
     (
-        {{mapped_roster}}
+        {mapped_roster}
     ) AS mapped
 ) AS roster
 ALL LEFT JOIN

@@ -1922,7 +1922,7 @@ func TestPortabilityCoversEverySQLFile(t *testing.T) {
 	}
 	for _, f := range fragments {
 		if stem := strings.TrimSuffix(f.Name(), ".sql"); !strings.HasSuffix(f.Name(), ".sql") || !named[stem] {
-			t.Errorf("queries/fragments/%s is named by no read query, refresh statement or named fragment as {{%s}}: the portability test never runs it; use it or remove it", f.Name(), stem)
+			t.Errorf("queries/fragments/%s is named by no read query, refresh statement or named fragment as {%s}: the portability test never runs it; use it or remove it", f.Name(), stem)
 		}
 	}
 	for name := range readQueries {
@@ -2055,8 +2055,8 @@ func checkInserts(ctx context.Context, t *testing.T, e engine) {
 	}
 }
 
-// namedIn reports whether one of files names fragment stem, as {{stem}} or
-// with slots filled, {{stem key="..."}}.
+// namedIn reports whether one of files names fragment stem, as {stem} or
+// with slots filled, {stem key="..."}.
 func namedIn(t *testing.T, files []string, stem string) bool {
 	t.Helper()
 	for _, name := range files {
@@ -2064,7 +2064,7 @@ func namedIn(t *testing.T, files []string, stem string) bool {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if strings.Contains(string(body), "{{"+stem+"}}") || strings.Contains(string(body), "{{"+stem+" ") {
+		if strings.Contains(string(body), "{"+stem+"}") || strings.Contains(string(body), "{"+stem+" ") {
 			return true
 		}
 	}

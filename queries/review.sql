@@ -1,5 +1,6 @@
 -- The [PHONE DATA] numbers of one employee in one cycle, then the
--- talk-time numbers (migration 013; avg_answer_sec NULL where n/a).
+-- talk-time numbers (migration 013; avg_answer_sec NULL where n/a): the
+-- employee's row of cycle_metrics.sql.
 -- Named parameters (clickhouse-go `clickhouse.Named`): @org, @cycle, @employee, @dirty.
 -- Every read filters on the org in its innermost query, so the cost is the
 -- org's employees x days, whatever other orgs the store holds and however
@@ -16,47 +17,12 @@
 SELECT
     name,
     cohort,
-    total_calls,
-    inbound_calls,
-    outbound_calls,
-    if(total_calls = 0, toUInt64(0), intDiv(2 * duration_sum + total_calls, 2 * greatest(total_calls, toUInt64(1)))) AS avg_duration_sec,
-    after_hours_calls,
-    escalated_calls,
-    resolved_calls,
-    if(provider = 'ringcentral', toUInt8(0), toUInt8(1)) AS escalation_available,
-    answered_calls,
-    missed_calls,
-    voicemail_calls,
-    talk_sum AS talk_time_sec,
-    if(answered_calls = 0, toUInt64(0), intDiv(2 * talk_sum + answered_calls, 2 * greatest(answered_calls, toUInt64(1)))) AS avg_talk_sec,
-    if(answer_calls = 0, NULL, intDiv(2 * answer_sum + answer_calls, 2 * greatest(answer_calls, toUInt64(1)))) AS avg_answer_sec
+    {employee_numbers}
 FROM
 (
-    SELECT *
-    FROM
-    (
-        SELECT *
-        FROM
-        (
-            {{mapped_roster employees=" AND employee_id = @employee"}}
-        ) AS roster
-        ALL INNER JOIN
-        (
-            SELECT org
-            FROM cycles
-            WHERE org = @org AND cycle_id = @cycle
-            GROUP BY org
-        ) AS cycle_row USING (org)
-    ) AS roster_in_cycle
-    ALL LEFT JOIN
-    (
-        {{cycle_user_totals}}
-    ) AS user_totals USING (org, user_id)
+    {cycle_employee_counts employees=" AND employee_id = @employee"}
 ) AS employee_counts
 ANY LEFT JOIN
 (
-    SELECT org, argMax(provider, version) AS provider
-    FROM orgs
-    WHERE org = @org
-    GROUP BY org
+    {org_provider}
 ) AS org_provider USING (org)

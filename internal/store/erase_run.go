@@ -26,7 +26,7 @@ func (e eraser) args(extra ...any) []any {
 // exec runs one statement, {table} and {column} filled from the fixed
 // lists of erase.go.
 func (e eraser) exec(ctx context.Context, stmt, table, column string, extra ...any) error {
-	sql := strings.NewReplacer("{table}", table, "{column}", column).Replace(stmt)
+	sql := queries.RenderTable(stmt, table, column)
 	if err := e.s.conn.Exec(ctx, sql, e.args(extra...)...); err != nil {
 		what := table
 		if what == "" {
@@ -252,7 +252,7 @@ func (e eraser) scan(ctx context.Context, users []string) (map[string]uint64, er
 		}
 		for _, u := range users {
 			var n uint64
-			sql := strings.NewReplacer("{table}", tc[0], "{column}", tc[1]).Replace(queries.ScanColumn)
+			sql := queries.RenderTable(queries.ScanColumn, tc[0], tc[1])
 			if err := e.s.conn.QueryRow(ctx, sql, e.args(clickhouse.Named("pattern", userPattern(u)))...).Scan(&n); err != nil {
 				return nil, fmt.Errorf("checking %s.%s of org %s after erasure %s: %w", tc[0], tc[1], e.org, e.id, err)
 			}

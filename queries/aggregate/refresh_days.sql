@@ -15,7 +15,7 @@
 -- and the zero rows together, without org in the keys (one org per
 -- statement): on 18.16 a quarter less time than grouping the per-day
 -- counts again with the zero rows, as this file did before.
-{{refresh_head}}
+{refresh_head}
         WHERE org = @org AND (provider, call_id) IN
         (
             SELECT provider, call_id
@@ -23,4 +23,4 @@
             WHERE org = @org AND started_at >= @from AND started_at < @to
                 AND toDate(started_at) IN ({days})
         )
-{{refresh_tail}}
+{refresh_tail}

@@ -8,6 +8,6 @@
 -- 18.16 the subquery's set of calls cost as much as the grouping itself.
 -- load/refresh.go chooses the form per statement. {days} is rendered by
 -- queries.RenderDays; @from and @to bound the days.
-{{refresh_head}}
+{refresh_head}
         WHERE org = @org
-{{refresh_tail}}
+{refresh_tail}

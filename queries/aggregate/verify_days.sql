@@ -65,13 +65,13 @@ ALL FULL OUTER JOIN
             toDate(started_at) AS day,
             provider,
             user_id,
-            {{call_counts}}
+            {call_counts}
         FROM
         (
             SELECT
                 provider,
                 call_id,
-                {{current_version}}
+                {current_version}
             FROM raw_signals
             WHERE org = @org AND (provider, call_id) IN
             (

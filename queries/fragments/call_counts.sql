@@ -1,4 +1,4 @@
--- Fragment {{call_counts}}: one current call as the counts it adds
+-- Fragment {call_counts}: one current call as the counts it adds
 -- (calls, inbound, outbound, duration, after_hours, escalated, resolved,
 -- and the talk-time ones of migration 013: n_answered, n_missed,
 -- n_voicemail, talk, n_timed and answer_wait, an answered inbound call's

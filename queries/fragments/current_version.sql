@@ -1,4 +1,4 @@
--- Fragment {{current_version}}: the columns of a call's current version,
+-- Fragment {current_version}: the columns of a call's current version,
 -- argMax over its versions, inside a GROUP BY of the call. Every count of
 -- a call (the reads' boundary days, the per-day refresh) takes its
 -- version from here, so they cannot disagree on which version counts.

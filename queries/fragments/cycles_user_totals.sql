@@ -1,23 +1,15 @@
--- Fragment {{cycles_user_totals}}: the same counts as
--- cycle_user_totals.sql for every cycle of @org at once, keyed by cycle_id.
--- Columns: org, cycle_id, user_id and the counts. embed.go substitutes it.
+-- Fragment {cycles_user_totals}: the same counts as cycle_user_totals.sql
+-- for every cycle at once, keyed by cycle_id. Columns: org, cycle_id,
+-- user_id and the counts. Its slots say which orgs and which days are
+-- dirty, so the one-org reads (cycles_employee_counts: org="org = @org AND "
+-- where=" WHERE org = @org" dirty="{org_dirty_days}") and the
+-- employee_cycle_metrics view (every org, the dirty days user_day_dirty
+-- holds) count alike: dirty= is a query of (org, day) pairs.
 SELECT
     org,
     cycle_id,
     user_id,
-    sum(calls) AS total_calls,
-    sum(inbound) AS inbound_calls,
-    sum(outbound) AS outbound_calls,
-    sum(duration) AS duration_sum,
-    sum(after_hours) AS after_hours_calls,
-    sum(escalated) AS escalated_calls,
-    sum(resolved) AS resolved_calls,
-    sum(n_answered) AS answered_calls,
-    sum(n_missed) AS missed_calls,
-    sum(n_voicemail) AS voicemail_calls,
-    sum(talk) AS talk_sum,
-    sum(n_timed) AS answer_calls,
-    sum(answer_wait) AS answer_sum
+    {count_sums}
 FROM
 (
     SELECT org, cycle_id, user_id, calls, inbound, outbound, duration, after_hours, escalated, resolved,
@@ -28,31 +20,17 @@ FROM
             org,
             day,
             user_id,
-            argMax(calls, version) AS calls,
-        argMax(inbound_calls, version) AS inbound,
-        argMax(outbound_calls, version) AS outbound,
-        argMax(duration_sum, version) AS duration,
-        argMax(after_hours_calls, version) AS after_hours,
-        argMax(escalated_calls, version) AS escalated,
-        argMax(resolved_calls, version) AS resolved,
-        argMax(answered_calls, version) AS n_answered,
-        argMax(missed_calls, version) AS n_missed,
-        argMax(voicemail_calls, version) AS n_voicemail,
-        argMax(talk_sum, version) AS talk,
-        argMax(answer_calls, version) AS n_timed,
-        argMax(answer_sum, version) AS answer_wait
+            {day_counts}
         FROM user_day_metrics
-        WHERE org = @org AND user_id != ''
+        WHERE {?org}user_id != ''
             AND (org, day) NOT IN (
-                SELECT @org AS org, toDate(arrayJoin(arrayFilter(x -> x != '', splitByChar(',', @dirty)))) AS day
+                {?dirty}
             )
         GROUP BY org, day, provider, user_id
     ) AS days
     ALL INNER JOIN
     (
-        SELECT org, cycle_id, argMax(period_start, version) AS period_start, argMax(period_end, version) AS period_end
-        FROM cycles WHERE org = @org
-        GROUP BY org, cycle_id
+        {org_cycles where="{?where}"}
     ) AS day_cycles USING (org)
     WHERE day >= toDate(period_start + 86399) AND day < toDate(period_end)
     UNION ALL
@@ -60,29 +38,31 @@ FROM
         org,
         cycle_id,
         user_id,
-        {{call_counts}}
+        {call_counts}
     FROM
     (
         SELECT
             org,
-            {{current_version}}
+            {current_version}
         FROM raw_signals
-        WHERE org = @org AND (org, provider, call_id) IN
+        WHERE {?org}(org, provider, call_id) IN
         (
             SELECT org, provider, call_id
             FROM raw_signals
-            WHERE org = @org AND (org, toDate(started_at)) IN
+            WHERE {?org}(org, toDate(started_at)) IN
             (
-                SELECT org, toDate(period_start) FROM (SELECT org, cycle_id, argMax(period_start, version) AS period_start, argMax(period_end, version) AS period_end
-        FROM cycles WHERE org = @org
-        GROUP BY org, cycle_id) AS starts WHERE toStartOfDay(period_start) != period_start
+                SELECT org, toDate(period_start) FROM
+                (
+                    {org_cycles where="{?where}"}
+                ) AS starts WHERE toStartOfDay(period_start) != period_start
                 UNION ALL
-                SELECT org, toDate(period_end) FROM (SELECT org, cycle_id, argMax(period_start, version) AS period_start, argMax(period_end, version) AS period_end
-        FROM cycles WHERE org = @org
-        GROUP BY org, cycle_id) AS ends WHERE toStartOfDay(period_end) != period_end
+                SELECT org, toDate(period_end) FROM
+                (
+                    {org_cycles where="{?where}"}
+                ) AS ends WHERE toStartOfDay(period_end) != period_end
                 UNION ALL
                 SELECT org, day FROM (
-                    SELECT @org AS org, toDate(arrayJoin(arrayFilter(x -> x != '', splitByChar(',', @dirty)))) AS day
+                    {?dirty}
                 ) AS dirty
             )
         )
@@ -90,15 +70,13 @@ FROM
     ) AS boundary_calls
     ALL INNER JOIN
     (
-        SELECT org, cycle_id, argMax(period_start, version) AS period_start, argMax(period_end, version) AS period_end
-        FROM cycles WHERE org = @org
-        GROUP BY org, cycle_id
+        {org_cycles where="{?where}"}
     ) AS boundary_cycles USING (org)
     WHERE is_deleted = 0 AND user_id != ''
         AND started_at >= period_start AND started_at < period_end
         AND (started_at < toStartOfDay(period_start + 86399) OR started_at >= toStartOfDay(period_end)
             OR (org, toDate(started_at)) IN (
-                SELECT @org AS org, toDate(arrayJoin(arrayFilter(x -> x != '', splitByChar(',', @dirty)))) AS day
+                {?dirty}
             ))
 ) AS cycle_parts
 GROUP BY org, cycle_id, user_id

@@ -1,4 +1,4 @@
--- Fragment {{mapped_roster}}: the live employees of @org, each with the
+-- Fragment {mapped_roster}: the live employees of @org, each with the
 -- provider user it owns (user_id; '' when another employee owns its mapped
 -- user: migration 005's one-owner rule). Columns: org, employee_id, name,
 -- cohort, user_id. Two slots narrow it where a query needs less:
@@ -21,13 +21,13 @@ FROM
                 argMax(provider_user_id, version) AS provider_user_id,
                 argMax(deleted, version) AS is_deleted
             FROM employees
-            WHERE org = @org{{?employees}}
+            WHERE org = @org{?employees}
             GROUP BY org, employee_id
         ) AS latest
-        WHERE is_deleted = 0{{?roster}}
+        WHERE is_deleted = 0{?roster}
     ) AS roster
     ALL LEFT JOIN
     (
-        {{owners}}
+        {owners}
     ) AS owners USING (org, provider_user_id)
 ) AS mapped_roster

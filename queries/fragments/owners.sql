@@ -1,4 +1,4 @@
--- Fragment {{owners}}: the one owner of each provider user of @org, the
+-- Fragment {owners}: the one owner of each provider user of @org, the
 -- employee with the newest live mapping to it (the smallest employee_id on a
 -- tie; migration 005's rule). Columns: org, provider_user_id, owner.
 -- Shared by every query that maps calls to employees; embed.go substitutes it.

@@ -28,11 +28,11 @@ FROM
         toDate(started_at) AS day,
         provider,
         user_id,
-        {{call_counts}}
+        {call_counts}
     FROM
     (
         SELECT
             provider,
             call_id,
-            {{current_version}}
+            {current_version}
         FROM raw_signals
