@@ -2,9 +2,10 @@
 # `make test` runs every test, installing what it needs first.
 GO        ?= go
 BIN       := bin/phonesignals
+DEMO_BIN  := bin/phonesignals-demo
 GOFLAGS   ?=
 
-.PHONY: all build demo test test-short bench chaos bench-e2e chdb clickhouse deps vet clean grafana grafana-zip grafana-deps grafana-check
+.PHONY: all build build-demo demo test test-short bench chaos bench-e2e chdb clickhouse deps vet clean grafana grafana-zip grafana-deps grafana-check
 
 all: build
 
@@ -12,6 +13,11 @@ VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 
 build:
 	$(GO) build $(GOFLAGS) -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/phonesignals
+
+# The demo is its own binary: it links the simulated providers and the
+# fixture's ground truth, test code the product binary leaves out.
+build-demo:
+	$(GO) build $(GOFLAGS) -o $(DEMO_BIN) ./cmd/phonesignals-demo
 
 # ClickHouse 18.16 from the OS packages, when missing (root only; the
 # package's service start is refused in containers, we start it ourselves).
@@ -26,8 +32,8 @@ chdb:
 
 deps: clickhouse chdb
 
-demo: clickhouse build
-	./$(BIN) demo
+demo: clickhouse build build-demo
+	./$(DEMO_BIN)
 
 vet:
 	$(GO) vet ./...

@@ -40,8 +40,7 @@ func moduleGraph(t *testing.T) map[string]pkg {
 	return graph
 }
 
-// linked returns the module packages root links, with the path to each,
-// not descending into the demo (which may use the test doubles).
+// linked returns the module packages root links, with the path to each.
 func linked(graph map[string]pkg, root string) map[string][]string {
 	paths := map[string][]string{root: {root}}
 	queue := []string{root}
@@ -49,7 +48,7 @@ func linked(graph map[string]pkg, root string) map[string][]string {
 		p := queue[0]
 		queue = queue[1:]
 		for _, imp := range graph[p].Imports {
-			if _, seen := paths[imp]; seen || !strings.HasPrefix(imp, module+"/") || isDemo(imp) {
+			if _, seen := paths[imp]; seen || !strings.HasPrefix(imp, module+"/") {
 				continue
 			}
 			paths[imp] = append(append([]string(nil), paths[p]...), imp)
@@ -60,8 +59,9 @@ func linked(graph map[string]pkg, root string) map[string][]string {
 }
 
 // TestProductionLinksNoTestCode fails when a production package links a
-// test double (a …test package), the fixture generator, or the testing
-// package itself, other than through the demo. testing linked by a
+// test double (a …test package), the fixture generator, the demo, or the
+// testing package itself (the demo is its own binary, phonesignals-demo,
+// which is test support). testing linked by a
 // third-party module (the Grafana SDK's go-plugin) does not count: only
 // the module's own imports are followed.
 func TestProductionLinksNoTestCode(t *testing.T) {

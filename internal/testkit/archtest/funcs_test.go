@@ -46,33 +46,29 @@ func moduleRoot(t *testing.T) string {
 // module is the import path of this module.
 const module = "github.com/phonesignals/phonesignals"
 
-// testSupport are the packages outside internal/testkit that exist for tests and
-// benchmarks only: the generated orgs with their independent truth, the
-// end-to-end and chaos tests, and the benchmark harness of `make bench-e2e`.
+// testSupport are the packages outside internal/testkit that exist for
+// tests, benchmarks and the demo only: the benchmark harness of `make
+// bench-e2e` and the demo binary of `make demo` (simulated providers and
+// the fixture's ground truth).
 var testSupport = map[string]bool{
-	module + "/cmd/bench-e2e": true,
+	module + "/cmd/bench-e2e":         true,
+	module + "/cmd/phonesignals-demo": true,
 }
 
 // isTestPackage reports whether import path p is a test-only package: a
 // test double package (…test) or one of testSupport.
 func isTestPackage(p string) bool {
 	base := p[strings.LastIndex(p, "/")+1:]
-	if isDemo(p) {
-		return false
-	}
 	return strings.HasSuffix(base, "test") || testSupport[p] || strings.HasPrefix(p, module+"/internal/testkit/")
 }
 
-// isDemo reports whether p is the demo, which may use test doubles.
-func isDemo(p string) bool { return strings.HasSuffix(p, "/internal/testkit/demo") }
-
 // productionPackages lists the module's packages that ship: not test
-// packages, not the demo.
+// packages (the demo among them).
 func productionPackages(t *testing.T) []string {
 	t.Helper()
 	var out []string
 	for _, p := range goList(t, "./...") {
-		if !isTestPackage(p) && !isDemo(p) {
+		if !isTestPackage(p) {
 			out = append(out, p)
 		}
 	}
