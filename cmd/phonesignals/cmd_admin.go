@@ -144,8 +144,19 @@ func connectFlags(orgFlag cli.Flag, reg *ingest.Registry) []cli.Flag {
 		&cli.StringFlag{Name: "webhook-token-file", Usage: "file holding the webhook token (providers with webhooks)"},
 		&cli.StringFlag{Name: "account-id", Usage: "provider account id (RingCentral; default ~, the authenticated account)"},
 		&cli.StringFlag{Name: "transcripts", Usage: "transcripts (providers with webhooks): on or off (default off)"},
-		&cli.StringSliceFlag{Name: "setting", Usage: "provider setting `KEY=VALUE` (repeatable): rate_limit, mode, per_page"},
+		&cli.StringSliceFlag{Name: "setting", Usage: "provider setting `KEY=VALUE` (repeatable): " + settingNames(reg)},
 	)
+}
+
+// settingNames lists each provider's settings for the help text.
+func settingNames(reg *ingest.Registry) string {
+	var parts []string
+	for _, p := range reg.All() {
+		if names := ingest.SettingsOf(p).Names(); len(names) > 0 {
+			parts = append(parts, p.Name+": "+strings.Join(names, ", "))
+		}
+	}
+	return strings.Join(parts, "; ")
 }
 
 func orgConnect(c *cli.Context) error {

@@ -115,3 +115,62 @@ func TestCLIWebhookTokenShared(t *testing.T) {
 	}
 	e.assertNoSecret(t, shared)
 }
+
+// org connect refuses a setting its provider does not read, or a value of
+// the wrong kind, naming the key, the provider and the valid keys; a good
+// setting is stored. Before, every KEY=VALUE was stored and ignored.
+func TestCLIOrgConnectSettings(t *testing.T) {
+	e := newCLIEnv(t)
+	dir := t.TempDir()
+	e.ok(t, "org", "add", "--org", "acme", "--provider", "aircall")
+	e.ok(t, "org", "connect", "--org", "acme", "--api-id", "id", "--api-token-file", writeFile(t, dir, "token", "tok"))
+	e.ok(t, "org", "add", "--org", "globex", "--provider", "ringcentral")
+	e.ok(t, "org", "connect", "--org", "globex", "--client-id", "cid", "--client-secret-file", writeFile(t, dir, "secret", "s"),
+		"--jwt-file", writeFile(t, dir, "jwt", "j"))
+	for _, tt := range []struct {
+		org, setting string
+		want         []string // substrings of the error; none: accepted
+	}{
+		{"acme", "rate_limit=120", nil},
+		{"acme", "mode=per-user", nil},
+		{"acme", "window=12h", nil},
+		{"acme", "per_page=20", nil},
+		{"acme", "foo=bar", []string{"--setting foo", "provider aircall", `no setting "foo"`, "mode, per_page, rate_limit, window"}},
+		{"acme", "heavy_limit=5", []string{"provider aircall", `no setting "heavy_limit"`}},
+		{"acme", "rate_limit=fast", []string{"rate_limit=fast", "not a whole number"}},
+		{"acme", "window=1day", []string{"window=1day", "not a duration"}},
+		{"acme", "mode=account", []string{"mode=account", `"account" is not one of org, per-user`}},
+		{"globex", "heavy_limit=20", nil},
+		{"globex", "mode=account", nil},
+		{"globex", "rate_limit=120", []string{"provider ringcentral", `no setting "rate_limit"`, "auth_limit, auth_window, heavy_limit"}},
+		{"globex", "auth_window=soon", []string{"auth_window=soon", "not a duration"}},
+		{"globex", "novalue", []string{`--setting "novalue": want KEY=VALUE`}},
+	} {
+		t.Run(tt.org+" "+tt.setting, func(t *testing.T) {
+			args := []string{"org", "connect", "--org", tt.org, "--setting", tt.setting}
+			if tt.want == nil {
+				e.ok(t, args...)
+				o, err := e.store(t).GetOrg(context.Background(), tt.org)
+				if err != nil {
+					t.Fatal(err)
+				}
+				k, v, _ := strings.Cut(tt.setting, "=")
+				if o.Settings[k] != v {
+					t.Errorf("stored setting %s = %q, want %q", k, o.Settings[k], v)
+				}
+				return
+			}
+			_, err := e.fail(t, args...)
+			mustContain(t, "org connect --setting "+tt.setting, err.Error(), tt.want...)
+		})
+	}
+	// A refused setting stores nothing, the good ones given with it neither.
+	e.fail(t, "org", "connect", "--org", "acme", "--setting", "per_page=7", "--setting", "foo=bar")
+	o, err := e.store(t).GetOrg(context.Background(), "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := o.Settings["foo"]; ok || o.Settings["per_page"] != "20" {
+		t.Errorf("a refused connect changed the settings: %v", o.Settings)
+	}
+}

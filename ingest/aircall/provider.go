@@ -4,6 +4,9 @@ import (
 	"cmp"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/phonesignals/phonesignals/ingest"
 	"github.com/phonesignals/phonesignals/internal/model"
@@ -24,6 +27,26 @@ var Provider = ingest.Provider{
 	NewSource:       NewSource,
 	Decode:          Decode,
 	Users:           ingest.ListUsersOf(NewSource),
+}
+
+// Settings are the org settings NewClient reads (`org connect --setting`);
+// `org connect` refuses any other key.
+var Settings = ingest.DeclareSettings(model.ProviderAircall, ingest.SettingSpec{
+	{Name: "rate_limit", Kind: ingest.SettingInt, Default: strconv.Itoa(DefaultRateLimitPerMinute), Doc: "the company's requests per minute, 60 or 120"},
+	{Name: "mode", Default: ModeOrg, Doc: ModeOrg + " lists the whole company, " + ModePerUser + " searches the calls of each mapped user",
+		Validate: oneOf(ModeOrg, ModePerUser)},
+	{Name: "per_page", Kind: ingest.SettingInt, Default: strconv.Itoa(MaxPerPage), Doc: "page size of call listings, 1 to " + strconv.Itoa(MaxPerPage)},
+	{Name: "window", Kind: ingest.SettingDuration, Default: "24h", Doc: "length of a backfill's base windows"},
+})
+
+// oneOf accepts "" and the values given.
+func oneOf(vals ...string) func(string) error {
+	return func(v string) error {
+		if v == "" || slices.Contains(vals, v) {
+			return nil
+		}
+		return fmt.Errorf("%q is not one of %s", v, strings.Join(vals, ", "))
+	}
 }
 
 // NewSource builds the Aircall connector of one org from its stored

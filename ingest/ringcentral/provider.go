@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 
 	"github.com/phonesignals/phonesignals/ingest"
 	"github.com/phonesignals/phonesignals/internal/model"
@@ -29,6 +30,26 @@ var Provider = ingest.Provider{
 	Diagnose:        Diagnose,
 	Users:           ingest.ListUsersOf(NewSource),
 }
+
+// Settings are the org settings NewSource reads (`org connect --setting`);
+// `org connect` refuses any other key.
+var Settings = ingest.DeclareSettings(model.ProviderRingCentral, ingest.SettingSpec{
+	{Name: "mode", Default: ModeExtension, Doc: ModeExtension + " reads each extension's call log, " + ModeAccount + " the company's",
+		Validate: func(v string) error {
+			if v == "" || v == ModeExtension || v == ModeAccount {
+				return nil
+			}
+			return fmt.Errorf("%q is not one of %s, %s", v, ModeExtension, ModeAccount)
+		}},
+	{Name: "per_page", Kind: ingest.SettingInt, Default: strconv.Itoa(MaxPerPage), Doc: "page size of the call log"},
+	{Name: "heavy_limit", Kind: ingest.SettingInt, Default: "10", Doc: "requests of the Heavy rate-limit group per heavy_window"},
+	{Name: "heavy_window", Kind: ingest.SettingDuration, Default: "60s", Doc: "the Heavy group's window"},
+	{Name: "medium_limit", Kind: ingest.SettingInt, Default: "40", Doc: "requests of the Medium group (the extension list) per medium_window"},
+	{Name: "medium_window", Kind: ingest.SettingDuration, Default: "60s", Doc: "the Medium group's window"},
+	{Name: "auth_limit", Kind: ingest.SettingInt, Default: "5", Doc: "token requests per auth_window"},
+	{Name: "auth_window", Kind: ingest.SettingDuration, Default: "60s", Doc: "the Auth group's window"},
+	{Name: "window", Kind: ingest.SettingDuration, Default: "168h", Doc: "length of a backfill's base windows"},
+})
 
 // NewSource builds the RingCentral connector of one org from its stored
 // connection; settings: mode, per_page, heavy_limit, heavy_window,

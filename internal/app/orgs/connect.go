@@ -220,6 +220,12 @@ func connectOptions(req ConnectRequest, box *secret.Box, p ingest.Provider, o *s
 			probs = append(probs, fmt.Sprintf("--setting %q: want KEY=VALUE", kv))
 			continue
 		}
+		// Refused here, not stored: a key the provider does not read
+		// would be ignored by every sync.
+		if err := ingest.SettingsOf(p).Check(p.Name, k, v); err != nil {
+			probs = append(probs, err.Error())
+			continue
+		}
 		if o.Settings == nil {
 			o.Settings = map[string]string{}
 		}
