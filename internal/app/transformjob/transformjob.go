@@ -118,13 +118,7 @@ func ReportUnloaded(ctx context.Context, st *store.Store, out io.Writer) error {
 // timedWriter times every ClickHouse insert of the transform.
 type timedWriter struct{ ld *load.Loader }
 
-func (w timedWriter) Write(ctx context.Context, rec arrow.Record) (err error) {
-	done := obs.InsertTimer()
-	defer func() { done(err) }()
-	return w.ld.Write(ctx, rec)
-}
-
-// BeginPoll makes the transform store whole polls (transform.PollWriter).
+// BeginPoll makes timedWriter the transform's Writer.
 func (w timedWriter) BeginPoll(ctx context.Context, calls []model.CallKey) transform.PollLoad {
 	return timedPoll{w.ld.BeginPoll(ctx, calls)}
 }
