@@ -1,5 +1,5 @@
 -- The days user_day_metrics holds of each of the given orgs ({orgs},
--- rendered by queries.RenderDayKeys). The refresher (load/refresh.go)
+-- rendered by queries.RenderDayKeys). The refresher (load/aggregate/refresh.go)
 -- compares them with an org's dirty days to choose the cheaper form:
 -- refresh_org.sql (all of the org's calls) when the dirty days are a large
 -- share of them, refresh_days.sql (the calls of those days) otherwise.

@@ -6,7 +6,7 @@
 -- refresh_days.sql's subquery once the days hold a large share of the
 -- org's calls (a backfill, a stream spread over its whole history): on
 -- 18.16 the subquery's set of calls cost as much as the grouping itself.
--- load/refresh.go chooses the form per statement. {days} is rendered by
+-- load/aggregate/refresh.go chooses the form per statement. {days} is rendered by
 -- queries.RenderDays; @from and @to bound the days.
 {refresh_head}
         WHERE org = @org
