@@ -45,7 +45,7 @@ type Config struct {
 	// ClickHouse is a server of the operator's, HOST:PORT; "" starts (or
 	// reuses) the local server under DataDir.
 	ClickHouse string
-	// ClickHouseUser is ClickHouse's user on ClickHouse; "" for default.
+	// ClickHouseUser is the user on the ClickHouse server; "" for default.
 	ClickHouseUser string
 	// ClickHousePasswordFile holds the password; "" reads
 	// EnvClickHousePassword.
