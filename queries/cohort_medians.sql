@@ -69,27 +69,15 @@ FROM
         SELECT
             cycle_id,
             cohort,
-            total_calls,
-            inbound_calls,
-            outbound_calls,
-            if(total_calls = 0, toUInt64(0), intDiv(2 * duration_sum + total_calls, 2 * greatest(total_calls, toUInt64(1)))) AS avg_duration_sec,
-            after_hours_calls,
-            escalated_calls,
-            resolved_calls,
-            if(provider = 'ringcentral', toUInt8(0), toUInt8(1)) AS escalation_available,
-            answered_calls,
-            missed_calls,
-            voicemail_calls,
-            talk_sum AS talk_time_sec,
-            if(answered_calls = 0, toUInt64(0), intDiv(2 * talk_sum + answered_calls, 2 * greatest(answered_calls, toUInt64(1)))) AS avg_talk_sec
+            {employee_numbers}
         FROM
         (
             {cycles_employee_counts}
         ) AS employee_counts
         ANY LEFT JOIN
         (
-            {org_provider}
-        ) AS org_provider USING (org)
+            {org_escalation where=" WHERE org = @org"}
+        ) AS org_escalation USING (org)
     ) AS employee_metrics
     GROUP BY cycle_id, cohort
 ) AS cohorts

@@ -13,6 +13,6 @@ FROM
 ) AS employee_counts
 ANY LEFT JOIN
 (
-    {org_provider}
-) AS org_provider USING (org)
+    {org_escalation where=" WHERE org = @org"}
+) AS org_escalation USING (org)
 ORDER BY employee_id

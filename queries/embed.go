@@ -265,9 +265,11 @@ func loadFragments() (map[string]string, error) {
 
 // The one marker syntax of the .sql files is a name in braces:
 //
-//   - {name} names fragments/name.sql, substituted here at embed time. On a
-//     line of its own the fragment lands indented as the marker; inside a
-//     line it must be one line itself (a cycle's bound, say).
+//   - {name} names fragments/name.sql, substituted here at embed time (and
+//     in the migrations, whose views share the read queries' blocks). On a
+//     line of its own (a comma may follow) the fragment lands indented as
+//     the marker; inside a line it must be one line itself (a cycle's
+//     bound, say).
 //   - {name key="text" ...} fills the fragment's slots, written {?key} in
 //     the fragment (a slot not filled is empty), where statements differ
 //     only by a condition or a source. Fragments may name fragments, also
@@ -301,7 +303,7 @@ func renderDepth(sql string, frags map[string]string, depth int) (string, error)
 		if strings.HasPrefix(trimmed, "--") {
 			continue
 		}
-		if m := marker.FindStringSubmatch(trimmed); m != nil && m[0] == trimmed {
+		if m := marker.FindStringSubmatch(trimmed); m != nil && strings.TrimSuffix(trimmed, ",") == m[0] {
 			frag, err := fill(m[1], m[2], frags)
 			if err != nil {
 				return "", err
@@ -309,7 +311,7 @@ func renderDepth(sql string, frags map[string]string, depth int) (string, error)
 			if frag, err = renderDepth(frag, frags, depth+1); err != nil {
 				return "", err
 			}
-			lines[i] = indent(frag, line[:len(line)-len(strings.TrimLeft(line, " \t"))])
+			lines[i] = indent(frag, line[:len(line)-len(strings.TrimLeft(line, " \t"))]) + strings.TrimPrefix(trimmed, m[0])
 			continue
 		}
 		var err error
@@ -388,11 +390,17 @@ type Migration struct {
 	Statements []string
 }
 
-// Migrations returns every migration in version order.
+// Migrations returns every migration in version order, its fragment
+// markers substituted (a view built from the blocks the read queries use
+// gives their numbers; the frozen migrations name none).
 func Migrations() ([]Migration, error) {
 	entries, err := fs.ReadDir(migrationFS, "migrations")
 	if err != nil {
 		return nil, fmt.Errorf("reading embedded migrations: %w", err)
+	}
+	frags, err := loadFragments()
+	if err != nil {
+		return nil, err
 	}
 	var out []Migration
 	for _, e := range entries {
@@ -406,7 +414,11 @@ func Migrations() ([]Migration, error) {
 		if err != nil {
 			return nil, fmt.Errorf("reading migration %s: %w", name, err)
 		}
-		out = append(out, Migration{Version: v, Name: rest, Statements: SplitStatements(string(body))})
+		sql, err := render(string(body), frags)
+		if err != nil {
+			return nil, fmt.Errorf("migration %s: %w", name, err)
+		}
+		out = append(out, Migration{Version: v, Name: rest, Statements: SplitStatements(sql)})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Version < out[j].Version })
 	for i := 1; i < len(out); i++ {

@@ -1,7 +1,7 @@
 -- Escalated calls per employee in [@from, @to), every employee of the
 -- roster (0 when none): an alert rule gets one series per employee that
--- stays Normal instead of going to No Data. Only meaningful where
--- escalation is detectable (Aircall); the caller refuses RingCentral orgs.
+-- stays Normal instead of going to No Data. Only meaningful where the
+-- org's calls store escalation_available = 1; the caller refuses the others.
 -- Named parameters (clickhouse-go `clickhouse.Named`): @org, @from, @to.
 -- Only the org's rows are read: the calls with a version in the range, by
 -- the sort key, then all of their versions (the current one decides).

@@ -24,5 +24,5 @@ FROM
 ) AS employee_counts
 ANY LEFT JOIN
 (
-    {org_provider}
-) AS org_provider USING (org)
+    {org_escalation where=" WHERE org = @org"}
+) AS org_escalation USING (org)

@@ -1,7 +1,7 @@
 -- Fragment {employee_numbers}: the review's per-employee numbers, in the
 -- order review, cycle_metrics, employee_trend and the employee_cycle_metrics
 -- view return them, from the counts of cycle_user_totals or
--- cycles_user_totals and the org's escalation availability. Averages are
+-- cycles_user_totals and the org's escalation availability (org_escalation). Averages are
 -- rounded half away from zero; avg_answer_sec is NULL (n/a) with no
 -- answered inbound call that has an answer time.
 total_calls,
@@ -11,7 +11,7 @@ if(total_calls = 0, toUInt64(0), intDiv(2 * duration_sum + total_calls, 2 * grea
 after_hours_calls,
 escalated_calls,
 resolved_calls,
-if(provider = 'ringcentral', toUInt8(0), toUInt8(1)) AS escalation_available,
+escalation_available,
 answered_calls,
 missed_calls,
 voicemail_calls,
