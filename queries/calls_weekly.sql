@@ -15,14 +15,7 @@ FROM
         argMax(status, version) AS status,
         argMax(escalated, version) AS escalated,
         argMax(deleted, version) AS is_deleted
-    FROM raw_signals
-    WHERE org = @org AND (provider, call_id) IN
-    (
-        SELECT provider, call_id
-        FROM raw_signals
-        WHERE org = @org AND started_at >= @from AND started_at < @to
-    )
-    GROUP BY provider, call_id
+    {range_calls}
 ) AS current_calls
 WHERE is_deleted = 0 AND started_at >= @from AND started_at < @to
     AND (@employee = '' OR user_id IN

@@ -234,7 +234,7 @@ func init() {
 	if err != nil {
 		panic(err) // embedded at build time: only a broken build gets here
 	}
-	for _, q := range []*string{&Review, &Baseline, &CycleMetrics, &CycleBaselines, &CohortMedians, &EmployeeTrend, &CallsWeekly, &EscalatedByEmployee, &RefreshDays, &RefreshOrg, &VerifyDays} {
+	for _, q := range []*string{&Review, &Baseline, &CycleMetrics, &CycleBaselines, &CohortMedians, &EmployeeTrend, &CallsWeekly, &EscalatedByEmployee, &RefreshDays, &RefreshOrg, &VerifyDays, &UnmappedUsers, &OrgCalls} {
 		if *q, err = render(*q, frags); err != nil {
 			panic(err)
 		}

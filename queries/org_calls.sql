@@ -13,13 +13,6 @@ FROM
         argMax(started_at, version) AS started_at,
         argMax(deleted, version) AS is_deleted,
         count() AS versions_seen
-    FROM raw_signals
-    WHERE org = @org AND (provider, call_id) IN
-    (
-        SELECT provider, call_id
-        FROM raw_signals
-        WHERE org = @org AND started_at >= @from AND started_at < @to
-    )
-    GROUP BY provider, call_id
+    {range_calls}
 ) AS current_calls
 WHERE is_deleted = 0 AND started_at >= @from AND started_at < @to

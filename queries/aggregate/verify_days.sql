@@ -72,14 +72,7 @@ ALL FULL OUTER JOIN
                 provider,
                 call_id,
                 {current_version}
-            FROM raw_signals
-            WHERE org = @org AND (provider, call_id) IN
-            (
-                SELECT provider, call_id
-                FROM raw_signals
-                WHERE org = @org AND started_at >= @from AND started_at < @to
-            )
-            GROUP BY provider, call_id
+            {range_calls}
         ) AS current_calls
         WHERE is_deleted = 0 AND started_at >= @from AND started_at < @to
     ) AS counted
