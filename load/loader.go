@@ -23,8 +23,8 @@ import (
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 
+	"github.com/phonesignals/phonesignals/internal/store/cherr"
 	"github.com/phonesignals/phonesignals/load/aggregate"
-	"github.com/phonesignals/phonesignals/load/cherr"
 )
 
 // Config configures a Loader.

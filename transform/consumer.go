@@ -20,7 +20,7 @@ import (
 	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/internal/platform/obs"
 	"github.com/phonesignals/phonesignals/internal/platform/secret"
-	"github.com/phonesignals/phonesignals/load/cherr"
+	"github.com/phonesignals/phonesignals/internal/store/cherr"
 )
 
 // Decoder decodes a provider's raw call into a model.Call
