@@ -2,6 +2,7 @@ package load
 
 import (
 	"context"
+	"github.com/phonesignals/phonesignals/internal/testkit/fixture"
 	"testing"
 	"time"
 
@@ -18,10 +19,10 @@ func TestWriteRoundTrip(t *testing.T) {
 	st := aggregatetest.MigratedStore(ctx, t)
 	started := time.Date(2026, 8, 31, 23, 59, 59, 0, time.UTC)
 	calls := []modeltest.Call{
-		{Org: "acme", Provider: model.ProviderAircall, CallID: "1", UserID: "7", StartedAt: started, Direction: "inbound",
+		{Org: "acme", Provider: fixture.Aircall, CallID: "1", UserID: "7", StartedAt: started, Direction: "inbound",
 			DurationSec: 4294967295, Status: "done", ProviderStatus: "done", EscalationAvailable: true, Notes: []string{"urgent"},
 			Version: model.MaxVersion - 12345, Source: model.SourcePoll, ObservedAt: started.Add(time.Hour)},
-		{Org: "acme", Provider: model.ProviderAircall, CallID: "2", StartedAt: started.Add(time.Second), Direction: "outbound",
+		{Org: "acme", Provider: fixture.Aircall, CallID: "2", StartedAt: started.Add(time.Second), Direction: "outbound",
 			Status: "missed", ProviderStatus: "done", EscalationAvailable: true, Deleted: true, Version: 7, Source: model.SourceWebhook, Event: "call.ended"},
 	}
 	bb := transform.NewBatchBuilder(nil)

@@ -2,6 +2,7 @@ package load
 
 import (
 	"context"
+	"github.com/phonesignals/phonesignals/internal/testkit/fixture"
 	"reflect"
 	"strconv"
 	"testing"
@@ -39,7 +40,7 @@ func TestPollMarksMovedDays(t *testing.T) {
 			day2 := day1.Add(48 * time.Hour)
 			var first, moved, fresh []modeltest.Call
 			for i := 0; i < 300; i++ {
-				c := modeltest.Call{Org: "acme", Provider: model.ProviderAircall, CallID: strconv.Itoa(5000 + i), UserID: "u" + strconv.Itoa(i%7),
+				c := modeltest.Call{Org: "acme", Provider: fixture.Aircall, CallID: strconv.Itoa(5000 + i), UserID: "u" + strconv.Itoa(i%7),
 					StartedAt: day1.Add(time.Duration(i) * time.Minute), Direction: "inbound", DurationSec: 60, Status: "done",
 					Connected: true, Completed: true, Version: 1, Source: model.SourcePoll}
 				first = append(first, c)

@@ -799,7 +799,7 @@ func b2u(b bool) uint8 {
 }
 
 func callID(provider string, c fixture.Call) string {
-	if provider == model.ProviderRingCentral {
+	if provider == fixture.RingCentral {
 		return c.StrID()
 	}
 	return strconv.FormatInt(c.ID, 10)
@@ -807,7 +807,7 @@ func callID(provider string, c fixture.Call) string {
 
 func signalRow(o *fixture.Org, c fixture.Call, version uint64, source string) []any {
 	escAvail := uint8(1)
-	if o.Provider == model.ProviderRingCentral {
+	if o.Provider == fixture.RingCentral {
 		escAvail = 0
 	}
 	event := ""
@@ -922,8 +922,8 @@ func buildFixture(t *testing.T) ([]fxOrg, []table) {
 	t.Helper()
 	cohorts := []string{"support", "sdr", "inside_sales"}
 	specs := []fixture.Spec{
-		{Seed: 7, Org: "acme", Provider: model.ProviderAircall, Start: cycleAug, Days: 62, Cohorts: cohorts, Employees: 10, UnmappedUsers: 2, CallsPerDay: 12},
-		{Seed: 11, Org: "globex", Provider: model.ProviderRingCentral, Start: cycleAug, Days: 62, Cohorts: cohorts, Employees: 10, UnmappedUsers: 2, CallsPerDay: 12},
+		{Seed: 7, Org: "acme", Provider: fixture.Aircall, Start: cycleAug, Days: 62, Cohorts: cohorts, Employees: 10, UnmappedUsers: 2, CallsPerDay: 12},
+		{Seed: 11, Org: "globex", Provider: fixture.RingCentral, Start: cycleAug, Days: 62, Cohorts: cohorts, Employees: 10, UnmappedUsers: 2, CallsPerDay: 12},
 	}
 	tables := map[string]*table{
 		"raw_signals": {name: "raw_signals", cols: signalCols, key: []string{"org", "provider", "call_id"}},
@@ -969,7 +969,7 @@ func buildFixture(t *testing.T) ([]fxOrg, []table) {
 				deleted++
 			}
 		}
-		if gen.Provider == model.ProviderRingCentral && deleted == 0 {
+		if gen.Provider == fixture.RingCentral && deleted == 0 {
 			t.Fatalf("fixture %s has no deleted calls; pick another seed", gen.Name)
 		}
 
@@ -1576,7 +1576,7 @@ func checkTruth(ctx context.Context, t *testing.T, e engine, orgs []fxOrg) {
 	for _, o := range orgs {
 		tr := o.truth
 		escAvail := "1"
-		if tr.Provider == model.ProviderRingCentral {
+		if tr.Provider == fixture.RingCentral {
 			escAvail = "0"
 		}
 		cohortOf := map[string]string{}

@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"github.com/phonesignals/phonesignals/internal/testkit/fixture"
 	"strings"
 	"testing"
 	"time"
@@ -22,10 +23,10 @@ func (bb *BatchBuilder) addRow(c *modeltest.Call) error {
 func TestBatchBuilder(t *testing.T) {
 	ans := at("2026-08-03T18:00:05Z")
 	calls := []modeltest.Call{
-		{Org: "acme", Provider: model.ProviderAircall, CallID: "1", UserID: "7", StartedAt: at("2026-08-03T18:00:00Z"), AnsweredAt: &ans,
+		{Org: "acme", Provider: fixture.Aircall, CallID: "1", UserID: "7", StartedAt: at("2026-08-03T18:00:00Z"), AnsweredAt: &ans,
 			Direction: "inbound", DurationSec: 120, Status: "done", ProviderStatus: "done", Connected: true, Completed: true, Notes: []string{"customer wants a REFUND"},
 			Tags: []string{"Secret tag"}, EscalationAvailable: true, Version: 9, Source: "poll", ObservedAt: time.Unix(100, 0)},
-		{Org: "globex", Provider: model.ProviderRingCentral, CallID: "RC1", UserID: "62", StartedAt: at("2026-08-03T09:00:00Z"),
+		{Org: "globex", Provider: fixture.RingCentral, CallID: "RC1", UserID: "62", StartedAt: at("2026-08-03T09:00:00Z"),
 			Direction: "outbound", DurationSec: 30, Status: "Call connected", ProviderStatus: "Call connected", Connected: true, Completed: true, Deleted: true, Version: 5},
 	}
 	bb := NewBatchBuilder(nil)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"github.com/phonesignals/phonesignals/internal/testkit/fixture"
 	"sort"
 	"strings"
 	"sync"
@@ -174,7 +175,7 @@ func (tr *trickle) ackedBefore(at time.Time) int {
 func publishTrickleCall(ctx context.Context, t *testing.T, pub *bus.Publisher, i int) {
 	at := time.Date(2026, 9, 1, 10, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Minute)
 	id := 5000 + i
-	err := pub.Publish(ctx, []model.RawCall{{Org: "acme", Provider: model.ProviderAircall, CallID: fmt.Sprint(id),
+	err := pub.Publish(ctx, []model.RawCall{{Org: "acme", Provider: fixture.Aircall, CallID: fmt.Sprint(id),
 		Source: model.SourceWebhook, Event: "call.ended", ObservedAt: at.Add(time.Minute),
 		Body: []byte(fmt.Sprintf(`{"id": %d, "direction": "inbound", "status": "done", "started_at": %d, "answered_at": %d, "ended_at": %d, "duration": 55, "user": {"id": 7}}`,
 			id, at.Unix(), at.Unix()+5, at.Unix()+60))}})

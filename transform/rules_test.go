@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"github.com/phonesignals/phonesignals/internal/testkit/fixture"
 	"strings"
 	"testing"
 	"time"
@@ -106,20 +107,20 @@ func TestEscalated(t *testing.T) {
 		tags  []string
 		want  bool
 	}{
-		{"none", model.ProviderAircall, nil, nil, false},
-		{"escalated note mixed case", model.ProviderAircall, []string{"ESCALATED to tier 2"}, nil, true},
-		{"escalation tag", model.ProviderAircall, nil, []string{"Escalation"}, true},
-		{"urgent", model.ProviderAircall, []string{"urgent: outage"}, nil, true},
-		{"manager", model.ProviderAircall, []string{"wants the Manager"}, nil, true},
-		{"complaint tag", model.ProviderAircall, nil, []string{"Complaint"}, true},
-		{"refund", model.ProviderAircall, []string{"asked for a REFUND"}, nil, true},
-		{"near miss manage", model.ProviderAircall, []string{"We will manage it"}, []string{"Sales"}, false},
-		{"keyword in second note", model.ProviderAircall, []string{"hello", "refunded"}, nil, true},
-		{"ringcentral never", model.ProviderRingCentral, []string{"urgent"}, []string{"refund"}, false},
+		{"none", fixture.Aircall, nil, nil, false},
+		{"escalated note mixed case", fixture.Aircall, []string{"ESCALATED to tier 2"}, nil, true},
+		{"escalation tag", fixture.Aircall, nil, []string{"Escalation"}, true},
+		{"urgent", fixture.Aircall, []string{"urgent: outage"}, nil, true},
+		{"manager", fixture.Aircall, []string{"wants the Manager"}, nil, true},
+		{"complaint tag", fixture.Aircall, nil, []string{"Complaint"}, true},
+		{"refund", fixture.Aircall, []string{"asked for a REFUND"}, nil, true},
+		{"near miss manage", fixture.Aircall, []string{"We will manage it"}, []string{"Sales"}, false},
+		{"keyword in second note", fixture.Aircall, []string{"hello", "refunded"}, nil, true},
+		{"ringcentral never", fixture.RingCentral, []string{"urgent"}, []string{"refund"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := &modeltest.Call{Provider: tt.prov, Notes: tt.notes, Tags: tt.tags, EscalationAvailable: tt.prov == model.ProviderAircall}
+			c := &modeltest.Call{Provider: tt.prov, Notes: tt.notes, Tags: tt.tags, EscalationAvailable: tt.prov == fixture.Aircall}
 			if got := Escalated(c); got != tt.want {
 				t.Fatalf("Escalated = %v, want %v", got, tt.want)
 			}

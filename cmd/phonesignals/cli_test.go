@@ -27,7 +27,6 @@ import (
 	"github.com/phonesignals/phonesignals/ingest/ringcentral/ringcentraltest"
 	"github.com/phonesignals/phonesignals/internal/localserver/chserver"
 	"github.com/phonesignals/phonesignals/internal/localserver/chserver/chservertest"
-	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/internal/review"
 	"github.com/phonesignals/phonesignals/internal/store"
 	"github.com/phonesignals/phonesignals/internal/testkit/fixture"
@@ -465,7 +464,7 @@ var reviewJSONKeys = []string{"org", "employee_id", "cycle_id", "total_calls", "
 func checkReviews(t *testing.T, e *cliEnv, org *fixture.Org, cy fixture.Cycle, textFor []string) {
 	t.Helper()
 	want, wantBase := org.Truth(cy.Start, cy.End)
-	escalation := org.Provider == model.ProviderAircall
+	escalation := org.Provider == fixture.Aircall
 	textSet := map[string]bool{}
 	for _, id := range textFor {
 		textSet[id] = true
@@ -574,7 +573,7 @@ func atoi(t *testing.T, s string) int {
 func TestCLIAircallFlow(t *testing.T) {
 	e := newCLIEnv(t)
 	dir := t.TempDir()
-	org := fixture.Generate(fixture.Spec{Seed: 7, Org: "acme", Provider: model.ProviderAircall, Employees: 8, Days: 40})
+	org := fixture.Generate(fixture.Spec{Seed: 7, Org: "acme", Provider: fixture.Aircall, Employees: 8, Days: 40})
 	now := org.End.Add(24 * time.Hour)
 	const apiID, token = "acme-api-id", "acme-token-4b1d9e2f-do-not-print"
 	fake := aircalltest.NewFake(org, aircalltest.FakeOptions{APIID: apiID, APIToken: token, RateLimitPerMinute: 100000,
@@ -730,7 +729,7 @@ func TestCLIAircallFlow(t *testing.T) {
 func TestCLIRingCentralFlow(t *testing.T) {
 	e := newCLIEnv(t)
 	dir := t.TempDir()
-	org := fixture.Generate(fixture.Spec{Seed: 11, Org: "globex", Provider: model.ProviderRingCentral, Employees: 6, Days: 35,
+	org := fixture.Generate(fixture.Spec{Seed: 11, Org: "globex", Provider: fixture.RingCentral, Employees: 6, Days: 35,
 		UnmappedUsers: 1, CallsPerDay: 10, Cohorts: []string{"sdr", "support"}})
 	now := org.End.Add(24 * time.Hour)
 	const clientID, clientSecret, jwt = "globex-client", "globex-secret-77aa", "eyJhbGciOi.globex.jwt-credential"

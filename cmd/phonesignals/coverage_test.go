@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/phonesignals/phonesignals/ingest/aircall/aircalltest"
-	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/internal/testkit/fixture"
 )
 
@@ -110,7 +109,7 @@ func TestCLIReviewCoverage(t *testing.T) {
 	e := newCLIEnv(t)
 	dir := t.TempDir()
 	sep := time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)
-	org := fixture.Generate(fixture.Spec{Seed: 23, Org: "acme", Provider: model.ProviderAircall, Start: sep, Days: 30, Employees: 6, UnmappedUsers: 1, CallsPerDay: 6})
+	org := fixture.Generate(fixture.Spec{Seed: 23, Org: "acme", Provider: fixture.Aircall, Start: sep, Days: 30, Employees: 6, UnmappedUsers: 1, CallsPerDay: 6})
 	fake := aircalltest.NewFake(org, aircalltest.FakeOptions{RateLimitPerMinute: 100000, Now: func() time.Time { return org.End.Add(24 * time.Hour) }})
 	faults := &faultyAircall{next: fake}
 	api := httptest.NewServer(faults)

@@ -13,7 +13,6 @@ import (
 
 	"github.com/phonesignals/phonesignals/ingest/aircall/aircalltest"
 	"github.com/phonesignals/phonesignals/ingest/ringcentral/ringcentraltest"
-	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/internal/store"
 	"github.com/phonesignals/phonesignals/internal/testkit/fixture"
 )
@@ -39,7 +38,7 @@ func newProviderOrg(t *testing.T, provider, name string) *providerOrg {
 	spec := fixture.Spec{Seed: 5, Org: name, Provider: provider, Employees: 5, UnmappedUsers: 2, Days: 14, CallsPerDay: 5}
 	org := fixture.Generate(spec)
 	idBase := "990"
-	if provider == model.ProviderRingCentral {
+	if provider == fixture.RingCentral {
 		idBase = "63990"
 	}
 	p := &providerOrg{org: org, extra: []fixture.User{
@@ -49,7 +48,7 @@ func newProviderOrg(t *testing.T, provider, name string) *providerOrg {
 	}}
 	now := org.End.Add(24 * time.Hour)
 	dir := t.TempDir()
-	if provider == model.ProviderAircall {
+	if provider == fixture.Aircall {
 		const apiID, token = "disc-api-id", "disc-token-0c9e-secret"
 		fake := aircalltest.NewFake(org, aircalltest.FakeOptions{APIID: apiID, APIToken: token, RateLimitPerMinute: 100000,
 			Now: func() time.Time { return now }, ExtraUsers: p.extra})
@@ -170,7 +169,7 @@ func parseDiscoverCSV(t *testing.T, out string) []discoveredRow {
 }
 
 func TestCLIEmployeesDiscover(t *testing.T) {
-	for _, provider := range []string{model.ProviderAircall, model.ProviderRingCentral} {
+	for _, provider := range []string{fixture.Aircall, fixture.RingCentral} {
 		t.Run(provider, func(t *testing.T) {
 			e := newCLIEnv(t)
 			p := newProviderOrg(t, provider, "disc-"+provider)
@@ -270,7 +269,7 @@ func cmpOr(s, def string) string {
 
 func TestCLIEmployeesDiscoverErrors(t *testing.T) {
 	e := newCLIEnv(t)
-	p := newProviderOrg(t, model.ProviderAircall, "acme")
+	p := newProviderOrg(t, fixture.Aircall, "acme")
 	e.ok(t, "migrate")
 	for _, tt := range []struct {
 		args []string
@@ -335,7 +334,7 @@ func mappingOf(t *testing.T, e *cliEnv, org string) map[string]string {
 }
 
 func TestCLIEmployeesMatch(t *testing.T) {
-	for _, provider := range []string{model.ProviderAircall, model.ProviderRingCentral} {
+	for _, provider := range []string{fixture.Aircall, fixture.RingCentral} {
 		t.Run(provider, func(t *testing.T) {
 			e := newCLIEnv(t)
 			p := newProviderOrg(t, provider, "match-"+provider)

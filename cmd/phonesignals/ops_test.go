@@ -18,7 +18,6 @@ import (
 
 	"github.com/phonesignals/phonesignals/ingest/aircall/aircalltest"
 	"github.com/phonesignals/phonesignals/internal/bus"
-	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/internal/platform/obs"
 	"github.com/phonesignals/phonesignals/internal/platform/obs/obstest"
 	"github.com/phonesignals/phonesignals/internal/testkit/fixture"
@@ -111,7 +110,7 @@ func TestCLIOpsEndpoints(t *testing.T) {
 	t.Cleanup(kc.Close)
 	brokers := strings.Join(kc.ListenAddrs(), ",")
 	dir := t.TempDir()
-	org := fixture.Generate(fixture.Spec{Seed: 11, Org: "acme", Provider: model.ProviderAircall, Employees: 4, Days: 10})
+	org := fixture.Generate(fixture.Spec{Seed: 11, Org: "acme", Provider: fixture.Aircall, Employees: 4, Days: 10})
 	now := org.End.Add(24 * time.Hour)
 	fake := aircalltest.NewFake(org, aircalltest.FakeOptions{APIID: "id", APIToken: "tok", RateLimitPerMinute: 100000,
 		Now: func() time.Time { return now }})

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/phonesignals/phonesignals/ingest/aircall/aircalltest"
-	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/internal/review"
 	"github.com/phonesignals/phonesignals/internal/store"
 	"github.com/phonesignals/phonesignals/internal/testkit/fixture"
@@ -118,7 +117,7 @@ func dumpTables(t *testing.T, e *cliEnv) map[string]string {
 func TestCLIEmployeesForget(t *testing.T) {
 	e := newCLIEnv(t)
 	sep := time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)
-	org := fixture.Generate(fixture.Spec{Seed: 31, Org: "acme", Provider: model.ProviderAircall, Start: sep, Days: 30, Employees: 8, UnmappedUsers: 1,
+	org := fixture.Generate(fixture.Spec{Seed: 31, Org: "acme", Provider: fixture.Aircall, Start: sep, Days: 30, Employees: 8, UnmappedUsers: 1,
 		CallsPerDay: 5, Cohorts: []string{"support", "sdr"}})
 	privacyOrg(t, e, org)
 	victim := org.Employees[0]
@@ -246,7 +245,7 @@ func checkCohortRecomputed(t *testing.T, e *cliEnv, org *fixture.Org, victim fix
 func TestCLIPrivacyFloor(t *testing.T) {
 	e := newCLIEnv(t)
 	sep := time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)
-	org := fixture.Generate(fixture.Spec{Seed: 37, Org: "acme", Provider: model.ProviderAircall, Start: sep, Days: 30, Employees: 7, UnmappedUsers: 1,
+	org := fixture.Generate(fixture.Spec{Seed: 37, Org: "acme", Provider: fixture.Aircall, Start: sep, Days: 30, Employees: 7, UnmappedUsers: 1,
 		CallsPerDay: 3, Cohorts: []string{"support", "sdr"}})
 	privacyOrg(t, e, org)
 	_, base := org.Truth(sep, sep.AddDate(0, 1, 0))
@@ -312,7 +311,7 @@ func TestCLIPrivacyFloor(t *testing.T) {
 func TestCLIRetention(t *testing.T) {
 	e := newCLIEnv(t)
 	sep := time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)
-	org := fixture.Generate(fixture.Spec{Seed: 41, Org: "acme", Provider: model.ProviderAircall, Start: sep, Days: 30, Employees: 6, UnmappedUsers: 1,
+	org := fixture.Generate(fixture.Spec{Seed: 41, Org: "acme", Provider: fixture.Aircall, Start: sep, Days: 30, Employees: 6, UnmappedUsers: 1,
 		CallsPerDay: 4, Cohorts: []string{"support", "sdr"}})
 	privacyOrg(t, e, org)
 	out := e.ok(t, "retention", "apply")

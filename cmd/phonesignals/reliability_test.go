@@ -38,7 +38,7 @@ type aircallOrg struct {
 func setupAircall(t *testing.T, e *cliEnv, employees, days int, wrap func(http.Handler) http.Handler) *aircallOrg {
 	t.Helper()
 	a := &aircallOrg{dir: t.TempDir()}
-	a.org = fixture.Generate(fixture.Spec{Seed: 11, Org: "acme", Provider: model.ProviderAircall, Employees: employees, Days: days})
+	a.org = fixture.Generate(fixture.Spec{Seed: 11, Org: "acme", Provider: fixture.Aircall, Employees: employees, Days: days})
 	now := a.org.End.Add(24 * time.Hour)
 	a.fake = aircalltest.NewFake(a.org, aircalltest.FakeOptions{APIID: "id", APIToken: "tok", RateLimitPerMinute: 100000,
 		Now: func() time.Time { return now }})
@@ -191,7 +191,7 @@ func TestCLIDeadLetterCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = pub.Publish(ctx, []model.RawCall{{Org: "acme", Provider: model.ProviderAircall, CallID: "7", Source: model.SourcePoll,
+	err = pub.Publish(ctx, []model.RawCall{{Org: "acme", Provider: fixture.Aircall, CallID: "7", Source: model.SourcePoll,
 		ObservedAt: time.Now(), Body: []byte(`{"id": 7, "direction": "inbound", "status": "done", "started_at": 9999999999}`)}})
 	pub.Close()
 	sh.Close()

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/phonesignals/phonesignals/ingest/aircall/aircalltest"
-	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/internal/testkit/fixture"
 )
 
@@ -23,7 +22,7 @@ import (
 func TestCLIReviewTalkTime(t *testing.T) {
 	e := newCLIEnv(t)
 	dir := t.TempDir()
-	org := fixture.Generate(fixture.Spec{Seed: 5, Org: "acme", Provider: model.ProviderAircall, Employees: 9, UnmappedUsers: 1, Days: 30, CallsPerDay: 6})
+	org := fixture.Generate(fixture.Spec{Seed: 5, Org: "acme", Provider: fixture.Aircall, Employees: 9, UnmappedUsers: 1, Days: 30, CallsPerDay: 6})
 	now := org.End.Add(24 * time.Hour)
 	fake := aircalltest.NewFake(org, aircalltest.FakeOptions{APIID: "id", APIToken: "tok", RateLimitPerMinute: 100000, Now: func() time.Time { return now }})
 	api := httptest.NewServer(fake)

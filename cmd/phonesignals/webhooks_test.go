@@ -15,7 +15,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/phonesignals/phonesignals/ingest/aircall/aircalltest"
-	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/internal/testkit/fixture"
 )
 
@@ -25,7 +24,7 @@ import (
 func TestCLIWebhooksServe(t *testing.T) {
 	e := newCLIEnv(t)
 	dir := t.TempDir()
-	org := fixture.Generate(fixture.Spec{Seed: 9, Org: "acme", Provider: model.ProviderAircall, Employees: 6, Days: 14})
+	org := fixture.Generate(fixture.Spec{Seed: 9, Org: "acme", Provider: fixture.Aircall, Employees: 6, Days: 14})
 	now := org.End.Add(24 * time.Hour)
 	fake := aircalltest.NewFake(org, aircalltest.FakeOptions{APIID: "id", APIToken: "tok", RateLimitPerMinute: 100000, AIAddOn: true,
 		Now: func() time.Time { return now }})

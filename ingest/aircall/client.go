@@ -23,7 +23,6 @@ import (
 
 	"github.com/cenkalti/backoff/v5"
 	"github.com/phonesignals/phonesignals/ingest"
-	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/internal/platform/obs"
 )
 
@@ -240,7 +239,7 @@ func New(org string, cfg Config) (*Client, error) {
 	return &Client{
 		org:   org,
 		cfg:   cfg,
-		log:   cfg.Logger.With("org", org, "provider", model.ProviderAircall),
+		log:   cfg.Logger.With("org", org, "provider", Name),
 		pacer: newPacer(cfg.RateLimitPerMinute),
 	}, nil
 }
@@ -385,7 +384,7 @@ func (c *Client) answer(resp *http.Response, path string) (body []byte, final, r
 		return body, nil, nil, 0
 	case st == http.StatusUnauthorized:
 		return nil, &ingest.AuthError{
-			Org: c.org, Provider: model.ProviderAircall, Status: st, Hint: AuthHint,
+			Org: c.org, Provider: Name, Status: st, Hint: AuthHint,
 			Err: &apiError{Status: st, Path: path, Message: errorMessage(body)},
 		}, nil, 0
 	case st == http.StatusTooManyRequests:

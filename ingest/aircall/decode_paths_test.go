@@ -38,7 +38,7 @@ func callDiff(a, b *model.Call) string {
 // path may take a body only if it gives what the fallback gives.
 func checkSame(t *testing.T, name string, body []byte, event string) {
 	t.Helper()
-	raw := model.RawCall{Org: "acme", Provider: model.ProviderAircall, CallID: "1", Event: event,
+	raw := model.RawCall{Org: "acme", Provider: Name, CallID: "1", Event: event,
 		ObservedAt: time.Date(2026, 8, 2, 9, 0, 0, 5e8, time.UTC), Body: body}
 	var want, got model.Call
 	werr := decodeTolerant(raw, &want)
@@ -147,7 +147,7 @@ func TestFastPathDoesNotAllocate(t *testing.T) {
 	body := []byte(`{"id":4010000123,"direction":"inbound","status":"done","started_at":1785571200,"answered_at":1785571207,` +
 		`"ended_at":1785571450,"duration":250,"user":{"id":100007,"name":"Ada"},"tags":[{"id":1,"name":"Billing"}],` +
 		`"comments":[{"id":9,"content":"Customer wants the manager","posted_at":1785571460}]}`)
-	raw := model.RawCall{Org: "acme", Provider: model.ProviderAircall, CallID: "1", ObservedAt: time.Now(), Body: body}
+	raw := model.RawCall{Org: "acme", Provider: Name, CallID: "1", ObservedAt: time.Now(), Body: body}
 	var v model.Call
 	if !decodeFast(raw, &v) {
 		t.Fatal("common body left the fast path")

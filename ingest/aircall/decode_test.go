@@ -81,7 +81,7 @@ func TestDecodeFixtures(t *testing.T) {
 			if tt.event != "" {
 				source = model.SourceWebhook
 			}
-			raw := model.RawCall{Org: "acme", Provider: model.ProviderAircall, CallID: "x", Source: source, Event: tt.event, ObservedAt: observed, Body: body}
+			raw := model.RawCall{Org: "acme", Provider: Name, CallID: "x", Source: source, Event: tt.event, ObservedAt: observed, Body: body}
 			got, err := modeltest.Decode(Decode, raw)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
@@ -96,7 +96,7 @@ func TestDecodeFixtures(t *testing.T) {
 				t.Fatalf("Decode: %v", err)
 			}
 			want := tt.want
-			want.Org, want.Provider, want.Source, want.Event, want.ObservedAt = "acme", model.ProviderAircall, source, tt.event, observed
+			want.Org, want.Provider, want.Source, want.Event, want.ObservedAt = "acme", Name, source, tt.event, observed
 			want.EscalationAvailable, want.AnswerTimeAvailable = true, true
 			state := want.ProviderStatus
 			if state == "" {

@@ -339,7 +339,7 @@ func (r *syncRun) publish(ctx context.Context, raws []json.RawMessage, fetchedAt
 		}
 		batch = append(batch, model.RawCall{
 			Org:        r.c.org,
-			Provider:   model.ProviderAircall,
+			Provider:   Name,
 			CallID:     id,
 			Source:     model.SourcePoll,
 			ObservedAt: fetchedAt,

@@ -117,7 +117,7 @@ func TestBackfillDailyWindowsExactlyOnce(t *testing.T) {
 		t.Errorf("windows %d, progress %+v", res.Windows, last)
 	}
 	for _, rc := range sink.Snapshot() {
-		if rc.Org != e.org.Name || rc.Provider != model.ProviderAircall || rc.Source != model.SourcePoll || rc.ObservedAt.IsZero() {
+		if rc.Org != e.org.Name || rc.Provider != Name || rc.Source != model.SourcePoll || rc.ObservedAt.IsZero() {
 			t.Fatalf("bad routing fields: %+v", rc)
 		}
 		d, err := modeltest.Decode(Decode, rc)

@@ -9,13 +9,17 @@ import (
 	"strings"
 
 	"github.com/phonesignals/phonesignals/ingest"
-	"github.com/phonesignals/phonesignals/internal/model"
 )
+
+// Name is Aircall's provider id: in orgs.provider, the Kafka headers and
+// the CLI. It is written here only: the rest of phonesignals reaches
+// Aircall through the registry, never by name.
+const Name = "aircall"
 
 // Provider is Aircall as the rest of phonesignals sees it (registered in
 // ingest/providers).
 var Provider = ingest.Provider{
-	Name:       model.ProviderAircall,
+	Name:       Name,
 	Title:      "Aircall",
 	UserIDName: "Aircall user",
 	Credentials: []ingest.CredentialField{
@@ -31,7 +35,7 @@ var Provider = ingest.Provider{
 
 // Settings are the org settings NewClient reads (`org connect --setting`);
 // `org connect` refuses any other key.
-var Settings = ingest.DeclareSettings(model.ProviderAircall, ingest.SettingSpec{
+var Settings = ingest.DeclareSettings(Name, ingest.SettingSpec{
 	{Name: "rate_limit", Kind: ingest.SettingInt, Default: strconv.Itoa(DefaultRateLimitPerMinute), Doc: "the company's requests per minute, 60 or 120"},
 	{Name: "mode", Default: ModeOrg, Doc: ModeOrg + " lists the whole company, " + ModePerUser + " searches the calls of each mapped user",
 		Validate: oneOf(ModeOrg, ModePerUser)},

@@ -126,7 +126,7 @@ func TestHandleTranscriptEvent(t *testing.T) {
 			e.clock.Set(call.EndedAt.Add(30 * time.Second))
 			c := e.client(t, Config{TranscriptRetryDelay: 30 * time.Second, TranscriptMaxAttempts: 5})
 			store := &memTranscriptStore{}
-			raw := model.RawCall{Org: e.org.Name, Provider: model.ProviderAircall, Source: model.SourceWebhook, Event: EventTranscriptionCreated,
+			raw := model.RawCall{Org: e.org.Name, Provider: Name, Source: model.SourceWebhook, Event: EventTranscriptionCreated,
 				Body: []byte(`{"id": 1, "call_id": ` + decimal(call.ID) + `, "type": "call"}`)}
 			if err := HandleTranscriptEvent(context.Background(), raw, c, store); err != nil {
 				t.Fatal(err)

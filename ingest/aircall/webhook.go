@@ -156,7 +156,7 @@ func (s *WebhookServer) observedAt(d *Delivery, ts flexInt) time.Time {
 	}
 	if ts.v > now.Unix() {
 		n := s.clamped.Add(1)
-		obs.WebhookTimestampClamped(model.ProviderAircall)
+		obs.WebhookTimestampClamped(Name)
 		s.log.Warn("aircall webhook timestamp is after its receive time; clamped to the receive time",
 			"org", d.Org, "event", d.Event, "timestamp", ts.v, "received", now.Unix(), "clamped_total", n)
 		return now
@@ -177,7 +177,7 @@ func NewWebhookServer(cfg WebhookConfig) (*WebhookServer, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &WebhookServer{cfg: cfg, log: cfg.Logger.With("provider", model.ProviderAircall, "component", "webhook")}, nil
+	return &WebhookServer{cfg: cfg, log: cfg.Logger.With("provider", Name, "component", "webhook")}, nil
 }
 
 // Handler returns the HTTP handler; mount it on any path.
@@ -346,7 +346,7 @@ func (s *WebhookServer) handle(w http.ResponseWriter, r *http.Request, d *Delive
 		return http.StatusBadRequest, "payload data is not a JSON object"
 	}
 	rc := model.RawCall{
-		Org: org.Org, Provider: model.ProviderAircall, Source: model.SourceWebhook,
+		Org: org.Org, Provider: Name, Source: model.SourceWebhook,
 		Event: env.Event, ObservedAt: observed, Body: data,
 	}
 	sink, status, reason := s.route(&rc, org, isCall)

@@ -103,7 +103,7 @@ func TestWebhookAnswersWithinAckTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer stuckPub.Close()
-	if err := stuckPub.Publish(context.Background(), []model.RawCall{{Org: "acme", Provider: model.ProviderAircall, CallID: "1", Body: []byte("{}")}}); err != nil {
+	if err := stuckPub.Publish(context.Background(), []model.RawCall{{Org: "acme", Provider: Name, CallID: "1", Body: []byte("{}")}}); err != nil {
 		t.Fatal(err)
 	}
 	stuck.ControlKey(int16(kmsg.Produce), func(kmsg.Request) (kmsg.Response, error, bool) {

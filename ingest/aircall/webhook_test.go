@@ -168,7 +168,7 @@ func TestWebhookPublishesDataUntouched(t *testing.T) {
 		t.Fatal(rec.Code)
 	}
 	rc := e.sink.Snapshot()[0]
-	if rc.Org != "acme" || rc.Provider != model.ProviderAircall || rc.CallID != "4010000200" || rc.Source != model.SourceWebhook ||
+	if rc.Org != "acme" || rc.Provider != Name || rc.CallID != "4010000200" || rc.Source != model.SourceWebhook ||
 		rc.Event != "call.ended" || !rc.ObservedAt.Equal(time.Unix(1785571400, 0)) {
 		t.Errorf("RawCall routing = %+v", rc)
 	}

@@ -25,7 +25,6 @@ import (
 
 	"github.com/cenkalti/backoff/v5"
 	"github.com/phonesignals/phonesignals/ingest"
-	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/internal/platform/obs"
 )
 
@@ -244,7 +243,7 @@ func New(org string, cfg Config) (*Client, error) {
 	return &Client{
 		org:    org,
 		cfg:    cfg,
-		log:    cfg.Logger.With("provider", model.ProviderRingCentral, "org", org),
+		log:    cfg.Logger.With("provider", Name, "org", org),
 		sem:    make(chan struct{}, 1),
 		heavy:  newBucket("Heavy", cfg.HeavyLimit, cfg.HeavyWindow),
 		medium: newBucket("Medium", cfg.MediumLimit, cfg.MediumWindow),
@@ -414,7 +413,7 @@ func (c *Client) getIn(ctx context.Context, rs *runState, b *bucket, perm, pathA
 		case http.StatusUnauthorized:
 			c.token = ""
 			if reauthed {
-				return nil, &ingest.AuthError{Org: c.org, Provider: model.ProviderRingCentral, Status: status, Err: apiErr,
+				return nil, &ingest.AuthError{Org: c.org, Provider: Name, Status: status, Err: apiErr,
 					Hint: "RingCentral rejected an access token it had just issued for the JWT; check that the JWT user is enabled and the app has the " + perm + " permission"}
 			}
 			// Expired or revoked before we thought: present the JWT again.
@@ -426,7 +425,7 @@ func (c *Client) getIn(ctx context.Context, rs *runState, b *bucket, perm, pathA
 			if c.cfg.Mode == ModeAccount && b == c.heavy {
 				hint += ", and the company-wide call log (mode \"account\") needs an admin user with the Company Call Log permission; use mode \"extension\" otherwise"
 			}
-			return nil, &ingest.AuthError{Org: c.org, Provider: model.ProviderRingCentral, Status: status, Hint: hint, Err: apiErr}
+			return nil, &ingest.AuthError{Org: c.org, Provider: Name, Status: status, Hint: hint, Err: apiErr}
 		case http.StatusNotFound:
 			return nil, c.notFound(apiErr)
 		}
@@ -474,7 +473,7 @@ func (c *Client) authenticate(ctx context.Context, rs *runState) (string, error)
 	if status/100 != 2 {
 		apiErr := parseAPIError(status, body)
 		if status == http.StatusBadRequest || status == http.StatusUnauthorized || status == http.StatusForbidden {
-			return "", &ingest.AuthError{Org: c.org, Provider: model.ProviderRingCentral, Status: status, Hint: authHint(apiErr), Err: apiErr}
+			return "", &ingest.AuthError{Org: c.org, Provider: Name, Status: status, Hint: authHint(apiErr), Err: apiErr}
 		}
 		return "", fmt.Errorf("requesting a ringcentral access token: %w", apiErr)
 	}

@@ -44,7 +44,7 @@ func TestDecode(t *testing.T) {
 	}{
 		{file: "account_detailed.json", hint: "99999", check: func(t *testing.T, c modeltest.Call) {
 			want := modeltest.Call{
-				Org: "acme", Provider: model.ProviderRingCentral, CallID: "RC4010000042X",
+				Org: "acme", Provider: Name, CallID: "RC4010000042X",
 				UserID: "62001122", StartedAt: mustTime(t, "2026-08-03T09:12:44Z"),
 				Direction: "inbound", DurationSec: 187, Status: "Accepted", ProviderStatus: "Accepted", Connected: true, Completed: true,
 				Version: ms("2026-08-03T09:15:53.127Z"), Source: model.SourcePoll, ObservedAt: observed,
@@ -102,7 +102,7 @@ func TestDecode(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(strings.TrimSuffix(tt.file, ".json"), func(t *testing.T) {
 			raw := model.RawCall{
-				Org: "acme", Provider: model.ProviderRingCentral, CallID: "from-key",
+				Org: "acme", Provider: Name, CallID: "from-key",
 				Source: model.SourcePoll, ObservedAt: observed, UserHint: tt.hint,
 				Body: readFixture(t, tt.file),
 			}
@@ -183,7 +183,7 @@ func TestDecodeConnectedResults(t *testing.T) {
 		{"No Answer", false}, {"Busy", false}, {"call connected", false}, {"", false},
 	} {
 		body := `{"id":"RC1","startTime":"2026-08-03T09:00:00Z","direction":"Inbound","duration":5,"result":"` + tt.result + `"}`
-		c, err := modeltest.Decode(Decode, model.RawCall{Org: "acme", Provider: model.ProviderRingCentral, CallID: "RC1", Body: []byte(body)})
+		c, err := modeltest.Decode(Decode, model.RawCall{Org: "acme", Provider: Name, CallID: "RC1", Body: []byte(body)})
 		if err != nil {
 			t.Fatalf("%q: %v", tt.result, err)
 		}
@@ -210,7 +210,7 @@ func TestDecodeMissedResults(t *testing.T) {
 		{"No Answer", "Outbound", false, false}, {"Missed", "Outbound", false, false}, {"Voicemail", "Outbound", false, false},
 	} {
 		body := `{"id":"RC1","startTime":"2026-08-03T09:00:00Z","direction":"` + tt.direction + `","duration":5,"result":"` + tt.result + `"}`
-		c, err := modeltest.Decode(Decode, model.RawCall{Org: "acme", Provider: model.ProviderRingCentral, CallID: "RC1", Body: []byte(body)})
+		c, err := modeltest.Decode(Decode, model.RawCall{Org: "acme", Provider: Name, CallID: "RC1", Body: []byte(body)})
 		if err != nil {
 			t.Fatalf("%q: %v", tt.result, err)
 		}

@@ -24,7 +24,7 @@ import (
 func testOrg(t testing.TB, employees, unmapped, days int) *fixture.Org {
 	t.Helper()
 	return fixture.Generate(fixture.Spec{
-		Provider: model.ProviderRingCentral, Employees: employees, UnmappedUsers: unmapped, Days: days,
+		Provider: Name, Employees: employees, UnmappedUsers: unmapped, Days: days,
 	})
 }
 

@@ -350,7 +350,7 @@ func (c *Client) nextPage(cur string, pg callLogPage, page int) (string, error) 
 func (c *Client) rawCall(org string, s stream, rec json.RawMessage, observed time.Time) (model.RawCall, time.Time, bool) {
 	rc := model.RawCall{
 		Org:        org,
-		Provider:   model.ProviderRingCentral,
+		Provider:   Name,
 		Source:     model.SourcePoll,
 		ObservedAt: observed,
 		UserHint:   s.ext,

@@ -60,7 +60,7 @@ func TestBackfill(t *testing.T) {
 			for id, raw := range got {
 				fc := want[id]
 				perUser[fc.UserID]++
-				if raw.Org != org.Name || raw.Provider != model.ProviderRingCentral || raw.Source != model.SourcePoll || raw.ObservedAt.IsZero() {
+				if raw.Org != org.Name || raw.Provider != Name || raw.Source != model.SourcePoll || raw.ObservedAt.IsZero() {
 					t.Fatalf("raw call envelope %+v", raw)
 				}
 				wantHint := fc.UserID
@@ -357,7 +357,7 @@ func TestCredentialAndAccountErrors(t *testing.T) {
 				if !errors.As(err, &ae) {
 					t.Fatalf("error %v is not an *ingest.AuthError", err)
 				}
-				if ae.Status != tt.wantStatus || ae.Org != org.Name || ae.Provider != model.ProviderRingCentral {
+				if ae.Status != tt.wantStatus || ae.Org != org.Name || ae.Provider != Name {
 					t.Errorf("AuthError %+v, want status %d for org %s", ae, tt.wantStatus, org.Name)
 				}
 				hints[tt.name] = ae.Hint

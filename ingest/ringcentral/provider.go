@@ -8,13 +8,17 @@ import (
 	"strconv"
 
 	"github.com/phonesignals/phonesignals/ingest"
-	"github.com/phonesignals/phonesignals/internal/model"
 )
+
+// Name is RingCentral's provider id: in orgs.provider, the Kafka headers
+// and the CLI. It is written here only: the rest of phonesignals reaches
+// RingCentral through the registry, never by name.
+const Name = "ringcentral"
 
 // Provider is RingCentral as the rest of phonesignals sees it (registered
 // in ingest/providers).
 var Provider = ingest.Provider{
-	Name:       model.ProviderRingCentral,
+	Name:       Name,
 	Title:      "RingCentral",
 	UserIDName: "RingCentral extension",
 	Credentials: []ingest.CredentialField{
@@ -33,7 +37,7 @@ var Provider = ingest.Provider{
 
 // Settings are the org settings NewSource reads (`org connect --setting`);
 // `org connect` refuses any other key.
-var Settings = ingest.DeclareSettings(model.ProviderRingCentral, ingest.SettingSpec{
+var Settings = ingest.DeclareSettings(Name, ingest.SettingSpec{
 	{Name: "mode", Default: ModeExtension, Doc: ModeExtension + " reads each extension's call log, " + ModeAccount + " the company's",
 		Validate: func(v string) error {
 			if v == "" || v == ModeExtension || v == ModeAccount {

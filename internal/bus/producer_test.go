@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"github.com/phonesignals/phonesignals/internal/testkit/fixture"
 	"log/slog"
 	"strings"
 	"sync"
@@ -59,7 +60,7 @@ func TestPublishStuckBrokerFailsVisibly(t *testing.T) {
 	old := WaitLogEvery
 	WaitLogEvery = time.Second
 	t.Cleanup(func() { WaitLogEvery = old })
-	call := []model.RawCall{{Org: "acme", Provider: model.ProviderAircall, CallID: "1", Body: []byte("{}")}}
+	call := []model.RawCall{{Org: "acme", Provider: fixture.Aircall, CallID: "1", Body: []byte("{}")}}
 	if err := p.Publish(context.Background(), call); err != nil {
 		t.Fatal(err)
 	}

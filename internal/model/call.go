@@ -9,12 +9,6 @@ import (
 	"time"
 )
 
-// Provider names as stored in ClickHouse, Kafka headers and the CLI.
-const (
-	ProviderAircall     = "aircall"
-	ProviderRingCentral = "ringcentral"
-)
-
 // Sources of a raw record, recorded in the Kafka header "source".
 const (
 	SourcePoll    = "poll"
@@ -33,7 +27,7 @@ type CallKey struct {
 type RawCall struct {
 	// Org is the phonesignals org the call belongs to.
 	Org string
-	// Provider is ProviderAircall or ProviderRingCentral.
+	// Provider is the provider's id (ingest.Provider.Name).
 	Provider string
 	// CallID is the provider's call id as a string; it is the Kafka key
 	// suffix, so every version of one call lands in one partition.

@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"github.com/phonesignals/phonesignals/internal/testkit/fixture"
 	"strings"
 	"testing"
 	"time"
@@ -17,11 +18,11 @@ func coverageOrg(t *testing.T) testStore {
 	t.Helper()
 	ts := newTestStore(t)
 	ctx := testCtx(t)
-	if _, err := ts.AddOrg(ctx, "acme", model.ProviderAircall); err != nil {
+	if _, err := ts.AddOrg(ctx, "acme", fixture.Aircall); err != nil {
 		t.Fatal(err)
 	}
 	// Another org's windows and calls must never count for acme.
-	if _, err := ts.AddOrg(ctx, "globex", model.ProviderAircall); err != nil {
+	if _, err := ts.AddOrg(ctx, "globex", fixture.Aircall); err != nil {
 		t.Fatal(err)
 	}
 	if err := ts.AddCycle(ctx, "acme", Cycle{ID: "2026-09", Start: day(1), End: day(1).AddDate(0, 1, 0)}); err != nil {
@@ -59,7 +60,7 @@ func (ts testStore) load(t *testing.T, org string, calls ...string) {
 
 func (ts testStore) run(t *testing.T, org, id, status, msg string, from, to time.Time) {
 	t.Helper()
-	r := Run{ID: id, Org: org, Provider: model.ProviderAircall, Started: day(20), Window: model.Window{From: from, To: to}, Status: status, Error: msg}
+	r := Run{ID: id, Org: org, Provider: fixture.Aircall, Started: day(20), Window: model.Window{From: from, To: to}, Status: status, Error: msg}
 	if status != "running" {
 		r.Finished = day(20).Add(time.Minute)
 	}

@@ -2,11 +2,11 @@ package store
 
 import (
 	"context"
+	"github.com/phonesignals/phonesignals/internal/testkit/fixture"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/load/aggregate"
 )
 
@@ -16,7 +16,7 @@ import (
 func seedMappingOrg(t *testing.T, ts testStore) {
 	t.Helper()
 	ctx := testCtx(t)
-	if _, err := ts.AddOrg(ctx, "acme", model.ProviderAircall); err != nil {
+	if _, err := ts.AddOrg(ctx, "acme", fixture.Aircall); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"github.com/phonesignals/phonesignals/internal/testkit/fixture"
 	"reflect"
 	"sort"
 	"strconv"
@@ -217,15 +218,15 @@ func TestAddOrg(t *testing.T) {
 	ts := newTestStore(t)
 	ctx := testCtx(t)
 
-	created, err := ts.AddOrg(ctx, "acme", model.ProviderAircall)
+	created, err := ts.AddOrg(ctx, "acme", fixture.Aircall)
 	if err != nil || !created {
 		t.Fatalf("AddOrg: created=%v err=%v", created, err)
 	}
-	created, err = ts.AddOrg(ctx, "acme", model.ProviderAircall)
+	created, err = ts.AddOrg(ctx, "acme", fixture.Aircall)
 	if err != nil || created {
 		t.Fatalf("AddOrg again, same provider: created=%v err=%v; want a no-op", created, err)
 	}
-	created, err = ts.AddOrg(ctx, "acme", model.ProviderRingCentral)
+	created, err = ts.AddOrg(ctx, "acme", fixture.RingCentral)
 	if err == nil || created {
 		t.Fatalf("AddOrg with the other provider: created=%v err=%v; want refused", created, err)
 	}
@@ -238,14 +239,14 @@ func TestAddOrg(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.Provider != model.ProviderAircall {
+	if o.Provider != fixture.Aircall {
 		t.Fatalf("provider changed to %q", o.Provider)
 	}
 	if n := ts.query(t, "SELECT count() FROM "+ts.db+".orgs WHERE org = 'acme'"); n != "1" {
 		t.Errorf("orgs has %s rows for acme, want 1 (the no-op wrote a row)", n)
 	}
 
-	if _, err := ts.AddOrg(ctx, "globex", model.ProviderRingCentral); err != nil {
+	if _, err := ts.AddOrg(ctx, "globex", fixture.RingCentral); err != nil {
 		t.Fatal(err)
 	}
 	orgs, err := ts.ListOrgs(ctx)
@@ -257,16 +258,16 @@ func TestAddOrg(t *testing.T) {
 	}
 
 	for _, tt := range []struct{ name, provider, want string }{
-		{"bad name!", model.ProviderAircall, "letters, digits"},
-		{"", model.ProviderAircall, "letters, digits"},
-		{"x'; DROP TABLE orgs", model.ProviderAircall, "letters, digits"},
+		{"bad name!", fixture.Aircall, "letters, digits"},
+		{"", fixture.Aircall, "letters, digits"},
+		{"x'; DROP TABLE orgs", fixture.Aircall, "letters, digits"},
 		{"initech", "", "provider is empty"},
 	} {
 		if _, err := ts.AddOrg(ctx, tt.name, tt.provider); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("AddOrg(%q, %q) = %v, want %q", tt.name, tt.provider, err, tt.want)
 		}
 	}
-	if _, err := ts.AddOrg(ctx, "acme-eu.1", model.ProviderAircall); err != nil {
+	if _, err := ts.AddOrg(ctx, "acme-eu.1", fixture.Aircall); err != nil {
 		t.Errorf("org names with - and . are valid: %v", err)
 	}
 }
@@ -284,7 +285,7 @@ func TestSaveGetOrg(t *testing.T) {
 	}
 
 	o := Org{
-		Name: "acme", Provider: model.ProviderAircall, APIURL: "http://127.0.0.1:1/v1",
+		Name: "acme", Provider: fixture.Aircall, APIURL: "http://127.0.0.1:1/v1",
 		Credentials: "sealed-creds", AccountID: "", WebhookToken: "sealed-webhook",
 		Transcripts: true, Settings: map[string]string{"rate_limit": "120", "mode": "per-user"},
 	}
@@ -328,7 +329,7 @@ func TestSaveGetOrg(t *testing.T) {
 func TestEmployeesImport(t *testing.T) {
 	ts := newTestStore(t)
 	ctx := testCtx(t)
-	if _, err := ts.AddOrg(ctx, "acme", model.ProviderAircall); err != nil {
+	if _, err := ts.AddOrg(ctx, "acme", fixture.Aircall); err != nil {
 		t.Fatal(err)
 	}
 	if err := ts.ImportEmployees(ctx, "acme", nil); err != nil {
@@ -517,13 +518,13 @@ func TestRuns(t *testing.T) {
 	}
 	base := time.Date(2026, 9, 1, 12, 0, 0, 0, time.UTC)
 	w := ingest.Window{From: time.Date(2026, 8, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)}
-	older := Run{ID: "1", Org: "acme", Provider: model.ProviderAircall, Started: base, Finished: base.Add(time.Minute),
+	older := Run{ID: "1", Org: "acme", Provider: fixture.Aircall, Started: base, Finished: base.Add(time.Minute),
 		Window: w, Status: "ok", Calls: 100, Requests: 5}
-	latestStart := Run{ID: "2", Org: "acme", Provider: model.ProviderAircall, Started: base.Add(time.Hour), Window: w, Status: "running"}
+	latestStart := Run{ID: "2", Org: "acme", Provider: fixture.Aircall, Started: base.Add(time.Hour), Window: w, Status: "running"}
 	latestEnd := latestStart
 	latestEnd.Finished, latestEnd.Status, latestEnd.Error, latestEnd.Calls, latestEnd.Requests =
 		base.Add(time.Hour+30*time.Second), "auth_error", "aircall rejected the credentials", 0, 1
-	other := Run{ID: "3", Org: "globex", Provider: model.ProviderRingCentral, Started: base.Add(2 * time.Hour), Finished: base.Add(3 * time.Hour), Window: w, Status: "ok"}
+	other := Run{ID: "3", Org: "globex", Provider: fixture.RingCentral, Started: base.Add(2 * time.Hour), Finished: base.Add(3 * time.Hour), Window: w, Status: "ok"}
 	// Inserted out of order: the latest by start (then finish) wins.
 	for _, r := range []Run{latestEnd, older, other, latestStart} {
 		if err := ts.RecordRun(ctx, r); err != nil {
@@ -544,7 +545,7 @@ func TestRuns(t *testing.T) {
 
 	// Two runs started and finished in the same second (DateTime has
 	// seconds): the later run id (nanoseconds) wins, every time.
-	same := Run{Org: "hooli", Provider: model.ProviderAircall, Started: base, Finished: base.Add(time.Second), Window: w, Status: "error"}
+	same := Run{Org: "hooli", Provider: fixture.Aircall, Started: base, Finished: base.Add(time.Second), Window: w, Status: "error"}
 	for _, id := range []string{"1790000000000000002", "1790000000000000001"} {
 		r := same
 		r.ID = id
@@ -563,7 +564,7 @@ func TestRuns(t *testing.T) {
 	}
 
 	// A still-running record alone is reported as running.
-	only := Run{ID: "9", Org: "initech", Provider: model.ProviderAircall, Started: base, Window: w, Status: "running"}
+	only := Run{ID: "9", Org: "initech", Provider: fixture.Aircall, Started: base, Window: w, Status: "running"}
 	if err := ts.RecordRun(ctx, only); err != nil {
 		t.Fatal(err)
 	}
@@ -580,7 +581,7 @@ func TestDeadLettersAndWebhooks(t *testing.T) {
 		t.Fatal(err)
 	}
 	dl := func(org, reason string, off int64) model.DeadLetter {
-		return model.DeadLetter{Org: org, Provider: model.ProviderAircall, CallID: "c" + strconv.Itoa(int(off)), Topic: "phone.raw.dlq", Partition: 1, Offset: off, Reason: reason}
+		return model.DeadLetter{Org: org, Provider: fixture.Aircall, CallID: "c" + strconv.Itoa(int(off)), Topic: "phone.raw.dlq", Partition: 1, Offset: off, Reason: reason}
 	}
 	if err := ts.RecordDeadLetters(ctx, []model.DeadLetter{
 		dl("acme", "missing id", 1), dl("acme", "bad direction", 2), dl("acme", "missing id", 3),
@@ -642,7 +643,7 @@ func TestDeadLettersAndWebhooks(t *testing.T) {
 func TestTranscriptStore(t *testing.T) {
 	ts := newTestStore(t)
 	ctx := testCtx(t)
-	o := Org{Name: "acme", Provider: model.ProviderAircall, Credentials: "sealed", Transcripts: true,
+	o := Org{Name: "acme", Provider: fixture.Aircall, Credentials: "sealed", Transcripts: true,
 		Settings: map[string]string{"rate_limit": "60"}}
 	if err := ts.SaveOrg(ctx, o); err != nil {
 		t.Fatal(err)

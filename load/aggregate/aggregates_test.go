@@ -3,6 +3,7 @@ package aggregate_test
 import (
 	"context"
 	"fmt"
+	"github.com/phonesignals/phonesignals/internal/testkit/fixture"
 	"math/rand/v2"
 	"reflect"
 	"strconv"
@@ -29,7 +30,7 @@ func versionsOf(org string, n int, rng *rand.Rand) []modeltest.Call {
 	var out []modeltest.Call
 	for i := 0; i < n; i++ {
 		c := modeltest.Call{
-			Org: org, Provider: model.ProviderAircall, CallID: strconv.Itoa(100000 + i),
+			Org: org, Provider: fixture.Aircall, CallID: strconv.Itoa(100000 + i),
 			UserID:    "u" + strconv.Itoa(rng.IntN(10)),
 			StartedAt: base.Add(time.Duration(rng.IntN(12*24*3600)) * time.Second),
 			Direction: []string{"inbound", "outbound"}[rng.IntN(2)], DurationSec: uint32(rng.IntN(900)),
@@ -267,7 +268,7 @@ func TestMarkLargeBatch(t *testing.T) {
 	}
 	calls := make([]model.CallKey, 25000)
 	for i := range calls {
-		calls[i] = model.CallKey{Org: fmt.Sprintf("org%d", i%20), Provider: model.ProviderAircall, CallID: strconv.Itoa(1_000_000_000 + i)}
+		calls[i] = model.CallKey{Org: fmt.Sprintf("org%d", i%20), Provider: fixture.Aircall, CallID: strconv.Itoa(1_000_000_000 + i)}
 	}
 	if err := agg.Mark(ctx, calls); err != nil {
 		t.Fatal(err)

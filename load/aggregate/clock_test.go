@@ -2,6 +2,7 @@ package aggregate_test
 
 import (
 	"context"
+	"github.com/phonesignals/phonesignals/internal/testkit/fixture"
 	"math/rand/v2"
 	"reflect"
 	"strconv"
@@ -113,7 +114,7 @@ func dayOrg(ctx context.Context, t *testing.T, st *store.Store) {
 
 // callOn is version v of call id, by user on 2026-09-01.
 func callOn(id, user string, v uint64) modeltest.Call {
-	return modeltest.Call{Org: "acme", Provider: model.ProviderAircall, CallID: id, UserID: user,
+	return modeltest.Call{Org: "acme", Provider: fixture.Aircall, CallID: id, UserID: user,
 		StartedAt: time.Date(2026, 9, 1, 10, 0, 0, 0, time.UTC), Direction: "inbound", DurationSec: 60,
 		Status: "done", ProviderStatus: "done", Connected: true, Completed: true, EscalationAvailable: true,
 		Version: v, Source: model.SourceWebhook}

@@ -3,6 +3,7 @@ package plugin_test
 import (
 	"context"
 	"encoding/json"
+	"github.com/phonesignals/phonesignals/internal/testkit/fixture"
 	"strings"
 	"testing"
 	"time"
@@ -33,7 +34,7 @@ func coverageSeed(t *testing.T, ctx context.Context) (*store.Store, string, stri
 		t.Fatal(err)
 	}
 	sep := time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)
-	if _, err := st.AddOrg(ctx, "acme", model.ProviderAircall); err != nil {
+	if _, err := st.AddOrg(ctx, "acme", fixture.Aircall); err != nil {
 		t.Fatal(err)
 	}
 	if err := st.AddCycle(ctx, "acme", store.Cycle{ID: "2026-09", Start: sep, End: sep.AddDate(0, 1, 0)}); err != nil {

@@ -31,7 +31,6 @@ import (
 
 	"github.com/phonesignals/phonesignals/grafana/pkg/plugin"
 	"github.com/phonesignals/phonesignals/internal/localserver/chserver/chservertest"
-	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/internal/store"
 	"github.com/phonesignals/phonesignals/internal/testkit/fixture"
 	"github.com/phonesignals/phonesignals/load/aggregate"
@@ -300,7 +299,7 @@ func b2u(b bool) uint8 {
 func signalRow(o *fixture.Org, c fixture.Call, version uint64) []any {
 	callID := strconv.FormatInt(c.ID, 10)
 	escAvail := uint8(1)
-	if o.Provider == model.ProviderRingCentral {
+	if o.Provider == fixture.RingCentral {
 		callID, escAvail = c.StrID(), 0
 	}
 	// The talk-time columns as the transform computes them (README);
@@ -409,9 +408,9 @@ func TestPluginOverGRPC(t *testing.T) {
 	}
 	aug := time.Date(2026, 8, 1, 0, 0, 0, 0, time.UTC)
 	cohorts := []string{"support", "sdr", "inside_sales"}
-	acme := seed(t, ctx, st, fixture.Spec{Seed: 3, Org: "acme", Provider: model.ProviderAircall, Start: aug, Days: 45,
+	acme := seed(t, ctx, st, fixture.Spec{Seed: 3, Org: "acme", Provider: fixture.Aircall, Start: aug, Days: 45,
 		Cohorts: cohorts, Employees: 9, UnmappedUsers: 2, CallsPerDay: 5})
-	globex := seed(t, ctx, st, fixture.Spec{Seed: 5, Org: "globex", Provider: model.ProviderRingCentral, Start: aug, Days: 45,
+	globex := seed(t, ctx, st, fixture.Spec{Seed: 5, Org: "globex", Provider: fixture.RingCentral, Start: aug, Days: 45,
 		Cohorts: cohorts[:2], Employees: 6, UnmappedUsers: 2, CallsPerDay: 5})
 	// A cycle only globex has: acme's data source must not see it.
 	globexOnly := store.Cycle{ID: "globex-2026-Q3", Start: time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)}
@@ -420,7 +419,7 @@ func TestPluginOverGRPC(t *testing.T) {
 	}
 	globex.cycles = append([]fixture.Cycle{{ID: globexOnly.ID, Start: globexOnly.Start, End: globexOnly.End}}, globex.cycles...)
 
-	ops := seedOps(t, ctx, st, "acme", model.ProviderAircall, time.Date(2026, 9, 20, 6, 0, 0, 0, time.UTC))
+	ops := seedOps(t, ctx, st, "acme", fixture.Aircall, time.Date(2026, 9, 20, 6, 0, 0, 0, time.UTC))
 	broker, behind := startKafka(t, ctx)
 	ops.behind, ops.kafkaBroker = behind, broker
 
@@ -700,7 +699,7 @@ func checkTypes(t *testing.T, f *data.Frame, want map[string]data.FieldType) {
 
 func checkMetrics(t *testing.T, f *data.Frame, o *fixture.Org, truth map[string]fixture.Metrics) {
 	t.Helper()
-	ring := o.Provider == model.ProviderRingCentral
+	ring := o.Provider == fixture.RingCentral
 	checkTypes(t, f, map[string]data.FieldType{
 		"employee_id": data.FieldTypeString, "name": data.FieldTypeString, "cohort": data.FieldTypeString,
 		"total_calls": data.FieldTypeUint64, "inbound_calls": data.FieldTypeUint64, "outbound_calls": data.FieldTypeUint64,

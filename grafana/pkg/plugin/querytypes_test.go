@@ -18,7 +18,6 @@ import (
 
 	"github.com/phonesignals/phonesignals/grafana/pkg/plugin"
 	"github.com/phonesignals/phonesignals/internal/bus"
-	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/internal/store"
 	"github.com/phonesignals/phonesignals/internal/testkit/fixture"
 	"github.com/phonesignals/phonesignals/queries"
@@ -146,7 +145,7 @@ func metricOf(m fixture.Metrics, name string) int {
 // computed here from the truth, and the difference.
 func checkReviewRows(t *testing.T, f *data.Frame, o *fixture.Org, cycles map[string]fixture.Cycle) int {
 	t.Helper()
-	ring := o.Provider == model.ProviderRingCentral
+	ring := o.Provider == fixture.RingCentral
 	cohortOf := map[string]string{}
 	for _, e := range o.Employees {
 		cohortOf[e.ID] = e.Cohort

@@ -22,7 +22,6 @@ import (
 	"github.com/phonesignals/phonesignals/internal/app/serve"
 	"github.com/phonesignals/phonesignals/internal/bus"
 	"github.com/phonesignals/phonesignals/internal/localserver/chserver/chservertest"
-	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/internal/platform/secret"
 	"github.com/phonesignals/phonesignals/internal/store"
 	"github.com/phonesignals/phonesignals/internal/testkit/fixture"
@@ -239,7 +238,7 @@ func (r *rig) addAircall(name string, seed int64, fault string) *fixture.Org {
 }
 
 func (r *rig) addRingCentral(name string, seed int64) *fixture.Org {
-	o := fixture.Generate(fixture.Spec{Seed: seed, Org: name, Provider: model.ProviderRingCentral, Employees: 4, UnmappedUsers: 1, Days: 10, CallsPerDay: 2, Start: start})
+	o := fixture.Generate(fixture.Spec{Seed: seed, Org: name, Provider: fixture.RingCentral, Employees: 4, UnmappedUsers: 1, Days: 10, CallsPerDay: 2, Start: start})
 	fake := ringcentraltest.NewFake(o, ringcentraltest.FakeOptions{ClientID: "cid", ClientSecret: "sec", JWT: "jwt",
 		HeavyLimit: 1_000_000, AuthLimit: 1000, Now: func() time.Time { return r.now }})
 	hs := httptest.NewServer(r.log.wrap(name, fake))

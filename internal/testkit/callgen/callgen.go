@@ -1,6 +1,7 @@
 package callgen
 
 import (
+	"github.com/phonesignals/phonesignals/internal/testkit/fixture"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -113,7 +114,7 @@ func (g *Generator) Next() (model.RawCall, Expected, bool) {
 	bad := id%BadEvery == 0
 	b := make([]byte, 0, 1024)
 	b = g.body(b, id, started, e, answered, voicemail, notes, tags, bad)
-	raw := model.RawCall{Org: org, Provider: model.ProviderAircall, CallID: strconv.FormatInt(id, 10),
+	raw := model.RawCall{Org: org, Provider: fixture.Aircall, CallID: strconv.FormatInt(id, 10),
 		Source: model.SourcePoll, ObservedAt: g.observedAt, Body: b}
 	return raw, e, bad
 }

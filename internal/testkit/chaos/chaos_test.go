@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/phonesignals/phonesignals/ingest/aircall/aircalltest"
-	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/internal/store"
 	"github.com/phonesignals/phonesignals/internal/testkit/fixture"
 )
@@ -38,7 +37,7 @@ func specFor(n int) fixture.Spec {
 		users = 12
 	}
 	perDay := float64(n) / float64(users*64)
-	return fixture.Spec{Seed: 808, Org: "acme", Provider: model.ProviderAircall, Employees: users - 2, UnmappedUsers: 2,
+	return fixture.Spec{Seed: 808, Org: "acme", Provider: fixture.Aircall, Employees: users - 2, UnmappedUsers: 2,
 		Days: 90, CallsPerDay: perDay}
 }
 

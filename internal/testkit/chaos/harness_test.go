@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"github.com/phonesignals/phonesignals/internal/testkit/fixture"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -307,7 +308,7 @@ func (n *node) publish(from, to int) {
 	at := time.Date(2026, 9, 1, 10, 0, 0, 0, time.UTC)
 	var calls []model.RawCall
 	for i := from; i < to; i++ {
-		calls = append(calls, model.RawCall{Org: "acme", Provider: model.ProviderAircall, CallID: fmt.Sprint(i),
+		calls = append(calls, model.RawCall{Org: "acme", Provider: fixture.Aircall, CallID: fmt.Sprint(i),
 			Source: model.SourcePoll, ObservedAt: at,
 			Body: []byte(fmt.Sprintf(`{"id": %d, "direction": "inbound", "status": "done", "started_at": %d, "answered_at": %d, "ended_at": %d, "duration": 60, "user": {"id": 7}}`,
 				i, at.Unix(), at.Unix()+5, at.Unix()+60))})

@@ -29,7 +29,6 @@ import (
 	"github.com/phonesignals/phonesignals/internal/app/orgs"
 	"github.com/phonesignals/phonesignals/internal/bus"
 	"github.com/phonesignals/phonesignals/internal/localserver/chserver"
-	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/internal/platform/secret"
 	"github.com/phonesignals/phonesignals/internal/review"
 	"github.com/phonesignals/phonesignals/internal/store"
@@ -158,8 +157,8 @@ func (r *run) open(ctx context.Context) error {
 func (r *run) serve() (stop func(), err error) {
 	r.step(2, "generating orgs and serving simulated provider APIs")
 	seed := r.cfg.Seed
-	acme := fixture.Generate(fixture.Spec{Seed: seed, Org: "acme", Provider: model.ProviderAircall})
-	globex := fixture.Generate(fixture.Spec{Seed: seed + 1, Org: "globex", Provider: model.ProviderRingCentral,
+	acme := fixture.Generate(fixture.Spec{Seed: seed, Org: "acme", Provider: fixture.Aircall})
+	globex := fixture.Generate(fixture.Spec{Seed: seed + 1, Org: "globex", Provider: fixture.RingCentral,
 		Employees: 14, UnmappedUsers: 2, CallsPerDay: 12, Cohorts: []string{"sdr", "inside_sales", "support"}})
 	now := acme.End.Add(24 * time.Hour)
 	clock := func() time.Time { return now }
@@ -383,7 +382,7 @@ func (r *run) configure(ctx context.Context, d demoOrg) error {
 	if err := orgs.SealCredentials(box, &o, d.creds); err != nil {
 		return err
 	}
-	if o.Provider == model.ProviderAircall {
+	if o.Provider == fixture.Aircall {
 		orgs.SealWebhookToken(box, &o, demoWebhookToken)
 	}
 	if err := st.SaveOrg(ctx, o); err != nil {

@@ -164,7 +164,7 @@ func (r *rig) verifyWith(o *fixture.Org, afterHours func(time.Time) bool) {
 			if gotv != wantv {
 				r.t.Errorf("cycle %s employee %s: got %v, want %v (total, in, out, avg, after, esc, res)", cy.ID, m.EmployeeID, gotv, wantv)
 			}
-			if m.EscalationAvailable != (o.Provider == model.ProviderAircall) {
+			if m.EscalationAvailable != (o.Provider == fixture.Aircall) {
 				r.t.Errorf("employee %s: escalation_available %v for %s", m.EmployeeID, m.EscalationAvailable, o.Provider)
 			}
 			if g, x := gotTalk(m), wantTalk(w); g != x {
@@ -309,7 +309,7 @@ func TestAircallPipeline(t *testing.T) {
 
 	// A record nobody can decode: it must be dead-lettered, not stop the
 	// pipeline and not vanish.
-	if err := r.pub.Publish(ctx, []model.RawCall{{Org: o.Name, Provider: model.ProviderAircall, CallID: "999", Source: model.SourcePoll,
+	if err := r.pub.Publish(ctx, []model.RawCall{{Org: o.Name, Provider: fixture.Aircall, CallID: "999", Source: model.SourcePoll,
 		ObservedAt: clk.now(), Body: []byte(`{"id": 999, "direction": "sideways", "started_at": null}`)}}); err != nil {
 		t.Fatal(err)
 	}
@@ -436,7 +436,7 @@ func assertSealed(t *testing.T, cfg bus.Config, phrases []string) {
 func TestRingCentralPipeline(t *testing.T) {
 	r := newRig(t)
 	ctx := context.Background()
-	o := fixture.Generate(fixture.Spec{Seed: 12, Org: "globex", Provider: model.ProviderRingCentral, Employees: 8, UnmappedUsers: 2, Days: 61, CallsPerDay: 5})
+	o := fixture.Generate(fixture.Spec{Seed: 12, Org: "globex", Provider: fixture.RingCentral, Employees: 8, UnmappedUsers: 2, Days: 61, CallsPerDay: 5})
 	r.configure(o)
 	clk := newClock(o.End.Add(24 * time.Hour))
 	fake := ringcentraltest.NewFake(o, ringcentraltest.FakeOptions{ClientID: "cid", ClientSecret: "sec", JWT: "jwt",

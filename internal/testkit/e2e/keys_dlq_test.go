@@ -105,7 +105,7 @@ func TestReplayDeadLettersOnce(t *testing.T) {
 	// A transform that cannot decode Aircall yet (the bug to fix): every
 	// record is dead-lettered with its reason, and its offset committed.
 	broken, err := transform.New(transform.Config{Bus: r.bus, Box: r.box,
-		Decoders: map[string]transform.Decoder{model.ProviderRingCentral: providers.Registry().Decoders()[model.ProviderRingCentral]},
+		Decoders: map[string]transform.Decoder{fixture.RingCentral: providers.Registry().Decoders()[fixture.RingCentral]},
 		Writer:   r.loader(), DeadLetters: r.st, MaxBatch: 500, SessionTimeout: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -168,7 +168,7 @@ func TestReplayDeadLettersOnce(t *testing.T) {
 func TestReplayOfAPermanentFailure(t *testing.T) {
 	r := newRig(t)
 	ctx := context.Background()
-	if err := r.pub.Publish(ctx, []model.RawCall{{Org: "acme", Provider: model.ProviderAircall, CallID: "7", Source: model.SourcePoll,
+	if err := r.pub.Publish(ctx, []model.RawCall{{Org: "acme", Provider: fixture.Aircall, CallID: "7", Source: model.SourcePoll,
 		ObservedAt: time.Now(), Body: []byte(`{"id": 7, "direction": "inbound", "status": "done", "started_at": 9999999999}`)}}); err != nil {
 		t.Fatal(err)
 	}

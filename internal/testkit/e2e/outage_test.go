@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"github.com/phonesignals/phonesignals/internal/testkit/fixture"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -28,12 +29,12 @@ func (r *rig) publishCalls(n int) {
 	at := time.Date(2026, 9, 1, 10, 0, 0, 0, time.UTC)
 	var calls []model.RawCall
 	for i := 0; i < n; i++ {
-		calls = append(calls, model.RawCall{Org: "acme", Provider: model.ProviderAircall, CallID: fmt.Sprint(1000 + i),
+		calls = append(calls, model.RawCall{Org: "acme", Provider: fixture.Aircall, CallID: fmt.Sprint(1000 + i),
 			Source: model.SourcePoll, ObservedAt: at,
 			Body: []byte(fmt.Sprintf(`{"id": %d, "direction": "inbound", "status": "done", "started_at": %d, "answered_at": %d, "ended_at": %d, "duration": 300, "user": {"id": 7}}`,
 				1000+i, at.Unix(), at.Unix()+5, at.Unix()+300))})
 	}
-	calls = append(calls, model.RawCall{Org: "acme", Provider: model.ProviderAircall, CallID: "999", Source: model.SourcePoll,
+	calls = append(calls, model.RawCall{Org: "acme", Provider: fixture.Aircall, CallID: "999", Source: model.SourcePoll,
 		ObservedAt: at, Body: []byte(`{"id": 999, "direction": "sideways", "started_at": null}`)})
 	if err := r.pub.Publish(context.Background(), calls); err != nil {
 		r.t.Fatal(err)

@@ -67,7 +67,7 @@ func (s talkSeen) check(t testing.TB, o *fixture.Org, cycle string) {
 	if s.answered == 0 || s.talk == 0 {
 		t.Fatalf("cycle %s: no answered calls or talk time (%+v): the fixture is too thin", cycle, s)
 	}
-	ring := o.Provider == model.ProviderRingCentral
+	ring := o.Provider == fixture.RingCentral
 	if ring && (s.missed == 0 || s.voicemail == 0) {
 		t.Fatalf("cycle %s: no missed calls or voicemails (%+v) in a RingCentral org", cycle, s)
 	}
@@ -116,7 +116,7 @@ func TestAircallTalkMetrics(t *testing.T) {
 	now := time.Now().UTC()
 	var raws []model.RawCall
 	for _, c := range o.Calls {
-		raws = append(raws, model.RawCall{Org: o.Name, Provider: model.ProviderAircall, CallID: strconv.FormatInt(c.ID, 10),
+		raws = append(raws, model.RawCall{Org: o.Name, Provider: fixture.Aircall, CallID: strconv.FormatInt(c.ID, 10),
 			Source: model.SourcePoll, ObservedAt: now, Body: aircallBody(t, c)})
 	}
 	for len(raws) > 0 {

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"github.com/phonesignals/phonesignals/internal/testkit/fixture"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -11,7 +12,6 @@ import (
 
 	"github.com/phonesignals/phonesignals/ingest/aircall"
 	"github.com/phonesignals/phonesignals/ingest/ingesttest"
-	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/internal/store"
 	"github.com/phonesignals/phonesignals/load/aggregate"
 )
@@ -26,7 +26,7 @@ import (
 func TestTiedVersionsAfterMerge(t *testing.T) {
 	r := newRig(t)
 	ctx := context.Background()
-	if _, err := r.st.AddOrg(ctx, "acme", model.ProviderAircall); err != nil {
+	if _, err := r.st.AddOrg(ctx, "acme", fixture.Aircall); err != nil {
 		t.Fatal(err)
 	}
 	if err := r.st.ImportEmployees(ctx, "acme", []store.Employee{

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"github.com/phonesignals/phonesignals/internal/testkit/fixture"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -56,7 +57,7 @@ func TestWebhookTimesBoundedAndNeverWrapped(t *testing.T) {
 	}
 	poll := []byte(`{"id": 1, "direction": "inbound", "status": "done", "started_at": 1788000000, "answered_at": 1788000005,
 		"ended_at": 1788001023, "duration": 1018, "user": {"id": 100001}, "comments": [], "tags": []}`)
-	if err := r.pub.Publish(ctx, []model.RawCall{{Org: "acme", Provider: model.ProviderAircall, CallID: "1", Source: model.SourcePoll,
+	if err := r.pub.Publish(ctx, []model.RawCall{{Org: "acme", Provider: fixture.Aircall, CallID: "1", Source: model.SourcePoll,
 		ObservedAt: received.Add(time.Minute), Body: poll}}); err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +119,7 @@ func clampedMetric(t *testing.T) float64 {
 		}
 		for _, m := range mf.GetMetric() {
 			for _, l := range m.GetLabel() {
-				if l.GetName() == "provider" && l.GetValue() == model.ProviderAircall {
+				if l.GetName() == "provider" && l.GetValue() == fixture.Aircall {
 					return m.GetCounter().GetValue()
 				}
 			}
