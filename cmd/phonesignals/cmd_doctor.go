@@ -24,7 +24,7 @@ func doctorCommand() *cli.Command {
 		},
 		Action: readAction(func(c *cli.Context, e *env, st *store.Store) error {
 			rep, err := doctor.Run(c.Context, doctor.Config{
-				Store: st, Providers: providersOf(c), Box: func() (*secret.Box, error) { return e.box(c.Context) },
+				Store: st, Providers: providersOf(c), Box: func() (*secret.Box, error) { return e.readBox(c.Context, st) },
 				Org: c.String("org"), Cycle: c.String("cycle"), Offline: c.Bool("offline"),
 			})
 			if err != nil {

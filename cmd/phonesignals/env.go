@@ -56,6 +56,16 @@ func (e *env) box(ctx context.Context) (*secret.Box, error) {
 	return box, err
 }
 
+// readBox is deps.BoxOn for a command that only reads, on its st; a wrong
+// master key exits with code 2.
+func (e *env) readBox(ctx context.Context, st *store.Store) (*secret.Box, error) {
+	box, err := e.BoxOn(ctx, st)
+	if deps.IsKeyMismatch(err) {
+		return nil, cli.Exit(err.Error(), 2)
+	}
+	return box, err
+}
+
 // pipeline is deps.Pipeline with box's exit code.
 func (e *env) pipeline(ctx context.Context) (*secret.Box, *store.Store, bus.Config, error) {
 	if _, err := e.box(ctx); err != nil {

@@ -300,8 +300,21 @@ func (d *Deps) kafkaSecurity(cfg *bus.Config) error {
 // Config.MasterKeyFile, else DATA-DIR/master.key when it exists. The key
 // is checked against the key check value stored by its first use on the
 // database (stored now if there is none), so a wrong key stops the command
-// with store.ErrKeyMismatch before it opens or seals anything.
+// with store.ErrKeyMismatch before it opens or seals anything. It opens
+// the migrated store (Store) to check it.
 func (d *Deps) Box(ctx context.Context) (*secret.Box, error) {
+	return d.verifiedBox(ctx, d.Store)
+}
+
+// BoxOn is Box checked on st, a store already open: a command that only
+// reads passes its ReadStore, so resolving the key never migrates.
+func (d *Deps) BoxOn(ctx context.Context, st *store.Store) (*secret.Box, error) {
+	return d.verifiedBox(ctx, func(context.Context) (*store.Store, error) { return st, nil })
+}
+
+// verifiedBox reads the key, then opens the store with open and checks
+// the key on it (in that order: a missing key is reported first).
+func (d *Deps) verifiedBox(ctx context.Context, open func(context.Context) (*store.Store, error)) (*secret.Box, error) {
 	if d.sealBox != nil {
 		return d.sealBox, nil
 	}
@@ -309,7 +322,7 @@ func (d *Deps) Box(ctx context.Context) (*secret.Box, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := d.Store(ctx)
+	st, err := open(ctx)
 	if err != nil {
 		return nil, err
 	}
