@@ -127,8 +127,9 @@ var (
 
 // Statements of the erasures (`employees forget`, `retention apply`): the
 // staging of the ids an erasure removes (erasure_items) and the mutations
-// that remove them. {table} and {column} are filled from fixed lists in
-// internal/store, never from input; every value is a named parameter.
+// that remove them. {table} and {column} are filled by RenderTable from
+// fixed lists in internal/store, never from input; every value is a named
+// parameter.
 var (
 	//go:embed insert/erasures.sql
 	InsertErasures string
