@@ -37,10 +37,15 @@ type Provider struct {
 	// AccountID says the provider uses the org's account id (`org connect
 	// --account-id`).
 	AccountID bool
-	// Webhooks says the provider pushes calls to `webhooks serve`, with a
-	// webhook token (`org connect --webhook-token-file`) and optional
-	// transcripts (`--transcripts`).
-	Webhooks bool
+	// Settings are the org settings the connector reads (`org connect
+	// --setting`); `org connect` refuses any other key or a value of the
+	// wrong kind. Default: none (every setting is refused).
+	Settings SettingSpec
+	// Webhooks, when set, says the provider pushes calls to `webhooks
+	// serve`, with a webhook token (`org connect --webhook-token-file`)
+	// and optional transcripts (`--transcripts`), and builds its
+	// receiver. Default nil: the provider is only polled.
+	Webhooks *WebhookSpec
 	// NoEscalation, when set, says why escalation cannot be detected for
 	// this provider (reviews show n/a, not 0); empty when it can.
 	NoEscalation string
@@ -124,6 +129,9 @@ func (p Provider) Validate() error {
 	if p.Decode == nil {
 		errs = append(errs, fmt.Errorf("provider %q: Decode is nil", p.Name))
 	}
+	if p.Webhooks != nil && p.Webhooks.NewReceiver == nil {
+		errs = append(errs, fmt.Errorf("provider %q: Webhooks.NewReceiver is nil", p.Name))
+	}
 	return errors.Join(errs...)
 }
 
@@ -175,6 +183,18 @@ func (r *Registry) Lookup(name string) (Provider, error) {
 		return p, nil
 	}
 	return Provider{}, fmt.Errorf("provider %q: must be %s", name, strings.Join(r.Names(), " or "))
+}
+
+// WithWebhooks returns the providers that push calls (Webhooks set), in
+// registration order: `webhooks serve` runs one receiver for each.
+func (r *Registry) WithWebhooks() []Provider {
+	var out []Provider
+	for _, p := range r.list {
+		if p.Webhooks != nil {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // Decoders returns every provider's decoder by provider name.

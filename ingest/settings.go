@@ -5,7 +5,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -99,26 +98,4 @@ func (f SettingField) describe() string {
 		d += ", default " + f.Default
 	}
 	return d
-}
-
-// settingSpecs holds the declared settings by provider name. It lives
-// beside Provider, not in it, until Provider has a field of its own.
-var settingSpecs sync.Map
-
-// DeclareSettings records the settings the provider called name reads and
-// returns spec, so a connector package declares them in one statement:
-//
-//	var Settings = ingest.DeclareSettings("aircall", ingest.SettingSpec{...})
-func DeclareSettings(name string, spec SettingSpec) SettingSpec {
-	settingSpecs.Store(name, spec)
-	return spec
-}
-
-// SettingsOf returns the settings provider p declared; none when it
-// declared nothing (every setting is then refused).
-func SettingsOf(p Provider) SettingSpec {
-	if v, ok := settingSpecs.Load(p.Name); ok {
-		return v.(SettingSpec)
-	}
-	return nil
 }

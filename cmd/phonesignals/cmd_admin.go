@@ -152,7 +152,7 @@ func connectFlags(orgFlag cli.Flag, reg *ingest.Registry) []cli.Flag {
 func settingNames(reg *ingest.Registry) string {
 	var parts []string
 	for _, p := range reg.All() {
-		if names := ingest.SettingsOf(p).Names(); len(names) > 0 {
+		if names := p.Settings.Names(); len(names) > 0 {
 			parts = append(parts, p.Name+": "+strings.Join(names, ", "))
 		}
 	}

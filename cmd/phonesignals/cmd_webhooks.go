@@ -10,7 +10,6 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/phonesignals/phonesignals/ingest/aircall"
 	"github.com/phonesignals/phonesignals/internal/app/orgs"
 	"github.com/phonesignals/phonesignals/internal/bus"
 	"github.com/phonesignals/phonesignals/transform"
@@ -65,37 +64,41 @@ func webhooksServe(c *cli.Context) error {
 	defer trs.Close()
 	deliveries := st.NewDeliveryBuffer(time.Second)
 	defer deliveries.Close(context.WithoutCancel(ctx))
-	srv, err := aircall.NewWebhookServer(aircall.WebhookConfig{
-		Listen: c.String("listen"), Orgs: &orgs.WebhookDirectory{Store: st, Box: box, CacheFile: e.webhookCache()}, Sink: raw, TranscriptSink: trs,
-		Deliveries: orgs.DeliveryLog{Buffer: deliveries}, Logger: slog.Default(),
+	stages := orgs.WebhookStages{
+		Registry: providersOf(c), Store: st, Box: box, Bus: bcfg, Listen: c.String("listen"), CacheFile: e.webhookCache(),
+		Sink: raw, TranscriptSink: trs, Deliveries: orgs.DeliveryLog{Buffer: deliveries}, Logger: slog.Default(),
 		Health: func(ctx context.Context) error {
 			if err := bus.WaitReachable(ctx, bcfg, 2*time.Second); err != nil {
 				return err
 			}
 			return st.Conn().Ping(ctx)
 		},
-	})
+	}
+	receivers, names, err := stages.Receivers()
 	if err != nil {
 		return err
 	}
-	tw, err := aircall.NewTranscriptWorker(aircall.TranscriptWorkerConfig{
-		Bus: bcfg, Box: box, Store: st.TranscriptStore(), Logger: slog.Default(),
-		Client: (&orgs.TranscriptClients{Store: st, Box: box}).Client,
-	})
+	workers, err := stages.TranscriptWorkers()
 	if err != nil {
 		return err
 	}
-	defer tw.Close()
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return srv.Run(gctx) })
-	g.Go(func() error { return tw.Run(gctx) })
+	for _, r := range receivers {
+		g.Go(func() error { return r.Run(gctx) })
+	}
+	for _, w := range workers {
+		defer w.Close()
+		g.Go(func() error { return w.Run(gctx) })
+	}
 	if inProcess {
 		g.Go(func() error {
 			_, err := transformUntil(gctx, providersOf(c), bcfg, box, st, transform.DefaultMaxBatch, false)
 			return err
 		})
 	}
-	slog.Info("receiving aircall webhooks", "listen", c.String("listen"), "brokers", bcfg.Brokers)
+	for _, name := range names {
+		slog.Info("receiving "+name+" webhooks", "listen", c.String("listen"), "brokers", bcfg.Brokers)
+	}
 	if err := g.Wait(); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}

@@ -27,7 +27,8 @@ var Provider = ingest.Provider{
 		{Key: "api_token", Flag: "api-token-file", File: true, Usage: "file holding the Aircall API token"},
 	},
 	CredentialsHint: "(Aircall → Integrations & API → API keys; the token is not the API key shown in the UI)",
-	Webhooks:        true,
+	Settings:        Settings,
+	Webhooks:        &ingest.WebhookSpec{NewReceiver: newReceiver, NewTranscriptWorker: newTranscriptWorker},
 	NewSource:       NewSource,
 	Decode:          Decode,
 	Users:           ingest.ListUsersOf(NewSource),
@@ -35,13 +36,34 @@ var Provider = ingest.Provider{
 
 // Settings are the org settings NewClient reads (`org connect --setting`);
 // `org connect` refuses any other key.
-var Settings = ingest.DeclareSettings(Name, ingest.SettingSpec{
+var Settings = ingest.SettingSpec{
 	{Name: "rate_limit", Kind: ingest.SettingInt, Default: strconv.Itoa(DefaultRateLimitPerMinute), Doc: "the company's requests per minute, 60 or 120"},
 	{Name: "mode", Default: ModeOrg, Doc: ModeOrg + " lists the whole company, " + ModePerUser + " searches the calls of each mapped user",
 		Validate: oneOf(ModeOrg, ModePerUser)},
 	{Name: "per_page", Kind: ingest.SettingInt, Default: strconv.Itoa(MaxPerPage), Doc: "page size of call listings, 1 to " + strconv.Itoa(MaxPerPage)},
 	{Name: "window", Kind: ingest.SettingDuration, Default: "24h", Doc: "length of a backfill's base windows"},
-})
+}
+
+// newReceiver is the registry's way to the webhook server
+// (ingest.WebhookSpec.NewReceiver).
+func newReceiver(c ingest.ReceiverConfig) (ingest.Receiver, error) {
+	s, err := NewWebhookServer(WebhookConfig{Listen: c.Listen, Orgs: c.Orgs, Sink: c.Sink, TranscriptSink: c.TranscriptSink,
+		Deliveries: c.Deliveries, Logger: c.Logger, Health: c.Health})
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// newTranscriptWorker is the registry's way to the transcript worker
+// (ingest.WebhookSpec.NewTranscriptWorker).
+func newTranscriptWorker(c ingest.TranscriptWorkerConfig) (ingest.Worker, error) {
+	w, err := NewTranscriptWorker(c)
+	if err != nil {
+		return nil, err
+	}
+	return w, nil
+}
 
 // oneOf accepts "" and the values given.
 func oneOf(vals ...string) func(string) error {

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/phonesignals/phonesignals/ingest"
 	"github.com/phonesignals/phonesignals/internal/model"
 )
 
@@ -107,16 +108,7 @@ func decodeTranscript(body []byte, callID string) (Transcript, error) {
 }
 
 // TranscriptStore keeps transcripts and the per-org transcript state.
-type TranscriptStore interface {
-	// SaveTranscript stores the transcript of one call of org.
-	SaveTranscript(ctx context.Context, org string, t Transcript) error
-	// DisableTranscripts turns transcripts off for org, with a reason to
-	// show its admin (no AI add-on).
-	DisableTranscripts(ctx context.Context, org, reason string) error
-	// RecordTranscriptFailure notes that one call's transcript could not
-	// be fetched, for `doctor`.
-	RecordTranscriptFailure(ctx context.Context, org, callID, reason string) error
-}
+type TranscriptStore = ingest.TranscriptStore
 
 // HandleTranscriptEvent fetches and stores the transcript announced by a
 // transcription.created record (as published by the webhook server to its

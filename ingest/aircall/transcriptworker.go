@@ -3,36 +3,25 @@ package aircall
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/phonesignals/phonesignals/ingest"
 	"github.com/phonesignals/phonesignals/internal/bus"
-	"github.com/phonesignals/phonesignals/internal/platform/secret"
 )
 
-// TranscriptWorkerConfig configures a TranscriptWorker. Zero fields take
-// the defaults noted.
-type TranscriptWorkerConfig struct {
-	// Bus is the Kafka connection. Required.
-	Bus bus.Config
-	// Box opens the sealed records of bus.TopicTranscripts. Required.
-	Box *secret.Box
-	// Client returns the Aircall client of org when the org still wants
-	// transcripts, and nil (no error) when it does not: an org that turned
-	// transcripts off, or lost them to a 403, since the event was queued
-	// gets no fetch. Required.
-	Client func(ctx context.Context, org string) (*Client, error)
-	// Store keeps transcripts and their outcomes. Required.
-	Store TranscriptStore
-	// Logger receives one line per event not handled. Default slog.Default().
-	Logger *slog.Logger
-}
+// TranscriptWorkerConfig configures a TranscriptWorker (the provider
+// registry's neutral config; see ingest.TranscriptWorkerConfig for the
+// fields and defaults).
+type TranscriptWorkerConfig = ingest.TranscriptWorkerConfig
 
-// Validate reports every missing field, each named.
-func (c TranscriptWorkerConfig) Validate() error {
+// validateWorker reports every missing field, each named.
+func validateWorker(c TranscriptWorkerConfig) error {
 	var errs []error
 	if err := c.Bus.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("aircall transcript worker: Bus: %w", err))
@@ -40,8 +29,8 @@ func (c TranscriptWorkerConfig) Validate() error {
 	if c.Box == nil {
 		errs = append(errs, errors.New("aircall transcript worker: Box is nil"))
 	}
-	if c.Client == nil {
-		errs = append(errs, errors.New("aircall transcript worker: Client is nil"))
+	if c.Orgs == nil {
+		errs = append(errs, errors.New("aircall transcript worker: Orgs is nil"))
 	}
 	if c.Store == nil {
 		errs = append(errs, errors.New("aircall transcript worker: Store is nil"))
@@ -57,11 +46,17 @@ func (c TranscriptWorkerConfig) Validate() error {
 type TranscriptWorker struct {
 	cfg TranscriptWorkerConfig
 	cl  *kgo.Client
+
+	// clients are kept by org, API URL and credentials, so new credentials
+	// take effect at once and unchanged ones reuse their client (and its
+	// rate limiter).
+	mu      sync.Mutex
+	clients map[string]*Client
 }
 
 // NewTranscriptWorker joins bus.GroupTranscripts on bus.TopicTranscripts.
 func NewTranscriptWorker(cfg TranscriptWorkerConfig) (*TranscriptWorker, error) {
-	if err := cfg.Validate(); err != nil {
+	if err := validateWorker(cfg); err != nil {
 		return nil, err
 	}
 	cfg.Logger = cmp.Or(cfg.Logger, slog.Default())
@@ -108,9 +103,37 @@ func (w *TranscriptWorker) handle(ctx context.Context, r *kgo.Record) error {
 	if err != nil {
 		return err
 	}
-	c, err := w.cfg.Client(ctx, rc.Org)
-	if err != nil || c == nil {
+	o, ok, err := w.cfg.Orgs.TranscriptOrg(ctx, rc.Org)
+	if err != nil || !ok {
+		return err
+	}
+	c, err := w.client(o)
+	if err != nil {
 		return err
 	}
 	return HandleTranscriptEvent(ctx, rc, c, w.cfg.Store)
+}
+
+// client returns the client of o, built once per org, API URL and
+// credentials.
+func (w *TranscriptWorker) client(o ingest.OrgConfig) (*Client, error) {
+	cr, err := json.Marshal(o.Credentials) // keys sorted: a stable key
+	if err != nil {
+		return nil, fmt.Errorf("keying the aircall client of org %s: %w", o.Org, err)
+	}
+	key := o.Org + "|" + string(cr) + "|" + o.BaseURL
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if c, ok := w.clients[key]; ok {
+		return c, nil
+	}
+	c, err := NewClient(o)
+	if err != nil {
+		return nil, err
+	}
+	if w.clients == nil {
+		w.clients = map[string]*Client{}
+	}
+	w.clients[key] = c
+	return c, nil
 }

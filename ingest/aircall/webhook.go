@@ -28,49 +28,19 @@ import (
 const DefaultWebhookMaxBody = 1 << 20
 
 // WebhookOrg is one org that receives Aircall webhooks.
-type WebhookOrg struct {
-	// Org is the phonesignals org.
-	Org string
-	// Token is the token Aircall puts in every payload of the org's webhook.
-	Token string
-	// Transcripts is true when the org opted in to transcripts.
-	Transcripts bool
-}
+type WebhookOrg = ingest.WebhookOrg
 
-// OrgDirectory lists the orgs webhooks may come from. It is called on
-// every delivery, so implementations backed by a database should cache.
-type OrgDirectory interface {
-	WebhookOrgs(ctx context.Context) ([]WebhookOrg, error)
-}
+// OrgDirectory lists the orgs webhooks may come from.
+type OrgDirectory = ingest.OrgDirectory
 
-// StaticOrgs is a fixed OrgDirectory: for a deployment with a known set
-// of orgs, tests and the demo.
-type StaticOrgs []WebhookOrg
+// StaticOrgs is a fixed OrgDirectory.
+type StaticOrgs = ingest.StaticOrgs
 
-// WebhookOrgs implements OrgDirectory.
-func (s StaticOrgs) WebhookOrgs(context.Context) ([]WebhookOrg, error) { return s, nil }
-
-// Delivery is the record of one webhook delivery, for `doctor`. It never
-// holds the body.
-type Delivery struct {
-	// At is when the delivery arrived.
-	At time.Time
-	// Org is empty when the token matched no org.
-	Org string
-	// Event is the envelope's event, empty if unreadable.
-	Event string
-	// CallID is the call the event is about, when known.
-	CallID string
-	// Status is the HTTP status answered to Aircall.
-	Status int
-	// Reason says why, in words an operator can act on.
-	Reason string
-}
+// Delivery is the record of one webhook delivery, for `doctor`.
+type Delivery = ingest.Delivery
 
 // DeliveryLog records every webhook delivery.
-type DeliveryLog interface {
-	RecordDelivery(ctx context.Context, d Delivery) error
-}
+type DeliveryLog = ingest.DeliveryLog
 
 // WebhookConfig configures a WebhookServer. Zero fields take the defaults
 // noted.

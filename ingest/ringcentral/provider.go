@@ -29,6 +29,7 @@ var Provider = ingest.Provider{
 	CredentialsHint: "(from the RingCentral Developer Console)",
 	AccountID:       true,
 	NoEscalation:    "its call log has no notes or tags",
+	Settings:        Settings,
 	NewSource:       NewSource,
 	Decode:          Decode,
 	Diagnose:        Diagnose,
@@ -37,7 +38,7 @@ var Provider = ingest.Provider{
 
 // Settings are the org settings NewSource reads (`org connect --setting`);
 // `org connect` refuses any other key.
-var Settings = ingest.DeclareSettings(Name, ingest.SettingSpec{
+var Settings = ingest.SettingSpec{
 	{Name: "mode", Default: ModeExtension, Doc: ModeExtension + " reads each extension's call log, " + ModeAccount + " the company's",
 		Validate: func(v string) error {
 			if v == "" || v == ModeExtension || v == ModeAccount {
@@ -53,7 +54,7 @@ var Settings = ingest.DeclareSettings(Name, ingest.SettingSpec{
 	{Name: "auth_limit", Kind: ingest.SettingInt, Default: "5", Doc: "token requests per auth_window"},
 	{Name: "auth_window", Kind: ingest.SettingDuration, Default: "60s", Doc: "the Auth group's window"},
 	{Name: "window", Kind: ingest.SettingDuration, Default: "168h", Doc: "length of a backfill's base windows"},
-})
+}
 
 // NewSource builds the RingCentral connector of one org from its stored
 // connection; settings: mode, per_page, heavy_limit, heavy_window,

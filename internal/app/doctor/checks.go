@@ -291,7 +291,7 @@ func (d *diagnosis) unloadedWindows(ctx context.Context) error {
 
 // webhooks reports the deliveries of providers that push webhooks.
 func (d *diagnosis) webhooks(ctx context.Context) error {
-	if !d.p.Webhooks {
+	if d.p.Webhooks == nil {
 		return nil
 	}
 	ws, err := d.st.WebhookStats(ctx, d.o.Name)
@@ -355,7 +355,7 @@ func (d *diagnosis) transcripts(ctx context.Context) error {
 	if d.p.NoEscalation != "" {
 		defer d.add(OK, "", "escalated_calls is not available for %s (%s); reviews show n/a, not 0", d.p.Title, d.p.NoEscalation)
 	}
-	if !d.p.Webhooks {
+	if d.p.Webhooks == nil {
 		return nil
 	}
 	ts, err := d.st.TranscriptStats(ctx, d.o.Name)

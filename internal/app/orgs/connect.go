@@ -116,7 +116,7 @@ func ProviderFlags(p ingest.Provider) []string {
 	for _, f := range p.Credentials {
 		out = append(out, f.Flag)
 	}
-	if p.Webhooks {
+	if p.Webhooks != nil {
 		out = append(out, "webhook-token-file", "transcripts")
 	}
 	if p.AccountID {
@@ -197,7 +197,7 @@ func connectOptions(req ConnectRequest, box *secret.Box, p ingest.Provider, o *s
 	if v, set := req.Flags["account-id"]; p.AccountID && set {
 		o.AccountID = v
 	}
-	if path, set := req.Flags["webhook-token-file"]; p.Webhooks && set {
+	if path, set := req.Flags["webhook-token-file"]; p.Webhooks != nil && set {
 		tok, err := ReadSecretFile("webhook-token-file", path)
 		if err != nil {
 			probs = append(probs, err.Error())
@@ -222,7 +222,7 @@ func connectOptions(req ConnectRequest, box *secret.Box, p ingest.Provider, o *s
 		}
 		// Refused here, not stored: a key the provider does not read
 		// would be ignored by every sync.
-		if err := ingest.SettingsOf(p).Check(p.Name, k, v); err != nil {
+		if err := p.Settings.Check(p.Name, k, v); err != nil {
 			probs = append(probs, err.Error())
 			continue
 		}

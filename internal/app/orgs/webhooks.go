@@ -3,18 +3,19 @@ package orgs
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
 	"time"
 
-	"github.com/phonesignals/phonesignals/ingest/aircall"
+	"github.com/phonesignals/phonesignals/ingest"
 	"github.com/phonesignals/phonesignals/internal/platform/secret"
 	"github.com/phonesignals/phonesignals/internal/store"
 )
 
-// WebhookDirectory lists the Aircall orgs with their opened webhook
-// tokens (aircall.OrgDirectory). It is read on every delivery, so the list
+// WebhookDirectory lists the orgs of one provider with webhooks, with
+// their opened webhook tokens (ingest.OrgDirectory). It is read on every delivery, so the list
 // read from ClickHouse is kept for TTL.
 //
 // A ClickHouse outage does not stop webhooks: when a read fails, the last
@@ -23,10 +24,13 @@ import (
 // of the deliveries; token changes made in the meantime apply as soon as
 // a read succeeds again. Only with no list known at all (first start,
 // ClickHouse down, no cache file) does a delivery get an error (503, and
-// Aircall retries).
+// the provider retries).
 type WebhookDirectory struct {
 	Store *store.Store
 	Box   *secret.Box
+	// Provider is the provider (from the registry's WithWebhooks) whose
+	// receiver asks: orgs of other providers are left out. Required.
+	Provider string
 	// CacheFile, when set, keeps the last list read from ClickHouse on
 	// disk (mode 0600) for a receiver started during an outage. It holds
 	// the tokens sealed as ClickHouse stores them (AES-256-GCM under the
@@ -45,7 +49,7 @@ type WebhookDirectory struct {
 	Logger *slog.Logger
 
 	mu     sync.Mutex
-	cached []aircall.WebhookOrg
+	cached []ingest.WebhookOrg
 	at     time.Time // when cached was read from ClickHouse
 	// down is set while ClickHouse fails: cached answers, and retries run
 	// in the background.
@@ -55,8 +59,8 @@ type WebhookDirectory struct {
 	savedHash string // of the sealed list last written to CacheFile
 }
 
-// WebhookOrgs implements aircall.OrgDirectory.
-func (d *WebhookDirectory) WebhookOrgs(ctx context.Context) ([]aircall.WebhookOrg, error) {
+// WebhookOrgs implements ingest.OrgDirectory.
+func (d *WebhookDirectory) WebhookOrgs(ctx context.Context) ([]ingest.WebhookOrg, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	now := d.now()
@@ -113,7 +117,7 @@ func (d *WebhookDirectory) retryLocked(now time.Time) {
 }
 
 // setLocked makes list, read at now, the one answered, and saves it.
-func (d *WebhookDirectory) setLocked(list []aircall.WebhookOrg, sealed []cachedOrg, now time.Time) {
+func (d *WebhookDirectory) setLocked(list []ingest.WebhookOrg, sealed []cachedOrg, now time.Time) {
 	d.cached, d.at, d.down = list, now, false
 	if d.CacheFile == "" {
 		return
@@ -140,7 +144,7 @@ func (d *WebhookDirectory) loadCacheLocked() {
 	if cf == nil {
 		return
 	}
-	list := []aircall.WebhookOrg{}
+	list := []ingest.WebhookOrg{}
 	for _, c := range cf.Orgs {
 		o := store.Org{Name: c.Org, WebhookToken: c.WebhookToken}
 		tok, err := OpenWebhookToken(d.Box, o)
@@ -148,28 +152,31 @@ func (d *WebhookDirectory) loadCacheLocked() {
 			d.logger().Error("cannot open a saved webhook token; its webhooks will get 401", "org", c.Org, "file", d.CacheFile, "err", err)
 			continue
 		}
-		list = append(list, aircall.WebhookOrg{Org: c.Org, Token: tok, Transcripts: c.Transcripts})
+		list = append(list, ingest.WebhookOrg{Org: c.Org, Token: tok, Transcripts: c.Transcripts})
 	}
 	d.cached, d.at, d.savedHash = list, cf.SavedAt, h
 	d.logger().Warn("ClickHouse unavailable at start: accepting webhooks with the saved webhook token list",
 		"file", d.CacheFile, "orgs", len(list), "saved_at", cf.SavedAt.Format(time.RFC3339))
 }
 
-// read lists the Aircall orgs with a webhook token from ClickHouse, opened
+// read lists the provider's orgs with a webhook token from ClickHouse, opened
 // and as sealed.
-func (d *WebhookDirectory) read(ctx context.Context) ([]aircall.WebhookOrg, []cachedOrg, error) {
+func (d *WebhookDirectory) read(ctx context.Context) ([]ingest.WebhookOrg, []cachedOrg, error) {
+	if d.Provider == "" {
+		return nil, nil, errors.New("reading the webhook token list: WebhookDirectory.Provider is empty: name the receiver's provider")
+	}
 	names, err := d.Store.ListOrgs(ctx)
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading the webhook token list: %w", err)
 	}
-	out := []aircall.WebhookOrg{}
+	out := []ingest.WebhookOrg{}
 	var sealed []cachedOrg
 	for _, n := range names {
 		o, err := d.Store.GetOrg(ctx, n)
 		if err != nil {
 			return nil, nil, fmt.Errorf("reading the webhook token list: %w", err)
 		}
-		if o.Provider != aircall.Provider.Name || o.WebhookToken == "" {
+		if o.Provider != d.Provider || o.WebhookToken == "" {
 			continue
 		}
 		tok, err := OpenWebhookToken(d.Box, o)
@@ -177,7 +184,7 @@ func (d *WebhookDirectory) read(ctx context.Context) ([]aircall.WebhookOrg, []ca
 			d.logger().Error("cannot open the webhook token of an org; its webhooks will get 401", "org", o.Name, "err", err)
 			continue
 		}
-		out = append(out, aircall.WebhookOrg{Org: o.Name, Token: tok, Transcripts: o.Transcripts})
+		out = append(out, ingest.WebhookOrg{Org: o.Name, Token: tok, Transcripts: o.Transcripts})
 		sealed = append(sealed, cachedOrg{Org: o.Name, WebhookToken: o.WebhookToken, Transcripts: o.Transcripts})
 	}
 	return out, sealed, nil
@@ -197,53 +204,39 @@ func (d *WebhookDirectory) logger() *slog.Logger {
 	return slog.Default()
 }
 
-// DeliveryLog adapts the store's batching buffer to aircall.DeliveryLog.
+// DeliveryLog adapts the store's batching buffer to ingest.DeliveryLog.
 type DeliveryLog struct{ Buffer *store.DeliveryBuffer }
 
-// RecordDelivery implements aircall.DeliveryLog.
-func (l DeliveryLog) RecordDelivery(ctx context.Context, d aircall.Delivery) error {
+// RecordDelivery implements ingest.DeliveryLog.
+func (l DeliveryLog) RecordDelivery(ctx context.Context, d ingest.Delivery) error {
 	return l.Buffer.RecordDelivery(ctx, d.Org, d.Event, d.Status, d.Reason)
 }
 
-// TranscriptClients gives the transcript worker the Aircall client of an
-// org that wants transcripts (aircall.TranscriptWorkerConfig.Client). The
-// org is read again for every event; clients are kept by org, sealed
-// credentials and API URL, so new credentials take effect at once.
-type TranscriptClients struct {
+// TranscriptOrgs gives the transcript worker of one provider the
+// connection of an org that wants transcripts (ingest.TranscriptOrgs).
+// The org is read again for every event, so new credentials and
+// transcripts turned off take effect at once.
+type TranscriptOrgs struct {
 	Store *store.Store
 	Box   *secret.Box
-
-	mu      sync.Mutex
-	clients map[string]*aircall.Client
+	// Provider is the worker's provider; orgs of other providers get no
+	// fetch. Required.
+	Provider string
 }
 
-// Client returns org's client, or nil when the org does not want
-// transcripts (any more).
-func (t *TranscriptClients) Client(ctx context.Context, org string) (*aircall.Client, error) {
+// TranscriptOrg implements ingest.TranscriptOrgs: ok=false when the org
+// does not want transcripts (any more) or is another provider's.
+func (t *TranscriptOrgs) TranscriptOrg(ctx context.Context, org string) (ingest.OrgConfig, bool, error) {
 	o, err := t.Store.GetOrg(ctx, org)
 	if err != nil {
-		return nil, err
+		return ingest.OrgConfig{}, false, err
 	}
-	if !o.Transcripts || o.Provider != aircall.Provider.Name {
-		return nil, nil
-	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	key := o.Name + "|" + o.Credentials + "|" + o.APIURL
-	if c, ok := t.clients[key]; ok {
-		return c, nil
+	if !o.Transcripts || o.Provider != t.Provider {
+		return ingest.OrgConfig{}, false, nil
 	}
 	cr, err := OpenCredentials(t.Box, o)
 	if err != nil {
-		return nil, err
+		return ingest.OrgConfig{}, false, err
 	}
-	c, err := aircall.NewClient(Config(o, cr, nil))
-	if err != nil {
-		return nil, err
-	}
-	if t.clients == nil {
-		t.clients = map[string]*aircall.Client{}
-	}
-	t.clients[key] = c
-	return c, nil
+	return Config(o, cr, nil), true, nil
 }

@@ -58,7 +58,7 @@ func startServer(t *testing.T, dir string, tcp, http int) *chserver.Server {
 func saveToken(t *testing.T, st *store.Store, box *secret.Box, org, tok string) {
 	t.Helper()
 	ctx := context.Background()
-	if _, err := st.AddOrg(ctx, org, aircall.Provider.Name); err != nil {
+	if _, err := st.AddOrg(ctx, org, aircall.Name); err != nil {
 		t.Fatal(err)
 	}
 	o, err := st.GetOrg(ctx, org)
@@ -123,7 +123,7 @@ func TestWebhookDirectoryOutlivesClickHouseOutage(t *testing.T) {
 
 	clock := &testClock{t: time.Date(2026, 9, 1, 9, 0, 0, 0, time.UTC)}
 	cacheFile := filepath.Join(t.TempDir(), "webhook-tokens.json")
-	dir := &WebhookDirectory{Store: st, Box: box, CacheFile: cacheFile, Now: clock.Now, RetryEvery: time.Second}
+	dir := &WebhookDirectory{Store: st, Box: box, Provider: aircall.Name, CacheFile: cacheFile, Now: clock.Now, RetryEvery: time.Second}
 	post := receiver(t, dir)
 	if s := post("tok-acme-1"); s != http.StatusOK {
 		t.Fatalf("delivery with ClickHouse up: HTTP %d", s)
@@ -159,11 +159,11 @@ func TestWebhookDirectoryOutlivesClickHouseOutage(t *testing.T) {
 
 	// A receiver started during the outage answers from the saved list;
 	// without one it cannot know any token.
-	restarted := receiver(t, &WebhookDirectory{Store: st, Box: box, CacheFile: cacheFile, Now: clock.Now})
+	restarted := receiver(t, &WebhookDirectory{Store: st, Box: box, Provider: aircall.Name, CacheFile: cacheFile, Now: clock.Now})
 	if s := restarted("tok-globex-1"); s != http.StatusOK {
 		t.Fatalf("receiver started during the outage, with the saved list: HTTP %d", s)
 	}
-	if s := receiver(t, &WebhookDirectory{Store: st, Box: box, Now: clock.Now})("tok-globex-1"); s != http.StatusServiceUnavailable {
+	if s := receiver(t, &WebhookDirectory{Store: st, Box: box, Provider: aircall.Name, Now: clock.Now})("tok-globex-1"); s != http.StatusServiceUnavailable {
 		t.Fatalf("receiver started during the outage, no saved list: HTTP %d, want 503", s)
 	}
 

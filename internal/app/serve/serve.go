@@ -77,7 +77,9 @@ const (
 type Config struct {
 	// Store reads the orgs and records their status. Required.
 	Store *store.Store
-	// Registry builds the orgs' connectors. Required with RoleSync.
+	// Registry builds the orgs' connectors, webhook receivers and
+	// transcript workers. Required with RoleSync, RoleWebhooks and
+	// RoleTranscripts.
 	Registry *ingest.Registry
 	// Box opens the stored credentials and seals published bodies.
 	// Required.
@@ -137,8 +139,10 @@ func (c Config) Validate() error {
 	if c.Box == nil {
 		errs = append(errs, errors.New("serve: Box is nil (the master key)"))
 	}
-	if c.has(RoleSync) && c.Registry == nil {
-		errs = append(errs, errors.New("serve: Registry is nil (needed by the sync role)"))
+	for _, r := range []string{RoleSync, RoleWebhooks, RoleTranscripts} {
+		if c.has(r) && c.Registry == nil {
+			errs = append(errs, fmt.Errorf("serve: Registry is nil (needed by the %s role)", r))
+		}
 	}
 	if c.has(RoleTransform) && c.Transform == nil {
 		errs = append(errs, errors.New("serve: Transform is nil (needed by the transform role)"))

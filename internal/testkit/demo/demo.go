@@ -497,7 +497,7 @@ func (r *run) webhooks(ctx context.Context, sink ingest.Sink) error {
 	st, o, fake := r.env.Store, r.acme, r.fake
 	deliveries := st.NewDeliveryBuffer(time.Second)
 	defer deliveries.Close(context.WithoutCancel(ctx))
-	ws, err := aircall.NewWebhookServer(aircall.WebhookConfig{Listen: "127.0.0.1:0", Orgs: &orgs.WebhookDirectory{Store: st, Box: r.cfg.Box},
+	ws, err := aircall.NewWebhookServer(aircall.WebhookConfig{Listen: "127.0.0.1:0", Orgs: &orgs.WebhookDirectory{Store: st, Box: r.cfg.Box, Provider: aircall.Name},
 		Sink: sink, TranscriptSink: &ingesttest.MemSink{}, Deliveries: orgs.DeliveryLog{Buffer: deliveries}})
 	if err != nil {
 		return err
