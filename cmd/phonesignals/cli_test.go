@@ -76,7 +76,8 @@ func (e *cliEnv) run(t *testing.T, args ...string) (string, error) {
 	app.ExitErrHandler = func(*cli.Context, error) {}
 	full := append([]string{"phonesignals", "--clickhouse", e.srv.Addr(), "--database", e.db, "--data-dir", e.dataDir, "--log-level", "warn"}, args...)
 	var err error
-	out := captureStdout(t, func() { err = app.RunContext(ctx, full) })
+	// runApp, as main does: flags after arguments and the exit codes too.
+	out := captureStdout(t, func() { err = runApp(ctx, app, full) })
 	e.stdout.WriteString(out)
 	return out, err
 }
@@ -317,7 +318,7 @@ func TestCLIAdmin(t *testing.T) {
 	mustContain(t, "connect without a master key", err.Error(), "PHONESIGNALS_MASTER_KEY")
 	t.Setenv("PHONESIGNALS_MASTER_KEY", testMasterKey)
 
-	if out := e.ok(t, "org", "list"); out != "acme\taircall\tconnected\n" {
+	if out := e.ok(t, "org", "list"); out != "ORG   PROVIDER  CONNECTED\nacme  aircall   connected\n" {
 		t.Fatalf("org list printed %q", out)
 	}
 
@@ -383,7 +384,7 @@ func TestCLIAdmin(t *testing.T) {
 		t.Fatalf("cycles add printed %q", out)
 	}
 	e.ok(t, "cycles", "add", "--org", "acme", "--cycle", "2026-07", "--start", "2026-07-01", "--end", "2026-08-01")
-	if out := e.ok(t, "cycles", "list", "--org", "acme"); out != "2026-07\t2026-07-01\t2026-08-01\n2026-08\t2026-08-01\t2026-09-01\n" {
+	if out := e.ok(t, "cycles", "list", "--org", "acme"); out != "CYCLE    START       END\n2026-07  2026-07-01  2026-08-01\n2026-08  2026-08-01  2026-09-01\n" {
 		t.Fatalf("cycles list printed %q", out)
 	}
 	_, err = e.fail(t, "cycles", "add", "--org", "globex", "--cycle", "2026-08", "--start", "2026-08-01", "--end", "2026-09-01")
@@ -393,7 +394,7 @@ func TestCLIAdmin(t *testing.T) {
 	_, err = e.fail(t, "review", "--org", "acme", "--employee", "E001", "--cycle", "2027-01")
 	mustContain(t, "review of a missing cycle", err.Error(), "cycles add --org acme --cycle 2027-01")
 	_, err = e.fail(t, "review", "--org", "acme", "--employee", "E001", "--cycle", "2026-08", "--format", "yaml")
-	mustContain(t, "review --format yaml", err.Error(), `--format "yaml": want text or json`)
+	mustContain(t, "review --format yaml", err.Error(), `--format "yaml": want text, json or csv`)
 
 	// sync checks its window flags before touching anything.
 	for _, tt := range []struct {

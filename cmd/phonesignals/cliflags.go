@@ -17,15 +17,19 @@ func newOrgFlag() *cli.StringFlag {
 }
 
 // runApp runs app on args with the global flags also accepted after the
-// subcommand (`phonesignals review --clickhouse X ...`).
+// subcommand (`phonesignals review --clickhouse X ...`), a command's flags
+// also after its arguments (`employees remove E100 --org acme`), and
+// urfave/cli's own errors given their exit codes (classifyExit).
 func runApp(ctx context.Context, app *cli.App, args []string) error {
-	return app.RunContext(ctx, hoistGlobalFlags(app, args))
+	return classifyExit(app.RunContext(ctx, hoistGlobalFlags(app, args)))
 }
 
 // hoistGlobalFlags moves the app's global flags found after the
-// subcommand to before it, where urfave/cli parses them. A flag the
-// subcommand defines itself stays where it is, and nothing after "--"
-// moves.
+// subcommand to before it, where urfave/cli parses them, and a command's
+// own flags found after its positional arguments to before them: urfave
+// (package flag) stops reading flags at the first argument. A flag the
+// subcommand defines itself stays its own, nothing after "--" moves, and
+// --generate-bash-completion stays last, where urfave looks for it.
 func hoistGlobalFlags(app *cli.App, args []string) []string {
 	if len(args) < 2 {
 		return args
@@ -42,23 +46,29 @@ func hoistGlobalFlags(app *cli.App, args []string) []string {
 		out = append(out, args[i:min(i+n, len(args))]...)
 		i += n
 	}
-	var moved, rest []string
+	var moved, rest, positional, tail []string
 	local := map[string]bool{}
 	cmds := app.Commands
+	leaf := false
 	for ; i < len(args); i++ {
 		a := args[i]
-		if a == "--" {
-			rest = append(rest, args[i:]...)
+		if a == "--" || (a == "--generate-bash-completion" && i == len(args)-1) {
+			tail = args[i:]
 			break
 		}
 		if !isFlag(a) {
-			if c := findCommand(cmds, a); c != nil {
+			if c := findCommand(cmds, a); c != nil && !leaf {
 				for k, v := range flagArity(c.Flags) {
 					local[k] = v
 				}
 				cmds = c.Subcommands
+				leaf = len(cmds) == 0
+				rest = append(rest, a)
+			} else if leaf {
+				positional = append(positional, a)
+			} else {
+				rest = append(rest, a)
 			}
-			rest = append(rest, a)
 			continue
 		}
 		name, hasValue := flagName(a)
@@ -73,7 +83,8 @@ func hoistGlobalFlags(app *cli.App, args []string) []string {
 			*dst = append(*dst, args[i])
 		}
 	}
-	return append(append(out, moved...), rest...)
+	out = append(append(out, moved...), rest...)
+	return append(append(out, positional...), tail...)
 }
 
 // flagArity maps every name of flags to whether it takes a value.

@@ -27,6 +27,13 @@ func TestHoistGlobalFlags(t *testing.T) {
 		{"p --clickhouse-tls migrate", "p --clickhouse-tls migrate"},
 		{"p migrate --clickhouse-tls --clickhouse X", "p --clickhouse-tls --clickhouse X migrate"},
 		{"p", "p"},
+		// A command's flags after its arguments move before them.
+		{"p employees import --org acme f.csv --move", "p employees import --org acme --move f.csv"},
+		{"p employees remove E100 --org acme", "p employees remove --org acme E100"},
+		{"p employees remove E1 --clickhouse X E2 --org=a", "p --clickhouse X employees remove --org=a E1 E2"},
+		{"p healthcheck http://x --timeout 3s", "p healthcheck --timeout 3s http://x"},
+		{"p employees remove E1 -- --org", "p employees remove E1 -- --org"},
+		{"p employees remove E1 --generate-bash-completion", "p employees remove E1 --generate-bash-completion"},
 	}
 	app := newApp()
 	for _, tc := range cases {

@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
 	"fmt"
 	"os"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -76,30 +74,35 @@ func orgCommand(reg *ingest.Registry) *cli.Command {
 			},
 			orgSetCommand(),
 			{
-				Name:  "list",
-				Usage: "list orgs",
-				Action: readAction(func(c *cli.Context, e *env, st *store.Store) error {
-					orgs, err := st.ListOrgs(c.Context)
-					if err != nil {
-						return err
-					}
-					for _, n := range orgs {
-						o, err := st.GetOrg(c.Context, n)
-						if err != nil {
-							return err
-						}
-						conn := "not connected"
-						if o.Credentials != "" {
-							conn = "connected"
-						}
-						fmt.Printf("%s\t%s\t%s\n", n, o.Provider, conn)
-					}
-					return nil
-				}),
+				Name:   "list",
+				Usage:  "list orgs with their provider and whether credentials are stored",
+				Flags:  []cli.Flag{formatFlag(formatText, allFormats...)},
+				Action: readAction(orgList),
 			},
 			orgPrivacyCommand(),
 		},
 	}
+}
+
+// orgList is `org list`: columns org, provider, connected.
+func orgList(c *cli.Context, _ *env, st *store.Store) error {
+	names, err := st.ListOrgs(c.Context)
+	if err != nil {
+		return err
+	}
+	t := table{columns: cols("org", "provider", "connected")}
+	for _, n := range names {
+		o, err := st.GetOrg(c.Context, n)
+		if err != nil {
+			return err
+		}
+		conn := shown{value: false, text: "not connected"}
+		if o.Credentials != "" {
+			conn = shown{value: true, text: "connected"}
+		}
+		t.add(n, o.Provider, conn)
+	}
+	return t.write(os.Stdout, c.String("format"))
 }
 
 // orgAdd is `org add`: the name is checked before ClickHouse is reached.
@@ -243,20 +246,19 @@ func employeesCommand() *cli.Command {
 			},
 			{
 				Name:  "list",
-				Usage: "list the org's employees as CSV (the import format)",
-				Flags: []cli.Flag{newOrgFlag()},
+				Usage: "list the org's employees (default CSV, the import format)",
+				// CSV by default: its output is what `employees import` reads.
+				Flags: []cli.Flag{newOrgFlag(), formatFlag(formatCSV, allFormats...)},
 				Action: readAction(func(c *cli.Context, e *env, st *store.Store) error {
 					emps, err := st.Employees(c.Context, c.String("org"))
 					if err != nil {
 						return err
 					}
-					w := csv.NewWriter(os.Stdout)
-					_ = w.Write(store.EmployeesHeader)
+					t := table{columns: cols(store.EmployeesHeader...)}
 					for _, em := range emps {
-						_ = w.Write([]string{em.ID, em.Name, em.Email, em.Cohort, em.ProviderUserID})
+						t.add(em.ID, em.Name, em.Email, em.Cohort, em.ProviderUserID)
 					}
-					w.Flush()
-					return w.Error()
+					return t.write(os.Stdout, c.String("format"))
 				}),
 			},
 			employeesForgetCommand(),
@@ -322,7 +324,7 @@ func employeesDiscoverCommand() *cli.Command {
 		Usage: "list the provider's users (Aircall users, RingCentral User extensions): id, name, e-mail, " +
 			"calls in the last 90 days and the employee each is mapped to",
 		Flags: []cli.Flag{newOrgFlag(),
-			&cli.StringFlag{Name: "format", Value: "text", Usage: strings.Join(store.DiscoveryFormats, ", ")},
+			formatFlag(formatText, store.DiscoveryFormats...),
 			&cli.IntFlag{Name: "days", Value: 90, Usage: "count the calls of the last `N` days"},
 			&cli.StringFlag{Name: "until", Usage: "end those days at the start of `YYYY-MM-DD` (UTC; default now)"}},
 		Action: employeesDiscover,
@@ -333,9 +335,6 @@ func employeesDiscover(c *cli.Context) error {
 	from, to, err := discoverRange(c)
 	if err != nil {
 		return err
-	}
-	if f := c.String("format"); !slices.Contains(store.DiscoveryFormats, f) {
-		return fmt.Errorf("--format %q: want %s", f, strings.Join(store.DiscoveryFormats, ", "))
 	}
 	e := newEnv(c)
 	defer e.close()
@@ -532,17 +531,19 @@ func cyclesCommand() *cli.Command {
 			},
 			{
 				Name:  "list",
-				Usage: "list review cycles",
-				Flags: []cli.Flag{newOrgFlag()},
+				Usage: "list review cycles: id, first day, day after the last (UTC)",
+				Flags: []cli.Flag{newOrgFlag(), formatFlag(formatText, allFormats...)},
 				Action: readAction(func(c *cli.Context, e *env, st *store.Store) error {
 					cs, err := st.Cycles(c.Context, c.String("org"))
 					if err != nil {
 						return err
 					}
+					// cycle_id as review's JSON and CSV name it.
+					t := table{columns: []column{{key: "cycle_id", head: "CYCLE"}, {key: "start"}, {key: "end"}}}
 					for _, cy := range cs {
-						fmt.Printf("%s\t%s\t%s\n", cy.ID, cy.Start.Format(time.DateOnly), cy.End.Format(time.DateOnly))
+						t.add(cy.ID, cy.Start.Format(time.DateOnly), cy.End.Format(time.DateOnly))
 					}
-					return nil
+					return t.write(os.Stdout, c.String("format"))
 				}),
 			},
 		},
@@ -568,5 +569,5 @@ func reportDrift(ctx context.Context, st *store.Store) error {
 			fmt.Fprintf(&b, "\n    fix: %s", f)
 		}
 	}
-	return cli.Exit(b.String(), 2)
+	return cli.Exit(b.String(), exitNeedsFix)
 }

@@ -34,7 +34,7 @@ func aggregatesCommand() *cli.Command {
 				Name: "verify",
 				Usage: "recompute the per-day numbers from raw_signals and list every key that differs from user_day_metrics " +
 					"(exit 1 if any does; days still pending a refresh are counted, not compared)",
-				Flags:  append(flags(), &cli.StringFlag{Name: "format", Value: "text", Usage: "text or json"}),
+				Flags:  append(flags(), formatFlag(formatText, formatText, formatJSON)),
 				Action: readAction(aggregatesVerify),
 			},
 			{
@@ -76,9 +76,6 @@ func aggregatesScope(c *cli.Context, st *store.Store) ([]string, aggregate.Range
 }
 
 func aggregatesVerify(c *cli.Context, _ *env, st *store.Store) error {
-	if f := c.String("format"); f != "text" && f != "json" {
-		return fmt.Errorf("--format %q: want text or json", f)
-	}
 	orgs, r, err := aggregatesScope(c, st)
 	if err != nil {
 		return err
@@ -105,7 +102,7 @@ func aggregatesVerify(c *cli.Context, _ *env, st *store.Store) error {
 		printVerifyText(reps)
 	}
 	if wrong > 0 {
-		return cli.Exit(fmt.Sprintf("%d per-day keys differ from raw_signals: phonesignals aggregates rebuild%s repairs them", wrong, orgArg(c)), 1)
+		return cli.Exit(fmt.Sprintf("%d per-day keys differ from raw_signals: phonesignals aggregates rebuild%s repairs them", wrong, orgArg(c)), exitFailed)
 	}
 	return nil
 }

@@ -22,7 +22,7 @@ func clickhouseCommand() *cli.Command {
 				srv, err := chserver.Lookup(c.Context, dir(c))
 				if errors.Is(err, chserver.ErrNotRunning) {
 					// Exit 1, so scripts and health checks can tell.
-					return cli.Exit(fmt.Sprintf("no local ClickHouse server running under %s: phonesignals clickhouse start starts it", dir(c)), 1)
+					return cli.Exit(fmt.Sprintf("no local ClickHouse server running under %s: phonesignals clickhouse start starts it", dir(c)), exitFailed)
 				}
 				if err != nil {
 					return err

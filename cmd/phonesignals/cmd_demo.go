@@ -13,7 +13,7 @@ func demoCommand() *cli.Command {
 		Usage:           "moved to its own binary: run `make demo` (or bin/phonesignals-demo)",
 		SkipFlagParsing: true,
 		Action: func(c *cli.Context) error {
-			return cli.Exit("the demo is its own binary now, phonesignals-demo: run `make demo` (builds and runs it), or `go run ./cmd/phonesignals-demo`", 1)
+			return cli.Exit("the demo is its own binary now, phonesignals-demo: run `make demo` (builds and runs it), or `go run ./cmd/phonesignals-demo`", exitFailed)
 		},
 	}
 }

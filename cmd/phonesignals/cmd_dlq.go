@@ -3,15 +3,12 @@ package main
 import (
 	"fmt"
 	"os"
-	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/phonesignals/phonesignals/internal/app/dlq"
 	"github.com/phonesignals/phonesignals/internal/app/syncjob"
-	"github.com/phonesignals/phonesignals/internal/review"
 	"github.com/phonesignals/phonesignals/internal/store"
 )
 
@@ -26,6 +23,7 @@ func dlqCommand() *cli.Command {
 				Flags: []cli.Flag{
 					&cli.StringFlag{Name: "org", Usage: "only " + orgUsage + "; default every org"},
 					&cli.StringFlag{Name: "reason", Usage: "only reasons containing this text (case-insensitive)"},
+					formatFlag(formatText, allFormats...),
 				},
 				Action: readAction(func(c *cli.Context, e *env, st *store.Store) error {
 					bcfg, err := e.Bus(c.Context)
@@ -36,7 +34,7 @@ func dlqCommand() *cli.Command {
 					if err != nil {
 						return err
 					}
-					return printDeadLetters(dls)
+					return printDeadLetters(dls, c.String("format"))
 				}),
 			},
 			{
@@ -95,28 +93,31 @@ func parseSince(v string, now time.Time) (time.Time, error) {
 	return t, nil
 }
 
-func printDeadLetters(dls []dlq.Letter) error {
-	if len(dls) == 0 {
+// printDeadLetters prints the dead letters in format; text adds a count
+// and the next step, or says there are none.
+func printDeadLetters(dls []dlq.Letter, format string) error {
+	if len(dls) == 0 && format == formatText {
 		fmt.Println("no dead letters")
 		return nil
 	}
-	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "AT\tORG\tPROVIDER\tCALL_ID\tRECORD\tFIRST_RECORD\tREPLAYED\tREASON")
+	t := table{columns: []column{{key: "dead_lettered_at", head: "AT"}, {key: "org"}, {key: "provider"}, {key: "call_id"},
+		{key: "record"}, {key: "first_record"}, {key: "replayed_at", head: "REPLAYED"}, {key: "reason"}}}
 	pending := 0
 	for _, d := range dls {
-		replayed := "no"
+		replayed := shown{value: d.ReplayedAt, text: "no"}
 		if !d.ReplayedAt.IsZero() {
-			replayed = d.ReplayedAt.UTC().Format(time.RFC3339)
+			replayed.text = d.ReplayedAt.UTC().Format(time.RFC3339)
 		} else {
 			pending++
 		}
-		// The reason names fields, never bodies; escaping keeps it on one line.
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.At.UTC().Format(time.RFC3339), review.EscapeText(d.Org), review.EscapeText(d.Provider),
-			review.EscapeText(d.CallID), review.EscapeText(d.Origin), review.EscapeText(d.Root()), replayed, review.EscapeText(strings.ReplaceAll(d.Reason, "\t", " ")))
+		// The reason names fields, never bodies.
+		t.add(d.At, d.Org, d.Provider, d.CallID, d.Origin, d.Root(), replayed, d.Reason)
 	}
-	if err := tw.Flush(); err != nil {
+	if err := t.write(os.Stdout, format); err != nil {
 		return err
 	}
-	fmt.Printf("%d dead letters, %d not replayed (`phonesignals dlq replay` after fixing the cause)\n", len(dls), pending)
+	if format == formatText {
+		fmt.Printf("%d dead letters, %d not replayed (`phonesignals dlq replay` after fixing the cause)\n", len(dls), pending)
+	}
 	return nil
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"os"
 
 	"github.com/urfave/cli/v2"
@@ -20,16 +19,13 @@ func reviewCommand() *cli.Command {
 			newOrgFlag(),
 			&cli.StringFlag{Name: "employee", Usage: "employee id (omit for every employee of the cycle)"},
 			&cli.StringFlag{Name: "cycle", Required: true, Usage: "cycle id"},
-			&cli.StringFlag{Name: "format", Value: "text", Usage: "text or json (and csv for every employee)"},
+			formatFlag(formatText, allFormats...),
 			&cli.BoolFlag{Name: "extended", Usage: "text: add the talk-time lines (answered, missed, voicemail, talk and answer times, their cohort medians) after the seed's lines; JSON and CSV always carry them"},
 		},
 		Action: func(c *cli.Context) error {
 			one := c.String("employee") != ""
-			switch f := c.String("format"); {
-			case f == "text" || f == "json":
-			case f == "csv" && !one:
-			default:
-				return fmt.Errorf("--format %q: want text or json (csv needs every employee: omit --employee)", f)
+			if c.String("format") == formatCSV && one {
+				return exitErr(exitUsage, "--format csv needs every employee: omit --employee, or use --format text or json")
 			}
 			e := newEnv(c)
 			defer e.close()

@@ -55,7 +55,7 @@ func runCommand() *cli.Command {
 			stats, err := transformjob.Run(c.Context, transformjob.Config{Providers: providersOf(c), Bus: bcfg, Box: box, Store: st,
 				MaxBatch: c.Int("max-batch"), MaxWait: c.Duration("max-wait"), UntilIdle: c.Bool("until-idle"), Now: loaderClock})
 			if errors.Is(err, secret.ErrWrongKey) {
-				return cli.Exit(err.Error(), 2)
+				return cli.Exit(err.Error(), exitNeedsFix)
 			}
 			if err != nil {
 				return err

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"text/tabwriter"
@@ -20,6 +21,7 @@ func syncStatusCommand() *cli.Command {
 		Flags: []cli.Flag{
 			newOrgFlag(),
 			&cli.IntFlag{Name: "runs", Value: 10, Usage: "how many recent runs to show"},
+			formatFlag(formatText, allFormats...),
 		},
 		Action: readAction(func(c *cli.Context, e *env, st *store.Store) error {
 			o, err := st.GetOrg(c.Context, c.String("org"))
@@ -33,6 +35,9 @@ func syncStatusCommand() *cli.Command {
 			ws, err := st.SyncWindowStats(c.Context, o.Name)
 			if err != nil {
 				return err
+			}
+			if f := c.String("format"); f != formatText {
+				return writeSyncStatus(o, runs, ws, f)
 			}
 			fmt.Printf("org %s (%s)\n", o.Name, o.Provider)
 			if len(runs) == 0 {
@@ -55,4 +60,41 @@ func syncStatusCommand() *cli.Command {
 			return nil
 		}),
 	}
+}
+
+// writeSyncStatus prints sync status in JSON (an object of the org, its
+// provider, the runs and the backfill summary) or CSV (one row per run,
+// with the org and provider).
+func writeSyncStatus(o store.Org, runs []store.Run, ws store.WindowStats, format string) error {
+	runCols := cols("run_id", "started_at", "finished_at", "status", "calls", "requests", "window_from", "window_to", "error")
+	t := table{columns: runCols}
+	if format == formatCSV {
+		t.columns = append(cols("org", "provider"), runCols...)
+	}
+	for _, r := range runs {
+		row := []any{r.ID, r.Started, r.Finished, r.Status, r.Calls, r.Requests, r.Window.From, r.Window.To, r.Error}
+		if format == formatCSV {
+			row = append([]any{o.Name, o.Provider}, row...)
+		}
+		t.add(row...)
+	}
+	if format == formatCSV {
+		return t.write(os.Stdout, format)
+	}
+	objs, err := t.objects()
+	if err != nil {
+		return err
+	}
+	type backfill struct {
+		Windows      uint64 `json:"windows"`
+		Calls        uint64 `json:"calls"`
+		LastDone     any    `json:"last_done"`
+		LastWindowTo any    `json:"last_window_to"`
+	}
+	return writeJSON(os.Stdout, struct {
+		Org      string            `json:"org"`
+		Provider string            `json:"provider"`
+		Runs     []json.RawMessage `json:"runs"`
+		Backfill backfill          `json:"backfill"`
+	}{o.Name, o.Provider, objs, backfill{ws.Windows, ws.Calls, jsonCell(ws.LastDone), jsonCell(ws.LastWindowTo)}})
 }

@@ -49,7 +49,7 @@ func syncAction(c *cli.Context) error {
 	release, err := syncjob.Lock(e.DataDir(), c.String("org"))
 	var held *syncjob.LockHeldError
 	if errors.As(err, &held) {
-		return cli.Exit(held.Error(), 3)
+		return cli.Exit(held.Error(), exitLocked)
 	}
 	if err != nil {
 		return err

@@ -275,7 +275,7 @@ func TestCLIEmployeesDiscoverErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--format", "yaml"}, `--format "yaml": want text, csv, json`},
+		{[]string{"--format", "yaml"}, `--format "yaml": want text, csv or json`},
 		{[]string{"--days", "0"}, "--days 0: want a number of days from 1 to 3660"},
 		{[]string{"--until", "next week"}, `--until "next week": want YYYY-MM-DD`},
 		{nil, "org add --org acme"},

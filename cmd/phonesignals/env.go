@@ -51,7 +51,7 @@ func (e *env) close() { e.Close() }
 func (e *env) box(ctx context.Context) (*secret.Box, error) {
 	box, err := e.Box(ctx)
 	if deps.IsKeyMismatch(err) {
-		return nil, cli.Exit(err.Error(), 2)
+		return nil, cli.Exit(err.Error(), exitNeedsFix)
 	}
 	return box, err
 }
@@ -61,7 +61,7 @@ func (e *env) box(ctx context.Context) (*secret.Box, error) {
 func (e *env) readBox(ctx context.Context, st *store.Store) (*secret.Box, error) {
 	box, err := e.BoxOn(ctx, st)
 	if deps.IsKeyMismatch(err) {
-		return nil, cli.Exit(err.Error(), 2)
+		return nil, cli.Exit(err.Error(), exitNeedsFix)
 	}
 	return box, err
 }

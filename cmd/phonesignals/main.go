@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -33,11 +32,7 @@ func main() {
 	stopProfile()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "phonesignals:", err)
-		var ec cli.ExitCoder
-		if errors.As(err, &ec) {
-			os.Exit(ec.ExitCode())
-		}
-		os.Exit(1)
+		os.Exit(exitCode(err))
 	}
 }
 
@@ -52,8 +47,10 @@ func newAppWith(reg *ingest.Registry) *cli.App {
 		// embedded broker's flush) run first; urfave would os.Exit itself.
 		ExitErrHandler:       func(*cli.Context, error) {},
 		EnableBashCompletion: true,
-		Version:              version,
-		Usage:                "turn Aircall and RingCentral call activity into per-employee review signals",
+		// A mistyped command gets "Did you mean ...?" (exit code exitUsage).
+		Suggest: true,
+		Version: version,
+		Usage:   "turn Aircall and RingCentral call activity into per-employee review signals",
 		Description: "Pipeline: provider APIs -> Kafka (raw calls, sealed) -> transform (Arrow, rules) -> ClickHouse -> review.\n" +
 			"Without --clickhouse a local ClickHouse server is started under --data-dir (installed from the OS packages when missing);\n" +
 			"without --brokers an embedded Kafka broker keeps its data under --data-dir.",
@@ -86,6 +83,20 @@ func newAppWith(reg *ingest.Registry) *cli.App {
 			grafanaCommand(),
 			healthcheckCommand(),
 			completionCommand(),
+			versionCommand(),
+		},
+	}
+}
+
+// versionCommand is `phonesignals version`, which prints what --version
+// prints.
+func versionCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "version",
+		Usage: "print the version (as --version does)",
+		Action: func(c *cli.Context) error {
+			cli.VersionPrinter(c)
+			return nil
 		},
 	}
 }

@@ -102,7 +102,7 @@ func healthcheckCommand() *cli.Command {
 			ctx, cancel := context.WithTimeout(c.Context, c.Duration("timeout"))
 			defer cancel()
 			if err := obs.Check(ctx, c.Args().First()); err != nil {
-				return cli.Exit(err.Error(), 1)
+				return cli.Exit(err.Error(), exitFailed)
 			}
 			return nil
 		},

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -201,6 +202,12 @@ func TestCLIDeadLetterCommands(t *testing.T) {
 	e.ok(t, "run", "--until-idle")
 	out = e.ok(t, "dlq", "list", "--org", "acme", "--reason", "STARTED_AT")
 	mustContain(t, "dlq list", out, "acme", "aircall", "7", "phonesignals.calls.raw/", "started_at 2286-11-20T17:46:39Z", "1 dead letters, 1 not replayed")
+	// JSON: the same letter, with its fields named and replayed_at null.
+	var letters []map[string]any
+	if err := json.Unmarshal([]byte(e.ok(t, "dlq", "list", "--org", "acme", "--format", "json")), &letters); err != nil || len(letters) != 1 ||
+		letters[0]["call_id"] != "7" || letters[0]["org"] != "acme" || letters[0]["replayed_at"] != nil || !strings.Contains(fmt.Sprint(letters[0]["reason"]), "started_at") {
+		t.Fatalf("dlq list --format json: %v, %v; want the one letter of call 7, not replayed", letters, err)
+	}
 	out = e.ok(t, "dlq", "list", "--reason", "no such reason")
 	mustContain(t, "dlq list --reason", out, "no dead letters")
 	_, err = e.fail(t, "dlq", "replay", "--since", "yesterday")
