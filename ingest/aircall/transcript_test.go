@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/phonesignals/phonesignals/ingest"
 	"github.com/phonesignals/phonesignals/ingest/aircall/aircalltest"
 	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/internal/testkit/fixture"
@@ -146,5 +147,37 @@ func TestHandleTranscriptEvent(t *testing.T) {
 	}
 	if err := HandleTranscriptEvent(context.Background(), model.RawCall{Org: e.org.Name, Body: []byte(`{"id": 3}`)}, c, &memTranscriptStore{}); err == nil || !strings.Contains(err.Error(), "call_id") {
 		t.Errorf("event without call_id: %v", err)
+	}
+}
+
+// The worker keeps one client per org and connection: the same
+// credentials reuse it (and its rate limiter), new ones get a new client
+// at once.
+func TestTranscriptWorkerClientPerConnection(t *testing.T) {
+	w := &TranscriptWorker{}
+	conn := func(org, token, baseURL string) ingest.OrgConfig {
+		return ingest.OrgConfig{Org: org, BaseURL: baseURL, Credentials: map[string]string{"api_id": "id", "api_token": token}}
+	}
+	first, err := w.client(conn("acme", "t1", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		o    ingest.OrgConfig
+		same bool
+	}{
+		{"same connection", conn("acme", "t1", ""), true},
+		{"new token", conn("acme", "t2", ""), false},
+		{"new API URL", conn("acme", "t1", "http://127.0.0.1:1"), false},
+		{"other org", conn("globex", "t1", ""), false},
+	} {
+		c, err := w.client(tt.o)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if (c == first) != tt.same {
+			t.Errorf("%s: reused the client %v, want %v", tt.name, c == first, tt.same)
+		}
 	}
 }
