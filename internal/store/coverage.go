@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
-	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/queries"
@@ -156,44 +155,27 @@ func zeroEpoch(t time.Time) time.Time {
 }
 
 func (s *Store) coverageWindows(ctx context.Context, args []any) ([]syncedWindow, error) {
-	rows, err := s.conn.Query(ctx, queries.CoverageWindows, args...)
-	if err != nil {
+	var rows []windowRow
+	if err := s.conn.Select(ctx, &rows, queries.CoverageWindows, args...); err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	var out []syncedWindow
-	for rows.Next() {
-		var w syncedWindow
-		var done time.Time
-		if err := rows.Scan(&w.From, &w.To, &done, &w.missing); err != nil {
-			return nil, err
-		}
-		w.From, w.To = w.From.UTC(), w.To.UTC()
-		out = append(out, w)
+	for _, r := range rows {
+		out = append(out, syncedWindow{Window: model.Window{From: r.From.UTC(), To: r.To.UTC()}, missing: r.Missing})
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 func (s *Store) coverageRuns(ctx context.Context, args []any) ([]FailedRun, error) {
-	rows, err := s.conn.Query(ctx, queries.CoverageRuns, args...)
-	if err != nil {
+	var rows []runRow
+	if err := s.conn.Select(ctx, &rows, queries.CoverageRuns, args...); err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	return scanFailedRuns(rows)
-}
-
-func scanFailedRuns(rows driver.Rows) ([]FailedRun, error) {
 	var out []FailedRun
-	for rows.Next() {
-		var r FailedRun
-		if err := rows.Scan(&r.ID, &r.Started, &r.Window.From, &r.Window.To, &r.Status, &r.Error); err != nil {
-			return nil, err
-		}
-		r.Window.From, r.Window.To = r.Window.From.UTC(), r.Window.To.UTC()
-		out = append(out, r)
+	for _, r := range rows {
+		out = append(out, FailedRun{ID: r.ID, Started: r.Started, Window: model.Window{From: r.From.UTC(), To: r.To.UTC()}, Status: r.Status, Error: r.Error})
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // fill derives complete-through, the gaps, their causes and the status

@@ -12,9 +12,9 @@ import (
 
 // Cycle is a review cycle [Start, End) in UTC.
 type Cycle struct {
-	ID    string
-	Start time.Time
-	End   time.Time
+	ID    string    `ch:"cycle_id"`
+	Start time.Time `ch:"period_start"`
+	End   time.Time `ch:"period_end"`
 }
 
 // ParseCycleDates parses YYYY-MM-DD start (inclusive) and end (exclusive).
@@ -68,40 +68,24 @@ func (s *Store) AddCycle(ctx context.Context, org string, c Cycle) error {
 
 // GetCycle reads a cycle; ErrNotFound (wrapped, naming the fix) if missing.
 func (s *Store) GetCycle(ctx context.Context, org, id string) (Cycle, error) {
-	rows, err := s.conn.Query(ctx, queries.CycleGet, org, id)
-	if err != nil {
+	var rows []Cycle
+	if err := s.conn.Select(ctx, &rows, queries.CycleGet, org, id); err != nil {
 		return Cycle{}, fmt.Errorf("reading cycle %s of org %s: %w", id, org, err)
 	}
-	defer rows.Close()
-	if !rows.Next() {
-		if err := rows.Err(); err != nil {
-			return Cycle{}, fmt.Errorf("reading cycle %s of org %s: %w", id, org, err)
-		}
+	if len(rows) == 0 {
 		return Cycle{}, fmt.Errorf("cycle %q of org %s: %w (add it with `phonesignals cycles add --org %s --cycle %s --start YYYY-MM-DD --end YYYY-MM-DD`)", id, org, ErrNotFound, org, id)
 	}
-	c := Cycle{ID: id}
-	if err := rows.Scan(&c.Start, &c.End); err != nil {
-		return Cycle{}, err
-	}
-	c.Start, c.End = c.Start.UTC(), c.End.UTC()
-	return c, nil
+	return Cycle{ID: id, Start: rows[0].Start.UTC(), End: rows[0].End.UTC()}, nil
 }
 
 // Cycles lists the cycles of org by start.
 func (s *Store) Cycles(ctx context.Context, org string) ([]Cycle, error) {
-	rows, err := s.conn.Query(ctx, queries.CyclesList, org)
-	if err != nil {
+	var out []Cycle
+	if err := s.conn.Select(ctx, &out, queries.CyclesList, org); err != nil {
 		return nil, fmt.Errorf("listing cycles of org %s: %w", org, err)
 	}
-	defer rows.Close()
-	var out []Cycle
-	for rows.Next() {
-		var c Cycle
-		if err := rows.Scan(&c.ID, &c.Start, &c.End); err != nil {
-			return nil, err
-		}
-		c.Start, c.End = c.Start.UTC(), c.End.UTC()
-		out = append(out, c)
+	for i := range out {
+		out[i].Start, out[i].End = out[i].Start.UTC(), out[i].End.UTC()
 	}
-	return out, rows.Err()
+	return out, nil
 }

@@ -16,17 +16,40 @@ import (
 // CohortMedians are the exact medians of each review number over a
 // cohort's employees in one cycle (employees with no calls count as 0).
 type CohortMedians struct {
-	CycleID string
-	Cohort  string
-	Size    uint64
+	CycleID string `ch:"cycle_id"`
+	Cohort  string `ch:"cohort"`
+	Size    uint64 `ch:"cohort_size"`
 	// TotalCalls .. ResolvedCalls are the medians, named after the metric.
-	TotalCalls, InboundCalls, OutboundCalls, AvgDurationSec, AfterHoursCalls, EscalatedCalls, ResolvedCalls float64
+	TotalCalls      float64 `ch:"median_total_calls"`
+	InboundCalls    float64 `ch:"median_inbound_calls"`
+	OutboundCalls   float64 `ch:"median_outbound_calls"`
+	AvgDurationSec  float64 `ch:"median_avg_duration_sec"`
+	AfterHoursCalls float64 `ch:"median_after_hours_calls"`
+	EscalatedCalls  float64 `ch:"median_escalated_calls"`
+	ResolvedCalls   float64 `ch:"median_resolved_calls"`
 	// EscalationAvailable is false for RingCentral orgs: EscalatedCalls
 	// is then no real median and must show as not available.
-	EscalationAvailable bool
+	EscalationAvailable bool `ch:"-"`
 	// Talk are the medians of the talk-time numbers (none of time to
 	// answer: see TalkMedians).
-	Talk TalkMedians
+	Talk TalkMedians `ch:"-"`
+}
+
+// cohortMediansRow is a row of the cohort medians query: the columns
+// CohortMedians holds in another form (a flag, a nested struct) are
+// selected here and converted by medians.
+type cohortMediansRow struct {
+	CohortMedians
+	Escalation uint8 `ch:"escalation_available"`
+	TalkMedians
+}
+
+// medians is r with escalation_available and the talk medians taken in.
+func (r cohortMediansRow) medians() CohortMedians {
+	m := r.CohortMedians
+	m.EscalationAvailable = r.Escalation == 1
+	m.Talk = r.TalkMedians
+	return m
 }
 
 // CohortMedians reads the medians of every cohort in every cycle of org,
@@ -36,24 +59,15 @@ func (s *Store) CohortMedians(ctx context.Context, org string) ([]CohortMedians,
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.conn.Query(ctx, queries.CohortMedians, clickhouse.Named("org", org), dirty)
-	if err != nil {
+	var rows []cohortMediansRow
+	if err := s.conn.Select(ctx, &rows, queries.CohortMedians, clickhouse.Named("org", org), dirty); err != nil {
 		return nil, fmt.Errorf("reading cohort medians of org %s: %w", org, err)
 	}
-	defer rows.Close()
 	var out []CohortMedians
-	for rows.Next() {
-		var m CohortMedians
-		var avail uint8
-		if err := rows.Scan(&m.CycleID, &m.Cohort, &m.Size, &m.TotalCalls, &m.InboundCalls, &m.OutboundCalls,
-			&m.AvgDurationSec, &m.AfterHoursCalls, &m.EscalatedCalls, &m.ResolvedCalls, &avail,
-			&m.Talk.AnsweredCalls, &m.Talk.MissedCalls, &m.Talk.VoicemailCalls, &m.Talk.TalkTimeSec, &m.Talk.AvgTalkSec); err != nil {
-			return nil, fmt.Errorf("reading cohort medians of org %s: %w", org, err)
-		}
-		m.EscalationAvailable = avail == 1
-		out = append(out, m)
+	for _, r := range rows {
+		out = append(out, r.medians())
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // CycleMetrics are one employee's numbers in one cycle, with the cycle.
@@ -69,85 +83,63 @@ func (s *Store) EmployeeTrend(ctx context.Context, org, employee string) ([]Cycl
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.conn.Query(ctx, queries.EmployeeTrend, clickhouse.Named("org", org), clickhouse.Named("employee", employee), dirty)
-	if err != nil {
+	var rows []struct {
+		Cycle
+		metricsRow
+	}
+	if err := s.conn.Select(ctx, &rows, queries.EmployeeTrend, clickhouse.Named("org", org), clickhouse.Named("employee", employee), dirty); err != nil {
 		return nil, fmt.Errorf("reading the trend of employee %s of org %s: %w", employee, org, err)
 	}
-	defer rows.Close()
 	var out []CycleMetrics
-	for rows.Next() {
-		c := CycleMetrics{Metrics: Metrics{EmployeeID: employee}}
-		var esc uint8
-		var ans *uint64
-		m := &c.Metrics
-		if err := rows.Scan(append([]any{&c.Cycle.ID, &c.Cycle.Start, &c.Cycle.End, &m.Name, &m.Cohort, &m.TotalCalls, &m.InboundCalls,
-			&m.OutboundCalls, &m.AvgDurationSec, &m.AfterHoursCalls, &m.EscalatedCalls, &m.ResolvedCalls, &esc}, m.talkTargets(&ans)...)...); err != nil {
-			return nil, fmt.Errorf("reading the trend of employee %s of org %s: %w", employee, org, err)
-		}
-		m.EscalationAvailable = esc == 1
-		m.setAnswer(ans)
+	for _, r := range rows {
+		c := CycleMetrics{Cycle: r.Cycle, Metrics: r.metrics()}
+		c.EmployeeID = employee
 		out = append(out, c)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // WeekCalls is the number of calls of one week, direction and outcome.
 type WeekCalls struct {
 	// Week is the Monday 00:00 UTC the week starts on.
-	Week      time.Time
-	Direction string
+	Week      time.Time `ch:"week"`
+	Direction string    `ch:"direction"`
 	// Outcome is the provider's call status (answered, missed, voicemail, ...).
-	Outcome string
-	Calls   uint64
+	Outcome string `ch:"outcome"`
+	Calls   uint64 `ch:"calls"`
 }
 
 // CallsWeekly counts calls started in [from, to) per week, direction and
 // outcome: of the employee (through the provider user mapped to them
 // now), or of the whole org when employee is "".
 func (s *Store) CallsWeekly(ctx context.Context, org, employee string, from, to time.Time) ([]WeekCalls, error) {
-	rows, err := s.conn.Query(ctx, queries.CallsWeekly, clickhouse.Named("org", org), clickhouse.Named("from", from.UTC()), clickhouse.Named("to", to.UTC()), clickhouse.Named("employee", employee))
-	if err != nil {
+	var out []WeekCalls
+	if err := s.conn.Select(ctx, &out, queries.CallsWeekly, clickhouse.Named("org", org), clickhouse.Named("from", from.UTC()), clickhouse.Named("to", to.UTC()), clickhouse.Named("employee", employee)); err != nil {
 		return nil, fmt.Errorf("counting weekly calls of org %s: %w", org, err)
 	}
-	defer rows.Close()
-	var out []WeekCalls
-	for rows.Next() {
-		var w WeekCalls
-		if err := rows.Scan(&w.Week, &w.Direction, &w.Outcome, &w.Calls); err != nil {
-			return nil, fmt.Errorf("counting weekly calls of org %s: %w", org, err)
-		}
-		w.Week = w.Week.UTC()
-		out = append(out, w)
+	for i := range out {
+		out[i].Week = out[i].Week.UTC()
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // EmployeeCount is a count for one employee of the roster.
 type EmployeeCount struct {
-	EmployeeID string
-	Name       string
-	Cohort     string
-	N          uint64
+	EmployeeID string `ch:"employee_id"`
+	Name       string `ch:"name"`
+	Cohort     string `ch:"cohort"`
+	N          uint64 `ch:"escalated_calls"`
 }
 
 // EscalatedByEmployee counts the escalated calls started in [from, to) of
 // every employee of org (0 for those with none). Escalation is only
 // detected for Aircall orgs; callers must not show RingCentral's zeros.
 func (s *Store) EscalatedByEmployee(ctx context.Context, org string, from, to time.Time) ([]EmployeeCount, error) {
-	rows, err := s.conn.Query(ctx, queries.EscalatedByEmployee, clickhouse.Named("org", org), clickhouse.Named("from", from.UTC()), clickhouse.Named("to", to.UTC()))
-	if err != nil {
+	var out []EmployeeCount
+	if err := s.conn.Select(ctx, &out, queries.EscalatedByEmployee, clickhouse.Named("org", org), clickhouse.Named("from", from.UTC()), clickhouse.Named("to", to.UTC())); err != nil {
 		return nil, fmt.Errorf("counting escalated calls per employee of org %s: %w", org, err)
 	}
-	defer rows.Close()
-	var out []EmployeeCount
-	for rows.Next() {
-		var c EmployeeCount
-		if err := rows.Scan(&c.EmployeeID, &c.Name, &c.Cohort, &c.N); err != nil {
-			return nil, fmt.Errorf("counting escalated calls per employee of org %s: %w", org, err)
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // LastSuccessfulSync returns how many sync runs of org finished with
@@ -165,19 +157,17 @@ func (s *Store) LastSuccessfulSync(ctx context.Context, org string) (runs uint64
 // DeadLettersIn counts the dead letters of org recorded in [from, to) by
 // reason, most first, with the last time each reason was seen.
 func (s *Store) DeadLettersIn(ctx context.Context, org string, from, to time.Time) ([]Count, error) {
-	rows, err := s.conn.Query(ctx, queries.DeadLettersWindow, org, from.UTC(), to.UTC())
-	if err != nil {
+	var rows []struct {
+		Label string    `ch:"reason"`
+		N     uint64    `ch:"records"`
+		Last  time.Time `ch:"last_at"`
+	}
+	if err := s.conn.Select(ctx, &rows, queries.DeadLettersWindow, org, from.UTC(), to.UTC()); err != nil {
 		return nil, fmt.Errorf("reading dead letters of org %s: %w", org, err)
 	}
-	defer rows.Close()
 	var out []Count
-	for rows.Next() {
-		var c Count
-		if err := rows.Scan(&c.Label, &c.N, &c.Last); err != nil {
-			return nil, fmt.Errorf("reading dead letters of org %s: %w", org, err)
-		}
-		c.Last = c.Last.UTC()
-		out = append(out, c)
+	for _, r := range rows {
+		out = append(out, Count{Label: r.Label, N: r.N, Last: r.Last.UTC()})
 	}
-	return out, rows.Err()
+	return out, nil
 }

@@ -21,21 +21,20 @@ func ReplayKey(org, root, reason string) string { return org + "\x00" + root + "
 // ReplayedDeadLetters returns when each dead letter of org ("" for every
 // org) was replayed, keyed by ReplayKey.
 func (s *Store) ReplayedDeadLetters(ctx context.Context, org string) (map[string]time.Time, error) {
-	rows, err := s.conn.Query(ctx, queries.DeadLetterReplays, org, org)
-	if err != nil {
+	var rows []struct {
+		Org    string    `ch:"org"`
+		Origin string    `ch:"origin"`
+		Reason string    `ch:"reason"`
+		At     time.Time `ch:"last_replayed_at"`
+	}
+	if err := s.conn.Select(ctx, &rows, queries.DeadLetterReplays, org, org); err != nil {
 		return nil, fmt.Errorf("reading replayed dead letters: %w", err)
 	}
-	defer rows.Close()
 	out := map[string]time.Time{}
-	for rows.Next() {
-		var o, origin, reason string
-		var at time.Time
-		if err := rows.Scan(&o, &origin, &reason, &at); err != nil {
-			return nil, fmt.Errorf("reading replayed dead letters: %w", err)
-		}
-		out[ReplayKey(o, origin, reason)] = at
+	for _, r := range rows {
+		out[ReplayKey(r.Org, r.Origin, r.Reason)] = r.At
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Replayed is one dead letter re-published by `dlq replay`.

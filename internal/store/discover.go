@@ -43,22 +43,16 @@ type Discovery struct {
 // ProviderUserCalls counts the current calls of org from provider per
 // provider user id, started in [from, to); users without calls are absent.
 func (s *Store) ProviderUserCalls(ctx context.Context, org, provider string, from, to time.Time) (map[string]uint64, error) {
-	rows, err := s.conn.Query(ctx, queries.ProviderUserCalls, clickhouse.Named("org", org), clickhouse.Named("provider", provider),
-		clickhouse.Named("from", from.UTC()), clickhouse.Named("to", to.UTC()))
-	if err != nil {
+	var rows []UserCalls
+	if err := s.conn.Select(ctx, &rows, queries.ProviderUserCalls, clickhouse.Named("org", org), clickhouse.Named("provider", provider),
+		clickhouse.Named("from", from.UTC()), clickhouse.Named("to", to.UTC())); err != nil {
 		return nil, fmt.Errorf("counting the calls of org %s per %s user: %w", org, provider, err)
 	}
-	defer rows.Close()
 	out := map[string]uint64{}
-	for rows.Next() {
-		var u string
-		var n uint64
-		if err := rows.Scan(&u, &n); err != nil {
-			return nil, err
-		}
-		out[u] = n
+	for _, r := range rows {
+		out[r.UserID] = r.Calls
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Discover joins users, the provider's list in its order, with org's

@@ -86,23 +86,22 @@ func (s *Store) SchemaDrift(ctx context.Context) ([]Drift, error) {
 
 // columns maps table -> column -> type in db.
 func (s *Store) columns(ctx context.Context, db string) (map[string]map[string]string, error) {
-	rows, err := s.conn.Query(ctx, "SELECT table, name, type FROM system.columns WHERE database = ?", db)
-	if err != nil {
+	var rows []struct {
+		Table  string `ch:"table"`
+		Column string `ch:"name"`
+		Type   string `ch:"type"`
+	}
+	if err := s.conn.Select(ctx, &rows, "SELECT table, name, type FROM system.columns WHERE database = ?", db); err != nil {
 		return nil, fmt.Errorf("reading the columns of %s: %w", db, err)
 	}
-	defer rows.Close()
 	out := map[string]map[string]string{}
-	for rows.Next() {
-		var t, c, typ string
-		if err := rows.Scan(&t, &c, &typ); err != nil {
-			return nil, fmt.Errorf("reading the columns of %s: %w", db, err)
+	for _, r := range rows {
+		if out[r.Table] == nil {
+			out[r.Table] = map[string]string{}
 		}
-		if out[t] == nil {
-			out[t] = map[string]string{}
-		}
-		out[t][c] = typ
+		out[r.Table][r.Column] = r.Type
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 func diffColumns(want, have map[string]map[string]string) []Drift {

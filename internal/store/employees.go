@@ -17,14 +17,14 @@ var orgRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 
 // Employee is one row of the roster.
 type Employee struct {
-	ID             string
-	Name           string
-	Email          string
-	Cohort         string
-	ProviderUserID string
+	ID             string `ch:"employee_id"`
+	Name           string `ch:"name"`
+	Email          string `ch:"email"`
+	Cohort         string `ch:"cohort"`
+	ProviderUserID string `ch:"provider_user_id"`
 	// Line is the CSV line the row came from (0 when not from a file), for
 	// messages about it.
-	Line int
+	Line int `ch:"-"`
 }
 
 // EmployeesHeader is the CSV header `employees import` expects.
@@ -235,20 +235,11 @@ func mappingConflicts(org string, cur, emps []Employee, move bool) ([]Employee, 
 
 // Employees lists the current roster of org.
 func (s *Store) Employees(ctx context.Context, org string) ([]Employee, error) {
-	rows, err := s.conn.Query(ctx, queries.EmployeesList, org)
-	if err != nil {
+	var out []Employee
+	if err := s.conn.Select(ctx, &out, queries.EmployeesList, org); err != nil {
 		return nil, fmt.Errorf("listing employees of org %s: %w", org, err)
 	}
-	defer rows.Close()
-	var out []Employee
-	for rows.Next() {
-		var e Employee
-		if err := rows.Scan(&e.ID, &e.Name, &e.Email, &e.Cohort, &e.ProviderUserID); err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // RemoveEmployees marks employees of org as removed (a newer version with

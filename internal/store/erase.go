@@ -157,30 +157,22 @@ func checkReference(rep ErasureReport) error {
 // forgetUsers finds the employee's provider users: every one a version of
 // the employee was mapped to, unless another employee owns it now.
 func (s *Store) forgetUsers(ctx context.Context, rep *ErasureReport) error {
-	rows, err := s.conn.Query(ctx, queries.EmployeeVersions, clickhouse.Named("org", rep.Org), clickhouse.Named("employee", rep.Employee))
-	if err != nil {
+	var versions []struct {
+		User string `ch:"provider_user_id"`
+		// Deleted and Version are unused; Select wants a field for every column.
+		Deleted uint8  `ch:"deleted"`
+		Version uint64 `ch:"version"`
+	}
+	if err := s.conn.Select(ctx, &versions, queries.EmployeeVersions, clickhouse.Named("org", rep.Org), clickhouse.Named("employee", rep.Employee)); err != nil {
 		return fmt.Errorf("reading employee %s of org %s: %w", rep.Employee, rep.Org, err)
 	}
 	var mapped []string
-	versions := 0
-	for rows.Next() {
-		var user string
-		var deleted uint8
-		var version uint64
-		if err := rows.Scan(&user, &deleted, &version); err != nil {
-			rows.Close()
-			return err
-		}
-		versions++
-		if user != "" && !contains(mapped, user) {
-			mapped = append(mapped, user)
+	for _, v := range versions {
+		if v.User != "" && !contains(mapped, v.User) {
+			mapped = append(mapped, v.User)
 		}
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	if versions == 0 {
+	if len(versions) == 0 {
 		return fmt.Errorf("employee %q of org %s: %w (`phonesignals employees list --org %s` lists the roster; an employee forgotten already has nothing left)", rep.Employee, rep.Org, ErrNotFound, rep.Org)
 	}
 	roster, err := s.Employees(ctx, rep.Org)
@@ -200,7 +192,7 @@ func (s *Store) forgetUsers(ctx context.Context, rep *ErasureReport) error {
 		}
 		rep.Users = append(rep.Users, u)
 	}
-	rep.Rows = map[string]uint64{"employees": uint64(versions)}
+	rep.Rows = map[string]uint64{"employees": uint64(len(versions))}
 	return nil
 }
 
@@ -283,26 +275,30 @@ type Erasure struct {
 
 // Erasures reads the erasures log of org, oldest first.
 func (s *Store) Erasures(ctx context.Context, org string) ([]Erasure, error) {
-	rows, err := s.conn.Query(ctx, queries.ErasuresList, clickhouse.Named("org", org))
-	if err != nil {
+	var rows []struct {
+		ID          string    `ch:"erasure_id"`
+		Kind        string    `ch:"kind"`
+		Reference   string    `ch:"reference"`
+		Cutoff      time.Time `ch:"cutoff"`
+		Calls       uint64    `ch:"calls"`
+		Rows        string    `ch:"rows"`
+		DaysRebuilt uint32    `ch:"days_rebuilt"`
+		RequestedAt time.Time `ch:"requested_at"`
+		FinishedAt  time.Time `ch:"finished_at"`
+	}
+	if err := s.conn.Select(ctx, &rows, queries.ErasuresList, clickhouse.Named("org", org)); err != nil {
 		return nil, fmt.Errorf("reading the erasures of org %s: %w", org, err)
 	}
-	defer rows.Close()
 	var out []Erasure
-	for rows.Next() {
-		var e Erasure
-		var counts string
-		var days uint32
-		if err := rows.Scan(&e.ID, &e.Kind, &e.Reference, &e.Cutoff, &e.Calls, &counts, &days, &e.RequestedAt, &e.FinishedAt); err != nil {
-			return nil, err
-		}
-		e.Cutoff, e.DaysRebuilt = zeroEpoch(e.Cutoff), int(days)
-		if err := json.Unmarshal([]byte(counts), &e.Rows); err != nil {
+	for _, r := range rows {
+		e := Erasure{ID: r.ID, Kind: r.Kind, Reference: r.Reference, Cutoff: zeroEpoch(r.Cutoff), Calls: r.Calls,
+			DaysRebuilt: int(r.DaysRebuilt), RequestedAt: r.RequestedAt, FinishedAt: r.FinishedAt}
+		if err := json.Unmarshal([]byte(r.Rows), &e.Rows); err != nil {
 			return nil, fmt.Errorf("reading the erasures of org %s: rows of %s: %w", org, e.ID, err)
 		}
 		out = append(out, e)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // logErasure records rep in the erasures log.

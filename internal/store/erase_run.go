@@ -80,44 +80,33 @@ func (s *Store) WaitMutations(ctx context.Context, limit time.Duration) error {
 
 // runningMutations names the tables with unfinished mutations ("" none).
 func (s *Store) runningMutations(ctx context.Context) (string, error) {
-	rows, err := s.conn.Query(ctx, queries.MutationsRunning)
-	if err != nil {
+	var rows []struct {
+		Table     string `ch:"table"`
+		Mutations uint64 `ch:"mutations"`
+	}
+	if err := s.conn.Select(ctx, &rows, queries.MutationsRunning); err != nil {
 		return "", fmt.Errorf("reading system.mutations: %w", err)
 	}
-	defer rows.Close()
 	var parts []string
-	for rows.Next() {
-		var table string
-		var n uint64
-		if err := rows.Scan(&table, &n); err != nil {
-			return "", err
-		}
-		parts = append(parts, fmt.Sprintf("%s: %d", table, n))
+	for _, r := range rows {
+		parts = append(parts, fmt.Sprintf("%s: %d", r.Table, r.Mutations))
 	}
-	return strings.Join(parts, ", "), rows.Err()
+	return strings.Join(parts, ", "), nil
 }
 
 // clearUnfinished removes what erasures of the same users staged and never
 // finished.
 func (e eraser) clearUnfinished(ctx context.Context, users []string) error {
 	for _, u := range users {
-		rows, err := e.s.conn.Query(ctx, queries.StagedErasures, clickhouse.Named("org", e.org), clickhouse.Named("user", u))
-		if err != nil {
+		var staged []struct {
+			ID string `ch:"erasure_id"`
+		}
+		if err := e.s.conn.Select(ctx, &staged, queries.StagedErasures, clickhouse.Named("org", e.org), clickhouse.Named("user", u)); err != nil {
 			return fmt.Errorf("reading unfinished erasures of org %s: %w", e.org, err)
 		}
-		var ids []string
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			ids = append(ids, id)
-		}
-		rows.Close()
-		for _, id := range ids {
+		for _, st := range staged {
 			old := e
-			old.id = id
+			old.id = st.ID
 			if err := old.exec(ctx, queries.ClearStaged, "erasure_items", ""); err != nil {
 				return err
 			}
@@ -270,18 +259,16 @@ func (e eraser) scan(ctx context.Context, users []string) (map[string]uint64, er
 // stringColumns lists (table, column) of every stored text column of the
 // tables with an org column.
 func (s *Store) stringColumns(ctx context.Context) ([][2]string, error) {
-	rows, err := s.conn.Query(ctx, queries.StringColumns)
-	if err != nil {
+	var rows []struct {
+		Table  string `ch:"table"`
+		Column string `ch:"name"`
+	}
+	if err := s.conn.Select(ctx, &rows, queries.StringColumns); err != nil {
 		return nil, fmt.Errorf("listing the text columns of database %s: %w", s.cfg.Database, err)
 	}
-	defer rows.Close()
 	var out [][2]string
-	for rows.Next() {
-		var tc [2]string
-		if err := rows.Scan(&tc[0], &tc[1]); err != nil {
-			return nil, err
-		}
-		out = append(out, tc)
+	for _, r := range rows {
+		out = append(out, [2]string{r.Table, r.Column})
 	}
-	return out, rows.Err()
+	return out, nil
 }

@@ -31,27 +31,28 @@ func (s *Store) SetHours(ctx context.Context, org string, from time.Time, w mode
 
 // Hours reads the org's working-hours rules (empty: the seed's rule).
 func (s *Store) Hours(ctx context.Context, org string) (model.Schedule, error) {
-	rows, err := s.conn.Query(ctx, queries.OrgHours, clickhouse.Named("org", org))
-	if err != nil {
+	var rows []struct {
+		From      time.Time `ch:"effective_from"`
+		Zone      string    `ch:"timezone"`
+		Hours     string    `ch:"hours"`
+		Days      string    `ch:"days"`
+		Withdrawn uint8     `ch:"withdrawn"`
+		// SetAt is unused; Select wants a field for every column.
+		SetAt time.Time `ch:"set_at"`
+	}
+	if err := s.conn.Select(ctx, &rows, queries.OrgHours, clickhouse.Named("org", org)); err != nil {
 		return nil, fmt.Errorf("reading the working hours of org %s: %w", org, err)
 	}
-	defer rows.Close()
 	var out model.Schedule
-	for rows.Next() {
-		var v model.HoursVersion
-		var zone, hours, days string
-		var withdrawn uint8
-		var setAt time.Time
-		if err := rows.Scan(&v.From, &zone, &hours, &days, &withdrawn, &setAt); err != nil {
-			return nil, fmt.Errorf("reading the working hours of org %s: %w", org, err)
-		}
-		v.Withdrawn = withdrawn == 1
-		if v.Hours, err = model.ParseWorkingHours(zone, hours, days); err != nil {
+	for _, r := range rows {
+		v := model.HoursVersion{From: r.From, Withdrawn: r.Withdrawn == 1}
+		var err error
+		if v.Hours, err = model.ParseWorkingHours(r.Zone, r.Hours, r.Days); err != nil {
 			return nil, fmt.Errorf("the stored working hours of org %s from %s: %w", org, v.From.Format(time.RFC3339), err)
 		}
 		out = append(out, v)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // HoursCacheTTL is how long HoursCache keeps an org's rules: a rule

@@ -67,16 +67,15 @@ func (s *Store) VerifyKeyCheck(ctx context.Context, check string, probe func(ctx
 }
 
 func (s *Store) keyCheck(ctx context.Context) (check string, since time.Time, ok bool, err error) {
-	rows, err := s.conn.Query(ctx, queries.KeyCheckGet)
-	if err != nil {
+	var rows []struct {
+		Check string    `ch:"key_check"`
+		Since time.Time `ch:"created_at"`
+	}
+	if err := s.conn.Select(ctx, &rows, queries.KeyCheckGet); err != nil {
 		return "", time.Time{}, false, fmt.Errorf("reading the master key check: %w", err)
 	}
-	defer rows.Close()
-	if !rows.Next() {
-		return "", time.Time{}, false, rows.Err()
+	if len(rows) == 0 {
+		return "", time.Time{}, false, nil
 	}
-	if err := rows.Scan(&check, &since); err != nil {
-		return "", time.Time{}, false, fmt.Errorf("reading the master key check: %w", err)
-	}
-	return check, since, true, nil
+	return rows[0].Check, rows[0].Since, true, nil
 }

@@ -70,46 +70,48 @@ func (s *Store) SaveOrg(ctx context.Context, o Org) error {
 
 // GetOrg reads an org; ErrNotFound (wrapped, naming the fix) when missing.
 func (s *Store) GetOrg(ctx context.Context, name string) (Org, error) {
-	rows, err := s.conn.Query(ctx, queries.OrgGet, name)
-	if err != nil {
+	var rows []orgRow
+	if err := s.conn.Select(ctx, &rows, queries.OrgGet, name); err != nil {
 		return Org{}, fmt.Errorf("reading org %s: %w", name, err)
 	}
-	defer rows.Close()
-	if !rows.Next() {
-		if err := rows.Err(); err != nil {
-			return Org{}, fmt.Errorf("reading org %s: %w", name, err)
-		}
+	if len(rows) == 0 {
 		return Org{}, fmt.Errorf("org %q: %w (create it with `phonesignals org add --org %s --provider aircall|ringcentral`)", name, ErrNotFound, name)
 	}
-	var o Org
-	var tr uint8
-	var settings string
-	if err := rows.Scan(&o.Name, &o.Provider, &o.APIURL, &o.Credentials, &o.AccountID, &o.WebhookToken, &tr, &settings); err != nil {
-		return Org{}, fmt.Errorf("reading org %s: %w", name, err)
-	}
-	o.Transcripts = tr == 1
-	if settings != "" && settings != "null" {
-		if err := json.Unmarshal([]byte(settings), &o.Settings); err != nil {
+	r := rows[0]
+	o := Org{Name: r.Name, Provider: r.Provider, APIURL: r.APIURL, Credentials: r.Credentials, AccountID: r.AccountID,
+		WebhookToken: r.WebhookToken, Transcripts: r.Transcripts == 1}
+	if r.Settings != "" && r.Settings != "null" {
+		if err := json.Unmarshal([]byte(r.Settings), &o.Settings); err != nil {
 			return Org{}, fmt.Errorf("decoding settings of org %s: %w", name, err)
 		}
 	}
 	return o, nil
 }
 
+// orgRow is the org query's row: Org holds transcripts as a bool and the
+// settings decoded.
+type orgRow struct {
+	Name         string `ch:"org"`
+	Provider     string `ch:"provider_"`
+	APIURL       string `ch:"api_url_"`
+	Credentials  string `ch:"credentials_"`
+	AccountID    string `ch:"account_id_"`
+	WebhookToken string `ch:"webhook_token_"`
+	Transcripts  uint8  `ch:"transcripts_"`
+	Settings     string `ch:"settings_"`
+}
+
 // ListOrgs returns every org name.
 func (s *Store) ListOrgs(ctx context.Context) ([]string, error) {
-	rows, err := s.conn.Query(ctx, queries.OrgList)
-	if err != nil {
+	var rows []struct {
+		Org string `ch:"org"`
+	}
+	if err := s.conn.Select(ctx, &rows, queries.OrgList); err != nil {
 		return nil, fmt.Errorf("listing orgs: %w", err)
 	}
-	defer rows.Close()
 	var out []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return nil, err
-		}
-		out = append(out, n)
+	for _, r := range rows {
+		out = append(out, r.Org)
 	}
-	return out, rows.Err()
+	return out, nil
 }

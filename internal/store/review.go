@@ -13,59 +13,65 @@ import (
 
 // Metrics are one employee's review numbers in one cycle.
 type Metrics struct {
-	EmployeeID      string
-	Name            string
-	Cohort          string
-	TotalCalls      uint64
-	InboundCalls    uint64
-	OutboundCalls   uint64
-	AvgDurationSec  uint64
-	AfterHoursCalls uint64
-	EscalatedCalls  uint64
-	ResolvedCalls   uint64
+	EmployeeID      string `ch:"employee_id"`
+	Name            string `ch:"name"`
+	Cohort          string `ch:"cohort"`
+	TotalCalls      uint64 `ch:"total_calls"`
+	InboundCalls    uint64 `ch:"inbound_calls"`
+	OutboundCalls   uint64 `ch:"outbound_calls"`
+	AvgDurationSec  uint64 `ch:"avg_duration_sec"`
+	AfterHoursCalls uint64 `ch:"after_hours_calls"`
+	EscalatedCalls  uint64 `ch:"escalated_calls"`
+	ResolvedCalls   uint64 `ch:"resolved_calls"`
 	// EscalationAvailable is false for RingCentral orgs: escalated_calls
 	// is then not a real zero and must be shown as not available.
-	EscalationAvailable bool
+	EscalationAvailable bool `ch:"-"`
 	Talk
 }
 
 // Talk are the talk-time numbers of one employee in one cycle (migration
 // 013; the README's definitions table says each in words).
 type Talk struct {
-	AnsweredCalls  uint64
-	MissedCalls    uint64
-	VoicemailCalls uint64
+	AnsweredCalls  uint64 `ch:"answered_calls"`
+	MissedCalls    uint64 `ch:"missed_calls"`
+	VoicemailCalls uint64 `ch:"voicemail_calls"`
 	// TalkTimeSec is the total talk time in seconds; AvgTalkSec its mean
 	// over AnsweredCalls, rounded half away from zero, 0 with none.
-	TalkTimeSec uint64
-	AvgTalkSec  uint64
+	TalkTimeSec uint64 `ch:"talk_time_sec"`
+	AvgTalkSec  uint64 `ch:"avg_talk_sec"`
 	// AvgAnswerSec is the mean time to answer of the answered inbound
 	// calls with an answer time, rounded; AnswerTimeAvailable is false
 	// when there is none (always for RingCentral): it is then n/a, never 0.
-	AvgAnswerSec        uint64
-	AnswerTimeAvailable bool
+	AvgAnswerSec        uint64 `ch:"-"`
+	AnswerTimeAvailable bool   `ch:"-"`
 }
 
-// talkTargets are t's columns in the review queries' order, after the
-// seed's: avg_answer_sec is scanned into *ans (NULL when n/a).
-func (t *Talk) talkTargets(ans **uint64) []any {
-	return []any{&t.AnsweredCalls, &t.MissedCalls, &t.VoicemailCalls, &t.TalkTimeSec, &t.AvgTalkSec, ans}
+// metricsRow is a row of the review queries: the two columns Metrics
+// holds in another form are selected here and converted by metrics.
+type metricsRow struct {
+	Metrics
+	Escalation uint8 `ch:"escalation_available"`
+	// AvgAnswer is NULL when time to answer is n/a.
+	AvgAnswer *uint64 `ch:"avg_answer_sec"`
 }
 
-// setAnswer takes the scanned avg_answer_sec.
-func (t *Talk) setAnswer(ans *uint64) {
-	t.AvgAnswerSec, t.AnswerTimeAvailable = 0, ans != nil
-	if ans != nil {
-		t.AvgAnswerSec = *ans
+// metrics is r with escalation_available and avg_answer_sec taken in.
+func (r metricsRow) metrics() Metrics {
+	m := r.Metrics
+	m.EscalationAvailable = r.Escalation == 1
+	m.AvgAnswerSec, m.AnswerTimeAvailable = 0, r.AvgAnswer != nil
+	if r.AvgAnswer != nil {
+		m.AvgAnswerSec = *r.AvgAnswer
 	}
+	return m
 }
 
 // Baseline is a cohort's size and exact median total_calls in a cycle,
 // and the medians of the talk-time numbers.
 type Baseline struct {
-	Cohort           string
-	Size             uint64
-	MedianTotalCalls float64
+	Cohort           string  `ch:"cohort"`
+	Size             uint64  `ch:"cohort_size"`
+	MedianTotalCalls float64 `ch:"median_total_calls"`
 	TalkMedians
 }
 
@@ -74,12 +80,11 @@ type Baseline struct {
 // median_total_calls). Time to answer has none: its n/a employees would
 // leave a median over another set of people than cohort_size says.
 type TalkMedians struct {
-	AnsweredCalls, MissedCalls, VoicemailCalls, TalkTimeSec, AvgTalkSec float64
-}
-
-// targets are m's columns in the baseline queries' order.
-func (m *TalkMedians) targets() []any {
-	return []any{&m.AnsweredCalls, &m.MissedCalls, &m.VoicemailCalls, &m.TalkTimeSec, &m.AvgTalkSec}
+	AnsweredCalls  float64 `ch:"median_answered_calls"`
+	MissedCalls    float64 `ch:"median_missed_calls"`
+	VoicemailCalls float64 `ch:"median_voicemail_calls"`
+	TalkTimeSec    float64 `ch:"median_talk_time_sec"`
+	AvgTalkSec     float64 `ch:"median_avg_talk_sec"`
 }
 
 // dirtyDays returns the org's days user_day_metrics is behind on
@@ -99,26 +104,15 @@ func (s *Store) Review(ctx context.Context, org, cycle, employee string) (Metric
 	if err != nil {
 		return Metrics{}, err
 	}
-	rows, err := s.conn.Query(ctx, queries.Review, clickhouse.Named("org", org), clickhouse.Named("cycle", cycle), clickhouse.Named("employee", employee), dirty)
-	if err != nil {
+	var rows []metricsRow
+	if err := s.conn.Select(ctx, &rows, queries.Review, clickhouse.Named("org", org), clickhouse.Named("cycle", cycle), clickhouse.Named("employee", employee), dirty); err != nil {
 		return Metrics{}, fmt.Errorf("reading review of employee %s in cycle %s of org %s: %w", employee, cycle, org, err)
 	}
-	defer rows.Close()
-	if !rows.Next() {
-		if err := rows.Err(); err != nil {
-			return Metrics{}, err
-		}
+	if len(rows) == 0 {
 		return Metrics{}, fmt.Errorf("employee %q in cycle %q of org %s: %w (check `phonesignals employees import` and `phonesignals cycles add`)", employee, cycle, org, ErrNotFound)
 	}
-	m := Metrics{EmployeeID: employee}
-	var esc uint8
-	var ans *uint64
-	if err := rows.Scan(append([]any{&m.Name, &m.Cohort, &m.TotalCalls, &m.InboundCalls, &m.OutboundCalls, &m.AvgDurationSec,
-		&m.AfterHoursCalls, &m.EscalatedCalls, &m.ResolvedCalls, &esc}, m.talkTargets(&ans)...)...); err != nil {
-		return Metrics{}, fmt.Errorf("reading review of employee %s: %w", employee, err)
-	}
-	m.EscalationAvailable = esc == 1
-	m.setAnswer(ans)
+	m := rows[0].metrics()
+	m.EmployeeID = employee
 	return m, nil
 }
 
@@ -128,25 +122,15 @@ func (s *Store) CycleMetrics(ctx context.Context, org, cycle string) ([]Metrics,
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.conn.Query(ctx, queries.CycleMetrics, clickhouse.Named("org", org), clickhouse.Named("cycle", cycle), dirty)
-	if err != nil {
+	var rows []metricsRow
+	if err := s.conn.Select(ctx, &rows, queries.CycleMetrics, clickhouse.Named("org", org), clickhouse.Named("cycle", cycle), dirty); err != nil {
 		return nil, fmt.Errorf("reading metrics of cycle %s of org %s: %w", cycle, org, err)
 	}
-	defer rows.Close()
 	var out []Metrics
-	for rows.Next() {
-		var m Metrics
-		var esc uint8
-		var ans *uint64
-		if err := rows.Scan(append([]any{&m.EmployeeID, &m.Name, &m.Cohort, &m.TotalCalls, &m.InboundCalls, &m.OutboundCalls, &m.AvgDurationSec,
-			&m.AfterHoursCalls, &m.EscalatedCalls, &m.ResolvedCalls, &esc}, m.talkTargets(&ans)...)...); err != nil {
-			return nil, err
-		}
-		m.EscalationAvailable = esc == 1
-		m.setAnswer(ans)
-		out = append(out, m)
+	for _, r := range rows {
+		out = append(out, r.metrics())
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Baseline reads a cohort's baseline in a cycle.
@@ -156,20 +140,15 @@ func (s *Store) Baseline(ctx context.Context, org, cycle, cohort string) (Baseli
 	if err != nil {
 		return b, err
 	}
-	rows, err := s.conn.Query(ctx, queries.Baseline, clickhouse.Named("org", org), clickhouse.Named("cycle", cycle), clickhouse.Named("cohort", cohort), dirty)
-	if err != nil {
+	var rows []Baseline
+	if err := s.conn.Select(ctx, &rows, queries.Baseline, clickhouse.Named("org", org), clickhouse.Named("cycle", cycle), clickhouse.Named("cohort", cohort), dirty); err != nil {
 		return b, fmt.Errorf("reading baseline of cohort %s in cycle %s of org %s: %w", cohort, cycle, org, err)
 	}
-	defer rows.Close()
-	if !rows.Next() {
-		if err := rows.Err(); err != nil {
-			return b, fmt.Errorf("reading baseline of cohort %s: %w", cohort, err)
-		}
+	if len(rows) == 0 {
 		return b, fmt.Errorf("cohort %q in cycle %q of org %s: %w", cohort, cycle, org, ErrNotFound)
 	}
-	if err := rows.Scan(append([]any{&b.Size, &b.MedianTotalCalls}, b.TalkMedians.targets()...)...); err != nil {
-		return b, err
-	}
+	b = rows[0]
+	b.Cohort = cohort
 	return b, nil
 }
 
@@ -179,45 +158,27 @@ func (s *Store) CycleBaselines(ctx context.Context, org, cycle string) ([]Baseli
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.conn.Query(ctx, queries.CycleBaselines, clickhouse.Named("org", org), clickhouse.Named("cycle", cycle), dirty)
-	if err != nil {
+	var out []Baseline
+	if err := s.conn.Select(ctx, &out, queries.CycleBaselines, clickhouse.Named("org", org), clickhouse.Named("cycle", cycle), dirty); err != nil {
 		return nil, fmt.Errorf("reading baselines of cycle %s of org %s: %w", cycle, org, err)
 	}
-	defer rows.Close()
-	var out []Baseline
-	for rows.Next() {
-		var b Baseline
-		if err := rows.Scan(append([]any{&b.Cohort, &b.Size, &b.MedianTotalCalls}, b.TalkMedians.targets()...)...); err != nil {
-			return nil, err
-		}
-		out = append(out, b)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // UserCalls is a provider user's call count.
 type UserCalls struct {
-	UserID string
-	Calls  uint64
+	UserID string `ch:"user_id"`
+	Calls  uint64 `ch:"calls"`
 }
 
 // UnmappedUsers lists provider users with calls in [from, to) and no
 // employee mapping, busiest first ("" is calls with no user).
 func (s *Store) UnmappedUsers(ctx context.Context, org string, from, to time.Time) ([]UserCalls, error) {
-	rows, err := s.conn.Query(ctx, queries.UnmappedUsers, clickhouse.Named("org", org), clickhouse.Named("from", from.UTC()), clickhouse.Named("to", to.UTC()))
-	if err != nil {
+	var out []UserCalls
+	if err := s.conn.Select(ctx, &out, queries.UnmappedUsers, clickhouse.Named("org", org), clickhouse.Named("from", from.UTC()), clickhouse.Named("to", to.UTC())); err != nil {
 		return nil, fmt.Errorf("listing unmapped users of org %s: %w", org, err)
 	}
-	defer rows.Close()
-	var out []UserCalls
-	for rows.Next() {
-		var u UserCalls
-		if err := rows.Scan(&u.UserID, &u.Calls); err != nil {
-			return nil, err
-		}
-		out = append(out, u)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // CallCounts summarises an org's current calls in a range.
@@ -246,57 +207,53 @@ type Count struct {
 
 // WebhookStats counts webhook deliveries of org by HTTP status.
 func (s *Store) WebhookStats(ctx context.Context, org string) ([]Count, error) {
-	rows, err := s.conn.Query(ctx, queries.WebhookStats, org)
-	if err != nil {
+	var rows []struct {
+		Status uint16    `ch:"status"`
+		N      uint64    `ch:"deliveries"`
+		Last   time.Time `ch:"last_at"`
+		Note   string    `ch:"last_reason"`
+	}
+	if err := s.conn.Select(ctx, &rows, queries.WebhookStats, org); err != nil {
 		return nil, fmt.Errorf("reading webhook deliveries of org %s: %w", org, err)
 	}
-	defer rows.Close()
 	var out []Count
-	for rows.Next() {
-		var st uint16
-		var c Count
-		if err := rows.Scan(&st, &c.N, &c.Last, &c.Note); err != nil {
-			return nil, err
-		}
-		c.Label = fmt.Sprintf("HTTP %d", st)
-		out = append(out, c)
+	for _, r := range rows {
+		out = append(out, Count{Label: fmt.Sprintf("HTTP %d", r.Status), N: r.N, Last: r.Last, Note: r.Note})
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // DeadLetterStats counts dead letters of org by reason.
 func (s *Store) DeadLetterStats(ctx context.Context, org string) ([]Count, error) {
-	rows, err := s.conn.Query(ctx, queries.DeadLetterStats, org)
-	if err != nil {
+	var rows []struct {
+		Label string `ch:"reason"`
+		N     uint64 `ch:"records"`
+	}
+	if err := s.conn.Select(ctx, &rows, queries.DeadLetterStats, org); err != nil {
 		return nil, fmt.Errorf("reading dead letters of org %s: %w", org, err)
 	}
-	defer rows.Close()
 	var out []Count
-	for rows.Next() {
-		var c Count
-		if err := rows.Scan(&c.Label, &c.N); err != nil {
-			return nil, err
-		}
-		out = append(out, c)
+	for _, r := range rows {
+		out = append(out, Count{Label: r.Label, N: r.N})
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // TranscriptStats counts transcript outcomes of org by status, with the
 // latest reason.
 func (s *Store) TranscriptStats(ctx context.Context, org string) ([]Count, error) {
-	rows, err := s.conn.Query(ctx, queries.TranscriptStats, org)
-	if err != nil {
+	var rows []struct {
+		Label string    `ch:"status"`
+		N     uint64    `ch:"events"`
+		Last  time.Time `ch:"last_at"`
+		Note  string    `ch:"last_reason"`
+	}
+	if err := s.conn.Select(ctx, &rows, queries.TranscriptStats, org); err != nil {
 		return nil, fmt.Errorf("reading transcript events of org %s: %w", org, err)
 	}
-	defer rows.Close()
 	var out []Count
-	for rows.Next() {
-		var c Count
-		if err := rows.Scan(&c.Label, &c.N, &c.Last, &c.Note); err != nil {
-			return nil, err
-		}
-		out = append(out, c)
+	for _, r := range rows {
+		out = append(out, Count(r))
 	}
-	return out, rows.Err()
+	return out, nil
 }

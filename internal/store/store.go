@@ -157,22 +157,13 @@ func (s *Store) Migrate(ctx context.Context) ([]int, error) {
 	if err := s.conn.Exec(ctx, queries.SchemaMigrations); err != nil {
 		return nil, fmt.Errorf("creating schema_migrations: %w", err)
 	}
+	var versions []migrationRow
+	if err := s.conn.Select(ctx, &versions, queries.MigrationsApplied); err != nil {
+		return nil, fmt.Errorf("reading schema_migrations: %w", err)
+	}
 	applied := map[int]bool{}
-	rows, err := s.conn.Query(ctx, queries.MigrationsApplied)
-	if err != nil {
-		return nil, fmt.Errorf("reading schema_migrations: %w", err)
-	}
-	for rows.Next() {
-		var v uint32
-		if err := rows.Scan(&v); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("reading schema_migrations: %w", err)
-		}
-		applied[int(v)] = true
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("reading schema_migrations: %w", err)
+	for _, v := range versions {
+		applied[int(v.Version)] = true
 	}
 	migs, err := queries.Migrations()
 	if err != nil {
@@ -216,20 +207,20 @@ func (s *Store) applyStatement(ctx context.Context, stmt string) error {
 
 // SchemaVersion is the highest applied migration, 0 when none.
 func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
-	rows, err := s.conn.Query(ctx, queries.MigrationsApplied)
-	if err != nil {
+	var versions []migrationRow
+	if err := s.conn.Select(ctx, &versions, queries.MigrationsApplied); err != nil {
 		return 0, fmt.Errorf("reading schema_migrations (run `phonesignals migrate`): %w", err)
 	}
-	defer rows.Close()
 	v := 0
-	for rows.Next() {
-		var x uint32
-		if err := rows.Scan(&x); err != nil {
-			return 0, err
-		}
-		v = int(x)
+	for _, x := range versions {
+		v = int(x.Version)
 	}
-	return v, rows.Err()
+	return v, nil
+}
+
+// migrationRow is a row of schema_migrations' applied versions.
+type migrationRow struct {
+	Version uint32 `ch:"version"`
 }
 
 // insert appends rows (each a slice of column values) in one INSERT. The

@@ -63,21 +63,41 @@ func (s *Store) RecordRun(ctx context.Context, r Run) error {
 
 // LastRun is the latest sync run of org; ok is false if it never synced.
 func (s *Store) LastRun(ctx context.Context, org string) (r Run, ok bool, err error) {
-	rows, err := s.conn.Query(ctx, queries.SyncLastRun, org)
-	if err != nil {
+	var rows []struct {
+		ID       string    `ch:"run_id"`
+		Started  time.Time `ch:"started_at"`
+		Finished time.Time `ch:"finished_at"`
+		From     time.Time `ch:"window_from"`
+		To       time.Time `ch:"window_to"`
+		Status   string    `ch:"status"`
+		Error    string    `ch:"error"`
+		Calls    uint32    `ch:"calls"`
+		Requests uint32    `ch:"requests"`
+	}
+	if err := s.conn.Select(ctx, &rows, queries.SyncLastRun, org); err != nil {
 		return Run{}, false, fmt.Errorf("reading last sync of org %s: %w", org, err)
 	}
-	defer rows.Close()
-	if !rows.Next() {
-		return Run{}, false, rows.Err()
+	if len(rows) == 0 {
+		return Run{}, false, nil
 	}
-	var calls, reqs uint32
-	r.Org = org
-	if err := rows.Scan(&r.ID, &r.Started, &r.Finished, &r.Window.From, &r.Window.To, &r.Status, &r.Error, &calls, &reqs); err != nil {
-		return Run{}, false, err
-	}
-	r.Calls, r.Requests = int(calls), int(reqs)
-	return r, true, nil
+	l := rows[0]
+	return Run{Org: org, ID: l.ID, Started: l.Started, Finished: l.Finished, Window: model.Window{From: l.From, To: l.To},
+		Status: l.Status, Error: l.Error, Calls: int(l.Calls), Requests: int(l.Requests)}, true, nil
+}
+
+// runRow is a sync run as the run listings (recent runs, a cycle's failed
+// runs) return it; the columns of the latest run per id end in '_'.
+type runRow struct {
+	ID       string    `ch:"run_id"`
+	Provider string    `ch:"provider_"`
+	Started  time.Time `ch:"started_at_"`
+	Finished time.Time `ch:"finished_at_"`
+	From     time.Time `ch:"window_from_"`
+	To       time.Time `ch:"window_to_"`
+	Status   string    `ch:"status_"`
+	Error    string    `ch:"error_"`
+	Calls    uint32    `ch:"calls_"`
+	Requests uint32    `ch:"requests_"`
 }
 
 // RecordDelivery notes one webhook delivery (never its body).
@@ -108,22 +128,16 @@ func (s *Store) RecordDeadLetters(ctx context.Context, dls []model.DeadLetter) e
 // RecentRuns lists the latest n sync runs of org, newest first, each with
 // its final status.
 func (s *Store) RecentRuns(ctx context.Context, org string, n int) ([]Run, error) {
-	rows, err := s.conn.Query(ctx, queries.SyncRunsRecent, org, n)
-	if err != nil {
+	var rows []runRow
+	if err := s.conn.Select(ctx, &rows, queries.SyncRunsRecent, org, n); err != nil {
 		return nil, fmt.Errorf("reading sync runs of org %s: %w", org, err)
 	}
-	defer rows.Close()
 	var out []Run
-	for rows.Next() {
-		r := Run{Org: org}
-		var calls, reqs uint32
-		if err := rows.Scan(&r.ID, &r.Provider, &r.Started, &r.Finished, &r.Window.From, &r.Window.To, &r.Status, &r.Error, &calls, &reqs); err != nil {
-			return nil, err
-		}
-		r.Calls, r.Requests = int(calls), int(reqs)
-		out = append(out, r)
+	for _, r := range rows {
+		out = append(out, Run{Org: org, ID: r.ID, Provider: r.Provider, Started: r.Started, Finished: r.Finished,
+			Window: model.Window{From: r.From, To: r.To}, Status: r.Status, Error: r.Error, Calls: int(r.Calls), Requests: int(r.Requests)})
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // WindowStats summarises the finished backfill windows of an org.
@@ -171,20 +185,25 @@ type UnloadedWindow struct {
 // are neither in raw_signals nor dead-lettered: still waiting in Kafka for
 // `run`, or lost with the Kafka data.
 func (s *Store) UnloadedWindows(ctx context.Context, org string) ([]UnloadedWindow, error) {
-	rows, err := s.conn.Query(ctx, queries.SyncWindowsUnloaded, org, org, org)
-	if err != nil {
+	var rows []windowRow
+	if err := s.conn.Select(ctx, &rows, queries.SyncWindowsUnloaded, org, org, org); err != nil {
 		return nil, fmt.Errorf("checking the sync windows of org %s against ClickHouse: %w", org, err)
 	}
-	defer rows.Close()
 	var out []UnloadedWindow
-	for rows.Next() {
-		var u UnloadedWindow
-		var n uint64
-		if err := rows.Scan(&u.Job, &u.Window.From, &u.Window.To, &n); err != nil {
-			return nil, fmt.Errorf("checking the sync windows of org %s: %w", org, err)
-		}
-		u.Missing = int(n)
-		out = append(out, u)
+	for _, r := range rows {
+		out = append(out, UnloadedWindow{Job: r.Job, Window: model.Window{From: r.From, To: r.To}, Missing: int(r.Missing)})
 	}
-	return out, rows.Err()
+	return out, nil
+}
+
+// windowRow is a finished sync window as the window reads (a cycle's
+// windows, the unloaded ones) return it, with how many of its calls are
+// missing from ClickHouse.
+type windowRow struct {
+	Job  string    `ch:"job"`
+	From time.Time `ch:"window_from"`
+	To   time.Time `ch:"window_to"`
+	// Done is unused; Select wants a field for every column.
+	Done    time.Time `ch:"done_at"`
+	Missing uint64    `ch:"missing"`
 }
