@@ -197,8 +197,8 @@ var (
 	InsertSyncWindowCalls string
 )
 
-// Aggregate maintenance statements of the loader (load/aggregates.go,
-// load/refresh.go). TouchedDays takes RenderCallKeys' lists; RefreshDays
+// Aggregate maintenance statements of the per-day aggregates (load/aggregate:
+// aggregates.go, refresh.go). TouchedDays takes RenderCallKeys' lists; RefreshDays
 // and RefreshOrg (one org each) RenderDays' list and the named parameters
 // @org, @from, @to and @version; OrgDays RenderDayKeys' org list.
 var (
@@ -235,7 +235,7 @@ func init() {
 	if err != nil {
 		panic(err) // embedded at build time: only a broken build gets here
 	}
-	for _, q := range []*string{&Review, &Baseline, &CycleMetrics, &CycleBaselines, &CohortMedians, &EmployeeTrend, &CallsWeekly, &EscalatedByEmployee, &RefreshDays, &RefreshOrg, &VerifyDays, &UnmappedUsers, &OrgCalls} {
+	for _, q := range []*string{&Review, &Baseline, &CycleMetrics, &CycleBaselines, &CohortMedians, &EmployeeTrend, &CallsWeekly, &EscalatedByEmployee, &RefreshDays, &RefreshOrg, &VerifyDays, &UnmappedUsers, &OrgCalls, &ForgetPlan, &RetentionPlan} {
 		if *q, err = render(*q, frags); err != nil {
 			panic(err)
 		}

@@ -13,164 +13,33 @@ SELECT
         SELECT count()
         FROM
         (
-            SELECT provider, call_id
-            FROM raw_signals
-            WHERE org = @org AND (provider, call_id) IN
-            (
-                SELECT provider, call_id
-                FROM raw_signals
-                WHERE org = @org AND user_id = @user
-            )
-            GROUP BY provider, call_id
-            HAVING argMax(user_id, version) = @user
+            {user_calls}
         ) AS user_calls
     )) AS calls,
     assumeNotNull((
         SELECT count()
         FROM raw_signals
-        WHERE org = @org AND (user_id = @user OR (provider, call_id) IN
-        (
-            SELECT provider, call_id
-            FROM raw_signals
-            WHERE org = @org AND (provider, call_id) IN
-            (
-                SELECT provider, call_id
-                FROM raw_signals
-                WHERE org = @org AND user_id = @user
-            )
-            GROUP BY provider, call_id
-            HAVING argMax(user_id, version) = @user
-        ))
+        WHERE org = @org AND
+        {user_rows}
     )) AS raw_signals_rows,
     assumeNotNull((
         SELECT count()
         FROM user_day_metrics
         WHERE org = @org AND user_id = @user
     )) AS user_day_metrics_rows,
-    assumeNotNull((
-        SELECT count()
-        FROM call_transcripts
-        WHERE org = @org AND call_id IN
-        (
-            SELECT call_id
-            FROM
-            (
-                SELECT provider, call_id
-                FROM raw_signals
-                WHERE org = @org AND (provider, call_id) IN
-                (
-                    SELECT provider, call_id
-                    FROM raw_signals
-                    WHERE org = @org AND user_id = @user
-                )
-                GROUP BY provider, call_id
-                HAVING argMax(user_id, version) = @user
-            ) AS user_calls
-        )
-    )) AS call_transcripts_rows,
-    assumeNotNull((
-        SELECT count()
-        FROM transcript_events
-        WHERE org = @org AND call_id IN
-        (
-            SELECT call_id
-            FROM
-            (
-                SELECT provider, call_id
-                FROM raw_signals
-                WHERE org = @org AND (provider, call_id) IN
-                (
-                    SELECT provider, call_id
-                    FROM raw_signals
-                    WHERE org = @org AND user_id = @user
-                )
-                GROUP BY provider, call_id
-                HAVING argMax(user_id, version) = @user
-            ) AS user_calls
-        )
-    )) AS transcript_events_rows,
-    assumeNotNull((
-        SELECT count()
-        FROM sync_window_calls
-        WHERE org = @org AND call_id IN
-        (
-            SELECT call_id
-            FROM
-            (
-                SELECT provider, call_id
-                FROM raw_signals
-                WHERE org = @org AND (provider, call_id) IN
-                (
-                    SELECT provider, call_id
-                    FROM raw_signals
-                    WHERE org = @org AND user_id = @user
-                )
-                GROUP BY provider, call_id
-                HAVING argMax(user_id, version) = @user
-            ) AS user_calls
-        )
-    )) AS sync_window_calls_rows,
-    assumeNotNull((
-        SELECT count()
-        FROM dead_letters
-        WHERE org = @org AND call_id IN
-        (
-            SELECT call_id
-            FROM
-            (
-                SELECT provider, call_id
-                FROM raw_signals
-                WHERE org = @org AND (provider, call_id) IN
-                (
-                    SELECT provider, call_id
-                    FROM raw_signals
-                    WHERE org = @org AND user_id = @user
-                )
-                GROUP BY provider, call_id
-                HAVING argMax(user_id, version) = @user
-            ) AS user_calls
-        )
-    )) AS dead_letters_rows,
-    assumeNotNull((
-        SELECT count()
-        FROM dead_letter_replays
-        WHERE org = @org AND call_id IN
-        (
-            SELECT call_id
-            FROM
-            (
-                SELECT provider, call_id
-                FROM raw_signals
-                WHERE org = @org AND (provider, call_id) IN
-                (
-                    SELECT provider, call_id
-                    FROM raw_signals
-                    WHERE org = @org AND user_id = @user
-                )
-                GROUP BY provider, call_id
-                HAVING argMax(user_id, version) = @user
-            ) AS user_calls
-        )
-    )) AS dead_letter_replays_rows,
+    {user_call_rows table="call_transcripts"},
+    {user_call_rows table="transcript_events"},
+    {user_call_rows table="sync_window_calls"},
+    {user_call_rows table="dead_letters"},
+    {user_call_rows table="dead_letter_replays"},
     assumeNotNull((
         SELECT min(day)
         FROM
         (
             SELECT toDate(started_at) AS day
             FROM raw_signals
-            WHERE org = @org AND (user_id = @user OR (provider, call_id) IN
-            (
-                SELECT provider, call_id
-                FROM raw_signals
-                WHERE org = @org AND (provider, call_id) IN
-                (
-                    SELECT provider, call_id
-                    FROM raw_signals
-                    WHERE org = @org AND user_id = @user
-                )
-                GROUP BY provider, call_id
-                HAVING argMax(user_id, version) = @user
-            ))
+            WHERE org = @org AND
+        {user_rows}
             UNION ALL
             SELECT day
             FROM user_day_metrics
@@ -183,19 +52,8 @@ SELECT
         (
             SELECT toDate(started_at) AS day
             FROM raw_signals
-            WHERE org = @org AND (user_id = @user OR (provider, call_id) IN
-            (
-                SELECT provider, call_id
-                FROM raw_signals
-                WHERE org = @org AND (provider, call_id) IN
-                (
-                    SELECT provider, call_id
-                    FROM raw_signals
-                    WHERE org = @org AND user_id = @user
-                )
-                GROUP BY provider, call_id
-                HAVING argMax(user_id, version) = @user
-            ))
+            WHERE org = @org AND
+        {user_rows}
             UNION ALL
             SELECT day
             FROM user_day_metrics

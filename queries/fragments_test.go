@@ -32,6 +32,8 @@ func TestFragmentsRenderThePreviousSQL(t *testing.T) {
 		{"employee_trend.sql", queries.EmployeeTrend},
 		{"calls_weekly.sql", queries.CallsWeekly},
 		{"escalated_by_employee.sql", queries.EscalatedByEmployee},
+		{"forget_plan.sql", queries.ForgetPlan},
+		{"retention_plan.sql", queries.RetentionPlan},
 	}
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {

@@ -12,11 +12,7 @@ SELECT
         SELECT count()
         FROM
         (
-            SELECT provider, call_id
-            FROM raw_signals
-            WHERE org = @org
-            GROUP BY provider, call_id
-            HAVING argMax(started_at, version) < @cutoff
+            {expired_calls}
         ) AS expired_calls
     )) AS calls,
     assumeNotNull((
@@ -24,11 +20,7 @@ SELECT
         FROM raw_signals
         WHERE org = @org AND (started_at < @cutoff OR (provider, call_id) IN
         (
-            SELECT provider, call_id
-            FROM raw_signals
-            WHERE org = @org
-            GROUP BY provider, call_id
-            HAVING argMax(started_at, version) < @cutoff
+            {expired_calls}
         ))
     )) AS raw_signals_rows,
     assumeNotNull((
@@ -41,83 +33,8 @@ SELECT
         FROM user_day_dirty
         WHERE org = @org AND day < toDate(@cutoff)
     )) AS user_day_dirty_rows,
-    assumeNotNull((
-        SELECT count()
-        FROM call_transcripts
-        WHERE org = @org AND (call_id IN
-        (
-            SELECT call_id
-            FROM
-            (
-                SELECT provider, call_id
-                FROM raw_signals
-                WHERE org = @org
-                GROUP BY provider, call_id
-                HAVING argMax(started_at, version) < @cutoff
-            ) AS expired_calls
-        ))
-    )) AS call_transcripts_rows,
-    assumeNotNull((
-        SELECT count()
-        FROM transcript_events
-        WHERE org = @org AND (call_id IN
-        (
-            SELECT call_id
-            FROM
-            (
-                SELECT provider, call_id
-                FROM raw_signals
-                WHERE org = @org
-                GROUP BY provider, call_id
-                HAVING argMax(started_at, version) < @cutoff
-            ) AS expired_calls
-        ))
-    )) AS transcript_events_rows,
-    assumeNotNull((
-        SELECT count()
-        FROM sync_window_calls
-        WHERE org = @org AND (call_id IN
-        (
-            SELECT call_id
-            FROM
-            (
-                SELECT provider, call_id
-                FROM raw_signals
-                WHERE org = @org
-                GROUP BY provider, call_id
-                HAVING argMax(started_at, version) < @cutoff
-            ) AS expired_calls
-        ))
-    )) AS sync_window_calls_rows,
-    assumeNotNull((
-        SELECT count()
-        FROM dead_letter_replays
-        WHERE org = @org AND (call_id IN
-        (
-            SELECT call_id
-            FROM
-            (
-                SELECT provider, call_id
-                FROM raw_signals
-                WHERE org = @org
-                GROUP BY provider, call_id
-                HAVING argMax(started_at, version) < @cutoff
-            ) AS expired_calls
-        ))
-    )) AS dead_letter_replays_rows,
-    assumeNotNull((
-        SELECT count()
-        FROM dead_letters
-        WHERE org = @org AND (at < @cutoff OR call_id IN
-        (
-            SELECT call_id
-            FROM
-            (
-                SELECT provider, call_id
-                FROM raw_signals
-                WHERE org = @org
-                GROUP BY provider, call_id
-                HAVING argMax(started_at, version) < @cutoff
-            ) AS expired_calls
-        ))
-    )) AS dead_letters_rows
+    {expired_call_rows table="call_transcripts"},
+    {expired_call_rows table="transcript_events"},
+    {expired_call_rows table="sync_window_calls"},
+    {expired_call_rows table="dead_letter_replays"},
+    {expired_call_rows table="dead_letters" or="at < @cutoff OR "}
