@@ -194,25 +194,20 @@ func (a *Maintainer) dirtyDaysOf(ctx context.Context, org string) (map[time.Time
 // whatever wrote it.
 func (a *Maintainer) Rebuild(ctx context.Context, org string, r Range) (int, error) {
 	from, to := r.bounds()
-	rows, err := a.conn.Query(ctx, queries.OrgDaysIn, clickhouse.Named("org", org), clickhouse.Named("from", from), clickhouse.Named("to", to))
-	if err != nil {
+	var rows []struct {
+		Org     string    `ch:"org"`
+		Day     time.Time `ch:"day"`
+		Version uint64    `ch:"version"`
+	}
+	if err := a.conn.Select(ctx, &rows, queries.OrgDaysIn, clickhouse.Named("org", org), clickhouse.Named("from", from), clickhouse.Named("to", to)); err != nil {
 		return 0, fmt.Errorf("listing the days of org %s to rebuild: %w", org, err)
 	}
-	var days []model.DayKey
-	var versions []uint64
-	for rows.Next() {
-		var k model.DayKey
-		var v uint64
-		if err := rows.Scan(&k.Org, &k.Day, &v); err != nil {
-			rows.Close()
-			return 0, fmt.Errorf("reading the days of org %s to rebuild: %w", org, err)
-		}
-		k.Day = model.DayOf(k.Day)
-		days, versions = append(days, k), append(versions, v)
+	if len(rows) == 0 {
+		return 0, nil
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil || len(days) == 0 {
-		return 0, err
+	days, versions := make([]model.DayKey, len(rows)), make([]uint64, len(rows))
+	for i, r := range rows {
+		days[i], versions[i] = model.DayKey{Org: r.Org, Day: model.DayOf(r.Day)}, r.Version
 	}
 	if err := a.reserveRows(ctx, days, versions); err != nil {
 		return 0, err
