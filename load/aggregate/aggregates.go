@@ -209,6 +209,8 @@ func (a *Maintainer) touched(ctx context.Context, calls []model.CallKey) ([]mode
 	return scanDayKeys(rows)
 }
 
+// scanDayKeys is a loop, not conn.Select: it runs on every poll, where
+// Select would reflect on every row.
 func scanDayKeys(rows driver.Rows) ([]model.DayKey, error) {
 	defer rows.Close()
 	var out []model.DayKey

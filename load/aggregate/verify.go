@@ -136,6 +136,7 @@ func (a *Maintainer) diffs(ctx context.Context, org string, r Range) ([]DayDiff,
 		return nil, 0, fmt.Errorf("recomputing the per-day numbers of org %s from raw_signals: %w", org, err)
 	}
 	defer rows.Close()
+	// A loop, not conn.Select: a row is two DayNumbers by column position.
 	var all []DayDiff
 	for rows.Next() {
 		d := DayDiff{Org: org}
