@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/phonesignals/phonesignals/ingest"
 	"github.com/phonesignals/phonesignals/ingest/aircall"
 	"github.com/phonesignals/phonesignals/ingest/ingesttest"
 	"github.com/phonesignals/phonesignals/internal/localserver/chserver"
@@ -73,7 +74,7 @@ func saveToken(t *testing.T, st *store.Store, box *secret.Box, org, tok string) 
 
 // receiver serves Aircall webhooks with dir as its org directory and
 // returns a function posting one call event with a token.
-func receiver(t *testing.T, dir aircall.OrgDirectory) func(tok string) int {
+func receiver(t *testing.T, dir ingest.OrgDirectory) func(tok string) int {
 	t.Helper()
 	ws, err := aircall.NewWebhookServer(aircall.WebhookConfig{Orgs: dir, Sink: &ingesttest.MemSink{}})
 	if err != nil {
