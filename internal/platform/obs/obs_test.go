@@ -169,6 +169,17 @@ func TestNewLogHandler(t *testing.T) {
 	if err := json.Unmarshal(buf.Bytes(), &m); err != nil || m["msg"] != "transform progress" || m["rows"] != float64(5) {
 		t.Fatalf("json log line %q: %v", buf.String(), err)
 	}
+	// Durations, at the top level and in a group, are duration strings as
+	// in the text logs, not integer nanoseconds.
+	buf.Reset()
+	slog.New(h).Info("rate limit", "wait", 641009406*time.Nanosecond, slog.Group("poll", "fill", 2*time.Second))
+	m = nil
+	if err := json.Unmarshal(buf.Bytes(), &m); err != nil {
+		t.Fatalf("json log line %q: %v", buf.String(), err)
+	}
+	if poll, _ := m["poll"].(map[string]any); m["wait"] != "641.009406ms" || poll["fill"] != "2s" {
+		t.Fatalf("durations in %q: want \"641.009406ms\" and \"2s\"", buf.String())
+	}
 	buf.Reset()
 	h, _ = NewLogHandler(&buf, "text", slog.LevelWarn)
 	slog.New(h).Info("hidden")

@@ -131,14 +131,27 @@ func Check(ctx context.Context, url string) error {
 }
 
 // NewLogHandler is the handler --log-format selects: "text" (key=value,
-// for people) or "json" (one object per line, for log collectors).
+// for people) or "json" (one object per line, for log collectors). Both
+// write a time.Duration as Go's duration string ("641.009406ms"): the
+// JSON handler alone would write the integer nanosecond count, which
+// reads as a plain number and differs from the text logs.
 func NewLogHandler(w io.Writer, format string, level slog.Leveler) (slog.Handler, error) {
 	opts := &slog.HandlerOptions{Level: level}
 	switch strings.ToLower(format) {
 	case "", "text":
 		return slog.NewTextHandler(w, opts), nil
 	case "json":
+		opts.ReplaceAttr = durationString
 		return slog.NewJSONHandler(w, opts), nil
 	}
 	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+}
+
+// durationString is the JSON handler's ReplaceAttr: a duration attribute,
+// in a group or not, becomes its String() form.
+func durationString(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		a.Value = slog.StringValue(a.Value.Duration().String())
+	}
+	return a
 }
