@@ -12,7 +12,10 @@ set -euo pipefail
 PKG="@chdb/lib-linux-x64-gnu"
 VERSION="26.7.3-stable.1"
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# The repository root is the nearest directory up from this script that
+# holds go.mod (not a fixed number of ../, so the script may move).
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+while [ ! -f "$ROOT/go.mod" ] && [ "$ROOT" != / ]; do ROOT="$(dirname "$ROOT")"; done
 PREFIX="$ROOT/.phonesignals/tools/chdb"
 LIB="$PREFIX/node_modules/$PKG/libchdb.so"
 
