@@ -45,6 +45,8 @@ func TestConfigValidate(t *testing.T) {
 		{name: "minimal", cfg: Config{Dir: "/tmp/x"}},
 		{name: "fixed ports", cfg: Config{Dir: "x", TCPPort: 9000, HTTPPort: 8123}},
 		{name: "no dir", cfg: Config{}, want: []string{"Config.Dir"}},
+		{name: "analyst", cfg: Config{Dir: "x", Analyst: &Analyst{Password: "p", Database: "phonesignals_analyst"}}},
+		{name: "analyst without password", cfg: Config{Dir: "x", Analyst: &Analyst{Database: "a-b"}}, want: []string{"Config.Analyst", "a-b"}},
 		{name: "bad ports", cfg: Config{Dir: "x", TCPPort: -1, HTTPPort: 70000}, want: []string{"Config.TCPPort", "Config.HTTPPort"}},
 		{name: "same ports", cfg: Config{Dir: "x", TCPPort: 9000, HTTPPort: 9000}, want: []string{"Config.HTTPPort", "two different ports"}},
 		{name: "everything wrong", cfg: Config{Binary: " x", StartTimeout: -time.Second, TCPPort: 1 << 20}, want: []string{"Config.Dir", "Config.Binary", "Config.StartTimeout", "Config.TCPPort"}},

@@ -52,6 +52,20 @@ type Config struct {
 	// Users are extra users with a password, beside the password-less
 	// `default`, for tests of authenticated connections. Default none.
 	Users []User
+	// Analyst, when set, adds the read-only user `analyst`, limited to
+	// the analyst database, and the loopback cluster phonesignals_self
+	// that database's tables read through (queries/analyst/local_table.sql
+	// says why 18.16 needs it). Default nil: no analyst user.
+	Analyst *Analyst
+}
+
+// Analyst is the read-only analyst user of the local server.
+type Analyst struct {
+	// Password of user analyst (stored hashed in users.xml). Required.
+	Password string
+	// Database is the one database user analyst may read, the one holding
+	// the analyst objects (queries.AnalystObjects). Required.
+	Database string
 }
 
 // TLS is the server side of the secure native port.
@@ -96,6 +110,9 @@ func (c Config) Validate() error {
 		if !userRe.MatchString(u.Name) || u.Name == "default" {
 			errs = append(errs, fmt.Errorf("chserver.Config.Users: name %q: want letters, digits and _, not default", u.Name))
 		}
+	}
+	if a := c.Analyst; a != nil && (a.Password == "" || !userRe.MatchString(a.Database)) {
+		errs = append(errs, fmt.Errorf("chserver.Config.Analyst: want a password and a database name of letters, digits and _, got database %q", a.Database))
 	}
 	if c.StartTimeout < 0 {
 		errs = append(errs, fmt.Errorf("chserver.Config.StartTimeout: %v is negative", c.StartTimeout))

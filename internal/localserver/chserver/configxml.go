@@ -38,9 +38,14 @@ type layout struct {
 	CertFile   string
 	KeyFile    string
 	ExtraUsers []userEntry
-	MaxMemory  int64
-	SortSpill  int64
-	GroupSpill int64
+	// Analyst is the analyst user (SHA256 of its password, Database the
+	// one it may read) and DefaultPassword user default's plain password,
+	// which the cluster phonesignals_self logs in with; nil for none.
+	Analyst         *analystEntry
+	DefaultPassword string
+	MaxMemory       int64
+	SortSpill       int64
+	GroupSpill      int64
 }
 
 func newLayout(dir string) layout {
@@ -112,6 +117,23 @@ var configTmpl = template.Must(template.New("config.xml").Funcs(template.FuncMap
     <builtin_dictionaries_reload_interval>3600</builtin_dictionaries_reload_interval>
     <max_session_timeout>3600</max_session_timeout>
     <default_session_timeout>60</default_session_timeout>
+{{- if .Analyst}}
+    <!-- The analyst database's Distributed tables read the phonesignals
+         views through this cluster, as user default, so user analyst
+         needs no access to the phonesignals database. -->
+    <remote_servers>
+        <phonesignals_self>
+            <shard>
+                <replica>
+                    <host>127.0.0.1</host>
+                    <port>{{.TCPPort}}</port>
+                    <user>default</user>
+                    <password>{{x .DefaultPassword}}</password>
+                </replica>
+            </shard>
+        </phonesignals_self>
+    </remote_servers>
+{{- end}}
 </yandex>
 `))
 
@@ -131,6 +153,18 @@ var usersTmpl = template.Must(template.New("users.xml").Parse(`<?xml version="1.
             <use_uncompressed_cache>0</use_uncompressed_cache>
             <load_balancing>random</load_balancing>
         </default>
+{{- if .Analyst}}
+        <!-- readonly: SELECT only, no settings changed, no table functions.
+             prefer_localhost_replica 0: the Distributed tables query the
+             server over loopback as default, never in the analyst's own
+             context, which allow_databases keeps off phonesignals. -->
+        <analyst>
+            <readonly>1</readonly>
+            <prefer_localhost_replica>0</prefer_localhost_replica>
+            <allow_experimental_low_cardinality_type>1</allow_experimental_low_cardinality_type>
+            <max_memory_usage>{{.MaxMemory}}</max_memory_usage>
+        </analyst>
+{{- end}}
     </profiles>
     <users>
         <default>
@@ -153,6 +187,20 @@ var usersTmpl = template.Must(template.New("users.xml").Parse(`<?xml version="1.
             <quota>default</quota>
         </{{.Name}}>
 {{- end}}
+{{- with .Analyst}}
+        <analyst>
+            <password_sha256_hex>{{.SHA256}}</password_sha256_hex>
+            <networks>
+                <ip>127.0.0.1</ip>
+                <ip>::1</ip>
+            </networks>
+            <profile>analyst</profile>
+            <quota>default</quota>
+            <allow_databases>
+                <database>{{.Database}}</database>
+            </allow_databases>
+        </analyst>
+{{- end}}
     </users>
     <quotas>
         <default>
@@ -168,6 +216,18 @@ var usersTmpl = template.Must(template.New("users.xml").Parse(`<?xml version="1.
     </quotas>
 </yandex>
 `))
+
+// analystEntry is an Analyst as users.xml holds it.
+type analystEntry struct{ SHA256, Database string }
+
+// analystEntryOf returns a's users.xml entry, nil for no analyst.
+func analystEntryOf(a *Analyst) *analystEntry {
+	if a == nil {
+		return nil
+	}
+	h := sha256.Sum256([]byte(a.Password))
+	return &analystEntry{SHA256: hex.EncodeToString(h[:]), Database: a.Database}
+}
 
 // userEntry is a User as users.xml holds it.
 type userEntry struct{ Name, SHA256 string }

@@ -448,9 +448,11 @@ func (s *Server) waitExit(d time.Duration) bool {
 	return !ProcessAlive(s.pid)
 }
 
-// secure fills l's TLS port and files and its extra users from cfg.
+// secure fills l's TLS port and files, its extra users and its analyst
+// user from cfg.
 func (l *layout) secure(cfg Config) error {
 	l.ExtraUsers = userEntries(cfg.Users)
+	l.Analyst, l.DefaultPassword = analystEntryOf(cfg.Analyst), cfg.Password
 	if cfg.TLS == nil {
 		return nil
 	}
