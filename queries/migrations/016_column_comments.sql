@@ -7,7 +7,7 @@
 -- views must comment its columns again: TestSchemaDoc fails on a column
 -- without a comment. Running this file again sets the same comments.
 ALTER TABLE call_metrics COMMENT COLUMN org 'the organization (tenant) the call belongs to';
-ALTER TABLE call_metrics COMMENT COLUMN provider 'telephony provider: aircall or ringcentral';
+ALTER TABLE call_metrics COMMENT COLUMN provider 'the telephony provider the calls came from (the connector name)';
 ALTER TABLE call_metrics COMMENT COLUMN call_id 'the provider call id, unique per org and provider';
 ALTER TABLE call_metrics COMMENT COLUMN user_id 'the provider user who handled the call, empty when none';
 ALTER TABLE call_metrics COMMENT COLUMN started_at 'when the call started, UTC';
@@ -29,7 +29,7 @@ ALTER TABLE call_metrics COMMENT COLUMN version 'the version of the call this ro
 
 ALTER TABLE user_day_current COMMENT COLUMN org 'the organization (tenant)';
 ALTER TABLE user_day_current COMMENT COLUMN day 'UTC day the calls started';
-ALTER TABLE user_day_current COMMENT COLUMN provider 'telephony provider: aircall or ringcentral';
+ALTER TABLE user_day_current COMMENT COLUMN provider 'the telephony provider the calls came from (the connector name)';
 ALTER TABLE user_day_current COMMENT COLUMN user_id 'the provider user, empty for calls with no user';
 ALTER TABLE user_day_current COMMENT COLUMN calls 'calls that started that day (current versions, deleted calls left out)';
 ALTER TABLE user_day_current COMMENT COLUMN inbound_calls 'inbound calls';
