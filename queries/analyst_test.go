@@ -20,7 +20,11 @@ import (
 
 // updateSchema rewrites docs/schema.md from the migrated schema instead of
 // comparing it: `go test ./queries -run Schema -update`.
-var updateSchema = flag.Bool("update", false, "rewrite docs/schema.md from the migrated schema")
+var updateSchema bool
+
+func init() {
+	flag.BoolVar(&updateSchema, "update", false, "rewrite docs/schema.md from the migrated schema")
+}
 
 // schemaDoc is the generated file, relative to this package.
 const schemaDoc = "../docs/schema.md"
@@ -125,7 +129,7 @@ func TestSchemaDoc(t *testing.T) {
 		}
 	}
 	want := renderSchema(first)
-	if *updateSchema {
+	if updateSchema {
 		if err := os.WriteFile(schemaDoc, []byte(want), 0o644); err != nil {
 			t.Fatalf("writing %s: %v", schemaDoc, err)
 		}
