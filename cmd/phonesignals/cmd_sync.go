@@ -85,11 +85,12 @@ func syncAction(c *cli.Context) error {
 		return err
 	}
 	cfg := syncjob.Config{Store: st, Source: src, Org: o, Window: w, Restart: c.Bool("restart"), Sink: pub}
-	if err := syncjob.RunReported(c.Context, cfg, os.Stdout, os.Stderr); err != nil {
+	status := statusWriter(c)
+	if err := syncjob.RunReported(c.Context, cfg, os.Stdout, status); err != nil {
 		return err
 	}
 	if c.Bool("follow") {
-		return syncjob.Follow(c.Context, st, src, o, w.To, pub, c.Duration("every"), os.Stderr)
+		return syncjob.Follow(c.Context, st, src, o, w.To, pub, c.Duration("every"), status)
 	}
 	return nil
 }

@@ -31,8 +31,9 @@ func main() {
 	err = runApp(ctx, newApp(), os.Args)
 	stopProfile()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "phonesignals:", err)
-		os.Exit(exitCode(err))
+		code := exitCode(err)
+		printError(err, code)
+		os.Exit(code)
 	}
 }
 

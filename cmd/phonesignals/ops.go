@@ -3,12 +3,15 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/phonesignals/phonesignals/internal/app/progress"
 	"github.com/phonesignals/phonesignals/internal/bus"
 	"github.com/phonesignals/phonesignals/internal/platform/obs"
 	"github.com/phonesignals/phonesignals/internal/store"
@@ -36,6 +39,27 @@ func setupLogging(c *cli.Context) error {
 	slog.SetDefault(slog.New(h))
 	obs.SetVersion(version)
 	return nil
+}
+
+// statusWriter is where a command's progress and notices go: stderr,
+// or with --log-format json log records on it, as text there would break
+// the log collector's parsing.
+func statusWriter(c *cli.Context) io.Writer {
+	if strings.EqualFold(c.String("log-format"), "json") {
+		return progress.Events{Logger: slog.Default()}
+	}
+	return os.Stderr
+}
+
+// printError reports the error a command ended with on stderr: a line of
+// text, or a log record when the logs are JSON (setupLogging ran with
+// --log-format json), so stderr stays all JSON.
+func printError(err error, code int) {
+	if _, ok := slog.Default().Handler().(*slog.JSONHandler); ok {
+		slog.Error("phonesignals failed", "err", err, "exit_code", code)
+		return
+	}
+	fmt.Fprintln(os.Stderr, "phonesignals:", err)
 }
 
 // readiness is what a pipeline command needs to work: Kafka and

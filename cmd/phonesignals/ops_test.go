@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -242,5 +244,82 @@ func TestCLILogFormat(t *testing.T) {
 	err = newApp().Run([]string{"phonesignals", "--log-format", "xml", "healthcheck", ok.URL})
 	if err == nil || !strings.Contains(err.Error(), "--log-format \"xml\": want text or json") {
 		t.Fatalf("--log-format xml: %v", err)
+	}
+}
+
+// TestCLISyncLogFormatJSON: with --log-format json a sync's stderr is all
+// JSON: its progress comes as "sync progress" records with the figures as
+// numbers, and durations are duration strings, never integer nanoseconds.
+func TestCLISyncLogFormatJSON(t *testing.T) {
+	e := newCLIEnv(t)
+	org := fixture.Generate(fixture.Spec{Seed: 3, Org: "acme", Provider: fixture.Aircall, Employees: 3, Days: 5})
+	now := org.End.Add(24 * time.Hour)
+	fake := aircalltest.NewFake(org, aircalltest.FakeOptions{APIID: "id", APIToken: "tok", RateLimitPerMinute: 100000,
+		Now: func() time.Time { return now }})
+	api := httptest.NewServer(fake)
+	t.Cleanup(api.Close)
+	e.ok(t, "migrate")
+	e.ok(t, "org", "add", "--org", "acme", "--provider", "aircall")
+	e.ok(t, "org", "connect", "--org", "acme", "--api-id", "id", "--api-token-file", writeFile(t, t.TempDir(), "token", "tok"),
+		"--api-url", api.URL+"/v1", "--setting", "rate_limit=100000")
+
+	saved, savedLog := os.Stderr, slog.Default()
+	defer func() { os.Stderr = saved; slog.SetDefault(savedLog) }()
+	f, err := os.Create(filepath.Join(t.TempDir(), "stderr"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Stderr = f
+	out := e.ok(t, "--log-level", "info", "--log-format", "json", "sync", "--org", "acme",
+		"--from", org.Start.Format(time.DateOnly), "--to", org.End.Format(time.DateOnly))
+	os.Stderr, _ = saved, f.Close()
+	slog.SetDefault(savedLog)
+	if !syncedRe.MatchString(out) {
+		t.Fatalf("sync printed %q", out)
+	}
+	b, err := os.ReadFile(f.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	progressed := 0
+	for i, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("stderr line %d is not JSON: %q (%v)", i+1, line, err)
+		}
+		for _, k := range []string{"elapsed", "eta", "wait", "waiting_for_rate_limit"} {
+			if v, ok := m[k]; ok {
+				if _, err := time.ParseDuration(fmt.Sprint(v)); err != nil {
+					t.Errorf("stderr line %d: %s = %v, want a duration string: %s", i+1, k, v, line)
+				}
+			}
+		}
+		if m["msg"] == "sync progress" {
+			progressed++
+			if _, ok := m["calls"].(float64); !ok {
+				t.Errorf("progress record without a numeric calls: %s", line)
+			}
+		}
+	}
+	if progressed == 0 {
+		t.Fatalf("no sync progress record on stderr:\n%s", b)
+	}
+}
+
+// TestPrintErrorJSON: the error a command ends with is a JSON record too
+// when the logs are JSON.
+func TestPrintErrorJSON(t *testing.T) {
+	savedLog := slog.Default()
+	defer slog.SetDefault(savedLog)
+	var buf strings.Builder
+	h, err := obs.NewLogHandler(&buf, "json", slog.LevelInfo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slog.SetDefault(slog.New(h))
+	printError(errors.New("org \"x\" not found"), exitFailed)
+	var m map[string]any
+	if err := json.Unmarshal([]byte(buf.String()), &m); err != nil || m["level"] != "ERROR" || m["err"] != `org "x" not found` || m["exit_code"] != float64(exitFailed) {
+		t.Fatalf("printError wrote %q (%v)", buf.String(), err)
 	}
 }

@@ -3,6 +3,7 @@ package progress
 import (
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strconv"
 	"strings"
@@ -35,6 +36,9 @@ type Reporter struct {
 	tty   bool
 	now   func() time.Time
 	width func() int
+	// events, when w is an Events, receives the status as log records
+	// instead of text lines.
+	events *slog.Logger
 
 	start    time.Time
 	st       ingest.Status
@@ -69,13 +73,16 @@ func WithTerminal(tty bool) Option {
 
 // New returns a Reporter writing to w, each line starting with label (the
 // provider and org, say). It redraws a line in place when w is a terminal
-// (a character device, and TERM is not "dumb") and prints plain lines
-// otherwise.
+// (a character device, and TERM is not "dumb"), logs records when w is an
+// Events, and prints plain lines otherwise.
 func New(w io.Writer, label string, opts ...Option) *Reporter {
 	r := &Reporter{w: w, label: label, tty: isTerminal(w), now: time.Now}
 	r.width = func() int { return terminalWidth(w) }
 	for _, o := range opts {
 		o(r)
+	}
+	if ev, ok := w.(Events); ok {
+		r.events, r.tty = ev.Logger, false
 	}
 	r.start = r.now()
 	return r
@@ -164,7 +171,11 @@ func (r *Reporter) Done(summary string) {
 		io.WriteString(r.w, "\n")
 		r.lineOpen = false
 	}
-	if summary != "" {
+	switch {
+	case summary == "":
+	case r.events != nil:
+		r.events.Info(summary, "task", r.label)
+	default:
 		fmt.Fprintf(r.w, "%s: %s\n", r.label, summary)
 	}
 }
@@ -202,8 +213,11 @@ func (r *Reporter) draw(now time.Time) {
 
 // printLine writes one plain status line; mu is held.
 func (r *Reporter) printLine(now time.Time) {
-	parts := r.parts(now, true)
-	io.WriteString(r.w, r.label+": "+strings.Join(parts, ", ")+"\n")
+	if r.events != nil {
+		r.logStatus(now)
+	} else {
+		io.WriteString(r.w, r.label+": "+strings.Join(r.parts(now, true), ", ")+"\n")
+	}
 	r.out, r.lastOut = true, now
 	r.lastWindows, r.lastPrinted = r.st.WindowsDone, r.st
 }
@@ -231,8 +245,7 @@ func (r *Reporter) parts(now time.Time, plain bool) []string {
 	if elapsed >= time.Second {
 		p = append(p, rate(float64(s.Calls)/elapsed.Seconds())+" calls/s")
 	}
-	if s.WindowsTotal > 0 && s.WindowsDone > 0 && s.WindowsDone < s.WindowsTotal {
-		eta := time.Duration(float64(elapsed) * float64(s.WindowsTotal-s.WindowsDone) / float64(s.WindowsDone))
+	if eta, ok := r.eta(elapsed); ok {
 		p = append(p, "ETA "+short(eta))
 	}
 	if plain && !s.Window.From.IsZero() {
@@ -242,6 +255,16 @@ func (r *Reporter) parts(now time.Time, plain bool) []string {
 		p = append(p, "waiting for rate limit "+short(w.Round(time.Second)))
 	}
 	return p
+}
+
+// eta is when the last window should be done at the pace so far, known
+// once a window is and while some are left; mu is held.
+func (r *Reporter) eta(elapsed time.Duration) (time.Duration, bool) {
+	s := r.st
+	if s.WindowsTotal <= 0 || s.WindowsDone <= 0 || s.WindowsDone >= s.WindowsTotal {
+		return 0, false
+	}
+	return time.Duration(float64(elapsed) * float64(s.WindowsTotal-s.WindowsDone) / float64(s.WindowsDone)), true
 }
 
 // remainingWait is what is left of the current rate-limit wait; mu is held.

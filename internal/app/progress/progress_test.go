@@ -2,7 +2,10 @@ package progress
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 	"sync"
@@ -275,4 +278,54 @@ func TestFormatting(t *testing.T) {
 			t.Errorf("case %d: got %q, want %q", i, tt.got, tt.want)
 		}
 	}
+}
+
+// TestEvents: an Events writer gets log records with the plain lines'
+// figures as numbers, under the plain throttle, and no text at all.
+func TestEvents(t *testing.T) {
+	var buf bytes.Buffer
+	clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	ev := Events{Logger: slog.New(slog.NewJSONHandler(&buf, nil))}
+	r := New(ev, "sync acme", WithClock(clock.now), WithTerminal(true))
+	r.Update(ingest.Status{Requests: 1, WindowsTotal: 4})
+	clock.advance(2 * time.Second)
+	r.Update(ingest.Status{Calls: 10, Requests: 3, WindowsDone: 1, WindowsTotal: 4, Waiting: 30 * time.Second})
+	clock.advance(100 * time.Millisecond)
+	r.Update(ingest.Status{Calls: 12, Requests: 4, WindowsDone: 1, WindowsTotal: 4}) // throttled
+	fmt.Fprintf(ev, "following org acme every 1m0s; Ctrl-C to stop\n")
+	r.Done("12 calls published")
+	want := []map[string]any{
+		{"msg": "sync progress", "task": "sync acme", "windows_done": 0.0, "windows_total": 4.0, "percent": 0.0, "calls": 0.0, "requests": 1.0},
+		{"msg": "sync progress", "windows_done": 1.0, "percent": 25.0, "calls": 10.0, "calls_per_second": 5.0, "eta": float64(6 * time.Second), "waiting_for_rate_limit": float64(30 * time.Second)},
+		{"msg": "following org acme every 1m0s; Ctrl-C to stop"},
+		{"msg": "sync progress", "windows_done": 1.0, "calls": 12.0, "requests": 4.0},
+		{"msg": "12 calls published", "task": "sync acme"},
+	}
+	got := lines(&buf)
+	if len(got) != len(want) {
+		t.Fatalf("got %d records, want %d:\n%s", len(got), len(want), buf.String())
+	}
+	for i, line := range got {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("line %d %q is not JSON: %v", i, line, err)
+		}
+		for k, v := range want[i] {
+			if m[k] != v {
+				t.Errorf("record %d: %s = %v, want %v (%s)", i, k, m[k], v, line)
+			}
+		}
+	}
+	if _, ok := mapOf(t, got[3])["waiting_for_rate_limit"]; ok {
+		t.Errorf("final record still counts a rate-limit wait down: %s", got[3])
+	}
+}
+
+func mapOf(t *testing.T, line string) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(line), &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
