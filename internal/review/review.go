@@ -154,7 +154,7 @@ func (b Block) jsonMedians(o object, ms []model.Metric) object {
 // JSON renders the block as one JSON object with the text block's names:
 // the seed's metrics and baseline, then the others and their medians.
 func (b Block) JSON() ([]byte, error) {
-	o := object{{"org", b.Org}, {"employee_id", b.Employee}, {"cycle_id", b.Cycle}}
+	o := object{{"org", b.Org}, {"employee_id", b.Employee}, {"name", b.Metrics.Name}, {"cycle_id", b.Cycle}}
 	o = b.jsonValues(o, seedMetrics)
 	o = append(o, field{"cohort", b.Baseline.Cohort}, field{"cohort_size", b.Baseline.Size})
 	o = b.jsonMedians(o, seedMetrics)
@@ -302,19 +302,20 @@ func csvHeader() []string {
 	return h
 }
 
-// csvRow is the block's CSV row, in CSVHeader's order: n/a values and
-// medians empty.
+// csvRow is the block's CSV row, in CSVHeader's order. n/a values and
+// medians are written "n/a", as in the text block: an empty cell reads
+// as 0 in a spreadsheet's sum, which is the misreading n/a exists to stop.
 func (b Block) csvRow() []string {
 	m := b.Metrics
 	row := []string{b.Org, b.Cycle, b.Employee, m.Name}
 	values := func(ms []model.Metric) {
 		for _, mt := range ms {
-			row = append(row, b.valueText(mt, ""))
+			row = append(row, b.valueText(mt, NotAvailable))
 		}
 	}
 	medians := func(ms []model.Metric) {
 		for _, mt := range Baselines(ms) {
-			row = append(row, b.medianText(mt, ""))
+			row = append(row, b.medianText(mt, NotAvailable))
 		}
 	}
 	values(seedMetrics)
@@ -328,7 +329,7 @@ func (b Block) csvRow() []string {
 
 // WriteAll renders several blocks: text blocks one after another under a
 // header line each, a JSON array, or CSV with one row per employee
-// (a number or median empty where n/a).
+// (a number or median "n/a" where n/a; JSON has null there).
 func WriteAll(w io.Writer, blocks []Block, format string) error {
 	switch format {
 	case "", "text":
