@@ -23,7 +23,7 @@ type Metric struct {
 	HigherIsWorse bool
 	// Available names the stored boolean column that says whether the
 	// number exists for an employee ("" when it always does): where it is
-	// false the number is n/a (text "n/a", JSON null, CSV empty, a null
+	// false the number is n/a (text "n/a", JSON null, CSV "n/a", a null
 	// field), never 0. The JSON carries the column right after the value.
 	Available string
 	// Extended marks the numbers beside the seed's seven: the text block
@@ -64,7 +64,7 @@ var ReviewMetrics = []Metric{
 	{Name: "after_hours_calls", Title: "After-hours calls", HigherIsWorse: true, CohortMedian: true,
 		Definition: "Calls in `total_calls` that started outside the org's working hours: by default (the seed's rule) before 08:00 or at/after 18:00 UTC, any day; `phonesignals org set` changes them (README, Working hours)."},
 	{Name: "escalated_calls", Title: "Escalated calls", HigherIsWorse: true, Available: EscalationAvailable, CohortMedian: true,
-		Definition: "Calls whose Aircall notes or tag names contain `escalat`, `urgent`, `manager`, `complaint` or `refund` (case-insensitive). n/a (JSON null, CSV empty) for RingCentral: its call log has no notes or tags, so escalation cannot be detected (never a real 0); `escalation_available` says which."},
+		Definition: "Calls whose Aircall notes or tag names contain `escalat`, `urgent`, `manager`, `complaint` or `refund` (case-insensitive). n/a (JSON `null`, CSV `n/a`) for RingCentral: its call log has no notes or tags, so escalation cannot be detected (never a real 0); `escalation_available` says which."},
 	{Name: "resolved_calls", Title: "Resolved calls", CohortMedian: true,
 		Definition: "Calls whose notes contain `resolved`, `fixed` or `satisfied`, or that connected and completed (Aircall `done` with `answered_at`; RingCentral `Call connected` / `Accepted`)."},
 	{Name: "answered_calls", Title: "Answered calls", Extended: true, Baseline: true, CohortMedian: true,
@@ -78,7 +78,7 @@ var ReviewMetrics = []Metric{
 	{Name: "avg_talk_sec", Title: "Average talk time", Unit: "s", Extended: true, Baseline: true, CohortMedian: true,
 		Definition: "`talk_time_sec / answered_calls`, rounded half away from zero; 0 with no answered call."},
 	{Name: "avg_answer_sec", Title: "Average time to answer", Unit: "s", HigherIsWorse: true, Available: AnswerTimeAvailable, Extended: true,
-		Definition: "Mean time to answer, `answered_at - started_at` in seconds (0 if not after the start), over the answered **inbound** calls, rounded half away from zero (an outbound call's ring time is the callee's, not the employee's). n/a (JSON null, CSV empty), never 0, when there is none: always for RingCentral, whose call log has no answer time, and for an employee who answered no inbound call; `answer_time_available` says which. No cohort median: its n/a employees would leave a median over other people than `cohort_size`."},
+		Definition: "Mean time to answer, `answered_at - started_at` in seconds (0 if not after the start), over the answered **inbound** calls, rounded half away from zero (an outbound call's ring time is the callee's, not the employee's). n/a (JSON `null`, CSV `n/a`), never 0, when there is none: always for RingCentral, whose call log has no answer time, and for an employee who answered no inbound call; `answer_time_available` says which. No cohort median: its n/a employees would leave a median over other people than `cohort_size`."},
 }
 
 // MedianDefinition explains the cohort median beside every number.

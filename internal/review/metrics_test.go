@@ -66,7 +66,7 @@ func definitionsTable() string {
 		meds = append(meds, "`"+mt.MedianName()+"`")
 	}
 	b.WriteString("| " + strings.Join(meds, ", ") + " | " + model.MedianDefinition +
-		" n/a (JSON null, CSV empty) below the org's minimum cohort size ([Privacy](#privacy-minimum-cohort-erasure-retention)). |\n\n")
+		" n/a (JSON `null`, CSV `n/a`) below the org's minimum cohort size ([Privacy](#privacy-minimum-cohort-erasure-retention)). |\n\n")
 	return b.String()
 }
 
