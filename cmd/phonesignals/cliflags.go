@@ -119,12 +119,16 @@ func findCommand(cmds []*cli.Command, name string) *cli.Command {
 }
 
 // bashCompletion drives urfave/cli's --generate-bash-completion: it asks
-// the binary itself for the commands, subcommands and flags that fit.
+// the binary itself for the commands, subcommands and flags that fit, and
+// for the org names and cycle ids after --org and --cycle
+// (completeValueEnv).
 const bashCompletion = `# phonesignals completion for bash; load with
 #   source <(phonesignals completion bash)
 _phonesignals_complete() {
-  local cur="${COMP_WORDS[COMP_CWORD]}" words
-  if [[ "$cur" == -* ]]; then
+  local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}" words
+  if [[ "$prev" == --org || "$prev" == --cycle ]]; then
+    words=$(PHONESIGNALS_COMPLETE_VALUE="${prev#--}" "${COMP_WORDS[@]:0:$COMP_CWORD-1}" --generate-bash-completion 2>/dev/null)
+  elif [[ "$cur" == -* ]]; then
     words=$("${COMP_WORDS[@]:0:$COMP_CWORD}" "$cur" --generate-bash-completion 2>/dev/null)
   else
     words=$("${COMP_WORDS[@]:0:$COMP_CWORD}" --generate-bash-completion 2>/dev/null)

@@ -109,19 +109,46 @@ func TestCompletionHelper(t *testing.T) {
 	os.Exit(0)
 }
 
-// TestCLICompletion sources `phonesignals completion bash` in a real bash,
-// with phonesignals being this CLI, and completes as a shell user would.
-func TestCLICompletion(t *testing.T) {
-	bash, err := exec.LookPath("bash")
-	if err != nil {
-		t.Skip("no bash")
-	}
+// completionScript is `phonesignals completion bash`.
+func completionScript(t *testing.T) string {
+	t.Helper()
 	var script strings.Builder
 	app := newApp()
 	app.Writer = &script
 	if err := runApp(context.Background(), app, []string{"phonesignals", "completion", "bash"}); err != nil {
 		t.Fatal(err)
 	}
+	return script.String()
+}
+
+// complete sources script in a real bash, with phonesignals being this
+// CLI (TestCompletionHelper), and returns what TAB offers after line.
+func complete(t *testing.T, script, line string) []string {
+	t.Helper()
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("no bash")
+	}
+	words := strings.Split(line, " ")
+	prog := `phonesignals() { PHONESIGNALS_COMPLETION_HELPER=1 "$HELPER" -test.run='^TestCompletionHelper$' -- "$@"; }
+` + script + `
+COMP_WORDS=(` + strings.Join(quoteAll(words), " ") + `)
+COMP_CWORD=` + strconv.Itoa(len(words)-1) + `
+_phonesignals_complete
+printf '%s\n' "${COMPREPLY[@]}"
+`
+	cmd := exec.Command(bash, "-c", prog)
+	cmd.Env = append(os.Environ(), "HELPER="+os.Args[0])
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%q: %v: %s", line, err, out)
+	}
+	return strings.Fields(string(out))
+}
+
+// TestCLICompletion completes commands and flags as a shell user would.
+func TestCLICompletion(t *testing.T) {
+	script := completionScript(t)
 	cases := []struct {
 		line string
 		want []string
@@ -133,21 +160,7 @@ func TestCLICompletion(t *testing.T) {
 		{"phonesignals --clickhouse-t", []string{"--clickhouse-tls"}},
 	}
 	for _, tc := range cases {
-		words := strings.Split(tc.line, " ")
-		prog := `phonesignals() { PHONESIGNALS_COMPLETION_HELPER=1 "$HELPER" -test.run='^TestCompletionHelper$' -- "$@"; }
-` + script.String() + `
-COMP_WORDS=(` + strings.Join(quoteAll(words), " ") + `)
-COMP_CWORD=` + strconv.Itoa(len(words)-1) + `
-_phonesignals_complete
-printf '%s\n' "${COMPREPLY[@]}"
-`
-		cmd := exec.Command(bash, "-c", prog)
-		cmd.Env = append(os.Environ(), "HELPER="+os.Args[0])
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("%q: %v: %s", tc.line, err, out)
-		}
-		got := strings.Fields(string(out))
+		got := complete(t, script, tc.line)
 		for _, w := range tc.want {
 			if !slices.Contains(got, w) {
 				t.Errorf("completing %q gave %q, want %s among them", tc.line, got, w)
@@ -156,6 +169,47 @@ printf '%s\n' "${COMPREPLY[@]}"
 	}
 	if err := runApp(context.Background(), newApp(), []string{"phonesignals", "completion", "fish"}); err == nil || !strings.Contains(err.Error(), "bash or zsh") {
 		t.Errorf("completion fish: %v", err)
+	}
+}
+
+// TestCLICompletionValues: TAB after --org offers the stored org names,
+// after --cycle the cycle ids of the --org given, on any command; a
+// database that does not exist offers nothing and is not created.
+func TestCLICompletionValues(t *testing.T) {
+	e := newCLIEnv(t)
+	e.ok(t, "migrate")
+	e.ok(t, "org", "add", "--org", "acme", "--provider", "aircall")
+	e.ok(t, "org", "add", "--org", "globex", "--provider", "ringcentral")
+	e.ok(t, "cycles", "add", "--org", "acme", "--cycle", "2026-09", "--start", "2026-09-01", "--end", "2026-10-01")
+	e.ok(t, "cycles", "add", "--org", "acme", "--cycle", "2026-q4", "--start", "2026-10-01", "--end", "2027-01-01")
+	e.ok(t, "cycles", "add", "--org", "globex", "--cycle", "g-1", "--start", "2026-09-01", "--end", "2026-10-01")
+	script := completionScript(t)
+	base := "phonesignals --clickhouse " + e.srv.Addr() + " --database " + e.db + " --data-dir " + e.dataDir + " "
+	cases := []struct {
+		line string
+		want []string
+	}{
+		{base + "review --org ", []string{"acme", "globex"}},
+		{base + "review --org g", []string{"globex"}},
+		{base + "sync status --org ", []string{"acme", "globex"}},
+		{base + "review --org acme --cycle ", []string{"2026-09", "2026-q4"}},
+		{base + "review --org acme --cycle 2026-q", []string{"2026-q4"}},
+		{base + "review --org globex --cycle ", []string{"g-1"}},
+		// Global flags after the command count too.
+		{"phonesignals review --clickhouse " + e.srv.Addr() + " --database " + e.db + " --org acme --cycle ", []string{"2026-09", "2026-q4"}},
+		// No --org yet: no cycle can be named.
+		{base + "review --cycle ", nil},
+		{"phonesignals --clickhouse " + e.srv.Addr() + " --database nope_completion --data-dir " + e.dataDir + " review --org ", nil},
+	}
+	for _, tc := range cases {
+		got := complete(t, script, tc.line)
+		slices.Sort(got)
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("completing %q gave %q, want %q", strings.TrimPrefix(tc.line, base), got, tc.want)
+		}
+	}
+	if out := e.query(t, "SELECT count() FROM system.databases WHERE name = 'nope_completion'"); strings.TrimSpace(out) != "0" {
+		t.Errorf("completion created database nope_completion: %q", out)
 	}
 }
 

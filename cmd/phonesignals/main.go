@@ -41,7 +41,7 @@ func newApp() *cli.App { return newAppWith(providers.Registry()) }
 
 // newAppWith builds the CLI over the providers of reg.
 func newAppWith(reg *ingest.Registry) *cli.App {
-	return &cli.App{
+	app := &cli.App{
 		Metadata: map[string]any{providersKey: reg},
 		Name:     "phonesignals",
 		// main prints the error and exits, so deferred cleanups (the
@@ -87,6 +87,8 @@ func newAppWith(reg *ingest.Registry) *cli.App {
 			versionCommand(),
 		},
 	}
+	withValueCompletion(app.Commands)
+	return app
 }
 
 // versionCommand is `phonesignals version`, which prints what --version
