@@ -41,8 +41,20 @@ type Status struct {
 	WindowsTotal int
 	// Window is the window being fetched now.
 	Window Window
-	// Waiting is non-zero while the connector waits for a rate limit.
+	// Waiting is non-zero while the connector waits: for the rate limit,
+	// or before retrying a failed request (WaitReason says which).
 	Waiting time.Duration
+	// WaitReason is what Waiting waits for: WaitRateLimit (or "") for the
+	// provider's rate limit, else the failure being retried, such as
+	// "connection error" or "HTTP 503", so a back-off is never shown as a
+	// rate-limit wait.
+	WaitReason string
+}
+
+// RateLimitWait reports whether Waiting is a wait for the rate limit
+// (not the back-off of a failed request).
+func (s Status) RateLimitWait() bool {
+	return s.Waiting > 0 && (s.WaitReason == "" || s.WaitReason == WaitRateLimit)
 }
 
 // Progress receives status updates; implementations must be cheap.

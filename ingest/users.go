@@ -53,3 +53,30 @@ func (p Provider) ListUsers(ctx context.Context, o OrgConfig) ([]ProviderUser, e
 	}
 	return users, nil
 }
+
+// Verifier is implemented by connectors (Sources) that can check their
+// credentials with one cheap request, for `org connect`.
+type Verifier interface {
+	// Verify sends one cheap authenticated request: nil when the provider
+	// accepts the credentials, an *AuthError when it refuses them, a
+	// *ConnectError when it cannot be reached.
+	Verify(ctx context.Context) error
+}
+
+// VerifyCredentials checks org o's credentials with p's connector, with
+// one cheap request. ok is false when p's connector cannot verify (the
+// credentials are then stored unchecked).
+func (p Provider) VerifyCredentials(ctx context.Context, o OrgConfig) (ok bool, err error) {
+	src, err := p.NewSource(o)
+	if err != nil {
+		return true, err
+	}
+	v, can := src.(Verifier)
+	if !can {
+		return false, nil
+	}
+	if err := v.Verify(ctx); err != nil {
+		return true, fmt.Errorf("verifying the %s credentials of org %s: %w", p.Title, o.Org, err)
+	}
+	return true, nil
+}

@@ -148,6 +148,7 @@ func connectFlags(orgFlag cli.Flag, reg *ingest.Registry) []cli.Flag {
 		&cli.StringFlag{Name: "account-id", Usage: "provider account id (RingCentral; default ~, the authenticated account)"},
 		&cli.StringFlag{Name: "transcripts", Usage: "transcripts (providers with webhooks): on or off (default off)"},
 		&cli.StringSliceFlag{Name: "setting", Usage: "provider setting `KEY=VALUE` (repeatable): " + settingNames(reg)},
+		&cli.BoolFlag{Name: "no-verify", Usage: "store the connection untried; without it the credentials are tried with one cheap request, and nothing is saved if the provider refuses them or cannot be reached"},
 	)
 }
 
@@ -176,11 +177,16 @@ func orgConnect(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	o, err := orgs.Connect(c.Context, st, box, providersOf(c), connectRequest(c))
+	res, err := orgs.Connect(c.Context, st, box, providersOf(c), connectRequest(c))
 	if err != nil {
 		return err
 	}
-	fmt.Printf("org %s connected to %s (credentials stored encrypted", o.Name, o.Provider)
+	o := res.Org
+	verified := "verified and "
+	if !res.Verified {
+		verified = "not verified, "
+	}
+	fmt.Printf("org %s connected to %s (credentials %sstored encrypted", o.Name, o.Provider, verified)
 	if o.APIURL != "" {
 		fmt.Printf(", API %s", o.APIURL)
 	}
@@ -190,7 +196,7 @@ func orgConnect(c *cli.Context) error {
 
 // connectRequest reads the flags of `org connect`.
 func connectRequest(c *cli.Context) orgs.ConnectRequest {
-	req := orgs.ConnectRequest{Org: c.String("org"), Flags: map[string]string{}, Settings: c.StringSlice("setting")}
+	req := orgs.ConnectRequest{Org: c.String("org"), Flags: map[string]string{}, Settings: c.StringSlice("setting"), NoVerify: c.Bool("no-verify")}
 	for _, p := range providersOf(c).All() {
 		for _, f := range orgs.ProviderFlags(p) {
 			if c.IsSet(f) {

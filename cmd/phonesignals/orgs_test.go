@@ -71,9 +71,9 @@ func TestCLIWebhookTokenShared(t *testing.T) {
 	for _, o := range []string{"acme", "globex"} {
 		e.ok(t, "org", "add", "--org", o, "--provider", "aircall")
 	}
-	e.ok(t, "org", "connect", "--org", "acme", "--api-id", "id", "--api-token-file", apiTok, "--webhook-token-file", tokFile)
+	e.ok(t, "org", "connect", "--org", "acme", "--api-id", "id", "--api-token-file", apiTok, "--webhook-token-file", tokFile, "--no-verify")
 	// The same org may store its own token again.
-	e.ok(t, "org", "connect", "--org", "acme", "--webhook-token-file", tokFile)
+	e.ok(t, "org", "connect", "--org", "acme", "--webhook-token-file", tokFile, "--no-verify")
 
 	_, err := e.fail(t, "org", "connect", "--org", "globex", "--api-id", "id", "--api-token-file", apiTok, "--webhook-token-file", tokFile)
 	mustContain(t, "connect with a token another org uses", err.Error(), "already used by another org", "generate a new token for org globex")
@@ -89,7 +89,7 @@ func TestCLIWebhookTokenShared(t *testing.T) {
 	if g.WebhookToken != "" || g.Credentials != "" {
 		t.Fatalf("the refused connect stored globex's credentials or token: %+v", g)
 	}
-	e.ok(t, "org", "connect", "--org", "globex", "--api-id", "id", "--api-token-file", apiTok, "--webhook-token-file", writeFile(t, dir, "wh2", "wh-token-globex-own"))
+	e.ok(t, "org", "connect", "--org", "globex", "--api-id", "id", "--api-token-file", apiTok, "--webhook-token-file", writeFile(t, dir, "wh2", "wh-token-globex-own"), "--no-verify")
 	out, _ := e.run(t, "doctor", "--org", "acme", "--offline")
 	mustContain(t, "doctor with distinct tokens", out, "ok    the webhook token is this org's alone")
 
@@ -123,10 +123,10 @@ func TestCLIOrgConnectSettings(t *testing.T) {
 	e := newCLIEnv(t)
 	dir := t.TempDir()
 	e.ok(t, "org", "add", "--org", "acme", "--provider", "aircall")
-	e.ok(t, "org", "connect", "--org", "acme", "--api-id", "id", "--api-token-file", writeFile(t, dir, "token", "tok"))
+	e.ok(t, "org", "connect", "--org", "acme", "--api-id", "id", "--api-token-file", writeFile(t, dir, "token", "tok"), "--no-verify")
 	e.ok(t, "org", "add", "--org", "globex", "--provider", "ringcentral")
 	e.ok(t, "org", "connect", "--org", "globex", "--client-id", "cid", "--client-secret-file", writeFile(t, dir, "secret", "s"),
-		"--jwt-file", writeFile(t, dir, "jwt", "j"))
+		"--jwt-file", writeFile(t, dir, "jwt", "j"), "--no-verify")
 	for _, tt := range []struct {
 		org, setting string
 		want         []string // substrings of the error; none: accepted
@@ -147,7 +147,7 @@ func TestCLIOrgConnectSettings(t *testing.T) {
 		{"globex", "novalue", []string{`--setting "novalue": want KEY=VALUE`}},
 	} {
 		t.Run(tt.org+" "+tt.setting, func(t *testing.T) {
-			args := []string{"org", "connect", "--org", tt.org, "--setting", tt.setting}
+			args := []string{"org", "connect", "--org", tt.org, "--setting", tt.setting, "--no-verify"}
 			if tt.want == nil {
 				e.ok(t, args...)
 				o, err := e.store(t).GetOrg(context.Background(), tt.org)
@@ -165,7 +165,7 @@ func TestCLIOrgConnectSettings(t *testing.T) {
 		})
 	}
 	// A refused setting stores nothing, the good ones given with it neither.
-	e.fail(t, "org", "connect", "--org", "acme", "--setting", "per_page=7", "--setting", "foo=bar")
+	e.fail(t, "org", "connect", "--org", "acme", "--setting", "per_page=7", "--setting", "foo=bar", "--no-verify")
 	o, err := e.store(t).GetOrg(context.Background(), "acme")
 	if err != nil {
 		t.Fatal(err)

@@ -198,6 +198,10 @@ func (c Config) withDefaults() Config {
 	c.MaxRetryDelay = cmp.Or(c.MaxRetryDelay, time.Minute)
 	c.TranscriptRetryDelay = cmp.Or(c.TranscriptRetryDelay, 30*time.Second)
 	c.TranscriptMaxAttempts = cmp.Or(c.TranscriptMaxAttempts, 10)
+	if c.HTTPClient == nil {
+		// ingest.Transport bounds connects, so a dead address fails fast.
+		c.HTTPClient = &http.Client{Timeout: 60 * time.Second, Transport: ingest.Transport}
+	}
 	c.HTTPClient = obs.InstrumentClient("aircall", c.HTTPClient, 60*time.Second)
 	if c.Now == nil {
 		c.Now = time.Now
@@ -304,7 +308,9 @@ func errorMessage(body []byte) string {
 // means nobody is listening.
 type tracker interface {
 	onRequest()
-	onWait(d time.Duration)
+	// onWait reports a wait of d (0: the wait is over) and what it waits
+	// for (ingest.WaitRateLimit, or the failure being retried).
+	onWait(d time.Duration, reason string)
 }
 
 // get performs one GET with pacing and bounded retries on 429, 5xx and
@@ -316,7 +322,7 @@ func (c *Client) get(ctx context.Context, path string, q url.Values, tr tracker)
 		u += "?" + q.Encode()
 	}
 	var lastErr error
-	rateLimited := 0
+	rateLimited, connectFails := 0, 0
 	bo := c.newBackoff()
 	for attempt := 1; ; attempt++ {
 		if err := c.pace(ctx, tr); err != nil {
@@ -341,6 +347,17 @@ func (c *Client) get(ctx context.Context, path string, q url.Values, tr tracker)
 			if ctx.Err() != nil {
 				return nil, sentAt, ctx.Err()
 			}
+			if ce := ingest.ConnectFailure(Title, u, err); ce != nil {
+				if connectFails++; connectFails > ingest.ConnectRetries {
+					ce.Attempts = connectFails
+					return nil, sentAt, fmt.Errorf("GET %s: %w", path, ce)
+				}
+				c.log.Warn("cannot connect to aircall, retrying", "addr", ce.Addr, "attempt", attempt, "wait", ingest.ConnectRetryDelay, "err", ce.Err)
+				if err := c.wait(ctx, ingest.ConnectRetryDelay, "connection error", tr); err != nil {
+					return nil, sentAt, err
+				}
+				continue
+			}
 			lastErr = fmt.Errorf("GET %s: %w", path, err)
 		} else {
 			var body []byte
@@ -358,9 +375,14 @@ func (c *Client) get(ctx context.Context, path string, q url.Values, tr tracker)
 		if attempt > c.cfg.MaxRetries {
 			return nil, sentAt, fmt.Errorf("giving up after %d attempts: %w", attempt, lastErr)
 		}
-		d := c.backoff(bo, rateLimited, retryAfter, httpStatus(lastErr) == http.StatusTooManyRequests)
-		c.log.Warn("aircall request failed, retrying", "path", path, "attempt", attempt, "wait", d, "err", lastErr)
-		if err := c.wait(ctx, d, tr); err != nil {
+		is429 := httpStatus(lastErr) == http.StatusTooManyRequests
+		d := c.backoff(bo, rateLimited, retryAfter, is429)
+		reason := ingest.WaitRateLimit
+		if !is429 {
+			reason = retryReason(lastErr)
+		}
+		c.log.Warn("aircall request failed, retrying", "path", path, "attempt", attempt, "wait", d, "waiting_for", reason, "err", lastErr)
+		if err := c.wait(ctx, d, reason, tr); err != nil {
 			return nil, sentAt, err
 		}
 	}
@@ -436,16 +458,25 @@ func (c *Client) pace(ctx context.Context, tr tracker) error {
 		if d <= 0 {
 			return nil
 		}
-		if err := c.wait(ctx, d, tr); err != nil {
+		if err := c.wait(ctx, d, ingest.WaitRateLimit, tr); err != nil {
 			return err
 		}
 	}
 }
 
-func (c *Client) wait(ctx context.Context, d time.Duration, tr tracker) error {
+// retryReason names the failure a retry waits out: "HTTP 503", or
+// "network error" for a request that connected but got no answer.
+func retryReason(err error) string {
+	if st := httpStatus(err); st != 0 {
+		return "HTTP " + strconv.Itoa(st)
+	}
+	return "network error"
+}
+
+func (c *Client) wait(ctx context.Context, d time.Duration, reason string, tr tracker) error {
 	if tr != nil {
-		tr.onWait(d)
-		defer tr.onWait(0)
+		tr.onWait(d, reason)
+		defer tr.onWait(0, "")
 	}
 	return c.cfg.Sleep(ctx, d)
 }

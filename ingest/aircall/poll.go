@@ -164,8 +164,8 @@ func (r *syncRun) onRequest() {
 	r.p.Update(r.st)
 }
 
-func (r *syncRun) onWait(d time.Duration) {
-	r.st.Waiting = d
+func (r *syncRun) onWait(d time.Duration, reason string) {
+	r.st.Waiting, r.st.WaitReason = d, reason
 	r.p.Update(r.st)
 }
 

@@ -16,11 +16,14 @@ import (
 // Aircall through the registry, never by name.
 const Name = "aircall"
 
+// Title is the provider's name for people, in messages.
+const Title = "Aircall"
+
 // Provider is Aircall as the rest of phonesignals sees it (registered in
 // ingest/providers).
 var Provider = ingest.Provider{
 	Name:       Name,
-	Title:      "Aircall",
+	Title:      Title,
 	UserIDName: "Aircall user",
 	Credentials: []ingest.CredentialField{
 		{Key: "api_id", Flag: "api-id", Usage: "Aircall API ID"},

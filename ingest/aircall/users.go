@@ -82,3 +82,14 @@ func (c *Client) usersPage(ctx context.Context, page int) (usersPage, error) {
 	}
 	return lp, nil
 }
+
+var _ ingest.Verifier = (*Client)(nil)
+
+// Verify asks for one user (GET /v1/users?per_page=1): the cheapest
+// authenticated request, with one retry at most on a connect failure.
+func (c *Client) Verify(ctx context.Context) error {
+	if _, _, err := c.get(ctx, "/users", url.Values{"per_page": {"1"}}, nil); err != nil {
+		return fmt.Errorf("asking aircall for one user: %w", err)
+	}
+	return nil
+}

@@ -187,6 +187,10 @@ func (c *Config) defaults() {
 	c.AuthWindow = cmp.Or(c.AuthWindow, 60*time.Second)
 	c.DefaultRetryAfter = cmp.Or(c.DefaultRetryAfter, 30*time.Second)
 	c.WindowSize = cmp.Or(c.WindowSize, 7*24*time.Hour)
+	if c.HTTPClient == nil {
+		// ingest.Transport bounds connects, so a dead address fails fast.
+		c.HTTPClient = &http.Client{Timeout: 60 * time.Second, Transport: ingest.Transport}
+	}
 	c.HTTPClient = obs.InstrumentClient("ringcentral", c.HTTPClient, 60*time.Second)
 	if c.Now == nil {
 		c.Now = time.Now
@@ -328,9 +332,12 @@ func (r *runState) request() {
 	}
 }
 
-func (r *runState) waiting(d time.Duration) {
+func (r *runState) waiting(d time.Duration) { r.waitingFor(d, ingest.WaitRateLimit) }
+
+// waitingFor reports a wait of d for reason (0: it is over).
+func (r *runState) waitingFor(d time.Duration, reason string) {
 	if r != nil && r.p != nil {
-		r.st.Waiting = d
+		r.st.Waiting, r.st.WaitReason = d, reason
 		r.p.Update(r.st)
 	}
 }
@@ -512,7 +519,7 @@ func authHint(e *APIError) string {
 // and any penalty, rides out 429s and transient failures, and returns the
 // first other answer. Called with c.sem held.
 func (c *Client) roundTrip(ctx context.Context, rs *runState, b *bucket, newReq func() (*http.Request, error)) (int, []byte, error) {
-	transient := 0
+	transient, connectFails := 0, 0
 	bo := transientBackoff()
 	for {
 		if err := c.pace(ctx, rs, b); err != nil {
@@ -530,10 +537,21 @@ func (c *Client) roundTrip(ctx context.Context, rs *runState, b *bucket, newReq 
 			if ctx.Err() != nil {
 				return 0, nil, ctx.Err()
 			}
+			if ce := ingest.ConnectFailure(Title, req.URL.String(), err); ce != nil {
+				if connectFails++; connectFails > ingest.ConnectRetries {
+					ce.Attempts = connectFails
+					return 0, nil, ce
+				}
+				c.log.Warn("cannot connect to ringcentral; retrying", "addr", ce.Addr, "attempt", connectFails, "wait", ingest.ConnectRetryDelay, "err", ce.Err)
+				if err := c.retryWait(ctx, rs, ingest.ConnectRetryDelay, "connection error"); err != nil {
+					return 0, nil, err
+				}
+				continue
+			}
 			if transient < maxTransient {
 				transient++
-				c.log.Warn("ringcentral request failed; retrying", "err", err, "attempt", transient)
-				if err := c.cfg.Sleep(ctx, bo.NextBackOff()); err != nil {
+				c.log.Warn("ringcentral request failed; retrying", "err", err, "attempt", transient, "waiting_for", "network error")
+				if err := c.retryWait(ctx, rs, bo.NextBackOff(), "network error"); err != nil {
 					return 0, nil, err
 				}
 				continue
@@ -559,7 +577,7 @@ func (c *Client) roundTrip(ctx context.Context, rs *runState, b *bucket, newReq 
 		case resp.StatusCode >= 500 && transient < maxTransient:
 			transient++
 			c.log.Warn("ringcentral server error; retrying", "status", resp.StatusCode, "attempt", transient)
-			if err := c.cfg.Sleep(ctx, bo.NextBackOff()); err != nil {
+			if err := c.retryWait(ctx, rs, bo.NextBackOff(), "HTTP "+strconv.Itoa(resp.StatusCode)); err != nil {
 				return 0, nil, err
 			}
 			continue
@@ -567,6 +585,15 @@ func (c *Client) roundTrip(ctx context.Context, rs *runState, b *bucket, newReq 
 		c.throttled = 0
 		return resp.StatusCode, body, nil
 	}
+}
+
+// retryWait waits d before retrying a failed request, shown as a wait
+// for reason (never as a rate-limit wait).
+func (c *Client) retryWait(ctx context.Context, rs *runState, d time.Duration, reason string) error {
+	rs.waitingFor(d, reason)
+	err := c.cfg.Sleep(ctx, d)
+	rs.waitingFor(0, "")
+	return err
 }
 
 // transientBackoff paces the retries of one request after network errors

@@ -15,11 +15,14 @@ import (
 // RingCentral through the registry, never by name.
 const Name = "ringcentral"
 
+// Title is the provider's name for people, in messages.
+const Title = "RingCentral"
+
 // Provider is RingCentral as the rest of phonesignals sees it (registered
 // in ingest/providers).
 var Provider = ingest.Provider{
 	Name:       Name,
-	Title:      "RingCentral",
+	Title:      Title,
 	UserIDName: "RingCentral extension",
 	Credentials: []ingest.CredentialField{
 		{Key: "client_id", Flag: "client-id", Usage: "RingCentral app client id"},

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/phonesignals/phonesignals/ingest"
 )
@@ -87,4 +88,24 @@ func extensionUsers(recs []json.RawMessage, seen map[string]bool) ([]ingest.Prov
 		out = append(out, ingest.ProviderUser{ID: id, Name: name, Email: strings.TrimSpace(r.Contact.Email)})
 	}
 	return out, nil
+}
+
+var _ ingest.Verifier = (*Client)(nil)
+
+// Verify exchanges the JWT for an access token and reads one record of
+// the call log sync reads (the account's in mode "account", the JWT
+// user's own otherwise): it checks the app's client id and secret, the
+// JWT, the account id and the ReadCallLog permission with two cheap
+// requests.
+func (c *Client) Verify(ctx context.Context) error {
+	s := stream{}
+	if c.cfg.Mode != ModeAccount {
+		s.ext = "~"
+	}
+	q := url.Values{"type": {"Voice"}, "view": {"Simple"}, "perPage": {"1"},
+		"dateFrom": {formatTime(c.cfg.Now().Add(-time.Hour))}}
+	if _, err := c.get(ctx, nil, c.path(s, "call-log")+"?"+q.Encode()); err != nil {
+		return fmt.Errorf("reading one record of the ringcentral %s call log: %w", s, err)
+	}
+	return nil
 }

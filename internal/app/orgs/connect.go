@@ -2,9 +2,12 @@ package orgs
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/phonesignals/phonesignals/ingest"
 	"github.com/phonesignals/phonesignals/internal/platform/secret"
@@ -26,26 +29,50 @@ type ConnectRequest struct {
 	APIURL *string
 	// Settings are the provider settings given, each KEY=VALUE.
 	Settings []string
+	// NoVerify stores the connection without trying it (`org connect
+	// --no-verify`). Default false: the credentials are tried against the
+	// provider with one cheap request first, and nothing is saved when the
+	// provider refuses them or cannot be reached.
+	NoVerify bool
+	// HTTPClient sends the verifying request; nil for the connector's
+	// default.
+	HTTPClient *http.Client
+}
+
+// VerifyTimeout bounds the verifying request of Connect, retries
+// included: a provider that accepts the connection and never answers is
+// reported, not waited on.
+const VerifyTimeout = 15 * time.Second
+
+// ConnectResult is what Connect stored.
+type ConnectResult struct {
+	// Org is the org as saved.
+	Org store.Org
+	// Verified says the provider accepted the credentials; false with
+	// NoVerify, or for a provider whose connector cannot verify.
+	Verified bool
 }
 
 // Connect merges req into the stored connection of req.Org: credentials
 // given replace the stored ones (the rest stay), and the account id,
 // webhook token, transcripts and settings are applied, all sealed with
 // box and saved. Every problem is reported at once, naming its flag, and
-// nothing is saved then.
-func Connect(ctx context.Context, st *store.Store, box *secret.Box, reg *ingest.Registry, req ConnectRequest) (store.Org, error) {
+// nothing is saved then. Unless req.NoVerify, the merged connection is
+// tried against the provider first (one cheap request) and nothing is
+// saved when that fails.
+func Connect(ctx context.Context, st *store.Store, box *secret.Box, reg *ingest.Registry, req ConnectRequest) (ConnectResult, error) {
 	o, err := st.GetOrg(ctx, req.Org)
 	if err != nil {
-		return o, err
+		return ConnectResult{Org: o}, err
 	}
 	p, err := reg.Lookup(o.Provider)
 	if err != nil {
-		return o, fmt.Errorf("org %s: %w", o.Name, err)
+		return ConnectResult{Org: o}, fmt.Errorf("org %s: %w", o.Name, err)
 	}
 	cr := map[string]string{}
 	if o.Credentials != "" {
 		if cr, err = OpenCredentials(box, o); err != nil {
-			return o, err
+			return ConnectResult{Org: o}, err
 		}
 	}
 	probs := foreignFlags(req.Flags, reg, p, o.Name)
@@ -55,23 +82,45 @@ func Connect(ctx context.Context, st *store.Store, box *secret.Box, reg *ingest.
 	if o.WebhookToken != sealedBefore {
 		clash, err := webhookTokenClash(ctx, st, box, p, o)
 		if err != nil {
-			return o, err
+			return ConnectResult{Org: o}, err
 		}
 		probs = append(probs, clash...)
 	}
 	if len(probs) > 0 {
-		return o, fmt.Errorf("org connect %s:\n  %s", o.Name, strings.Join(probs, "\n  "))
+		return ConnectResult{Org: o}, fmt.Errorf("org connect %s:\n  %s", o.Name, strings.Join(probs, "\n  "))
 	}
 	if req.APIURL != nil {
 		o.APIURL = *req.APIURL
 	}
+	verified := false
+	if !req.NoVerify {
+		if verified, err = verify(ctx, p, o, cr, req.HTTPClient); err != nil {
+			return ConnectResult{Org: o}, err
+		}
+	}
 	if err := SealCredentials(box, &o, cr); err != nil {
-		return o, err
+		return ConnectResult{Org: o}, err
 	}
 	if err := st.SaveOrg(ctx, o); err != nil {
-		return o, err
+		return ConnectResult{Org: o}, err
 	}
-	return o, nil
+	return ConnectResult{Org: o, Verified: verified}, nil
+}
+
+// verify tries the connection o would have with cr against the provider,
+// within VerifyTimeout. Its error names what was refused and says that
+// nothing was saved, and how to save anyway.
+func verify(ctx context.Context, p ingest.Provider, o store.Org, cr map[string]string, hc *http.Client) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, VerifyTimeout)
+	defer cancel()
+	ok, err := p.VerifyCredentials(ctx, Config(o, cr, hc))
+	if err == nil {
+		return ok, nil
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = fmt.Errorf("%w: %s did not answer within %s", err, p.Title, VerifyTimeout)
+	}
+	return false, fmt.Errorf("org connect %s: %w\nnothing was saved; fix the above, or store the connection untried with --no-verify", o.Name, err)
 }
 
 // ReadSecretFile returns the trimmed contents of the file path given in

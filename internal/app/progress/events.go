@@ -48,7 +48,11 @@ func (r *Reporter) logStatus(now time.Time) {
 		attrs = append(attrs, "window", s.Window.String())
 	}
 	if w := r.remainingWait(now); w > 0 {
-		attrs = append(attrs, "waiting_for_rate_limit", w.Round(time.Second))
+		if s.RateLimitWait() {
+			attrs = append(attrs, "waiting_for_rate_limit", w.Round(time.Second))
+		} else {
+			attrs = append(attrs, "retrying_in", w.Round(time.Second), "retrying_after", s.WaitReason)
+		}
 	}
 	r.events.Info("sync progress", attrs...)
 }

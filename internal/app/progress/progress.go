@@ -252,7 +252,11 @@ func (r *Reporter) parts(now time.Time, plain bool) []string {
 		p = append(p, "window "+s.Window.String())
 	}
 	if w := r.remainingWait(now); w > 0 {
-		p = append(p, "waiting for rate limit "+short(w.Round(time.Second)))
+		if s.RateLimitWait() {
+			p = append(p, "waiting for rate limit "+short(w.Round(time.Second)))
+		} else {
+			p = append(p, "retrying in "+short(w.Round(time.Second))+" after "+s.WaitReason)
+		}
 	}
 	return p
 }

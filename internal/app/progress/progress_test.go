@@ -86,6 +86,15 @@ func TestPlainThrottle(t *testing.T) {
 			},
 		},
 		{
+			name: "a back-off is not a rate limit wait",
+			steps: []step{
+				{0, ingest.Status{Requests: 1}, "aircall acme: 0 calls, 1 requests"},
+				{1500 * time.Millisecond, ingest.Status{Requests: 2, Waiting: 11 * time.Second, WaitReason: "connection error"}, "aircall acme: 0 calls, 2 requests, 0.0 calls/s, retrying in 11s after connection error"},
+				{10 * time.Second, ingest.Status{Requests: 3, Waiting: 4 * time.Second, WaitReason: "HTTP 503"}, "aircall acme: 0 calls, 3 requests, 0.0 calls/s, retrying in 4s after HTTP 503"},
+				{10 * time.Second, ingest.Status{Requests: 4, Waiting: 30 * time.Second, WaitReason: ingest.WaitRateLimit}, "aircall acme: 0 calls, 4 requests, 0.0 calls/s, waiting for rate limit 30s"},
+			},
+		},
+		{
 			name: "window is shown",
 			steps: []step{
 				{0, ingest.Status{Requests: 1, Window: ingest.Window{

@@ -172,7 +172,7 @@ func (f *follower) chunk(src ingest.Source, w ingest.Window) bool {
 func (f *follower) progress() ingest.Progress {
 	var waiting atomic.Bool
 	return ingest.ProgressFunc(func(st ingest.Status) {
-		w := st.Waiting > 0
+		w := st.RateLimitWait()
 		if w && !waiting.Swap(true) {
 			obs.ServeOrgRateWait(f.label, st.Waiting.Seconds())
 			f.mu.Lock()

@@ -114,7 +114,8 @@ type Config struct {
 	// Backfills is how many backfill chunks run at once across orgs.
 	// Default 4.
 	Backfills int
-	// Transport sends the provider requests. Default http.DefaultTransport.
+	// Transport sends the provider requests. Default ingest.Transport
+	// (connects bounded by ingest.DialTimeout).
 	Transport http.RoundTripper
 	// Now is the clock of the sync windows. Default time.Now.
 	Now func() time.Time
@@ -181,7 +182,7 @@ func (c Config) withDefaults() Config {
 	c.StatusEvery = cmp.Or(c.StatusEvery, DefaultStatusEvery)
 	c.BackfillDays = cmp.Or(c.BackfillDays, 30)
 	c.Backfills = cmp.Or(c.Backfills, 4)
-	c.Transport = cmp.Or[http.RoundTripper](c.Transport, http.DefaultTransport)
+	c.Transport = cmp.Or[http.RoundTripper](c.Transport, ingest.Transport)
 	if c.Now == nil {
 		c.Now = time.Now
 	}
