@@ -99,6 +99,16 @@ bench-e2e: clickhouse build
 	fi; \
 	$(GO) run ./cmd/bench-e2e -bin $(BIN) -calls $(CALLS) -runs $(RUNS) $$base $(BENCHFLAGS)
 
+# Scale-out benchmark: the same CALLS through one `run --until-idle` and
+# through INSTANCES (default 1,2) sharing the consumer group, alternating
+# RUNS times over the same records, every row checked; prints CPU per call
+# of each count and the ratio (on 2 cores total throughput cannot show
+# scaling, CPU per call says what a second member costs).
+INSTANCES ?= 1,2
+.PHONY: bench-scale
+bench-scale: clickhouse build
+	$(GO) run ./cmd/bench-e2e -bin $(BIN) -calls $(CALLS) -runs $(RUNS) -instances $(INSTANCES) $(BENCHFLAGS)
+
 # Freshness benchmark: RATE call.ended webhooks a second for DURATION
 # against the webhook server, the embedded broker, the transform as `run`
 # wires it (--max-wait MAX_WAIT, default 1s) and ClickHouse 18.16; prints
