@@ -1,7 +1,9 @@
 package queries
 
 import (
+	"crypto/sha256"
 	_ "embed"
+	"encoding/hex"
 	"strings"
 )
 
@@ -12,9 +14,20 @@ var (
 	//
 	//go:embed analyst/local_table.sql
 	AnalystLocalTable string
+	// AnalystDatabase creates the analyst database of the local 18.16
+	// server; fill it with RenderAnalyst.
+	//
+	//go:embed analyst/database.sql
+	AnalystDatabase string
+	// AnalystDropTable drops one analyst object of the local server before
+	// AnalystLocalTable creates it again; fill it with RenderAnalyst.
+	//
+	//go:embed analyst/drop_table.sql
+	AnalystDropTable string
 	// AnalystProductionUser is the script that creates the analyst user on
-	// current ClickHouse (CREATE USER, GRANT SELECT); an admin runs it,
-	// migrate does not (18.16 rejects it).
+	// current ClickHouse (CREATE USER, GRANT SELECT); `migrate
+	// --analyst-password-file` runs it (18.16 rejects it). Fill it with
+	// RenderAnalystUser.
 	//
 	//go:embed analyst/production_user.sql
 	AnalystProductionUser string
@@ -40,4 +53,12 @@ var AnalystObjects = []string{
 // and one of AnalystObjects: configured names, never input.
 func RenderAnalyst(stmt, analyst, database, object string) string {
 	return strings.NewReplacer("{analyst}", analyst, "{database}", database, "{object}", object).Replace(stmt)
+}
+
+// RenderAnalystUser fills AnalystProductionUser with the phonesignals
+// database (a configured name, never input) and the SHA-256 of password,
+// so the password itself appears in no statement or query log.
+func RenderAnalystUser(database, password string) string {
+	h := sha256.Sum256([]byte(password))
+	return strings.NewReplacer("{database}", database, "{password_sha256}", hex.EncodeToString(h[:])).Replace(AnalystProductionUser)
 }

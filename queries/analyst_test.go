@@ -234,3 +234,30 @@ func firstRow(rows [][]string) []string {
 	}
 	return rows[0]
 }
+
+// TestAnalystUserScript: the script `migrate --analyst-password-file`
+// runs parses on current ClickHouse (formatQuery: chdb has no access
+// control to run it for real), names the password only by its SHA-256, and
+// grants SELECT on exactly the analyst objects.
+func TestAnalystUserScript(t *testing.T) {
+	e := openCHDB(t)
+	ctx := context.Background()
+	const password = "an'alyst-pw-7"
+	script := queries.RenderAnalystUser("phonesignals", password)
+	if strings.Contains(script, password) || strings.Contains(script, "{") {
+		t.Fatalf("the rendered script holds the password or a marker:\n%s", script)
+	}
+	var granted []string
+	for _, stmt := range queries.SplitStatements(script) {
+		lit := "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(stmt) + "'"
+		if _, err := e.query(ctx, "SELECT formatQuery("+lit+")"); err != nil {
+			t.Errorf("%s does not parse: %v\n%s", e.name(), err, stmt)
+		}
+		if obj, ok := strings.CutPrefix(stmt, "GRANT SELECT ON phonesignals."); ok {
+			granted = append(granted, strings.TrimSuffix(obj, " TO analyst"))
+		}
+	}
+	if !slices.Equal(granted, queries.AnalystObjects) {
+		t.Errorf("granted %q, want the analyst objects %q", granted, queries.AnalystObjects)
+	}
+}

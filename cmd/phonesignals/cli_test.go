@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -534,6 +535,68 @@ func checkReviews(t *testing.T, e *cliEnv, org *fixture.Org, cy fixture.Cycle, t
 	if n := strings.Count(csvOut, "\n"); n != len(org.Employees)+1 {
 		t.Errorf("review csv has %d lines, want a header and %d rows", n, len(org.Employees))
 	}
+	checkQueryCommand(t, e, org, cy, all)
+}
+
+// checkQueryCommand: `query cycle_metrics` run by phonesignals, and its
+// --print output run as written by clickhouse-client, give the review's
+// numbers of every employee.
+func checkQueryCommand(t *testing.T, e *cliEnv, org *fixture.Org, cy fixture.Cycle, reviews []reviewJSON) {
+	t.Helper()
+	want := map[string]string{}
+	for _, r := range reviews {
+		want[r.EmployeeID] = fmt.Sprintf("%d %d %d %d", r.TotalCalls, r.InboundCalls, r.AfterHoursCalls, r.ResolvedCalls)
+		if r.EscalatedCalls != nil {
+			want[r.EmployeeID] += fmt.Sprintf(" escalated %d", *r.EscalatedCalls)
+		}
+	}
+	got := func(source, out string) {
+		t.Helper()
+		dec := json.NewDecoder(strings.NewReader(out))
+		dec.UseNumber()
+		var rows []map[string]any
+		if strings.HasPrefix(strings.TrimSpace(out), "[") {
+			if err := dec.Decode(&rows); err != nil {
+				t.Fatalf("%s: %v\n%s", source, err, out)
+			}
+		} else {
+			for dec.More() {
+				var r map[string]any
+				if err := dec.Decode(&r); err != nil {
+					t.Fatalf("%s: %v\n%s", source, err, out)
+				}
+				rows = append(rows, r)
+			}
+		}
+		if len(rows) != len(want) {
+			t.Errorf("%s: %d rows, want %d", source, len(rows), len(want))
+		}
+		for _, r := range rows {
+			id := fmt.Sprint(r["employee_id"])
+			line := fmt.Sprintf("%v %v %v %v", r["total_calls"], r["inbound_calls"], r["after_hours_calls"], r["resolved_calls"])
+			if fmt.Sprint(r["escalation_available"]) == "1" {
+				line += fmt.Sprintf(" escalated %v", r["escalated_calls"])
+			}
+			if line != want[id] {
+				t.Errorf("%s, employee %s: %s, review says %s", source, id, line, want[id])
+			}
+		}
+	}
+	args := []string{"query", "cycle_metrics", "--org", org.Name, "--cycle", cy.ID}
+	got("query cycle_metrics", e.ok(t, append(args, "--format", "json")...))
+	sql := e.ok(t, append(args, "--print")...)
+	for _, l := range strings.Split(sql, "\n") {
+		if code, _, _ := strings.Cut(l, "--"); strings.ContainsAny(code, "@{") {
+			t.Fatalf("query --print left a parameter or marker in %q:\n%s", l, sql)
+		}
+	}
+	cmd := exec.Command("clickhouse-client", "--port", strconv.Itoa(e.srv.TCPPort()), "-d", e.db, "--format", "JSONEachRow")
+	cmd.Stdin = strings.NewReader(sql)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("clickhouse-client running query --print: %v\n%s", err, out)
+	}
+	got("clickhouse-client < query --print", string(out))
 }
 
 func jsonString(t *testing.T, v any) string {

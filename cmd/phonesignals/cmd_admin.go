@@ -12,13 +12,21 @@ import (
 
 	"github.com/phonesignals/phonesignals/ingest"
 	"github.com/phonesignals/phonesignals/internal/app/orgs"
+	"github.com/phonesignals/phonesignals/internal/localserver/chserver"
+	"github.com/phonesignals/phonesignals/internal/platform/tlsconf"
 	"github.com/phonesignals/phonesignals/internal/store"
 )
 
 func migrateCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "migrate",
-		Usage: "create or upgrade the ClickHouse schema (idempotent)",
+		Usage: "create or upgrade the ClickHouse schema (idempotent), and the read-only analyst user",
+		Description: "On the local server the analyst user always exists (DATA-DIR/clickhouse/analyst-client.xml connects as it).\n" +
+			"With --clickhouse, --analyst-password-file (or $" + envAnalystPassword + ") creates user analyst with SELECT on the analyst views only.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "analyst-password-file", EnvVars: []string{"PHONESIGNALS_ANALYST_PASSWORD_FILE"},
+				Usage: "with --clickhouse: file holding the password of the read-only user analyst to create (current ClickHouse; default: no analyst user)"},
+		},
 		Action: func(c *cli.Context) error {
 			e := newEnv(c)
 			defer e.close()
@@ -48,9 +56,42 @@ func migrateCommand() *cli.Command {
 			} else {
 				fmt.Printf("applied migrations %v to %s on %s; schema version %d\n", applied, c.String("database"), addr, v)
 			}
-			return nil
+			return setupAnalyst(c, e, st)
 		},
 	}
+}
+
+// envAnalystPassword holds the analyst user's password for `migrate`
+// (instead of --analyst-password-file).
+const envAnalystPassword = "PHONESIGNALS_ANALYST_PASSWORD"
+
+// setupAnalyst gives analysts their read-only access after a migration:
+// on the local server its analyst database (the user is in users.xml);
+// on a server of the operator's, user analyst when a password is given.
+func setupAnalyst(c *cli.Context, e *env, st *store.Store) error {
+	if db := e.AnalystDatabase(); db != "" {
+		if err := st.SetupLocalAnalyst(c.Context, db); err != nil {
+			return err
+		}
+		path, err := e.LocalServer().WriteAnalystClientConfig()
+		if err != nil {
+			return err
+		}
+		fmt.Printf("read-only analyst user: %s\n", chserver.ConnectCommand(path, db))
+		return nil
+	}
+	pw, err := tlsconf.Secret(envAnalystPassword, c.String("analyst-password-file"))
+	if err != nil {
+		return fmt.Errorf("analyst password: %w", err)
+	}
+	if pw == "" {
+		return nil
+	}
+	if err := st.SetupAnalystUser(c.Context, pw); err != nil {
+		return err
+	}
+	fmt.Printf("read-only user analyst may SELECT the analyst views of %s (and nothing else)\n", c.String("database"))
+	return nil
 }
 
 func orgCommand(reg *ingest.Registry) *cli.Command {

@@ -73,6 +73,7 @@ func newAppWith(reg *ingest.Registry) *cli.App {
 			serveCommand(),
 			runCommand(),
 			reviewCommand(),
+			queryCommand(),
 			doctorCommand(),
 			aggregatesCommand(),
 			retentionCommand(),

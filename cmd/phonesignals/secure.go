@@ -31,4 +31,4 @@ func secureFlags() []cli.Flag {
 
 // secretEnvNames are the environment variables read directly (not as
 // flags) by the binary.
-var secretEnvNames = []string{envClickHousePassword, envKafkaPassword}
+var secretEnvNames = []string{envClickHousePassword, envKafkaPassword, envAnalystPassword}

@@ -1,6 +1,7 @@
 package deps
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -81,6 +82,8 @@ type Deps struct {
 	busCfg   bus.Config
 	// sealBox is the verified master-key box, once resolved.
 	sealBox *secret.Box
+	// local is the local ClickHouse server, once ensured.
+	local   *chserver.Server
 	closers []func()
 }
 
@@ -115,12 +118,28 @@ func (d *Deps) ClickHouseConfig(ctx context.Context) (store.Config, error) {
 		return store.Config{Database: d.cfg.Database}, err
 	}
 	dir := filepath.Join(d.cfg.DataDir, "clickhouse")
-	srv, err := chserver.Ensure(ctx, chserver.Config{Dir: dir, Install: true})
+	srv, err := chserver.Ensure(ctx, chserver.Config{Dir: dir, Install: true, AnalystDatabase: d.AnalystDatabase()})
 	if err != nil {
 		return store.Config{}, fmt.Errorf("starting the local ClickHouse server (or pass --clickhouse HOST:PORT): %w", err)
 	}
+	d.local = srv
 	return d.localConfig(srv, dir), nil
 }
+
+// AnalystDatabase is the database of the local server's read-only analyst
+// user: the phonesignals database's name plus "_analyst"
+// ("phonesignals_analyst"). "" with Config.ClickHouse, where the analyst
+// reads the phonesignals database itself, through grants.
+func (d *Deps) AnalystDatabase() string {
+	if d.cfg.ClickHouse != "" {
+		return ""
+	}
+	return cmp.Or(d.cfg.Database, "phonesignals") + "_analyst"
+}
+
+// LocalServer is the local ClickHouse server ClickHouseConfig ensured;
+// nil before, and with Config.ClickHouse.
+func (d *Deps) LocalServer() *chserver.Server { return d.local }
 
 // RunningClickHouse is ClickHouseConfig for commands that only read: the
 // local server must already run (it is never installed or started).

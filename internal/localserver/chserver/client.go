@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 )
 
 // clientConfigFile, in Config.Dir, is the clickhouse-client configuration
@@ -80,6 +81,23 @@ func ConnectCommand(path, database string) string {
 func (s *Server) WriteClientConfig() (string, error) {
 	path := filepath.Join(s.layout.Dir, clientConfigFile)
 	c := Client{Host: "127.0.0.1", Port: s.TCPPort(), User: s.User(), Password: s.password}
+	return path, c.WriteConfig(path)
+}
+
+// analystClientConfigFile, in Config.Dir, is the clickhouse-client
+// configuration (mode 0600) that connects as the read-only analyst user.
+const analystClientConfigFile = "analyst-client.xml"
+
+// WriteAnalystClientConfig writes the clickhouse-client configuration of
+// the analyst user of this Ensure server (Config.AnalystDatabase) to
+// Dir/analyst-client.xml, mode 0600, and returns its path.
+func (s *Server) WriteAnalystClientConfig() (string, error) {
+	pw, err := os.ReadFile(filepath.Join(s.layout.Dir, analystPasswordFile))
+	if err != nil {
+		return "", fmt.Errorf("the local server has no analyst user (run phonesignals migrate): %w", err)
+	}
+	path := filepath.Join(s.layout.Dir, analystClientConfigFile)
+	c := Client{Host: "127.0.0.1", Port: s.TCPPort(), User: "analyst", Password: strings.TrimSpace(string(pw))}
 	return path, c.WriteConfig(path)
 }
 

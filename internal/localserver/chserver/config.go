@@ -57,6 +57,12 @@ type Config struct {
 	// that database's tables read through (queries/analyst/local_table.sql
 	// says why 18.16 needs it). Default nil: no analyst user.
 	Analyst *Analyst
+	// AnalystDatabase, for Ensure only, gives the server the analyst user
+	// limited to this database, with a password generated at the first
+	// start into Dir/analyst.password (mode 0600); a running server whose
+	// users.xml lacks it is restarted once to add it. Default "": no
+	// analyst (unless Analyst is set).
+	AnalystDatabase string
 }
 
 // Analyst is the read-only analyst user of the local server.
@@ -111,13 +117,23 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("chserver.Config.Users: name %q: want letters, digits and _, not default", u.Name))
 		}
 	}
-	if a := c.Analyst; a != nil && (a.Password == "" || !userRe.MatchString(a.Database)) {
-		errs = append(errs, fmt.Errorf("chserver.Config.Analyst: want a password and a database name of letters, digits and _, got database %q", a.Database))
-	}
+	errs = append(errs, c.validateAnalyst()...)
 	if c.StartTimeout < 0 {
 		errs = append(errs, fmt.Errorf("chserver.Config.StartTimeout: %v is negative", c.StartTimeout))
 	}
 	return errors.Join(errs...)
+}
+
+// validateAnalyst checks Analyst and AnalystDatabase.
+func (c Config) validateAnalyst() []error {
+	var errs []error
+	if a := c.Analyst; a != nil && (a.Password == "" || !userRe.MatchString(a.Database)) {
+		errs = append(errs, fmt.Errorf("chserver.Config.Analyst: want a password and a database name of letters, digits and _, got database %q", a.Database))
+	}
+	if c.AnalystDatabase != "" && !userRe.MatchString(c.AnalystDatabase) {
+		errs = append(errs, fmt.Errorf("chserver.Config.AnalystDatabase: %q: want letters, digits and _", c.AnalystDatabase))
+	}
+	return errs
 }
 
 var userRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)

@@ -1,6 +1,7 @@
 package chserver
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -76,10 +77,13 @@ func Ensure(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("ensuring clickhouse-server in %s: %w", dir, err)
 	}
 	cfg.Password = pw
+	if cfg.Analyst, err = ensureAnalyst(cfg); err != nil {
+		return nil, fmt.Errorf("ensuring clickhouse-server in %s: %w", dir, err)
+	}
 
 	s, err := lookup(ctx, dir)
 	switch {
-	case err == nil && !created && s.onPorts(cfg):
+	case err == nil && !created && s.onPorts(cfg) && hasAnalyst(l.Users, cfg.Analyst):
 		return s, nil
 	case err == nil || errors.Is(err, ErrNotResponding):
 		// Ours, but on other ports than asked for, not answering, or
@@ -110,6 +114,38 @@ func Ensure(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("ensuring clickhouse-server in %s: recording it: %w", dir, err)
 	}
 	return s, nil
+}
+
+// analystPasswordFile, in Config.Dir, holds the analyst user's password
+// of an Ensure server with Config.AnalystDatabase.
+const analystPasswordFile = "analyst.password"
+
+// ensureAnalyst is cfg.Analyst, or for Config.AnalystDatabase the analyst
+// user with its password from Dir/analyst.password (generated once).
+func ensureAnalyst(cfg Config) (*Analyst, error) {
+	if cfg.AnalystDatabase == "" || cfg.Analyst != nil {
+		return cfg.Analyst, nil
+	}
+	pw, _, err := readOrCreatePassword(filepath.Join(cfg.Dir, analystPasswordFile))
+	if err != nil {
+		return nil, fmt.Errorf("analyst password: %w", err)
+	}
+	return &Analyst{Password: pw, Database: cfg.AnalystDatabase}, nil
+}
+
+// hasAnalyst reports whether the users.xml at path has analyst a (nil:
+// none is needed): a server started before the analyst user existed is
+// restarted, since config.xml's loopback cluster needs a restart.
+func hasAnalyst(path string, a *Analyst) bool {
+	if a == nil {
+		return true
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	e := analystEntryOf(a)
+	return bytes.Contains(data, []byte(e.SHA256)) && bytes.Contains(data, []byte("<database>"+e.Database+"</database>"))
 }
 
 // ownerOnlyDir creates dir, or restricts an existing one, to its owner.
