@@ -191,18 +191,32 @@ func (s *Store) Migrate(ctx context.Context) ([]int, error) {
 // applyStatement runs one migration statement. ClickHouse 18.16 has no
 // ADD COLUMN IF NOT EXISTS: an `ALTER TABLE t ADD COLUMN c ...` whose
 // column exists is skipped (system.columns), so a migration interrupted
-// after it runs again cleanly.
+// after it runs again cleanly. One that fails because the column appeared
+// meanwhile is done too: several `run` instances started together on a
+// new store each migrate it, and one adds the column between another's
+// look-up and its ALTER.
 func (s *Store) applyStatement(ctx context.Context, stmt string) error {
-	if table, column, ok := queries.AddColumn(stmt); ok {
+	table, column, ok := queries.AddColumn(stmt)
+	if !ok {
+		return s.conn.Exec(ctx, stmt)
+	}
+	exists := func() (bool, error) {
 		var n uint64
 		if err := s.conn.QueryRow(ctx, queries.ColumnExists, clickhouse.Named("table", table), clickhouse.Named("column", column)).Scan(&n); err != nil {
-			return fmt.Errorf("looking up column %s.%s in system.columns: %w", table, column, err)
+			return false, fmt.Errorf("looking up column %s.%s in system.columns: %w", table, column, err)
 		}
-		if n > 0 {
+		return n > 0, nil
+	}
+	if done, err := exists(); done || err != nil {
+		return err
+	}
+	err := s.conn.Exec(ctx, stmt)
+	if err != nil {
+		if done, _ := exists(); done {
 			return nil
 		}
 	}
-	return s.conn.Exec(ctx, stmt)
+	return err
 }
 
 // SchemaVersion is the highest applied migration, 0 when none.
