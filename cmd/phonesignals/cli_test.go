@@ -574,8 +574,11 @@ func checkQueryCommand(t *testing.T, e *cliEnv, org *fixture.Org, cy fixture.Cyc
 		for _, r := range rows {
 			id := fmt.Sprint(r["employee_id"])
 			line := fmt.Sprintf("%v %v %v %v", r["total_calls"], r["inbound_calls"], r["after_hours_calls"], r["resolved_calls"])
-			if fmt.Sprint(r["escalation_available"]) == "1" {
+			switch {
+			case fmt.Sprint(r["escalation_available"]) == "1":
 				line += fmt.Sprintf(" escalated %v", r["escalated_calls"])
+			case r["escalated_calls"] != nil && !strings.HasPrefix(source, "clickhouse-client"):
+				t.Errorf("%s, employee %s: escalated_calls %v where escalation is n/a, want null", source, id, r["escalated_calls"])
 			}
 			if line != want[id] {
 				t.Errorf("%s, employee %s: %s, review says %s", source, id, line, want[id])

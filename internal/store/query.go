@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"slices"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 
+	"github.com/phonesignals/phonesignals/internal/model"
 	"github.com/phonesignals/phonesignals/queries"
 )
 
@@ -69,12 +71,31 @@ func (s *Store) RunDocumented(ctx context.Context, d queries.Documented, org str
 		for i, p := range ptrs {
 			row[i] = deref(reflect.ValueOf(p).Elem())
 		}
-		res.Rows = append(res.Rows, row)
+		res.Rows = append(res.Rows, nullUnavailable(res.Columns, row))
 	}
 	if err := rows.Err(); err != nil {
 		return Result{}, fmt.Errorf("reading query %s for org %s: %w", d.Name, org, err)
 	}
 	return res, nil
+}
+
+// nullUnavailable sets to nil each review number of row whose
+// availability column (model.Metric.Available) says it does not exist, so
+// a RingCentral escalated_calls reads as n/a, never as a real 0.
+func nullUnavailable(cols []string, row []any) []any {
+	for _, mt := range model.ReviewMetrics {
+		if mt.Available == "" {
+			continue
+		}
+		vi, ai := slices.Index(cols, mt.Name), slices.Index(cols, mt.Available)
+		if vi < 0 || ai < 0 {
+			continue
+		}
+		if fmt.Sprint(row[ai]) == "0" || row[ai] == false {
+			row[vi] = nil
+		}
+	}
+	return row
 }
 
 // deref is v's value, with a Nullable column's pointer followed (nil for
