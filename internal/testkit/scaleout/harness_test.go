@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -92,6 +93,8 @@ type rig struct {
 	client *aircall.Client
 	now    atomic.Int64 // the fake API's clock, Unix ns
 	hook   string       // the webhook server's URL
+	// logs tell what the processes a test started were doing, when it fails.
+	logs []func() string
 }
 
 // specFor sizes an Aircall org for about n calls over 61 days (about 43
@@ -222,7 +225,11 @@ func (r *rig) waitIdle(d time.Duration, why string) {
 		}
 		select {
 		case <-ctx.Done():
-			r.t.Fatalf("%s: the group still %d records behind after %s (%v)", why, lag, d, err)
+			var logs strings.Builder
+			for _, l := range r.logs {
+				logs.WriteString(l())
+			}
+			r.t.Fatalf("%s: the group still %d records behind after %s (%v)%s", why, lag, d, err, logs.String())
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
