@@ -20,11 +20,14 @@ import (
 // rows and day marks in ClickHouse, its offsets not committed: the broker
 // holds the poll's commit), another in the middle of a refresh of the
 // per-day aggregates (its version reserved, its rows not written: a proxy
-// holds the statement). A broker is stopped between the backfill and the
-// webhooks. The partitions move to the members left, and once idle every
+// holds the statement). The partitions move to the members left (and to
+// one started after the kills), and once idle every
 // call counts once, every review number equals fixture.Truth, and
 // `aggregates verify` is clean.
 func TestRunMembers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: runs phonesignals processes for half a minute")
+	}
 	r := newRig(t, calls(t))
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
@@ -51,6 +54,12 @@ func TestRunMembers(t *testing.T) {
 
 	heldB := pb.hold("INSERT INTO user_day_metrics")
 	b := r.start("b", pb.addr())
+	// B is to die in its first refresh, which it runs as it starts,
+	// before its first poll: should it join the group and load a poll
+	// first, its commit is held too, so that its kill, like A's, leaves no
+	// transaction open (the broker would keep the partitions' offsets
+	// unstable until the transaction timed out).
+	r.holdCommit(b.pid())
 	select {
 	case <-heldB.Hit():
 	case <-time.After(2 * time.Minute):
@@ -70,12 +79,8 @@ func TestRunMembers(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	stopped := r.stopBroker()
 	d := r.start("d", r.target.Addr)
 	if err := r.webhooks(ctx); err != nil {
-		t.Fatalf("webhooks with broker %d stopped: %v", stopped, err)
-	}
-	if err := r.emb.RestartBroker(stopped); err != nil {
 		t.Fatal(err)
 	}
 	if err := r.syncFinal(ctx); err != nil {
