@@ -53,6 +53,13 @@ bench: clickhouse
 chaos: clickhouse
 	PHONESIGNALS_CHAOS_CALLS=$${PHONESIGNALS_CHAOS_CALLS:-200000} $(GO) test -count=1 -timeout 90m -run '^TestChaos$$' -v ./internal/testkit/chaos/
 
+# The scale-out tests at full size: 50,000 calls through a 3-broker Kafka
+# (a broker stopped mid-stream), loaders 5 s apart, and `run` processes
+# killed mid-poll and mid-refresh (`make test` runs them with 3,000).
+.PHONY: scaleout
+scaleout: clickhouse
+	PHONESIGNALS_SCALEOUT_CALLS=$${PHONESIGNALS_SCALEOUT_CALLS:-50000} $(GO) test -count=1 -timeout 60m -v ./internal/testkit/scaleout/
+
 # The Grafana data-source plugin, production build into grafana/dist:
 # module.js, plugin.json, LICENSE, the dashboards, and the backend for this
 # machine only (grafana-zip builds every platform for a release).
