@@ -60,6 +60,8 @@ var (
 	SyncLastRun string
 	//go:embed sync_runs_recent.sql
 	SyncRunsRecent string
+	//go:embed serve_status.sql
+	ServeStatus string
 	//go:embed sync_windows_stats.sql
 	SyncWindowsStats string
 	//go:embed webhook_stats.sql

@@ -69,6 +69,7 @@ var readQueries = map[string]string{
 	"migrations_applied.sql":    queries.MigrationsApplied,
 	"transcript_stats.sql":      queries.TranscriptStats,
 	"sync_runs_recent.sql":      queries.SyncRunsRecent,
+	"serve_status.sql":          queries.ServeStatus,
 	"sync_windows_stats.sql":    queries.SyncWindowsStats,
 	"key_check_get.sql":         queries.KeyCheckGet,
 	"dead_letter_replays.sql":   queries.DeadLetterReplays,
@@ -1036,7 +1037,7 @@ func buildFixture(t *testing.T) ([]fxOrg, []table) {
 			if r == 3 && gen.Name == "acme" {
 				status, errText = "failed", `aircall: 429 "too many requests" (it's fine)`
 			}
-			add("sync_runs", []any{gen.Name, fmt.Sprintf("run-%s-%d", gen.Name, r), gen.Provider, st, st.Add(time.Duration(5+r) * time.Minute),
+			add("sync_runs", []any{gen.Name, runID(gen.Name, r), gen.Provider, st, st.Add(time.Duration(5+r) * time.Minute),
 				gen.Start, gen.End, status, errText, uint32(100 * r), uint32(7 * r)})
 		}
 
@@ -1342,6 +1343,15 @@ func (q queryCase) wrapped() string {
 	return "SELECT * FROM (\n" + q.sql + "\n) ORDER BY " + q.orderBy
 }
 
+// runID names the fixture's sync runs: the last two are serve status runs
+// of two replicas (serve_status.sql reads the newest).
+func runID(org string, r int) string {
+	if r >= 2 {
+		return fmt.Sprintf("serve/replica-%d/%s", r, org)
+	}
+	return fmt.Sprintf("run-%s-%d", org, r)
+}
+
 // orderFor gives the wrapper's ORDER BY of each query with none.
 var orderFor = map[string]string{
 	"review.sql":                "name",
@@ -1383,6 +1393,7 @@ func queryCases(orgs []fxOrg) []queryCase {
 	// both engines, for every row.
 	cases = append(cases, queryCase{name: "raw_signals.payload/all",
 		sql: "SELECT org, provider, call_id, version, payload FROM raw_signals", orderBy: "org, provider, call_id, version"})
+	add("serve_status.sql", "all")
 	orgNames := []string{"nope"}
 	for _, o := range orgs {
 		orgNames = append(orgNames, o.gen.Name)

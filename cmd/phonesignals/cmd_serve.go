@@ -111,52 +111,41 @@ func serveStatusCommand() *cli.Command {
 			&cli.DurationFlag{Name: "stale-after", Value: 3 * serve.DefaultStatusEvery, Usage: "an owner whose status is older than this is shown as stale (dead, or cut off)"},
 		},
 		Action: storeAction(func(c *cli.Context, e *env, st *store.Store) error {
-			names, err := st.ListOrgs(c.Context)
+			// One read for every org: with thousands of orgs a read per
+			// org took as many round trips.
+			all, err := st.ServeStatuses(c.Context)
 			if err != nil {
 				return err
 			}
 			now := time.Now()
 			tw := tabwriter.NewWriter(os.Stdout, 2, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "org\tprovider\towner\tlast success\tlag\tstatus\tlast error")
-			for _, n := range names {
-				if err := printOrgStatus(c.Context, tw, st, n, now, c.Duration("stale-after")); err != nil {
-					return err
-				}
+			for _, s := range all {
+				printOrgStatus(tw, s, now, c.Duration("stale-after"))
 			}
 			return tw.Flush()
 		}),
 	}
 }
 
-func printOrgStatus(ctx context.Context, tw *tabwriter.Writer, st *store.Store, org string, now time.Time, staleAfter time.Duration) error {
-	o, err := st.GetOrg(ctx, org)
-	if err != nil {
-		return err
-	}
-	runs, err := st.RecentRuns(ctx, org, 20)
-	if err != nil {
-		return err
-	}
-	for _, r := range runs {
-		owner := serve.Owner(r.ID)
-		if owner == "" {
-			continue
+func printOrgStatus(tw *tabwriter.Writer, s store.ServeStatus, now time.Time, staleAfter time.Duration) {
+	owner := serve.Owner(s.RunID)
+	if owner == "" {
+		what := "not followed by serve"
+		if !s.Connected {
+			what = "not connected"
 		}
-		if now.Sub(r.Finished) > staleAfter {
-			owner += " (stale: no status for " + now.Sub(r.Finished).Round(time.Second).String() + ")"
-		}
-		lag := now.Sub(r.Window.To).Round(time.Second).String()
-		errText := r.Error
-		if len(errText) > 160 {
-			errText = errText[:160] + "..."
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", review.EscapeText(org), o.Provider, review.EscapeText(owner), r.Window.To.UTC().Format(time.RFC3339), lag, r.Status, review.EscapeText(errText))
-		return nil
+		fmt.Fprintf(tw, "%s\t%s\t-\t-\t-\t%s\t\n", review.EscapeText(s.Org), s.Provider, what)
+		return
 	}
-	what := "not followed by serve"
-	if o.Credentials == "" {
-		what = "not connected"
+	if now.Sub(s.Written) > staleAfter {
+		owner += " (stale: no status for " + now.Sub(s.Written).Round(time.Second).String() + ")"
 	}
-	fmt.Fprintf(tw, "%s\t%s\t-\t-\t-\t%s\t\n", review.EscapeText(org), o.Provider, what)
-	return nil
+	lag := now.Sub(s.LastSuccess).Round(time.Second).String()
+	errText := s.Error
+	if len(errText) > 160 {
+		errText = errText[:160] + "..."
+	}
+	fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", review.EscapeText(s.Org), s.Provider, review.EscapeText(owner),
+		s.LastSuccess.UTC().Format(time.RFC3339), lag, s.Status, review.EscapeText(errText))
 }

@@ -422,23 +422,21 @@ func TestReplicasShareOrgs(t *testing.T) {
 	}
 }
 
-// checkStatus checks sync_runs names an owner and the last error per org.
+// checkStatus checks `serve status`'s one read (store.ServeStatuses) names
+// an owner and the last error per org.
 func (r *rig) checkStatus(all []string) {
-	ctx := context.Background()
+	statuses, err := r.st.ServeStatuses(context.Background())
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	byOrg := map[string]store.ServeStatus{}
+	for _, s := range statuses {
+		byOrg[s.Org] = s
+	}
 	for _, org := range all {
-		runs, err := r.st.RecentRuns(ctx, org, 50)
-		if err != nil {
-			r.t.Fatal(err)
-		}
-		var got *store.Run
-		for i := range runs {
-			if serve.Owner(runs[i].ID) != "" {
-				got = &runs[i]
-				break
-			}
-		}
-		if got == nil {
-			r.t.Errorf("org %s: no serve status in sync_runs", org)
+		got, ok := byOrg[org]
+		if !ok || serve.Owner(got.RunID) == "" {
+			r.t.Errorf("org %s: no serve status in sync_runs (%+v)", org, got)
 			continue
 		}
 		switch org {
@@ -455,7 +453,7 @@ func (r *rig) checkStatus(all []string) {
 				r.t.Errorf("org %s: status %s %q, want ok", org, got.Status, got.Error)
 			}
 		}
-		r.t.Logf("org %s: owner %s status %s %.120s", org, serve.Owner(got.ID), got.Status, got.Error)
+		r.t.Logf("org %s: owner %s status %s %.120s", org, serve.Owner(got.RunID), got.Status, got.Error)
 	}
 }
 
