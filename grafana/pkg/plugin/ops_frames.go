@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 
 	"github.com/phonesignals/phonesignals/internal/review"
+	"github.com/phonesignals/phonesignals/internal/store"
 )
 
 // now is the query's "now": the end of its time range (an alert rule's
@@ -117,6 +119,10 @@ func syncStatusQuery(ctx context.Context, _ *Datasource, r request) (*data.Frame
 	if ran {
 		status = last.Status
 	}
+	sv, err := serveOwner(ctx, r)
+	if err != nil {
+		return nil, err
+	}
 	f := data.NewFrame("sync_status",
 		data.NewField("org", nil, []string{r.org}),
 		data.NewField("last_run_started", nil, []*time.Time{timePtr(last.Started)}),
@@ -129,6 +135,7 @@ func syncStatusQuery(ctx context.Context, _ *Datasource, r request) (*data.Frame
 		data.NewField("hours_since_success", nil, []*float64{hoursSince(now(r), lastOK)}).SetConfig(&data.FieldConfig{
 			Description: "Hours from the last successful sync to now (the end of the time range).", Unit: "h", NoValue: "never"}),
 		data.NewField("successful_runs", nil, []uint64{okRuns}))
+	f.Fields = append(f.Fields, sv.fields(now(r))...)
 	f.Meta = &data.FrameMeta{PreferredVisualization: data.VisTypeTable, ExecutedQueryString: "sync runs of org " + r.org}
 	if !ran {
 		f.Meta.Notices = []data.Notice{{Severity: data.NoticeSeverityWarning,
@@ -257,4 +264,75 @@ func alertDeadLettersQuery(ctx context.Context, _ *Datasource, r request) (*data
 		fmt.Sprintf("Dead letters recorded in the last %g hours: records the transform could not use.", hours))
 	f.Meta.ExecutedQueryString = fmt.Sprintf("dead letters of org %s recorded in [%s, %s)", r.org, from.Format(time.RFC3339), to.Format(time.RFC3339))
 	return f, nil
+}
+
+// serveRuns is how many of the org's latest runs serveOwner looks through:
+// a serve replica rewrites its run every minute, so its run is among the
+// newest unless a burst of manual syncs pushed it down.
+const serveRuns = 20
+
+// serveState is the org's newest `phonesignals serve` status run: the
+// replica following it (run id serve/REPLICA/SESSION) and its last
+// successful round (window_to), as `serve status` shows them.
+type serveState struct {
+	owner   string
+	written time.Time
+	success time.Time
+	status  string
+	err     string
+}
+
+// serveOwner finds the org's newest serve status run among its latest
+// runs; zero when no serve replica has followed the org.
+func serveOwner(ctx context.Context, r request) (serveState, error) {
+	runs, err := r.st.RecentRuns(ctx, r.org, serveRuns)
+	if err != nil {
+		return serveState{}, err
+	}
+	var best store.Run
+	for _, run := range runs {
+		rest, ok := strings.CutPrefix(run.ID, "serve/")
+		if !ok || !run.Finished.After(best.Finished) {
+			continue
+		}
+		best = run
+		best.ID = rest
+	}
+	if best.ID == "" {
+		return serveState{}, nil
+	}
+	owner := best.ID
+	if i := strings.LastIndexByte(owner, '/'); i >= 0 {
+		owner = owner[:i]
+	}
+	return serveState{owner: owner, written: best.Finished, success: best.Window.To, status: best.Status, err: best.Error}, nil
+}
+
+// fields are the serve columns of the sync_status frame. The owner is
+// shown stale once its status is older than three of serve's one-minute
+// status writes (the replica died or is cut off; its orgs move to the
+// others after the group's session timeout).
+func (s serveState) fields(now time.Time) []*data.Field {
+	owner, status := s.owner, s.status
+	var behind *float64
+	if owner == "" {
+		owner, status = "not followed by serve", "-"
+	} else {
+		b := math.Round(now.Sub(s.success).Seconds())
+		behind = &b
+		if now.Sub(s.written) > 3*time.Minute {
+			owner += " (stale)"
+		}
+	}
+	return []*data.Field{
+		data.NewField("owner_replica", nil, []string{owner}).SetConfig(&data.FieldConfig{
+			Description: "The serve replica following the org (the Kafka group member holding its partition of phonesignals.orgs); stale when it wrote no status for 3 minutes."}),
+		data.NewField("owner_status_at", nil, []*time.Time{timePtr(s.written)}),
+		data.NewField("serve_last_success", nil, []*time.Time{timePtr(s.success)}).SetConfig(&data.FieldConfig{
+			Description: "Start of the org's last successful serve round: every call created before it was published.", NoValue: "never"}),
+		data.NewField("serve_seconds_behind", nil, []*float64{behind}).SetConfig(&data.FieldConfig{
+			Description: "Seconds from the org's last successful serve round to now (the end of the time range).", Unit: "s", NoValue: "not followed"}),
+		data.NewField("serve_status", nil, []string{status}),
+		data.NewField("serve_error", nil, []string{s.err}),
+	}
 }
