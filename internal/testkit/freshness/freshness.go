@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,8 +15,14 @@ import (
 	"slices"
 	"time"
 
+	"github.com/grafana/grafana-plugin-sdk-go/backend"
+
+	"github.com/phonesignals/phonesignals/grafana/pkg/plugin"
+	"github.com/phonesignals/phonesignals/ingest"
 	"github.com/phonesignals/phonesignals/ingest/aircall"
 	"github.com/phonesignals/phonesignals/ingest/providers"
+	"github.com/phonesignals/phonesignals/internal/app/orgs"
+	"github.com/phonesignals/phonesignals/internal/app/serve"
 	"github.com/phonesignals/phonesignals/internal/bus"
 	"github.com/phonesignals/phonesignals/internal/localserver/chserver"
 	"github.com/phonesignals/phonesignals/internal/platform/secret"
@@ -48,8 +55,10 @@ type Result struct {
 	// Sent webhooks, Acked of them answered 2xx.
 	Sent, Acked int
 	// Ack is the webhook's answer time; ToRow from the 2xx to the call's
-	// row in raw_signals; ToReview from the 2xx to the review counting it.
-	Ack, ToRow, ToReview Percentiles
+	// row in raw_signals; ToReview from the 2xx to the review counting it;
+	// ToGrafana from the 2xx to the Grafana plugin's team review (its
+	// QueryData, as a dashboard panel asks it) counting it.
+	Ack, ToRow, ToReview, ToGrafana Percentiles
 }
 
 // Percentiles of a set of durations.
@@ -79,9 +88,10 @@ func (c *Config) defaults() {
 	}
 }
 
-// Run starts ClickHouse 18.16, the embedded broker, the webhook server and
-// the transform, streams the webhooks, waits until every acknowledged call
-// is in the review, and reports.
+// Run starts ClickHouse 18.16, the embedded broker and `serve` with the
+// webhooks and transform roles, streams the webhooks to serve's receiver,
+// waits until every acknowledged call is in the review and in the Grafana
+// plugin's team review, and reports.
 func Run(ctx context.Context, cfg Config) (Result, error) {
 	cfg.defaults()
 	if cfg.Rate < 0 || cfg.Duration < 0 || cfg.MaxWait < 0 {
@@ -100,12 +110,18 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		return Result{}, fmt.Errorf("starting clickhouse 18.16: %w", err)
 	}
 	defer srv.Stop()
-	st, err := store.Open(ctx, store.Config{Addr: srv.Addr(), Database: "freshness"})
+	st, err := store.Open(ctx, store.Config{Addr: srv.Addr(), Database: database})
 	if err != nil {
 		return Result{}, err
 	}
 	defer st.Close()
-	if err := setUp(ctx, st); err != nil {
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	box, err := secret.New(key)
+	if err != nil {
+		return Result{}, err
+	}
+	if err := setUp(ctx, st, box); err != nil {
 		return Result{}, err
 	}
 	emb, err := bus.StartEmbedded("", 0)
@@ -116,38 +132,42 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if err := bus.EnsureTopics(ctx, emb.Config()); err != nil {
 		return Result{}, err
 	}
-	key := make([]byte, 32)
-	_, _ = rand.Read(key)
-	box, err := secret.New(key)
+	panel, err := grafanaPanel(ctx, srv.Addr())
 	if err != nil {
 		return Result{}, err
 	}
+	defer panel.Dispose()
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	transformed, err := startTransform(runCtx, st, emb.Config(), box, cfg.MaxWait)
+	url, served, err := startServe(runCtx, st, emb.Config(), box, cfg.MaxWait)
 	if err != nil {
 		return Result{}, err
 	}
-	res, err := stream(runCtx, cfg, st, emb.Config(), box)
+	res, err := stream(runCtx, cfg, st, panel, url)
 	stop()
-	return res, errors.Join(err, <-transformed)
+	return res, errors.Join(err, <-served)
 }
 
 // The org the webhooks are for, its token, employees and cycle.
 const (
-	org     = "fresh"
-	token   = "freshness-token"
-	cycleID = "now"
-	users   = 10
+	org      = "fresh"
+	database = "freshness"
+	token    = "freshness-token"
+	cycleID  = "now"
+	users    = 10
 )
 
-// setUp migrates and configures the org: users employees, each mapped to
-// an Aircall user, and a cycle around today.
-func setUp(ctx context.Context, st *store.Store) error {
+// setUp migrates and configures the org as `org add` and `org connect
+// --webhook-token` leave it (serve's receiver reads the sealed token from
+// the store): users employees, each mapped to an Aircall user, and a
+// cycle around today.
+func setUp(ctx context.Context, st *store.Store, box *secret.Box) error {
 	if _, err := st.Migrate(ctx); err != nil {
 		return err
 	}
-	if _, err := st.AddOrg(ctx, org, aircall.Provider.Name); err != nil {
+	o := store.Org{Name: org, Provider: aircall.Provider.Name}
+	orgs.SealWebhookToken(box, &o, token)
+	if err := st.SaveOrg(ctx, o); err != nil {
 		return err
 	}
 	var emps []store.Employee
@@ -162,57 +182,95 @@ func setUp(ctx context.Context, st *store.Store) error {
 	return st.AddCycle(ctx, org, store.Cycle{ID: cycleID, Start: today.AddDate(0, 0, -2), End: today.AddDate(0, 0, 2)})
 }
 
-// startTransform runs the transform and load stage as `run` does (the
-// loader, the registry's decoders, the default MaxBatch) until ctx ends;
-// the channel gets its error.
-func startTransform(ctx context.Context, st *store.Store, bcfg bus.Config, box *secret.Box, maxWait time.Duration) (<-chan error, error) {
-	ld, err := load.New(load.Config{Conn: st.Conn()})
-	if err != nil {
-		return nil, err
-	}
+// startServe runs `phonesignals serve --roles webhooks,transform` on a
+// loopback port: the webhook receiver publishing to the raw topic and the
+// transform and load stage as `run` does (the loader, the registry's
+// decoders, the default MaxBatch), until ctx ends. It returns the
+// receiver's URL once it answers, and a channel that gets serve's error.
+func startServe(ctx context.Context, st *store.Store, bcfg bus.Config, box *secret.Box, maxWait time.Duration) (string, <-chan error, error) {
 	reg := providers.Registry()
-	// FRESHNESS_LOG=debug shows the transform's polls and loads.
+	// FRESHNESS_LOG=debug shows serve's, the transform's polls and loads.
 	logs := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if os.Getenv("FRESHNESS_LOG") == "debug" {
 		logs = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	cons, err := transform.New(transform.Config{Bus: bcfg, Box: box, Decoders: reg.Decoders(),
-		Writer: ld, DeadLetters: st, MaxWait: maxWait, Logger: logs})
+	addr, err := freeAddr()
 	if err != nil {
-		_ = ld.Close(context.WithoutCancel(ctx))
-		return nil, err
+		return "", nil, err
+	}
+	svc, err := serve.New(serve.Config{Store: st, Registry: reg, Box: box, Bus: bcfg, Replica: "freshness", Logger: logs,
+		Roles: []string{serve.RoleWebhooks, serve.RoleTransform}, Listen: addr,
+		Transform: func(ctx context.Context) error { return transformUntil(ctx, st, bcfg, box, reg, maxWait, logs) }})
+	if err != nil {
+		return "", nil, fmt.Errorf("starting serve: %w", err)
 	}
 	done := make(chan error, 1)
 	go func() {
-		err := cons.Run(ctx)
-		cons.Close()
-		done <- errors.Join(err, ld.Close(context.WithoutCancel(ctx)))
+		defer svc.Close()
+		done <- svc.Run(ctx)
 	}()
-	return done, nil
+	url := "http://" + addr + "/"
+	if err := waitListening(ctx, addr, done); err != nil {
+		return "", nil, err
+	}
+	return url, done, nil
 }
 
-// webhookServer serves the real Aircall webhook receiver on a loopback
-// port, publishing to the raw topic; it returns the URL.
-func webhookServer(ctx context.Context, bcfg bus.Config, box *secret.Box) (string, func(), error) {
-	pub, err := bus.NewPublisher(bcfg, box, bus.TopicRaw)
+// transformUntil is serve's transform role: the consumer and loader until
+// ctx ends.
+func transformUntil(ctx context.Context, st *store.Store, bcfg bus.Config, box *secret.Box, reg *ingest.Registry, maxWait time.Duration, logs *slog.Logger) error {
+	ld, err := load.New(load.Config{Conn: st.Conn()})
 	if err != nil {
-		return "", nil, err
+		return err
 	}
-	srv, err := aircall.NewWebhookServer(aircall.WebhookConfig{Orgs: aircall.StaticOrgs{{Org: org, Token: token}}, Sink: pub})
+	cons, err := transform.New(transform.Config{Bus: bcfg, Box: box, Decoders: reg.Decoders(),
+		Writer: ld, DeadLetters: st, MaxWait: maxWait, Logger: logs})
 	if err != nil {
-		pub.Close()
-		return "", nil, err
+		return errors.Join(err, ld.Close(context.WithoutCancel(ctx)))
 	}
+	err = cons.Run(ctx)
+	cons.Close()
+	return errors.Join(err, ld.Close(context.WithoutCancel(ctx)))
+}
+
+// freeAddr is a loopback address nothing listens on (serve takes an
+// address, not a listener).
+func freeAddr() (string, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		pub.Close()
-		return "", nil, err
+		return "", fmt.Errorf("finding a free port for the webhook receiver: %w", err)
 	}
-	sctx, stop := context.WithCancel(ctx)
-	served := make(chan struct{})
-	go func() {
-		defer close(served)
-		_ = srv.Serve(sctx, ln)
-	}()
-	return "http://" + ln.Addr().String() + "/", func() { stop(); <-served; pub.Close() }, nil
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// waitListening waits until addr accepts connections, or serve stopped.
+func waitListening(ctx context.Context, addr string, done <-chan error) error {
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			return c.Close()
+		}
+		select {
+		case err := <-done:
+			return fmt.Errorf("serve stopped before its webhook receiver listened on %s: %w", addr, err)
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// grafanaPanel is the Grafana plugin's data source for the org, on the
+// same ClickHouse, as a provisioned data source configures it.
+func grafanaPanel(ctx context.Context, addr string) (*plugin.Datasource, error) {
+	raw, err := json.Marshal(map[string]string{"clickhouse": addr, "database": database, "org": org})
+	if err != nil {
+		return nil, err
+	}
+	inst, err := plugin.NewDatasource(ctx, backend.DataSourceInstanceSettings{Name: org, JSONData: raw})
+	if err != nil {
+		return nil, fmt.Errorf("creating the Grafana data source: %w", err)
+	}
+	return inst.(*plugin.Datasource), nil
 }

@@ -10,8 +10,8 @@ import (
 	"github.com/phonesignals/phonesignals/internal/localserver/chserver"
 )
 
-// TestFreshness: a short steady stream (20 webhooks/s for 8 s) reaches
-// raw_signals and the review within the transform's bound (MaxWait 1 s
+// TestFreshness: a short steady stream (20 webhooks/s for 8 s) through
+// serve reaches raw_signals, the review and the Grafana plugin within the transform's bound (MaxWait 1 s
 // plus a load, with room for a busy machine), while it lasts.
 func TestFreshness(t *testing.T) {
 	if testing.Short() || os.Getenv(chserver.EnvSkip) == "1" {
@@ -26,8 +26,8 @@ func TestFreshness(t *testing.T) {
 	// Generous for a shared 2-core machine; the stream used to wait for
 	// its own end (p99 = its length).
 	const bound = 4 * time.Second
-	if res.ToRow.P99 > bound || res.ToReview.P99 > bound {
-		t.Errorf("2xx -> raw_signals %s, 2xx -> review %s; want p99 within %s", res.ToRow, res.ToReview, bound)
+	if res.ToRow.P99 > bound || res.ToReview.P99 > bound || res.ToGrafana.P99 > bound {
+		t.Errorf("2xx -> raw_signals %s, 2xx -> review %s, 2xx -> Grafana %s; want p99 within %s", res.ToRow, res.ToReview, res.ToGrafana, bound)
 	}
 }
 
@@ -54,5 +54,7 @@ func BenchmarkFreshness(b *testing.B) {
 		b.ReportMetric(float64(res.ToRow.P99.Milliseconds()), "row_p99_ms")
 		b.ReportMetric(float64(res.ToReview.P50.Milliseconds()), "review_p50_ms")
 		b.ReportMetric(float64(res.ToReview.P99.Milliseconds()), "review_p99_ms")
+		b.ReportMetric(float64(res.ToGrafana.P50.Milliseconds()), "grafana_p50_ms")
+		b.ReportMetric(float64(res.ToGrafana.P99.Milliseconds()), "grafana_p99_ms")
 	}
 }

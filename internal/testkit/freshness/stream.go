@@ -2,6 +2,7 @@ package freshness
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,8 +13,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/phonesignals/phonesignals/internal/bus"
-	"github.com/phonesignals/phonesignals/internal/platform/secret"
+	"github.com/grafana/grafana-plugin-sdk-go/backend"
+
+	"github.com/phonesignals/phonesignals/grafana/pkg/plugin"
 	"github.com/phonesignals/phonesignals/internal/review"
 	"github.com/phonesignals/phonesignals/internal/store"
 )
@@ -31,18 +33,14 @@ type call struct {
 type tracker struct {
 	mu    sync.Mutex
 	calls []call
-	// counted[k-1] is when the review first counted k calls.
-	counted []time.Time
+	// counted[k-1] is when the review first counted k calls; plotted the
+	// same for the Grafana plugin's team review.
+	counted, plotted []time.Time
 }
 
 // stream posts the webhooks, watches raw_signals and the review until
 // every acknowledged call is in both, and reports.
-func stream(ctx context.Context, cfg Config, st *store.Store, bcfg bus.Config, box *secret.Box) (Result, error) {
-	url, closeServer, err := webhookServer(ctx, bcfg, box)
-	if err != nil {
-		return Result{}, err
-	}
-	defer closeServer()
+func stream(ctx context.Context, cfg Config, st *store.Store, panel *plugin.Datasource, url string) (Result, error) {
 	n := int(float64(cfg.Rate) * cfg.Duration.Seconds())
 	tr := &tracker{calls: make([]call, n)}
 	sent := make(chan struct{})
@@ -50,15 +48,16 @@ func stream(ctx context.Context, cfg Config, st *store.Store, bcfg bus.Config, b
 		defer close(sent)
 		post(ctx, url, cfg.Rate, tr)
 	}()
-	_, _ = fmt.Fprintf(cfg.Out, "freshness: %d call.ended webhooks at %d/s for %s, transform --max-wait %s, ClickHouse 18.16, reads every %s\n",
+	_, _ = fmt.Fprintf(cfg.Out, "freshness: %d call.ended webhooks at %d/s for %s to serve --roles webhooks,transform, --max-wait %s, ClickHouse 18.16, reads every %s\n",
 		n, cfg.Rate, cfg.Duration, cfg.MaxWait, cfg.Every)
-	if err := watch(ctx, cfg, st, tr, sent); err != nil {
+	if err := watch(ctx, cfg, st, panel, tr, sent); err != nil {
 		return Result{}, err
 	}
 	res := tr.result()
 	_, _ = fmt.Fprintf(cfg.Out, "  acknowledged     %d of %d (2xx), answer %s\n", res.Acked, res.Sent, res.Ack)
 	_, _ = fmt.Fprintf(cfg.Out, "  2xx -> raw_signals  %s\n", res.ToRow)
 	_, _ = fmt.Fprintf(cfg.Out, "  2xx -> review       %s\n", res.ToReview)
+	_, _ = fmt.Fprintf(cfg.Out, "  2xx -> Grafana      %s\n", res.ToGrafana)
 	if res.Acked < res.Sent {
 		return res, fmt.Errorf("freshness: %d of %d webhooks were not acknowledged", res.Sent-res.Acked, res.Sent)
 	}
@@ -110,8 +109,8 @@ func post(ctx context.Context, url string, rate int, tr *tracker) {
 // in both, or a minute after the stream when some never arrive. A read
 // is stamped with the time it started: ClickHouse answers from the parts
 // there were when the query began.
-func watch(ctx context.Context, cfg Config, st *store.Store, tr *tracker, sent <-chan struct{}) error {
-	errs := make(chan error, 2)
+func watch(ctx context.Context, cfg Config, st *store.Store, panel *plugin.Datasource, tr *tracker, sent <-chan struct{}) error {
+	errs := make(chan error, 3)
 	go func() {
 		errs <- sample(ctx, cfg.Every, sent, func(at time.Time) (bool, error) {
 			ids, err := rowIDs(ctx, st)
@@ -121,10 +120,16 @@ func watch(ctx context.Context, cfg Config, st *store.Store, tr *tracker, sent <
 	go func() {
 		errs <- sample(ctx, cfg.Every, sent, func(at time.Time) (bool, error) {
 			n, err := reviewed(ctx, st)
-			return tr.observeReview(at, n), err
+			return tr.observe(&tr.counted, at, n), err
 		})
 	}()
-	return errors.Join(<-errs, <-errs)
+	go func() {
+		errs <- sample(ctx, cfg.Every, sent, func(at time.Time) (bool, error) {
+			n, err := plotted(ctx, panel)
+			return tr.observe(&tr.plotted, at, n), err
+		})
+	}()
+	return errors.Join(<-errs, <-errs, <-errs)
 }
 
 // sample calls read every so often until it reports all is there once
@@ -204,13 +209,13 @@ func (tr *tracker) observeRows(at time.Time, ids []int) bool {
 	return true
 }
 
-// observeReview records how many calls a review started at at counted,
+// observe records in seen how many calls a review started at at counted,
 // and reports whether it counts every acknowledged call.
-func (tr *tracker) observeReview(at time.Time, counted int) bool {
+func (tr *tracker) observe(seen *[]time.Time, at time.Time, counted int) bool {
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
-	for len(tr.counted) < counted {
-		tr.counted = append(tr.counted, at)
+	for len(*seen) < counted {
+		*seen = append(*seen, at)
 	}
 	acked := 0
 	for _, c := range tr.calls {
@@ -226,7 +231,7 @@ func (tr *tracker) observeReview(at time.Time, counted int) bool {
 func (tr *tracker) result() Result {
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
-	var ack, toRow, toReview []time.Duration
+	var ack, toRow []time.Duration
 	var acks []time.Time
 	for _, c := range tr.calls {
 		if !c.ok {
@@ -238,10 +243,46 @@ func (tr *tracker) result() Result {
 		acks = append(acks, c.acked)
 	}
 	slices.SortFunc(acks, time.Time.Compare)
+	return Result{Sent: len(tr.calls), Acked: len(ack), Ack: percentiles(ack), ToRow: percentiles(toRow),
+		ToReview: percentiles(delays(acks, tr.counted)), ToGrafana: percentiles(delays(acks, tr.plotted))}
+}
+
+// delays pairs the k-th acknowledgement with when k calls were first
+// counted.
+func delays(acks, counted []time.Time) []time.Duration {
+	var out []time.Duration
 	for k, at := range acks {
-		if k < len(tr.counted) {
-			toReview = append(toReview, max(0, tr.counted[k].Sub(at)))
+		if k < len(counted) {
+			out = append(out, max(0, counted[k].Sub(at)))
 		}
 	}
-	return Result{Sent: len(tr.calls), Acked: len(ack), Ack: percentiles(ack), ToRow: percentiles(toRow), ToReview: percentiles(toReview)}
+	return out
+}
+
+// plotted returns how many calls the Grafana plugin's team review of the
+// cycle counts: the sum of its total_calls column, as the team dashboard's
+// panel gets it from QueryData.
+func plotted(ctx context.Context, panel *plugin.Datasource) (int, error) {
+	q := json.RawMessage(`{"queryType":"` + plugin.QueryTeamReview + `","cycle":"` + cycleID + `"}`)
+	resp, err := panel.QueryData(ctx, &backend.QueryDataRequest{Queries: []backend.DataQuery{{RefID: "A", QueryType: plugin.QueryTeamReview, JSON: q}}})
+	if err != nil {
+		return 0, fmt.Errorf("querying the Grafana plugin: %w", err)
+	}
+	r := resp.Responses["A"]
+	if r.Error != nil {
+		return 0, fmt.Errorf("the Grafana plugin's team review: %w", r.Error)
+	}
+	total := 0
+	for _, f := range r.Frames {
+		fld, _ := f.FieldByName("total_calls")
+		if fld == nil {
+			return 0, fmt.Errorf("the Grafana plugin's team review has no total_calls field")
+		}
+		for i := range fld.Len() {
+			if v, ok := fld.ConcreteAt(i); ok {
+				total += int(v.(uint64))
+			}
+		}
+	}
+	return total, nil
 }
