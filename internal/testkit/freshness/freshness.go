@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -37,6 +38,11 @@ type Config struct {
 	Rate int
 	// Duration of the stream. Default 30s.
 	Duration time.Duration
+	// PollRate is how many calls a second appear at the fake Aircall API
+	// of a second org, for serve's sync role to poll. Default 10.
+	PollRate int
+	// PollEvery is that org's poll interval (`serve --every`). Default 1s.
+	PollEvery time.Duration
 	// MaxWait is the transform's (`run --max-wait`). Default
 	// transform.DefaultMaxWait.
 	MaxWait time.Duration
@@ -59,6 +65,10 @@ type Result struct {
 	// ToGrafana from the 2xx to the Grafana plugin's team review (its
 	// QueryData, as a dashboard panel asks it) counting it.
 	Ack, ToRow, ToReview, ToGrafana Percentiles
+	// Polled calls of the second org, timed from the response of the poll
+	// that first returned each to serve.
+	Polled                                       int
+	PolledToRow, PolledToReview, PolledToGrafana Percentiles
 }
 
 // Percentiles of a set of durations.
@@ -81,6 +91,8 @@ func (p Percentiles) String() string {
 func (c *Config) defaults() {
 	c.Rate = cmp.Or(c.Rate, 20)
 	c.Duration = cmp.Or(c.Duration, 30*time.Second)
+	c.PollRate = cmp.Or(c.PollRate, 10)
+	c.PollEvery = cmp.Or(c.PollEvery, time.Second)
 	c.MaxWait = cmp.Or(c.MaxWait, transform.DefaultMaxWait)
 	c.Every = cmp.Or(c.Every, 50*time.Millisecond)
 	if c.Out == nil {
@@ -94,8 +106,9 @@ func (c *Config) defaults() {
 // plugin's team review, and reports.
 func Run(ctx context.Context, cfg Config) (Result, error) {
 	cfg.defaults()
-	if cfg.Rate < 0 || cfg.Duration < 0 || cfg.MaxWait < 0 {
-		return Result{}, fmt.Errorf("freshness: rate %d, duration %s and max-wait %s must not be negative", cfg.Rate, cfg.Duration, cfg.MaxWait)
+	if cfg.Rate < 0 || cfg.Duration < 0 || cfg.MaxWait < 0 || cfg.PollRate < 0 || cfg.PollEvery < 0 {
+		return Result{}, fmt.Errorf("freshness: rate %d, duration %s, max-wait %s, poll rate %d and poll interval %s must not be negative",
+			cfg.Rate, cfg.Duration, cfg.MaxWait, cfg.PollRate, cfg.PollEvery)
 	}
 	if cfg.Dir == "" {
 		d, err := os.MkdirTemp("", "bench-freshness-")
@@ -132,18 +145,26 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if err := bus.EnsureTopics(ctx, emb.Config()); err != nil {
 		return Result{}, err
 	}
-	panel, err := grafanaPanel(ctx, srv.Addr())
-	if err != nil {
+	tr := &tracker{org: org, first: firstID, calls: make([]call, int(float64(cfg.Rate)*cfg.Duration.Seconds()))}
+	polled := &tracker{org: polledOrg, first: firstPolled, calls: make([]call, int(float64(cfg.PollRate)*cfg.Duration.Seconds()))}
+	for _, t := range []*tracker{tr, polled} {
+		if t.panel, err = grafanaPanel(ctx, srv.Addr(), t.org); err != nil {
+			return Result{}, err
+		}
+		defer t.panel.Dispose()
+	}
+	api := httptest.NewServer(polledAPI(polled, cfg.PollRate, time.Now().Add(pollLead)))
+	defer api.Close()
+	if err := connectPolled(ctx, st, box, api.URL+"/v1"); err != nil {
 		return Result{}, err
 	}
-	defer panel.Dispose()
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	url, served, err := startServe(runCtx, st, emb.Config(), box, cfg.MaxWait)
+	url, served, err := startServe(runCtx, st, emb.Config(), box, cfg)
 	if err != nil {
 		return Result{}, err
 	}
-	res, err := stream(runCtx, cfg, st, panel, url)
+	res, err := stream(runCtx, cfg, st, tr, polled, url)
 	stop()
 	return res, errors.Join(err, <-served)
 }
@@ -167,9 +188,16 @@ func setUp(ctx context.Context, st *store.Store, box *secret.Box) error {
 	}
 	o := store.Org{Name: org, Provider: aircall.Provider.Name}
 	orgs.SealWebhookToken(box, &o, token)
+	return configure(ctx, st, o)
+}
+
+// configure saves o with users employees, each mapped to an Aircall user,
+// and a cycle around today.
+func configure(ctx context.Context, st *store.Store, o store.Org) error {
 	if err := st.SaveOrg(ctx, o); err != nil {
 		return err
 	}
+	org := o.Name
 	var emps []store.Employee
 	for u := 1; u <= users; u++ {
 		emps = append(emps, store.Employee{ID: fmt.Sprintf("E%02d", u), Name: fmt.Sprintf("Agent %d", u),
@@ -182,12 +210,15 @@ func setUp(ctx context.Context, st *store.Store, box *secret.Box) error {
 	return st.AddCycle(ctx, org, store.Cycle{ID: cycleID, Start: today.AddDate(0, 0, -2), End: today.AddDate(0, 0, 2)})
 }
 
-// startServe runs `phonesignals serve --roles webhooks,transform` on a
-// loopback port: the webhook receiver publishing to the raw topic and the
-// transform and load stage as `run` does (the loader, the registry's
-// decoders, the default MaxBatch), until ctx ends. It returns the
-// receiver's URL once it answers, and a channel that gets serve's error.
-func startServe(ctx context.Context, st *store.Store, bcfg bus.Config, box *secret.Box, maxWait time.Duration) (string, <-chan error, error) {
+// startServe runs `phonesignals serve --roles sync,webhooks,transform
+// --every cfg.PollEvery --backfill-days -1` on a loopback port: the sync
+// role following the connected org (the Kafka group gives this one
+// replica every org), the webhook receiver publishing to the raw topic,
+// and the transform and load stage as `run` does (the loader, the
+// registry's decoders, the default MaxBatch), until ctx ends. It returns
+// the receiver's URL once it answers, and a channel that gets serve's
+// error.
+func startServe(ctx context.Context, st *store.Store, bcfg bus.Config, box *secret.Box, cfg Config) (string, <-chan error, error) {
 	reg := providers.Registry()
 	// FRESHNESS_LOG=debug shows serve's, the transform's polls and loads.
 	logs := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -199,8 +230,8 @@ func startServe(ctx context.Context, st *store.Store, bcfg bus.Config, box *secr
 		return "", nil, err
 	}
 	svc, err := serve.New(serve.Config{Store: st, Registry: reg, Box: box, Bus: bcfg, Replica: "freshness", Logger: logs,
-		Roles: []string{serve.RoleWebhooks, serve.RoleTransform}, Listen: addr,
-		Transform: func(ctx context.Context) error { return transformUntil(ctx, st, bcfg, box, reg, maxWait, logs) }})
+		Roles: []string{serve.RoleSync, serve.RoleWebhooks, serve.RoleTransform}, Listen: addr, Every: cfg.PollEvery, BackfillDays: -1,
+		Transform: func(ctx context.Context) error { return transformUntil(ctx, st, bcfg, box, reg, cfg.MaxWait, logs) }})
 	if err != nil {
 		return "", nil, fmt.Errorf("starting serve: %w", err)
 	}
@@ -261,9 +292,9 @@ func waitListening(ctx context.Context, addr string, done <-chan error) error {
 	}
 }
 
-// grafanaPanel is the Grafana plugin's data source for the org, on the
+// grafanaPanel is the Grafana plugin's data source for org, on the
 // same ClickHouse, as a provisioned data source configures it.
-func grafanaPanel(ctx context.Context, addr string) (*plugin.Datasource, error) {
+func grafanaPanel(ctx context.Context, addr, org string) (*plugin.Datasource, error) {
 	raw, err := json.Marshal(map[string]string{"clickhouse": addr, "database": database, "org": org})
 	if err != nil {
 		return nil, err

@@ -10,8 +10,9 @@ import (
 	"github.com/phonesignals/phonesignals/internal/localserver/chserver"
 )
 
-// TestFreshness: a short steady stream (20 webhooks/s for 8 s) through
-// serve reaches raw_signals, the review and the Grafana plugin within the transform's bound (MaxWait 1 s
+// TestFreshness: a short steady stream (20 webhooks/s for 8 s, and 10
+// calls/s polled by serve's sync role) through serve reaches raw_signals,
+// the review and the Grafana plugin within the transform's bound (MaxWait 1 s
 // plus a load, with room for a busy machine), while it lasts.
 func TestFreshness(t *testing.T) {
 	if testing.Short() || os.Getenv(chserver.EnvSkip) == "1" {
@@ -29,6 +30,9 @@ func TestFreshness(t *testing.T) {
 	if res.ToRow.P99 > bound || res.ToReview.P99 > bound || res.ToGrafana.P99 > bound {
 		t.Errorf("2xx -> raw_signals %s, 2xx -> review %s, 2xx -> Grafana %s; want p99 within %s", res.ToRow, res.ToReview, res.ToGrafana, bound)
 	}
+	if res.PolledToRow.P99 > bound || res.PolledToReview.P99 > bound || res.PolledToGrafana.P99 > bound {
+		t.Errorf("poll -> raw_signals %s, poll -> review %s, poll -> Grafana %s; want p99 within %s", res.PolledToRow, res.PolledToReview, res.PolledToGrafana, bound)
+	}
 }
 
 type testWriter struct{ t *testing.T }
@@ -39,14 +43,18 @@ func (w testWriter) Write(p []byte) (int, error) {
 }
 
 // BenchmarkFreshness is `make bench-freshness`: FRESHNESS_RATE webhooks a
-// second (default 20) for FRESHNESS_DURATION (default 30s), once whatever
+// second (default 20) and FRESHNESS_POLL_RATE polled calls a second
+// (default 10, polled every FRESHNESS_POLL_EVERY, default 1s) for
+// FRESHNESS_DURATION (default 30s), once whatever
 // -benchtime says; it reports the p50 and p99 in milliseconds.
 func BenchmarkFreshness(b *testing.B) {
 	rate, _ := strconv.Atoi(os.Getenv("FRESHNESS_RATE"))
 	d, _ := time.ParseDuration(os.Getenv("FRESHNESS_DURATION"))
 	wait, _ := time.ParseDuration(os.Getenv("FRESHNESS_MAX_WAIT"))
+	pollRate, _ := strconv.Atoi(os.Getenv("FRESHNESS_POLL_RATE"))
+	pollEvery, _ := time.ParseDuration(os.Getenv("FRESHNESS_POLL_EVERY"))
 	for b.Loop() {
-		res, err := Run(context.Background(), Config{Rate: rate, Duration: d, MaxWait: wait})
+		res, err := Run(context.Background(), Config{Rate: rate, Duration: d, MaxWait: wait, PollRate: pollRate, PollEvery: pollEvery})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -56,5 +64,9 @@ func BenchmarkFreshness(b *testing.B) {
 		b.ReportMetric(float64(res.ToReview.P99.Milliseconds()), "review_p99_ms")
 		b.ReportMetric(float64(res.ToGrafana.P50.Milliseconds()), "grafana_p50_ms")
 		b.ReportMetric(float64(res.ToGrafana.P99.Milliseconds()), "grafana_p99_ms")
+		b.ReportMetric(float64(res.PolledToReview.P50.Milliseconds()), "poll_review_p50_ms")
+		b.ReportMetric(float64(res.PolledToReview.P99.Milliseconds()), "poll_review_p99_ms")
+		b.ReportMetric(float64(res.PolledToGrafana.P50.Milliseconds()), "poll_grafana_p50_ms")
+		b.ReportMetric(float64(res.PolledToGrafana.P99.Milliseconds()), "poll_grafana_p99_ms")
 	}
 }

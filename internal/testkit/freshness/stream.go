@@ -20,8 +20,12 @@ import (
 	"github.com/phonesignals/phonesignals/internal/store"
 )
 
-// firstID is the call id of the stream's first webhook.
-const firstID = 100000
+// firstID is the call id of the stream's first webhook, firstPolled of
+// the first call serve polls.
+const (
+	firstID     = 100000
+	firstPolled = 200000
+)
 
 // call is what the stream knows of one webhook.
 type call struct {
@@ -29,8 +33,12 @@ type call struct {
 	ok               bool
 }
 
-// tracker keeps the calls and the review's counts over time.
+// tracker keeps one org's calls (ids first, first+1, ...) and its
+// review's counts over time; panel is its Grafana data source.
 type tracker struct {
+	org   string
+	first int
+	panel *plugin.Datasource
 	mu    sync.Mutex
 	calls []call
 	// counted[k-1] is when the review first counted k calls; plotted the
@@ -38,26 +46,43 @@ type tracker struct {
 	counted, plotted []time.Time
 }
 
-// stream posts the webhooks, watches raw_signals and the review until
-// every acknowledged call is in both, and reports.
-func stream(ctx context.Context, cfg Config, st *store.Store, panel *plugin.Datasource, url string) (Result, error) {
-	n := int(float64(cfg.Rate) * cfg.Duration.Seconds())
-	tr := &tracker{calls: make([]call, n)}
+// stream posts the webhooks while serve polls the fake's calls, watches
+// raw_signals, the review and the Grafana plugin until every acknowledged
+// or polled call is in all three, and reports.
+func stream(ctx context.Context, cfg Config, st *store.Store, tr, polled *tracker, url string) (Result, error) {
 	sent := make(chan struct{})
 	go func() {
 		defer close(sent)
 		post(ctx, url, cfg.Rate, tr)
 	}()
-	_, _ = fmt.Fprintf(cfg.Out, "freshness: %d call.ended webhooks at %d/s for %s to serve --roles webhooks,transform, --max-wait %s, ClickHouse 18.16, reads every %s\n",
-		n, cfg.Rate, cfg.Duration, cfg.MaxWait, cfg.Every)
-	if err := watch(ctx, cfg, st, panel, tr, sent); err != nil {
+	_, _ = fmt.Fprintf(cfg.Out, "freshness: %d call.ended webhooks at %d/s for %s, and %d calls appearing at the provider at %d/s polled every %s, "+
+		"to serve --roles sync,webhooks,transform, --max-wait %s, ClickHouse 18.16, reads every %s\n",
+		len(tr.calls), cfg.Rate, cfg.Duration, len(polled.calls), cfg.PollRate, cfg.PollEvery, cfg.MaxWait, cfg.Every)
+	allPolled := make(chan struct{})
+	go func() {
+		defer close(allPolled)
+		polled.waitPolled(ctx, cfg.Duration+time.Minute)
+	}()
+	errs := make(chan error, 1)
+	go func() { errs <- watch(ctx, cfg, st, polled, allPolled) }()
+	err := errors.Join(watch(ctx, cfg, st, tr, sent), <-errs)
+	if err != nil {
 		return Result{}, err
 	}
 	res := tr.result()
+	p := polled.result()
+	res.Polled, res.PolledToRow, res.PolledToReview, res.PolledToGrafana = p.Acked, p.ToRow, p.ToReview, p.ToGrafana
 	_, _ = fmt.Fprintf(cfg.Out, "  acknowledged     %d of %d (2xx), answer %s\n", res.Acked, res.Sent, res.Ack)
 	_, _ = fmt.Fprintf(cfg.Out, "  2xx -> raw_signals  %s\n", res.ToRow)
 	_, _ = fmt.Fprintf(cfg.Out, "  2xx -> review       %s\n", res.ToReview)
 	_, _ = fmt.Fprintf(cfg.Out, "  2xx -> Grafana      %s\n", res.ToGrafana)
+	_, _ = fmt.Fprintf(cfg.Out, "  polled           %d of %d calls\n", res.Polled, len(polled.calls))
+	_, _ = fmt.Fprintf(cfg.Out, "  poll -> raw_signals %s\n", res.PolledToRow)
+	_, _ = fmt.Fprintf(cfg.Out, "  poll -> review      %s\n", res.PolledToReview)
+	_, _ = fmt.Fprintf(cfg.Out, "  poll -> Grafana     %s\n", res.PolledToGrafana)
+	if res.Polled < len(polled.calls) {
+		return res, fmt.Errorf("freshness: serve polled %d of the %d calls the provider listed", res.Polled, len(polled.calls))
+	}
 	if res.Acked < res.Sent {
 		return res, fmt.Errorf("freshness: %d of %d webhooks were not acknowledged", res.Sent-res.Acked, res.Sent)
 	}
@@ -109,23 +134,23 @@ func post(ctx context.Context, url string, rate int, tr *tracker) {
 // in both, or a minute after the stream when some never arrive. A read
 // is stamped with the time it started: ClickHouse answers from the parts
 // there were when the query began.
-func watch(ctx context.Context, cfg Config, st *store.Store, panel *plugin.Datasource, tr *tracker, sent <-chan struct{}) error {
+func watch(ctx context.Context, cfg Config, st *store.Store, tr *tracker, sent <-chan struct{}) error {
 	errs := make(chan error, 3)
 	go func() {
 		errs <- sample(ctx, cfg.Every, sent, func(at time.Time) (bool, error) {
-			ids, err := rowIDs(ctx, st)
+			ids, err := rowIDs(ctx, st, tr.org)
 			return tr.observeRows(at, ids), err
 		})
 	}()
 	go func() {
 		errs <- sample(ctx, cfg.Every, sent, func(at time.Time) (bool, error) {
-			n, err := reviewed(ctx, st)
+			n, err := reviewed(ctx, st, tr.org)
 			return tr.observe(&tr.counted, at, n), err
 		})
 	}()
 	go func() {
 		errs <- sample(ctx, cfg.Every, sent, func(at time.Time) (bool, error) {
-			n, err := plotted(ctx, panel)
+			n, err := plotted(ctx, tr.panel)
 			return tr.observe(&tr.plotted, at, n), err
 		})
 	}()
@@ -159,8 +184,8 @@ func sample(ctx context.Context, every time.Duration, sent <-chan struct{}, read
 }
 
 // rowIDs returns the stream's call ids in raw_signals.
-func rowIDs(ctx context.Context, st *store.Store) ([]int, error) {
-	rs, err := st.Conn().Query(ctx, "SELECT DISTINCT call_id FROM raw_signals WHERE org = '"+org+"'")
+func rowIDs(ctx context.Context, st *store.Store, org string) ([]int, error) {
+	rs, err := st.Conn().Query(ctx, "SELECT DISTINCT call_id FROM raw_signals WHERE org = ?", org)
 	if err != nil {
 		return nil, fmt.Errorf("reading raw_signals: %w", err)
 	}
@@ -179,7 +204,7 @@ func rowIDs(ctx context.Context, st *store.Store) ([]int, error) {
 }
 
 // reviewed returns how many calls the review of the cycle counts.
-func reviewed(ctx context.Context, st *store.Store) (int, error) {
+func reviewed(ctx context.Context, st *store.Store, org string) (int, error) {
 	blocks, err := review.LoadCycle(ctx, st, org, cycleID)
 	if err != nil {
 		return 0, fmt.Errorf("reading the review: %w", err)
@@ -197,7 +222,7 @@ func (tr *tracker) observeRows(at time.Time, ids []int) bool {
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
 	for _, id := range ids {
-		if i := id - firstID; i >= 0 && i < len(tr.calls) && tr.calls[i].row.IsZero() {
+		if i := id - tr.first; i >= 0 && i < len(tr.calls) && tr.calls[i].row.IsZero() {
 			tr.calls[i].row = at
 		}
 	}
