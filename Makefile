@@ -30,7 +30,15 @@ clickhouse:
 chdb:
 	bash internal/localserver/chdb/install-chdb.sh
 
-deps: clickhouse chdb
+# ZooKeeper from the OS packages, when missing (root only), for the
+# ClickHouse cluster tests (internal/localserver/chcluster).
+.PHONY: zookeeper
+zookeeper:
+	@[ -f /usr/share/java/zookeeper.jar ] || { \
+	  echo "installing zookeeper from the OS packages"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq zookeeper >/dev/null; }
+
+deps: clickhouse chdb zookeeper
 
 demo: clickhouse build build-demo
 	./$(DEMO_BIN)
@@ -127,3 +135,11 @@ MAX_WAIT ?=
 bench-freshness: clickhouse
 	FRESHNESS_RATE=$(RATE) FRESHNESS_DURATION=$(DURATION) FRESHNESS_MAX_WAIT=$(MAX_WAIT) \
 	  $(GO) test -count=1 -run '^$$' -bench '^BenchmarkFreshness$$' -benchtime 1x -timeout 15m ./internal/testkit/freshness/
+
+# The ClickHouse cluster tests: ZooKeeper and 2 shards x 2 replicas of
+# 18.16 on loopback (migrate ON CLUSTER, routing, dedup, a replica killed,
+# ZooKeeper restarted).
+.PHONY: cluster-test
+cluster-test: clickhouse zookeeper
+	CI=$${CI:-1} $(GO) test -count=1 -timeout 30m -v ./internal/localserver/chcluster/... ./internal/store/ -run 'Cluster'
+
