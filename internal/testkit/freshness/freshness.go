@@ -10,7 +10,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -22,6 +21,7 @@ import (
 	"github.com/phonesignals/phonesignals/ingest"
 	"github.com/phonesignals/phonesignals/ingest/aircall"
 	"github.com/phonesignals/phonesignals/ingest/providers"
+	"github.com/phonesignals/phonesignals/ingest/ringcentral"
 	"github.com/phonesignals/phonesignals/internal/app/orgs"
 	"github.com/phonesignals/phonesignals/internal/app/serve"
 	"github.com/phonesignals/phonesignals/internal/bus"
@@ -65,10 +65,16 @@ type Result struct {
 	// ToGrafana from the 2xx to the Grafana plugin's team review (its
 	// QueryData, as a dashboard panel asks it) counting it.
 	Ack, ToRow, ToReview, ToGrafana Percentiles
-	// Polled calls of the second org, timed from the response of the poll
-	// that first returned each to serve.
-	Polled                                       int
-	PolledToRow, PolledToReview, PolledToGrafana Percentiles
+	// Polled has one leg per provider whose fake serve polls.
+	Polled []Leg
+}
+
+// Leg is the calls of one polled org, timed from the response of the poll
+// that first returned each to serve.
+type Leg struct {
+	Provider                   string
+	Calls, Polled              int
+	ToRow, ToReview, ToGrafana Percentiles
 }
 
 // Percentiles of a set of durations.
@@ -146,17 +152,22 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		return Result{}, err
 	}
 	tr := &tracker{org: org, first: firstID, calls: make([]call, int(float64(cfg.Rate)*cfg.Duration.Seconds()))}
-	polled := &tracker{org: polledOrg, first: firstPolled, calls: make([]call, int(float64(cfg.PollRate)*cfg.Duration.Seconds()))}
-	for _, t := range []*tracker{tr, polled} {
+	var polled []*tracker
+	for _, pr := range []string{aircall.Provider.Name, ringcentral.Provider.Name} {
+		polled = append(polled, &tracker{org: "polled-" + pr, provider: pr, first: firstPolled, calls: make([]call, int(float64(cfg.PollRate)*cfg.Duration.Seconds()))})
+	}
+	for _, t := range append([]*tracker{tr}, polled...) {
 		if t.panel, err = grafanaPanel(ctx, srv.Addr(), t.org); err != nil {
 			return Result{}, err
 		}
 		defer t.panel.Dispose()
 	}
-	api := httptest.NewServer(polledAPI(polled, cfg.PollRate, time.Now().Add(pollLead)))
-	defer api.Close()
-	if err := connectPolled(ctx, st, box, api.URL+"/v1"); err != nil {
-		return Result{}, err
+	for _, p := range polled {
+		closeAPI, err := connectPolled(ctx, st, box, p, cfg.PollRate, time.Now().Add(pollLead))
+		if err != nil {
+			return Result{}, err
+		}
+		defer closeAPI()
 	}
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()

@@ -33,60 +33,70 @@ type call struct {
 	ok               bool
 }
 
-// tracker keeps one org's calls (ids first, first+1, ...) and its
-// review's counts over time; panel is its Grafana data source.
+// tracker keeps one org's calls (ids first, first+1, ...; RingCentral's
+// rendered as fixture.Call.StrID) and its review's counts over time; panel
+// is its Grafana data source.
 type tracker struct {
-	org   string
-	first int
-	panel *plugin.Datasource
-	mu    sync.Mutex
-	calls []call
+	org      string
+	provider string
+	first    int
+	panel    *plugin.Datasource
+	mu       sync.Mutex
+	calls    []call
 	// counted[k-1] is when the review first counted k calls; plotted the
 	// same for the Grafana plugin's team review.
 	counted, plotted []time.Time
 }
 
-// stream posts the webhooks while serve polls the fake's calls, watches
+// stream posts the webhooks while serve polls the fakes' calls, watches
 // raw_signals, the review and the Grafana plugin until every acknowledged
 // or polled call is in all three, and reports.
-func stream(ctx context.Context, cfg Config, st *store.Store, tr, polled *tracker, url string) (Result, error) {
+func stream(ctx context.Context, cfg Config, st *store.Store, tr *tracker, polled []*tracker, url string) (Result, error) {
 	sent := make(chan struct{})
 	go func() {
 		defer close(sent)
 		post(ctx, url, cfg.Rate, tr)
 	}()
-	_, _ = fmt.Fprintf(cfg.Out, "freshness: %d call.ended webhooks at %d/s for %s, and %d calls appearing at the provider at %d/s polled every %s, "+
+	_, _ = fmt.Fprintf(cfg.Out, "freshness: %d call.ended webhooks at %d/s for %s, and %d calls a second appearing at each of %d providers (%d each) polled every %s, "+
 		"to serve --roles sync,webhooks,transform, --max-wait %s, ClickHouse 18.16, reads every %s\n",
-		len(tr.calls), cfg.Rate, cfg.Duration, len(polled.calls), cfg.PollRate, cfg.PollEvery, cfg.MaxWait, cfg.Every)
-	allPolled := make(chan struct{})
-	go func() {
-		defer close(allPolled)
-		polled.waitPolled(ctx, cfg.Duration+time.Minute)
-	}()
-	errs := make(chan error, 1)
-	go func() { errs <- watch(ctx, cfg, st, polled, allPolled) }()
-	err := errors.Join(watch(ctx, cfg, st, tr, sent), <-errs)
+		len(tr.calls), cfg.Rate, cfg.Duration, cfg.PollRate, len(polled), len(polled[0].calls), cfg.PollEvery, cfg.MaxWait, cfg.Every)
+	errs := make(chan error, len(polled))
+	for _, p := range polled {
+		allPolled := make(chan struct{})
+		go func() {
+			defer close(allPolled)
+			p.waitPolled(ctx, cfg.Duration+time.Minute)
+		}()
+		go func() { errs <- watch(ctx, cfg, st, p, allPolled) }()
+	}
+	err := watch(ctx, cfg, st, tr, sent)
+	for range polled {
+		err = errors.Join(err, <-errs)
+	}
 	if err != nil {
 		return Result{}, err
 	}
 	res := tr.result()
-	p := polled.result()
-	res.Polled, res.PolledToRow, res.PolledToReview, res.PolledToGrafana = p.Acked, p.ToRow, p.ToReview, p.ToGrafana
 	_, _ = fmt.Fprintf(cfg.Out, "  acknowledged     %d of %d (2xx), answer %s\n", res.Acked, res.Sent, res.Ack)
 	_, _ = fmt.Fprintf(cfg.Out, "  2xx -> raw_signals  %s\n", res.ToRow)
 	_, _ = fmt.Fprintf(cfg.Out, "  2xx -> review       %s\n", res.ToReview)
 	_, _ = fmt.Fprintf(cfg.Out, "  2xx -> Grafana      %s\n", res.ToGrafana)
-	_, _ = fmt.Fprintf(cfg.Out, "  polled           %d of %d calls\n", res.Polled, len(polled.calls))
-	_, _ = fmt.Fprintf(cfg.Out, "  poll -> raw_signals %s\n", res.PolledToRow)
-	_, _ = fmt.Fprintf(cfg.Out, "  poll -> review      %s\n", res.PolledToReview)
-	_, _ = fmt.Fprintf(cfg.Out, "  poll -> Grafana     %s\n", res.PolledToGrafana)
-	if res.Polled < len(polled.calls) {
-		return res, fmt.Errorf("freshness: serve polled %d of the %d calls the provider listed", res.Polled, len(polled.calls))
+	for _, p := range polled {
+		r := p.result()
+		leg := Leg{Provider: p.provider, Calls: len(p.calls), Polled: r.Acked, ToRow: r.ToRow, ToReview: r.ToReview, ToGrafana: r.ToGrafana}
+		res.Polled = append(res.Polled, leg)
+		_, _ = fmt.Fprintf(cfg.Out, "  %s: polled %d of %d calls\n", leg.Provider, leg.Polled, leg.Calls)
+		_, _ = fmt.Fprintf(cfg.Out, "    poll -> raw_signals %s\n", leg.ToRow)
+		_, _ = fmt.Fprintf(cfg.Out, "    poll -> review      %s\n", leg.ToReview)
+		_, _ = fmt.Fprintf(cfg.Out, "    poll -> Grafana     %s\n", leg.ToGrafana)
+		if leg.Polled < leg.Calls {
+			err = errors.Join(err, fmt.Errorf("freshness: serve polled %d of the %d calls the %s fake listed", leg.Polled, leg.Calls, leg.Provider))
+		}
 	}
 	if res.Acked < res.Sent {
-		return res, fmt.Errorf("freshness: %d of %d webhooks were not acknowledged", res.Sent-res.Acked, res.Sent)
+		err = errors.Join(err, fmt.Errorf("freshness: %d of %d webhooks were not acknowledged", res.Sent-res.Acked, res.Sent))
 	}
-	return res, nil
+	return res, err
 }
 
 // post sends the tracker's webhooks at rate per second, each in its own
@@ -196,11 +206,21 @@ func rowIDs(ctx context.Context, st *store.Store, org string) ([]int, error) {
 		if err := rs.Scan(&s); err != nil {
 			return nil, err
 		}
-		if id, err := strconv.Atoi(s); err == nil {
+		if id, ok := callNumber(s); ok {
 			ids = append(ids, id)
 		}
 	}
 	return ids, rs.Err()
+}
+
+// callNumber is the number of a call id: Aircall's as is, RingCentral's
+// rendered by fixture.Call.StrID ("RC%010dX").
+func callNumber(id string) (int, bool) {
+	if rest, ok := strings.CutPrefix(id, "RC"); ok {
+		id = strings.TrimSuffix(rest, "X")
+	}
+	n, err := strconv.Atoi(id)
+	return n, err == nil
 }
 
 // reviewed returns how many calls the review of the cycle counts.
