@@ -42,6 +42,16 @@ type Config struct {
 	// plugin) that may connect as a read-only user; a missing database is
 	// then an error naming `phonesignals migrate`. Default false.
 	NoCreate bool
+	// Cluster, when set, names the remote_servers cluster the store lives
+	// on: migrate creates Replicated tables in Database_local ON CLUSTER
+	// Cluster and Distributed tables under the usual names in Database,
+	// and inserts wait for every shard (insert_distributed_sync). Default
+	// empty: one server.
+	Cluster string
+	// ClusterAll names the cluster listing every node as a shard of its
+	// own, for ALTERs on the Distributed tables and views, which 18.16
+	// refuses ON CLUSTER Cluster. Default Cluster + "_all".
+	ClusterAll string
 }
 
 var identRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -57,6 +67,12 @@ func (c Config) Validate() error {
 	if _, port, err := net.SplitHostPort(c.Addr); err == nil && port == "9440" && c.TLS == nil {
 		errs = append(errs, fmt.Errorf("clickhouse address %q: 9440 is ClickHouse's TLS port; add --clickhouse-tls (PHONESIGNALS_CLICKHOUSE_TLS=1)", c.Addr))
 	}
+	if c.Cluster != "" && !identRe.MatchString(c.Cluster) {
+		errs = append(errs, fmt.Errorf("cluster %q: use a remote_servers cluster name (letters, digits and _ only)", c.Cluster))
+	}
+	if c.ClusterAll != "" && (c.Cluster == "" || !identRe.MatchString(c.ClusterAll)) {
+		errs = append(errs, fmt.Errorf("cluster-all %q: set it with --cluster, to a remote_servers cluster name (letters, digits and _ only)", c.ClusterAll))
+	}
 	if c.Database != "" && !identRe.MatchString(c.Database) {
 		errs = append(errs, fmt.Errorf("database %q: use letters, digits and _ only", c.Database))
 	}
@@ -69,6 +85,9 @@ func (c *Config) defaults() {
 	}
 	if c.Username == "" {
 		c.Username = "default"
+	}
+	if c.Cluster != "" && c.ClusterAll == "" {
+		c.ClusterAll = c.Cluster + "_all"
 	}
 	if c.DialTimeout == 0 {
 		c.DialTimeout = 10 * time.Second
@@ -92,7 +111,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		if err != nil {
 			return nil, err
 		}
-		err = boot.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+cfg.Database)
+		err = createDatabase(ctx, boot, cfg)
 		boot.Close()
 		if err != nil {
 			return nil, fmt.Errorf("creating database %s on %s: %w", cfg.Database, cfg.Addr, err)
@@ -108,8 +127,36 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	return &Store{conn: conn, cfg: cfg}, nil
 }
 
+// createDatabase creates the store's database, and on a cluster its
+// Replicated tables' database too, on every node.
+func createDatabase(ctx context.Context, boot driver.Conn, cfg Config) error {
+	if cfg.Cluster == "" {
+		return boot.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+cfg.Database)
+	}
+	for _, stmt := range cfg.clusterDDL().Databases() {
+		if err := boot.Exec(ctx, stmt); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c Config) clusterDDL() *queries.ClusterDDL {
+	return &queries.ClusterDDL{Cluster: c.Cluster, AllCluster: c.ClusterAll, Database: c.Database}
+}
+
 func dial(ctx context.Context, cfg Config, db string) (driver.Conn, error) {
+	var settings clickhouse.Settings
+	if cfg.Cluster != "" {
+		// An insert returns once every shard has its rows, so a read
+		// after it (schema_migrations, the marks) sees them. The servers'
+		// profile must set distributed_product_mode = 'local' (an IN or JOIN
+		// over a Distributed table reads the shard's own table: every such
+		// subquery matches on org, and one org sits on one shard).
+		settings = clickhouse.Settings{"insert_distributed_sync": 1}
+	}
 	conn, err := clickhouse.Open(&clickhouse.Options{
+		Settings:    settings,
 		Addr:        []string{cfg.Addr},
 		Auth:        clickhouse.Auth{Database: db, Username: cfg.Username, Password: cfg.Password},
 		DialTimeout: cfg.DialTimeout,
@@ -154,7 +201,17 @@ func (s *Store) Close() error { return s.conn.Close() }
 // order, and returns the versions it applied. Every statement is idempotent
 // (IF NOT EXISTS), so a migration interrupted halfway is simply run again.
 func (s *Store) Migrate(ctx context.Context) ([]int, error) {
-	if err := s.conn.Exec(ctx, queries.SchemaMigrations); err != nil {
+	var ddl *queries.ClusterDDL
+	if s.cfg.Cluster != "" {
+		ddl = s.cfg.clusterDDL()
+	}
+	apply := func(stmt string) error {
+		if ddl == nil {
+			return s.applyStatement(ctx, stmt)
+		}
+		return s.applyClusterStatement(ctx, ddl, stmt)
+	}
+	if err := apply(queries.SchemaMigrations); err != nil {
 		return nil, fmt.Errorf("creating schema_migrations: %w", err)
 	}
 	var versions []migrationRow
@@ -172,10 +229,13 @@ func (s *Store) Migrate(ctx context.Context) ([]int, error) {
 	var done []int
 	for _, m := range migs {
 		if applied[m.Version] {
+			if ddl != nil {
+				renderApplied(ddl, m.Statements)
+			}
 			continue
 		}
 		for i, stmt := range m.Statements {
-			if err := s.applyStatement(ctx, stmt); err != nil {
+			if err := apply(stmt); err != nil {
 				return done, fmt.Errorf("applying migration %03d_%s statement %d: %w", m.Version, m.Name, i+1, err)
 			}
 		}
@@ -186,6 +246,33 @@ func (s *Store) Migrate(ctx context.Context) ([]int, error) {
 		done = append(done, m.Version)
 	}
 	return done, nil
+}
+
+// renderApplied feeds an applied migration to the renderer without running
+// it, so it knows which names later migrations' ALTERs and DROPs mean.
+func renderApplied(ddl *queries.ClusterDDL, stmts []string) {
+	for _, stmt := range stmts {
+		_, _ = ddl.Render(stmt)
+	}
+}
+
+// applyClusterStatement runs one migration statement rendered for the
+// cluster (queries.ClusterDDL). An ADD COLUMN is done when the column
+// already exists: 18.16 has no IF NOT EXISTS for it, and a migration
+// interrupted between its Replicated and Distributed ALTERs runs again.
+func (s *Store) applyClusterStatement(ctx context.Context, ddl *queries.ClusterDDL, stmt string) error {
+	stmts, err := ddl.Render(stmt)
+	if err != nil {
+		return err
+	}
+	_, _, addColumn := queries.AddColumn(stmt)
+	for _, st := range stmts {
+		err := s.conn.Exec(ctx, st)
+		if err != nil && !(addColumn && strings.Contains(err.Error(), "already exists")) {
+			return fmt.Errorf("on cluster %s: %w", s.cfg.Cluster, err)
+		}
+	}
+	return nil
 }
 
 // applyStatement runs one migration statement. ClickHouse 18.16 has no

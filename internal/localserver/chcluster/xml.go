@@ -25,9 +25,12 @@ admin.enableServer=false
 `, dataDir, port)
 }
 
+// usersXML sets distributed_product_mode = local, which a phonesignals
+// cluster store needs: its IN and JOIN subqueries match on org, and one
+// org's rows sit on one shard, so each shard joins its own rows.
 const usersXML = `<?xml version="1.0"?>
 <yandex>
-  <profiles><default><max_memory_usage>2147483648</max_memory_usage><load_balancing>in_order</load_balancing></default></profiles>
+  <profiles><default><max_memory_usage>2147483648</max_memory_usage><load_balancing>in_order</load_balancing><distributed_product_mode>local</distributed_product_mode></default></profiles>
   <users><default><password></password><networks><ip>127.0.0.1</ip><ip>::1</ip></networks>
       <profile>default</profile><quota>default</quota></default></users>
   <quotas><default></default></quotas>
