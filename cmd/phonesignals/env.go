@@ -30,6 +30,7 @@ func depsConfig(c *cli.Context) deps.Config {
 	return deps.Config{
 		DataDir:                c.String("data-dir"),
 		Database:               c.String("database"),
+		Cluster:                c.String("cluster"),
 		ClickHouse:             c.String("clickhouse"),
 		ClickHouseUser:         c.String("clickhouse-user"),
 		ClickHousePasswordFile: c.String("clickhouse-password-file"),

@@ -58,6 +58,7 @@ func newAppWith(reg *ingest.Registry) *cli.App {
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "clickhouse", EnvVars: []string{"PHONESIGNALS_CLICKHOUSE"}, Usage: "ClickHouse native address `HOST:PORT` (default: a local server under --data-dir)"},
 			&cli.StringFlag{Name: "database", EnvVars: []string{"PHONESIGNALS_DATABASE"}, Value: "phonesignals", Usage: "ClickHouse database"},
+			&cli.StringFlag{Name: "cluster", EnvVars: []string{"PHONESIGNALS_CLUSTER"}, Usage: "ClickHouse cluster `NAME` from the servers' remote_servers: migrate creates Replicated tables ON CLUSTER and Distributed tables sharded by org (NAME_all must list every node as a shard, for ALTERs of the Distributed tables)"},
 			&cli.StringFlag{Name: "brokers", EnvVars: []string{"PHONESIGNALS_BROKERS"}, Usage: "Kafka brokers, comma separated `HOST:PORT,...` (default: the embedded broker under --data-dir)"},
 			&cli.StringFlag{Name: "data-dir", EnvVars: []string{"PHONESIGNALS_DATA_DIR"}, Value: ".phonesignals", Usage: "where the embedded broker, the local ClickHouse and the demo keep their data"},
 			&cli.StringFlag{Name: "master-key-file", EnvVars: []string{"PHONESIGNALS_MASTER_KEY_FILE"}, Usage: "file holding the master key when PHONESIGNALS_MASTER_KEY is unset (default: DATA-DIR/master.key if it exists)"},

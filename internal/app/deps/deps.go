@@ -41,6 +41,9 @@ type Config struct {
 	// ClickHouse is a server of the operator's, HOST:PORT; "" starts (or
 	// reuses) the local server under DataDir.
 	ClickHouse string
+	// Cluster names the ClickHouse cluster of a remote store (store.Config.Cluster);
+	// "" for one server. The local server is never a cluster.
+	Cluster string
 	// ClickHouseUser is the user on the ClickHouse server; "" for default.
 	ClickHouseUser string
 	// ClickHousePasswordFile holds the password; "" reads
@@ -114,6 +117,9 @@ func (d *Deps) ClickHouseConfig(ctx context.Context) (store.Config, error) {
 		// A server of the operator's: user, password and TLS from flags.
 		return d.remoteConfig()
 	}
+	if d.cfg.Cluster != "" {
+		return store.Config{}, fmt.Errorf("--cluster %s names a cluster of servers: pass one of its nodes with --clickhouse HOST:PORT (the local server is one node)", d.cfg.Cluster)
+	}
 	if err := ownerOnlyDir(d.cfg.DataDir); err != nil {
 		return store.Config{Database: d.cfg.Database}, err
 	}
@@ -158,7 +164,7 @@ func (d *Deps) RunningClickHouse(ctx context.Context) (store.Config, error) {
 // remoteConfig is the store config of Config.ClickHouse with the TLS and
 // credential settings applied.
 func (d *Deps) remoteConfig() (store.Config, error) {
-	cfg := store.Config{Addr: d.cfg.ClickHouse, Database: d.cfg.Database, Username: d.cfg.ClickHouseUser}
+	cfg := store.Config{Addr: d.cfg.ClickHouse, Database: d.cfg.Database, Username: d.cfg.ClickHouseUser, Cluster: d.cfg.Cluster}
 	pw, err := tlsconf.Secret(EnvClickHousePassword, d.cfg.ClickHousePasswordFile)
 	if err != nil {
 		return cfg, fmt.Errorf("clickhouse password: %w", err)
