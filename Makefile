@@ -68,6 +68,13 @@ chaos: clickhouse
 scaleout: clickhouse
 	PHONESIGNALS_SCALEOUT_CALLS=$${PHONESIGNALS_SCALEOUT_CALLS:-50000} $(GO) test -count=1 -timeout 60m -v ./internal/testkit/scaleout/
 
+# The serve fleet test at full size: 3 serve processes over 20 orgs of both
+# providers (one 401, one hanging, one rate-limited hard), one replica
+# killed with SIGKILL and restarted (`make test` runs it with 8 orgs).
+.PHONY: serve-fleet
+serve-fleet: clickhouse
+	PHONESIGNALS_SERVEFLEET_ORGS=$${PHONESIGNALS_SERVEFLEET_ORGS:-20} $(GO) test -count=1 -timeout 30m -v -run '^TestServeFleet$$' ./internal/testkit/servefleet/
+
 # The Grafana data-source plugin, production build into grafana/dist:
 # module.js, plugin.json, LICENSE, the dashboards, and the backend for this
 # machine only (grafana-zip builds every platform for a release).
