@@ -65,6 +65,10 @@ func (s *Store) SchemaDrift(ctx context.Context) ([]Drift, error) {
 	cfg := s.cfg
 	cfg.Database = scratch
 	cfg.NoCreate = true
+	// On a cluster the expected schema is built on this node alone, as one
+	// server: a Distributed table has its local table's columns, so the
+	// columns compare the same, and nothing is left in ZooKeeper.
+	cfg.Cluster, cfg.ClusterAll = "", ""
 	exp, err := Open(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("opening the scratch database %s: %w", scratch, err)

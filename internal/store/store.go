@@ -52,6 +52,15 @@ type Config struct {
 	// own, for ALTERs on the Distributed tables and views, which 18.16
 	// refuses ON CLUSTER Cluster. Default Cluster + "_all".
 	ClusterAll string
+	// InsertQuorum is, with Cluster, how many replicas of a shard must
+	// have an insert before it returns (insert_quorum), so a read through
+	// any replica sees every acknowledged row: the refresher, the dirty
+	// check, the touched-days lookup and a command right after another
+	// (without it, a replica that has not fetched the part yet answers
+	// without it). Set it to the replicas per shard; while fewer are up,
+	// inserts fail rather than lose that guarantee. Default 2; 1 turns it
+	// off.
+	InsertQuorum int
 }
 
 var identRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -73,6 +82,9 @@ func (c Config) Validate() error {
 	if c.ClusterAll != "" && (c.Cluster == "" || !identRe.MatchString(c.ClusterAll)) {
 		errs = append(errs, fmt.Errorf("cluster-all %q: set it with --cluster, to a remote_servers cluster name (letters, digits and _ only)", c.ClusterAll))
 	}
+	if c.InsertQuorum < 0 {
+		errs = append(errs, fmt.Errorf("insert quorum %d: use the replicas per shard (0 for 2, 1 for none)", c.InsertQuorum))
+	}
 	if c.Database != "" && !identRe.MatchString(c.Database) {
 		errs = append(errs, fmt.Errorf("database %q: use letters, digits and _ only", c.Database))
 	}
@@ -88,6 +100,9 @@ func (c *Config) defaults() {
 	}
 	if c.Cluster != "" && c.ClusterAll == "" {
 		c.ClusterAll = c.Cluster + "_all"
+	}
+	if c.Cluster != "" && c.InsertQuorum == 0 {
+		c.InsertQuorum = 2
 	}
 	if c.DialTimeout == 0 {
 		c.DialTimeout = 10 * time.Second
@@ -154,6 +169,9 @@ func dial(ctx context.Context, cfg Config, db string) (driver.Conn, error) {
 		// over a Distributed table reads the shard's own table: every such
 		// subquery matches on org, and one org sits on one shard).
 		settings = clickhouse.Settings{"insert_distributed_sync": 1}
+		if cfg.InsertQuorum > 1 {
+			settings["insert_quorum"] = cfg.InsertQuorum
+		}
 	}
 	conn, err := clickhouse.Open(&clickhouse.Options{
 		Settings:    settings,
