@@ -51,7 +51,8 @@ func (w testWriter) Write(p []byte) (int, error) {
 // BenchmarkFreshness is `make bench-freshness`: FRESHNESS_RATE webhooks a
 // second (default 20) and FRESHNESS_POLL_RATE polled calls a second
 // (default 10, polled every FRESHNESS_POLL_EVERY, default 1s) for
-// FRESHNESS_DURATION (default 30s), once whatever
+// FRESHNESS_DURATION (default 30s), reading every FRESHNESS_EVERY
+// (default 50ms), once whatever
 // -benchtime says; it reports the p50 and p99 in milliseconds.
 func BenchmarkFreshness(b *testing.B) {
 	rate, _ := strconv.Atoi(os.Getenv("FRESHNESS_RATE"))
@@ -59,8 +60,9 @@ func BenchmarkFreshness(b *testing.B) {
 	wait, _ := time.ParseDuration(os.Getenv("FRESHNESS_MAX_WAIT"))
 	pollRate, _ := strconv.Atoi(os.Getenv("FRESHNESS_POLL_RATE"))
 	pollEvery, _ := time.ParseDuration(os.Getenv("FRESHNESS_POLL_EVERY"))
+	every, _ := time.ParseDuration(os.Getenv("FRESHNESS_EVERY"))
 	for b.Loop() {
-		res, err := Run(context.Background(), Config{Rate: rate, Duration: d, MaxWait: wait, PollRate: pollRate, PollEvery: pollEvery})
+		res, err := Run(context.Background(), Config{Rate: rate, Duration: d, MaxWait: wait, PollRate: pollRate, PollEvery: pollEvery, Every: every})
 		if err != nil {
 			b.Fatal(err)
 		}
