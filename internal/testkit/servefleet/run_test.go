@@ -60,7 +60,7 @@ func TestServeFleet(t *testing.T) {
 	}
 	killAt := time.Now()
 	reps[victim].kill()
-	moved := r.waitFollowed(killAt, victim, 30*time.Second)
+	moved := r.waitFollowed(reps, killAt, victim, 30*time.Second)
 	t.Logf("killed %s (following %d orgs); every healthy org followed by the others %s later", victim, counts[victim], moved.Round(10*time.Millisecond))
 	if moved > 5*sessionTimeout {
 		t.Errorf("the killed replica's orgs moved after %s, want within %s (session timeout %s)", moved, 5*sessionTimeout, sessionTimeout)
@@ -74,8 +74,12 @@ func TestServeFleet(t *testing.T) {
 
 	stopAt := time.Now()
 	for name, rep := range reps {
-		if err := rep.stop(); err != nil {
-			t.Errorf("stopping %s: %v\n%s", name, err, rep.tail())
+		at := time.Now()
+		exit, err := rep.stop()
+		if err != nil {
+			t.Error(err)
+		} else if exit != nil {
+			t.Logf("replica %s exited %v %s after SIGTERM (its stop bound)", name, exit, time.Since(at).Round(10*time.Millisecond))
 		}
 	}
 	t.Logf("stopped 3 replicas in %s", time.Since(stopAt).Round(10*time.Millisecond))
@@ -115,7 +119,7 @@ func (r *rig) waitLoaded(reps map[string]*replica, within time.Duration) {
 
 // waitFollowed waits until every healthy org got a request from a replica
 // other than dead after t, and returns how long that took.
-func (r *rig) waitFollowed(t time.Time, dead string, within time.Duration) time.Duration {
+func (r *rig) waitFollowed(reps map[string]*replica, t time.Time, dead string, within time.Duration) time.Duration {
 	for {
 		by := r.log.since(t)
 		var missing []string
@@ -135,7 +139,7 @@ func (r *rig) waitFollowed(t time.Time, dead string, within time.Duration) time.
 			return time.Since(t)
 		}
 		if time.Since(t) > within {
-			r.t.Fatalf("orgs %v not followed %s after %s was killed", missing, within, dead)
+			r.t.Fatalf("orgs %v not followed %s after %s was killed%s", missing, within, dead, tails(reps))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
