@@ -105,7 +105,14 @@ func (r *rig) start(name, chAddr string) *member {
 		close(m.done)
 	}()
 	r.t.Cleanup(m.kill)
-	r.logs = append(r.logs, func() string { return fmt.Sprintf("\n--- %s (running %v):\n%s", m.name, m.running(), m.tail()) })
+	r.logs = append(r.logs, func() string {
+		// The whole log outlives the test's directory, for reading.
+		kept := filepath.Join(os.TempDir(), fmt.Sprintf("scaleout-%d-%s.log", os.Getpid(), name))
+		if b, err := os.ReadFile(m.log); err == nil {
+			_ = os.WriteFile(kept, b, 0o600)
+		}
+		return fmt.Sprintf("\n--- %s (running %v, whole log in %s):\n%s", m.name, m.running(), kept, m.tail())
+	})
 	return m
 }
 

@@ -23,9 +23,12 @@ type chProxy struct {
 	conns []net.Conn
 }
 
-// trap holds every statement containing pattern until released.
+// trap holds every statement containing pattern until released; with
+// after, only once a statement containing after went through.
 type trap struct {
 	pattern []byte
+	after   []byte
+	armed   bool          // guarded by chProxy.mu
 	hit     chan struct{} // closed at the first statement held
 	release chan struct{}
 	once    sync.Once
@@ -62,8 +65,12 @@ func newCHProxy(t *testing.T, target string) *chProxy {
 func (p *chProxy) addr() string { return p.ln.Addr().String() }
 
 // hold arms a trap on statements containing pattern.
-func (p *chProxy) hold(pattern string) *trap {
-	tr := &trap{pattern: []byte(pattern), hit: make(chan struct{}), release: make(chan struct{})}
+func (p *chProxy) hold(pattern string) *trap { return p.holdAfter("", pattern) }
+
+// holdAfter arms a trap on statements containing pattern sent after one
+// containing after was forwarded (on any connection).
+func (p *chProxy) holdAfter(after, pattern string) *trap {
+	tr := &trap{pattern: []byte(pattern), after: []byte(after), armed: after == "", hit: make(chan struct{}), release: make(chan struct{})}
 	p.mu.Lock()
 	p.traps = append(p.traps, tr)
 	p.mu.Unlock()
@@ -119,6 +126,7 @@ func (p *chProxy) forward(dst, src net.Conn) {
 			if _, werr := dst.Write(buf[:n]); werr != nil {
 				return
 			}
+			p.arm(seen)
 			tail = append(tail[:0], seen[max(0, len(seen)-256):]...)
 		}
 		if err != nil {
@@ -127,11 +135,22 @@ func (p *chProxy) forward(dst, src net.Conn) {
 	}
 }
 
+// arm arms the traps waiting for a statement in b that went through.
+func (p *chProxy) arm(b []byte) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, tr := range p.traps {
+		if !tr.armed && bytes.Contains(b, tr.after) {
+			tr.armed = true
+		}
+	}
+}
+
 func (p *chProxy) match(b []byte) *trap {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, tr := range p.traps {
-		if !tr.released() && bytes.Contains(b, tr.pattern) {
+		if tr.armed && !tr.released() && bytes.Contains(b, tr.pattern) {
 			return tr
 		}
 	}
