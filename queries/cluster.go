@@ -1,6 +1,7 @@
 package queries
 
 import (
+	_ "embed" // ClusterNodes
 	"fmt"
 	"regexp"
 	"strings"
@@ -14,7 +15,9 @@ import (
 // Distributed(Cluster, D_local, T, cityHash64(org)) table D.T under the
 // existing name: every query file keeps reading and writing T unchanged,
 // and one org's rows sit on one shard. Views stay views in D, over the
-// Distributed tables. ALTERs go to the Replicated tables ON CLUSTER
+// Distributed tables, and again in D_local over the Replicated tables,
+// for the reads of one org that go straight to its shard (the store's
+// routing). ALTERs go to the Replicated tables ON CLUSTER
 // Cluster (one replica per shard runs them, the others follow through
 // ZooKeeper) and to the Distributed tables and views ON CLUSTER
 // AllCluster, every node a shard of its own: 18.16 refuses ALTER ON
@@ -32,6 +35,11 @@ type ClusterDDL struct {
 	tables map[string]bool
 	names  []string // every table and view seen, for qualify
 }
+
+// ClusterNodes lists a cluster's nodes by shard (@cluster).
+//
+//go:embed cluster_nodes.sql
+var ClusterNodes string
 
 // LocalSuffix names the database of the Replicated tables: D + LocalSuffix.
 const LocalSuffix = "_local"
@@ -66,20 +74,23 @@ func (r *ClusterDDL) Render(stmt string) ([]string, error) {
 		return r.createTable(m[2], m[3], m[4], m[5], m[6]), nil
 	}
 	if m := createViewRE.FindStringSubmatch(stmt); m != nil {
-		body := r.qualify(m[3])
-		r.tables[m[2]] = false // a view: ALTERs and DROPs have no local table
+		r.tables[m[2]] = false // a view: ALTERs have no Replicated table
 		r.names = append(r.names, m[2])
-		return []string{fmt.Sprintf("CREATE VIEW IF NOT EXISTS %s.%s ON CLUSTER %s %s", r.Database, m[2], r.Cluster, body)}, nil
+		// The same view in the local database reads the shard's own
+		// tables: an org's reads go there (one org sits on one shard).
+		return []string{
+			fmt.Sprintf("CREATE VIEW IF NOT EXISTS %s.%s ON CLUSTER %s %s", r.Database, m[2], r.Cluster, r.qualify(m[3], r.Database)),
+			fmt.Sprintf("CREATE VIEW IF NOT EXISTS %s.%s ON CLUSTER %s %s", r.LocalDatabase(), m[2], r.Cluster, r.qualify(m[3], r.LocalDatabase())),
+		}, nil
 	}
 	if m := alterRE.FindStringSubmatch(stmt); m != nil {
 		return r.alter(m[2], m[3]), nil
 	}
 	if m := dropRE.FindStringSubmatch(stmt); m != nil {
 		out := []string{fmt.Sprintf("DROP TABLE IF EXISTS %s.%s ON CLUSTER %s", r.Database, m[2], r.Cluster)}
-		if r.tables[m[2]] {
-			out = append(out, fmt.Sprintf("DROP TABLE IF EXISTS %s.%s ON CLUSTER %s", r.LocalDatabase(), m[2], r.Cluster))
-			delete(r.tables, m[2])
-		}
+		// The local table or view of the same name goes too.
+		out = append(out, fmt.Sprintf("DROP TABLE IF EXISTS %s.%s ON CLUSTER %s", r.LocalDatabase(), m[2], r.Cluster))
+		delete(r.tables, m[2])
 		return out, nil
 	}
 	if insertRE.MatchString(stmt) {
@@ -91,10 +102,10 @@ func (r *ClusterDDL) Render(stmt string) ([]string, error) {
 // qualify prefixes the database to every table or view a view reads: the
 // distributed DDL worker runs the CREATE VIEW in its default database, where
 // the unqualified names do not exist.
-func (r *ClusterDDL) qualify(body string) string {
+func (r *ClusterDDL) qualify(body, db string) string {
 	for _, n := range r.names {
 		re := regexp.MustCompile(`(?i)\b(FROM|JOIN)(\s+)` + n + `\b`)
-		body = re.ReplaceAllString(body, "${1}${2}"+r.Database+"."+n)
+		body = re.ReplaceAllString(body, "${1}${2}"+db+"."+n)
 	}
 	return body
 }

@@ -139,6 +139,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		}
 		return nil, err
 	}
+	if cfg.Cluster != "" {
+		conn = &routedConn{Conn: conn, cfg: cfg}
+	}
 	return &Store{conn: conn, cfg: cfg}, nil
 }
 
@@ -161,6 +164,12 @@ func (c Config) clusterDDL() *queries.ClusterDDL {
 }
 
 func dial(ctx context.Context, cfg Config, db string) (driver.Conn, error) {
+	return dialAddrs(ctx, cfg, []string{cfg.Addr}, db)
+}
+
+// dialAddrs connects to the first of addrs that answers, in order (a
+// shard's replicas, on a cluster: route.go).
+func dialAddrs(ctx context.Context, cfg Config, addrs []string, db string) (driver.Conn, error) {
 	var settings clickhouse.Settings
 	if cfg.Cluster != "" {
 		// An insert returns once every shard has its rows, so a read
@@ -175,7 +184,7 @@ func dial(ctx context.Context, cfg Config, db string) (driver.Conn, error) {
 	}
 	conn, err := clickhouse.Open(&clickhouse.Options{
 		Settings:    settings,
-		Addr:        []string{cfg.Addr},
+		Addr:        addrs,
 		Auth:        clickhouse.Auth{Database: db, Username: cfg.Username, Password: cfg.Password},
 		DialTimeout: cfg.DialTimeout,
 		TLS:         cfg.TLS,

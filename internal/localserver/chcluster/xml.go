@@ -87,6 +87,8 @@ func (c *Cluster) nodeXML(n *Node) string {
     <macros><shard>%02[8]d</shard><replica>r%[9]d</replica></macros>
     %[10]s
     <distributed_ddl><path>/clickhouse/task_queue/ddl</path></distributed_ddl>
+    <!-- with log_queries=1, tests read which node ran a query -->
+    <query_log><database>system</database><table>query_log</table><flush_interval_milliseconds>1000</flush_interval_milliseconds></query_log>
 </yandex>
 `, d, n.TCPPort, n.HTTPPort, n.interPort, filepath.Join(c.cfg.Dir, "users.xml"), c.zkPort,
 		c.cfg.SessionTimeout.Milliseconds(), n.Shard, n.Replica, c.remoteServers())
