@@ -148,5 +148,6 @@ bench-freshness: clickhouse
 # ZooKeeper restarted).
 .PHONY: cluster-test
 cluster-test: clickhouse zookeeper
-	CI=$${CI:-1} $(GO) test -count=1 -timeout 30m -v ./internal/localserver/chcluster/... ./internal/store/ -run 'Cluster'
+	CI=$${CI:-1} PHONESIGNALS_CLUSTER_FULL=1 $(GO) test -count=1 -timeout 30m -v -run 'Cluster' \
+	  ./internal/localserver/chcluster/... ./internal/store/ ./queries/ ./cmd/phonesignals/
 
