@@ -236,28 +236,70 @@ func firstRow(rows [][]string) []string {
 }
 
 // TestAnalystUserScript: the script `migrate --analyst-password-file`
-// runs parses on current ClickHouse (formatQuery: chdb has no access
-// control to run it for real), names the password only by its SHA-256, and
-// grants SELECT on exactly the analyst objects.
+// runs, on current ClickHouse over the migrated schema. chdb has no
+// writable access storage, so its CREATE USER, ALTER USER and GRANT are
+// only parsed (formatQuery); its ALTER TABLE statements run for real. It
+// names the password only by its SHA-256, grants SELECT on exactly the
+// analyst objects, and leaves each of them SQL SECURITY DEFINER: a plain
+// view is INVOKER by default, which checks the analyst's grants on the
+// tables under it (orgs among them) and refuses the view.
 func TestAnalystUserScript(t *testing.T) {
 	e := openCHDB(t)
-	ctx := context.Background()
+	if e == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	applySchema(ctx, t, e)
+	db := e.(*chdbEngine).database
 	const password = "an'alyst-pw-7"
-	script := queries.RenderAnalystUser("phonesignals", password)
+	script := queries.RenderAnalystUser(db, password)
 	if strings.Contains(script, password) || strings.Contains(script, "{") {
 		t.Fatalf("the rendered script holds the password or a marker:\n%s", script)
 	}
-	var granted []string
+	security := func(object string) string {
+		t.Helper()
+		res := run(ctx, t, e, "SELECT create_table_query FROM system.tables WHERE database = ? AND name = ?", db, object)
+		if len(res.rows) != 1 {
+			t.Fatalf("%s: no view %s.%s", e.name(), db, object)
+		}
+		if strings.Contains(res.rows[0][0], "SQL SECURITY DEFINER") {
+			return "DEFINER"
+		}
+		return "INVOKER"
+	}
+	for _, obj := range queries.AnalystObjects {
+		if got := security(obj); got != "INVOKER" {
+			t.Fatalf("%s: %s is %s before the script; the test expects the migrations to leave the default (INVOKER)", e.name(), obj, got)
+		}
+	}
+	var granted, definer []string
 	for _, stmt := range queries.SplitStatements(script) {
+		if rest, ok := strings.CutPrefix(stmt, "ALTER TABLE "+db+"."); ok {
+			if err := e.exec(ctx, stmt); err != nil {
+				t.Errorf("%s: %v\n%s", e.name(), err, stmt)
+			}
+			definer = append(definer, strings.TrimSuffix(rest, " MODIFY SQL SECURITY DEFINER"))
+			continue
+		}
 		lit := "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(stmt) + "'"
 		if _, err := e.query(ctx, "SELECT formatQuery("+lit+")"); err != nil {
 			t.Errorf("%s does not parse: %v\n%s", e.name(), err, stmt)
 		}
-		if obj, ok := strings.CutPrefix(stmt, "GRANT SELECT ON phonesignals."); ok {
+		if obj, ok := strings.CutPrefix(stmt, "GRANT SELECT ON "+db+"."); ok {
 			granted = append(granted, strings.TrimSuffix(obj, " TO analyst"))
 		}
 	}
 	if !slices.Equal(granted, queries.AnalystObjects) {
 		t.Errorf("granted %q, want the analyst objects %q", granted, queries.AnalystObjects)
+	}
+	if !slices.Equal(definer, queries.AnalystObjects) {
+		t.Errorf("made SQL SECURITY DEFINER: %q, want the analyst objects %q", definer, queries.AnalystObjects)
+	}
+	for _, obj := range queries.AnalystObjects {
+		if got := security(obj); got != "DEFINER" {
+			t.Errorf("%s: %s is SQL SECURITY %s after the script, want DEFINER (the analyst has no grant on its tables)", e.name(), obj, got)
+		}
+		run(ctx, t, e, "SELECT count() FROM "+obj)
 	}
 }

@@ -1,7 +1,6 @@
 package queries
 
 import (
-	_ "embed" // ClusterNodes
 	"fmt"
 	"regexp"
 	"strings"
@@ -35,11 +34,6 @@ type ClusterDDL struct {
 	tables map[string]bool
 	names  []string // every table and view seen, for qualify
 }
-
-// ClusterNodes lists a cluster's nodes by shard (@cluster).
-//
-//go:embed cluster_nodes.sql
-var ClusterNodes string
 
 // LocalSuffix names the database of the Replicated tables: D + LocalSuffix.
 const LocalSuffix = "_local"

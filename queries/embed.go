@@ -121,6 +121,10 @@ var (
 	ErasuresList string
 	//go:embed mutations_running.sql
 	MutationsRunning string
+	// ClusterNodes lists a cluster's nodes by shard (@cluster), for the
+	// store's routing of an org's reads to its shard.
+	//go:embed cluster_nodes.sql
+	ClusterNodes string
 	//go:embed string_columns.sql
 	StringColumns string
 	//go:embed staged_erasures.sql

@@ -85,6 +85,7 @@ var readQueries = map[string]string{
 	"retention_plan.sql":    queries.RetentionPlan,
 	"erasures_list.sql":     queries.ErasuresList,
 	"mutations_running.sql": queries.MutationsRunning,
+	"cluster_nodes.sql":     queries.ClusterNodes,
 	"string_columns.sql":    queries.StringColumns,
 	"staged_erasures.sql":   queries.StagedErasures,
 	// Grafana dashboards and alert rules.
@@ -1385,6 +1386,9 @@ func queryCases(orgs []fxOrg) []queryCase {
 	add("key_check_get.sql", "first")
 	add("dead_letter_replays.sql", "all", "", "")
 	add("mutations_running.sql", "all")
+	// Neither test server defines a cluster of this name: the query must
+	// parse and run on both, with the same (empty) answer.
+	add("cluster_nodes.sql", "none", clickhouse.Named("cluster", "no_such_cluster"))
 	add("string_columns.sql", "all")
 	for _, tc := range [][2]string{{"raw_signals", "answered"}, {"user_day_metrics", "answer_sum"}, {"raw_signals", "no_such_column"}} {
 		add("column_exists.sql", tc[0]+"."+tc[1], clickhouse.Named("table", tc[0]), clickhouse.Named("column", tc[1]))

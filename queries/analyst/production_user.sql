@@ -8,10 +8,17 @@
 -- users.xml; internal/localserver/chserver writes the analyst user there).
 -- The user may SELECT the analyst objects of the README's "Querying
 -- ClickHouse" table and nothing else: not orgs (the sealed provider
--- credentials), not the versioned tables, not the operations tables. The
--- views run with their definer's rights (SQL SECURITY DEFINER, the default
--- of current ClickHouse), so the analyst needs no grant on the tables
--- under them. Re-running it sets the password again.
+-- credentials), not the versioned tables, not the operations tables.
+-- A plain view is SQL SECURITY INVOKER by default on current ClickHouse
+-- (default_normal_view_sql_security): it checks the reader's grants on
+-- every table under it, so SELECT on the view alone would be refused, and
+-- granting those tables would open orgs. So each analyst view is switched
+-- to SQL SECURITY DEFINER (the definer is the user running migrate) and
+-- reads its tables with the definer's rights. The migrations cannot say
+-- it (18.16 rejects the clause), and a migration that replaces a view
+-- resets it to INVOKER: migrate runs this script after every migration
+-- when it is given the password, so give it on every migrate. Re-running
+-- it also sets the password again.
 CREATE USER IF NOT EXISTS analyst IDENTIFIED WITH sha256_hash BY '{password_sha256}'
     SETTINGS readonly = 1;
 
@@ -24,3 +31,11 @@ GRANT SELECT ON {database}.cohort_cycle_baselines TO analyst;
 GRANT SELECT ON {database}.cohort_cycle_baselines_published TO analyst;
 GRANT SELECT ON {database}.employees_current TO analyst;
 GRANT SELECT ON {database}.cycles_current TO analyst;
+
+ALTER TABLE {database}.call_metrics MODIFY SQL SECURITY DEFINER;
+ALTER TABLE {database}.user_day_current MODIFY SQL SECURITY DEFINER;
+ALTER TABLE {database}.employee_cycle_metrics MODIFY SQL SECURITY DEFINER;
+ALTER TABLE {database}.cohort_cycle_baselines MODIFY SQL SECURITY DEFINER;
+ALTER TABLE {database}.cohort_cycle_baselines_published MODIFY SQL SECURITY DEFINER;
+ALTER TABLE {database}.employees_current MODIFY SQL SECURITY DEFINER;
+ALTER TABLE {database}.cycles_current MODIFY SQL SECURITY DEFINER;

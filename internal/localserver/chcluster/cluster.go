@@ -120,7 +120,7 @@ func (c *Cluster) zkConfig() string { return filepath.Join(c.cfg.Dir, "zk", "zoo
 
 // Start writes the configs and starts ZooKeeper, then every node, and
 // returns once ZooKeeper reports "Mode: standalone" and every node
-// answers SELECT 1. On error what started is stopped.
+// answers a query that reads ZooKeeper. On error what started is stopped.
 func (c *Cluster) Start(ctx context.Context) error {
 	if err := c.writeConfigs(); err != nil {
 		return err
@@ -216,9 +216,12 @@ func (c *Cluster) startNode(n *Node) error {
 	return nil
 }
 
-// waitNode polls SELECT 1 over HTTP until the node answers.
+// waitNode polls over HTTP until the node answers and its ZooKeeper
+// session is up: a node answers SELECT 1 before it, and 18.16 crashed
+// (SIGSEGV in zkutil::ZooKeeper::createImpl) on an ON CLUSTER statement
+// sent in between.
 func (c *Cluster) waitNode(ctx context.Context, n *Node) error {
-	u := fmt.Sprintf("http://127.0.0.1:%d/?query=%s", n.HTTPPort, url.QueryEscape("SELECT 1"))
+	u := fmt.Sprintf("http://127.0.0.1:%d/?query=%s", n.HTTPPort, url.QueryEscape("SELECT count() > 0 FROM system.zookeeper WHERE path = '/'"))
 	return c.poll(ctx, "node "+n.Name()+" on "+n.Addr()+" (log "+n.LogPath()+")", n.done, func() error {
 		resp, err := http.Get(u) //nolint:noctx // bounded by the poll's deadline
 		if err != nil {
@@ -227,7 +230,7 @@ func (c *Cluster) waitNode(ctx context.Context, n *Node) error {
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
 		if resp.StatusCode != http.StatusOK || strings.TrimSpace(string(b)) != "1" {
-			return fmt.Errorf("SELECT 1 answered %d %q", resp.StatusCode, b)
+			return fmt.Errorf("the ZooKeeper probe answered %d %q", resp.StatusCode, b)
 		}
 		return nil
 	})
