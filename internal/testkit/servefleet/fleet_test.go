@@ -37,6 +37,10 @@ import (
 // stays out of `make test` until that is understood.
 const EnvOrgs = "PHONESIGNALS_SERVEFLEET_ORGS"
 
+// EnvLogs, when set, is a directory that keeps the replicas' logs after
+// the test (by default they go to a temporary directory).
+const EnvLogs = "PHONESIGNALS_SERVEFLEET_LOGS"
+
 // Bounds the test states and checks.
 const (
 	// sessionTimeout is the replicas' --session-timeout: a killed
@@ -279,7 +283,11 @@ func (r *rig) command(args ...string) *exec.Cmd {
 
 func (r *rig) start(name string) *replica {
 	r.t.Helper()
-	rep := &replica{name: name, done: make(chan struct{}), log: filepath.Join(r.t.TempDir(), name+".log"),
+	dir := os.Getenv(EnvLogs)
+	if dir == "" {
+		dir = r.t.TempDir()
+	}
+	rep := &replica{name: name, done: make(chan struct{}), log: filepath.Join(dir, fmt.Sprintf("%s-%d.log", name, time.Now().UnixNano())),
 		cmd: r.command("serve", "--roles", "sync,transform", "--replica", name, "--every", "1s", "--reread", "240h", "--reread-every", "5s",
 			"--refresh-every", "2s", "--backfill-days", "12", "--session-timeout", sessionTimeout.String(), "--request-timeout", "2s",
 			"--round-timeout", "8s", "--max-backoff", "3s")}
