@@ -70,7 +70,7 @@ scaleout: clickhouse
 
 # The serve fleet test at full size: 3 serve processes over 20 orgs of both
 # providers (one 401, one hanging, one rate-limited hard), one replica
-# killed with SIGKILL and restarted (PHONESIGNALS_SERVEFLEET_ORGS=8 for a short run).
+# killed with SIGKILL and restarted (`make test` runs it with 8 orgs).
 .PHONY: serve-fleet
 serve-fleet: clickhouse
 	PHONESIGNALS_SERVEFLEET_ORGS=$${PHONESIGNALS_SERVEFLEET_ORGS:-20} $(GO) test -count=1 -timeout 30m -v -run '^TestServeFleet$$' ./internal/testkit/servefleet/

@@ -42,11 +42,17 @@ func (AllOrgs) Owns(string) bool { return true }
 // Announce implements Ownership.
 func (AllOrgs) Announce(context.Context, []string) {}
 
-// revokeGrace is how long a revoked org's in-flight round may finish:
-// the group waits for the revoke before it gives the org to another
-// replica (cooperative rebalancing), so this delays the move, never
-// makes two owners.
-const revokeGrace = 5 * time.Second
+// maxRevokeGrace bounds how long a revoked org's in-flight round may
+// finish: the group waits for the revoke before it gives the org to
+// another replica (cooperative rebalancing), so this delays the move,
+// never makes two owners. The grace is also at most a third of the
+// session timeout (revokeGrace): while one member revokes, the others
+// wait in JoinGroup, and kfake (the embedded broker) expires a member
+// that waits there longer than its session timeout without answering
+// its JoinGroup, which then hangs until the client's read timeout
+// (rebalance timeout plus 10 s). Measured with a 3 s session and a 5 s
+// grace: a restarted replica followed orgs again 45.7 s after it started.
+const maxRevokeGrace = 5 * time.Second
 
 // groupOwnership shares the orgs through Kafka's consumer group protocol:
 // the group GroupServe consumes TopicOrgs, the broker's coordinator
@@ -82,6 +88,15 @@ func newGroupOwnership(cfg bus.Config, session time.Duration, log interface {
 
 func (g *groupOwnership) heartbeat() time.Duration { return max(g.session/10, 100*time.Millisecond) }
 
+// revokeGrace is how long an in-flight round of a revoked org may finish.
+func (g *groupOwnership) revokeGrace() time.Duration { return min(maxRevokeGrace, g.session/3) }
+
+// rebalanceTimeout is how long the coordinator waits for every member to
+// rejoin: each needs at most its revoke grace and a heartbeat to notice.
+// Kafka's default (60 s) would also be how long a lost JoinGroup answer
+// keeps a replica from following anything.
+func (g *groupOwnership) rebalanceTimeout() time.Duration { return g.session + g.revokeGrace() }
+
 // lease is how long after a successful heartbeat the replica may work.
 func (g *groupOwnership) lease() time.Duration { return g.session - 2*g.heartbeat() }
 
@@ -113,13 +128,13 @@ func (g *groupOwnership) OnBrokerRead(_ kgo.BrokerMetadata, key int16, _ int, _,
 func (g *groupOwnership) Run(ctx context.Context, h Hooks) error {
 	opts := append(g.cfg.Opts(),
 		kgo.ConsumerGroup(bus.GroupServe), kgo.ConsumeTopics(bus.TopicOrgs),
-		kgo.SessionTimeout(g.session), kgo.HeartbeatInterval(g.heartbeat()), kgo.RebalanceTimeout(30*time.Second),
+		kgo.SessionTimeout(g.session), kgo.HeartbeatInterval(g.heartbeat()), kgo.RebalanceTimeout(g.rebalanceTimeout()),
 		kgo.Balancers(kgo.CooperativeStickyBalancer()), kgo.DisableAutoCommit(),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtEnd()),
 		kgo.DefaultProduceTopic(bus.TopicOrgs), kgo.RecordPartitioner(kgo.ManualPartitioner()),
 		kgo.WithHooks(g),
 		kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, m map[string][]int32) { g.assign(m, h) }),
-		kgo.OnPartitionsRevoked(func(_ context.Context, _ *kgo.Client, m map[string][]int32) { g.revoke(m, h, revokeGrace) }),
+		kgo.OnPartitionsRevoked(func(_ context.Context, _ *kgo.Client, m map[string][]int32) { g.revoke(m, h, g.revokeGrace()) }),
 		kgo.OnPartitionsLost(func(_ context.Context, _ *kgo.Client, m map[string][]int32) { g.revoke(m, h, 0) }),
 	)
 	cl, err := kgo.NewClient(opts...)

@@ -26,6 +26,10 @@ type Service struct {
 	mu        sync.Mutex
 	followers map[string]*follower
 	wake      chan struct{}
+	// statuses tracks the status writes of stopped followers: they run
+	// after stop returns, so a revoke (which the whole group waits for)
+	// never waits for ClickHouse.
+	statuses sync.WaitGroup
 }
 
 func setOwned(n int) { obs.ServeOwnedPartitions(n) }
@@ -114,6 +118,7 @@ loop:
 	// Stop following before leaving the group: the next owner starts
 	// only once this one stopped.
 	s.revoke(func(string) bool { return true }, s.cfg.Grace)
+	s.statuses.Wait()
 	<-statusDone
 	stopOwner()
 	if err == nil {
@@ -222,7 +227,7 @@ func (s *Service) stop(fs []*follower, grace time.Duration) {
 	}
 	obs.ServeOrgsFollowed(len(s.followers))
 	s.mu.Unlock()
-	s.writeStatus(context.Background(), fs)
+	s.statuses.Go(func() { s.writeStatus(context.Background(), fs) })
 	for _, f := range fs {
 		obs.ServeOrgGone(f.org.Name)
 		s.cfg.Logger.Info("stopped following org", "org", f.org.Name, "replica", s.cfg.Replica)
