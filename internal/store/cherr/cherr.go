@@ -97,6 +97,7 @@ var transientCodes = map[int32]bool{
 	242: true, // TABLE_IS_READ_ONLY
 	252: true, // TOO_MANY_PARTS
 	285: true, // TOO_FEW_LIVE_REPLICAS
+	286: true, // UNSATISFIED_QUORUM_FOR_PREVIOUS_WRITE (another quorum insert in flight, before insert_quorum_parallel)
 	319: true, // UNKNOWN_STATUS_OF_INSERT
 	394: true, // QUERY_WAS_CANCELLED
 	425: true, // SYSTEM_ERROR

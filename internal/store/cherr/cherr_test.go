@@ -42,6 +42,10 @@ func TestClassify(t *testing.T) {
 		{"unknown table", conn.Exec(ctx, "SELECT * FROM no_such_table_here"), true, false},
 		{"unknown column", conn.Exec(ctx, "SELECT no_such_column FROM system.one"), true, false},
 		{"server down", down.Ping(ctx), false, true},
+		// 18.16 on a cluster: another quorum insert into the shard's table
+		// is unconfirmed; the next one goes through once it is.
+		{"quorum busy", fmt.Errorf("inserting 12 rows into raw_signals: %w", &clickhouse.Exception{Code: 286, Name: "DB::Exception",
+			Message: "Another quorum insert has been already started"}), false, true},
 		{"ours", Permanentf("column x: %w", errors.New("bad type")), true, false},
 		{"nil", nil, false, false},
 	} {
